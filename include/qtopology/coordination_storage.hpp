@@ -1,0 +1,229 @@
+// The coordination storage of a QTopology cluster: what workers share.
+//
+// This header is backend-neutral. It holds the abstract interface, the records it
+// returns, the status and command constants, and the exceptions it throws.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace qtopology {
+
+using Json = nlohmann::json;
+using TimePoint = std::chrono::system_clock::time_point;
+
+namespace consts {
+namespace worker_status {
+inline constexpr std::string_view alive = "alive";
+inline constexpr std::string_view closing = "closing";
+inline constexpr std::string_view dead = "dead";
+inline constexpr std::string_view disabled = "disabled";
+inline constexpr std::string_view unloaded = "unloaded";
+}  // namespace worker_status
+
+namespace worker_lstatus {
+inline constexpr std::string_view leader = "leader";
+inline constexpr std::string_view candidate = "candidate";
+inline constexpr std::string_view normal = "normal";
+}  // namespace worker_lstatus
+
+namespace topology_status {
+inline constexpr std::string_view unassigned = "unassigned";
+inline constexpr std::string_view waiting = "waiting";
+inline constexpr std::string_view running = "running";
+inline constexpr std::string_view error = "error";
+}  // namespace topology_status
+
+namespace leader_messages {
+inline constexpr std::string_view start_topology = "start_topology";
+inline constexpr std::string_view start_topologies = "start_topologies";
+inline constexpr std::string_view stop_topology = "stop_topology";
+inline constexpr std::string_view stop_topologies = "stop_topologies";
+inline constexpr std::string_view kill_topology = "kill_topology";
+inline constexpr std::string_view shutdown = "shutdown";
+inline constexpr std::string_view rebalance = "rebalance";
+inline constexpr std::string_view set_enabled = "set_enabled";
+inline constexpr std::string_view set_disabled = "set_disabled";
+}  // namespace leader_messages
+}  // namespace consts
+
+// ---------------------------------------------------------------------------
+// Records. Statuses are plain strings holding one of the constants above; a
+// leadership status written as '' by older peers is returned as "normal".
+
+struct WorkerStatus {
+  std::string name;
+  std::string status;
+  std::string lstatus;
+  TimePoint last_ping;
+  std::optional<int> pid;  // process id the worker registered with, if known
+};
+
+struct TopologyStatus {
+  std::string uuid;
+  std::string status;
+  std::optional<std::string> worker;  // assigned worker, if any
+  std::optional<std::string> error;   // error text of a topology in "error"
+  std::optional<int> pid;
+  double weight = 1.0;
+  bool enabled = false;
+  TimePoint last_ping;
+  std::vector<std::string> worker_affinity;
+};
+
+struct TopologyInfo : TopologyStatus {
+  Json config;
+};
+
+struct TopologyStatusHistory : TopologyStatus {
+  TimePoint ts;  // when the change was recorded
+};
+
+struct WorkerStatusHistory {
+  std::string name;
+  std::string status;
+  std::string lstatus;
+  TimePoint ts;
+  std::optional<int> pid;
+};
+
+struct StorageMessage {
+  std::string cmd;
+  Json content;
+  TimePoint created;
+};
+
+struct MsgQueueItem {
+  std::string name;  // the worker the message is for
+  std::string cmd;
+  Json data;
+  TimePoint created;
+  TimePoint valid_until;
+};
+
+struct StorageProperty {
+  std::string key;
+  std::string value;
+};
+
+// ---------------------------------------------------------------------------
+// Errors. Every message names the operation and the worker or uuid concerned,
+// and never contains a password.
+
+// Base of everything the storage throws.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The server could not be reached, or the connection broke, and the retry
+// budget is spent. The call may or may not have taken effect.
+class ConnectionError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// The database schema is at a version this library cannot work with, or a
+// migration script failed.
+class SchemaError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// The worker or topology named in the call does not exist. Nothing changed.
+class NotFoundError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// The arguments are malformed, or the call is not allowed in the current state
+// (e.g. clearing the error of a topology that is not in error). Nothing changed.
+class InvalidArgument : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+// ---------------------------------------------------------------------------
+// The interface a QTopology worker talks to. Method names follow upstream's
+// ICoordinationStorage.
+//
+// Every method is synchronous, thread-safe, and throws a StorageError (one of
+// the classes above) on failure. Each call is atomic: it happens entirely or
+// not at all. Calls that name a worker or topology throw NotFoundError when it
+// does not exist, except the list and history queries, which return empty.
+class CoordinationStorage {
+ public:
+  virtual ~CoordinationStorage() = default;
+
+  // --- reads ---------------------------------------------------------------
+  virtual std::vector<WorkerStatus> getWorkerStatus() = 0;
+  virtual std::vector<TopologyStatus> getTopologyStatus() = 0;
+  virtual std::vector<TopologyStatus> getTopologiesForWorker(const std::string& worker) = 0;
+  virtual TopologyInfo getTopologyInfo(const std::string& uuid) = 0;
+  // Newest first, at most 100 rows.
+  virtual std::vector<TopologyStatusHistory> getTopologyHistory(const std::string& uuid) = 0;
+  virtual std::vector<WorkerStatusHistory> getWorkerHistory(const std::string& name) = 0;
+  // Unexpired messages not yet taken, in send order.
+  virtual std::vector<MsgQueueItem> getMsgQueueContent() = 0;
+  virtual std::vector<StorageProperty> getProperties() = 0;
+
+  // --- messages --------------------------------------------------------------
+  // Take all (getMessages) or the oldest (getMessage) unexpired messages of a
+  // worker, in send order. What is returned is removed from the queue in the
+  // same transaction: concurrent readers never get the same message, and a
+  // call retried after a lost reply returns what the first attempt took.
+  // Both also count as a heartbeat of the worker.
+  virtual std::vector<StorageMessage> getMessages(const std::string& worker) = 0;
+  virtual std::optional<StorageMessage> getMessage(const std::string& worker) = 0;
+  // Queue a message, expiring valid_for after the server's now. A retried call
+  // never queues it twice.
+  virtual void sendMessageToWorker(const std::string& worker, const std::string& cmd,
+                                   const Json& content, std::chrono::milliseconds valid_for) = 0;
+
+  // --- workers and leadership -----------------------------------------------
+  // Insert or revive a worker: alive, not leader, pinged now.
+  virtual void registerWorker(const std::string& name) = 0;
+  virtual void pingWorker(const std::string& name) = 0;
+  // Become candidate if the worker is alive and there is no live leader.
+  virtual void announceLeaderCandidacy(const std::string& name) = 0;
+  // True when the worker is (now) the one leader. Never two leaders: both
+  // calls serialize on one row lock, also on a Galera cluster.
+  virtual bool checkLeaderCandidacy(const std::string& name) = 0;
+  virtual void setWorkerStatus(const std::string& name, const std::string& status) = 0;
+  // "leader" and "candidate" are accepted only for an alive worker, and
+  // "leader" only when no other live leader exists (else InvalidArgument).
+  virtual void setWorkerLStatus(const std::string& name, const std::string& lstatus) = 0;
+  // Only an "unloaded" worker can be deleted (else InvalidArgument).
+  virtual void deleteWorker(const std::string& name) = 0;
+  // Sends the worker "shutdown", valid for 60 s.
+  virtual void shutDownWorker(const std::string& name) = 0;
+
+  // --- topologies -------------------------------------------------------------
+  // Insert (unassigned, disabled) or update config, weight and affinity. The
+  // config must be a JSON object; general.weight (positive number, default 1)
+  // and general.worker_affinity (array of worker names) are read from it.
+  virtual void registerTopology(const std::string& uuid, const Json& config) = 0;
+  virtual void assignTopology(const std::string& uuid, const std::string& worker) = 0;
+  // With a worker given, changes nothing unless the topology is assigned to it.
+  virtual void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
+                                 const std::string& status,
+                                 const std::optional<std::string>& error) = 0;
+  virtual void setTopologyPid(const std::string& uuid, std::optional<int> pid) = 0;
+  virtual void disableTopology(const std::string& uuid) = 0;
+  virtual void enableTopology(const std::string& uuid) = 0;
+  // Disable and, if assigned, send the worker stop_topology / kill_topology
+  // {"uuid": uuid} valid for 30 s, atomically.
+  virtual void stopTopology(const std::string& uuid) = 0;
+  virtual void killTopology(const std::string& uuid) = 0;
+  virtual void deleteTopology(const std::string& uuid) = 0;
+  // Only a topology in "error" (else InvalidArgument): back to unassigned.
+  virtual void clearTopologyError(const std::string& uuid) = 0;
+};
+
+}  // namespace qtopology

@@ -1,0 +1,86 @@
+// MySQL / MariaDB implementation of the QTopology coordination storage.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include <qtopology/coordination_storage.hpp>
+#include <qtopology/mysql_options.hpp>
+
+namespace qtopology {
+
+// Every call is one CALL of one stored procedure: one round trip, one
+// transaction, on a connection of an internal pool. Thread-safe.
+//
+// Transient failures are retried with backoff (see MySqlOptions::retries).
+// Every method is safe to retry after a lost reply: writes are idempotent,
+// sends carry a client-generated key, and message reads carry a claim key
+// that makes the retry return what the lost attempt took.
+class MySqlCoordinator final : public CoordinationStorage {
+ public:
+  // Connects, then brings the schema to the latest version (or, with
+  // db_check_only, only checks it). Throws ConnectionError or SchemaError.
+  explicit MySqlCoordinator(MySqlOptions options);
+  ~MySqlCoordinator() override;
+  MySqlCoordinator(const MySqlCoordinator&) = delete;
+  MySqlCoordinator& operator=(const MySqlCoordinator&) = delete;
+
+  std::vector<WorkerStatus> getWorkerStatus() override;
+  std::vector<TopologyStatus> getTopologyStatus() override;
+  std::vector<TopologyStatus> getTopologiesForWorker(const std::string& worker) override;
+  TopologyInfo getTopologyInfo(const std::string& uuid) override;
+  std::vector<TopologyStatusHistory> getTopologyHistory(const std::string& uuid) override;
+  std::vector<WorkerStatusHistory> getWorkerHistory(const std::string& name) override;
+  std::vector<MsgQueueItem> getMsgQueueContent() override;
+  // type, host, port, database, user, pool_size, schema_version, server_version.
+  std::vector<StorageProperty> getProperties() override;
+
+  std::vector<StorageMessage> getMessages(const std::string& worker) override;
+  std::optional<StorageMessage> getMessage(const std::string& worker) override;
+  void sendMessageToWorker(const std::string& worker, const std::string& cmd, const Json& content,
+                           std::chrono::milliseconds valid_for) override;
+
+  void registerWorker(const std::string& name) override;
+  void pingWorker(const std::string& name) override;
+  void announceLeaderCandidacy(const std::string& name) override;
+  bool checkLeaderCandidacy(const std::string& name) override;
+  void setWorkerStatus(const std::string& name, const std::string& status) override;
+  void setWorkerLStatus(const std::string& name, const std::string& lstatus) override;
+  void deleteWorker(const std::string& name) override;
+  void shutDownWorker(const std::string& name) override;
+
+  void registerTopology(const std::string& uuid, const Json& config) override;
+  void assignTopology(const std::string& uuid, const std::string& worker) override;
+  void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
+                         const std::string& status,
+                         const std::optional<std::string>& error) override;
+  void setTopologyPid(const std::string& uuid, std::optional<int> pid) override;
+  void disableTopology(const std::string& uuid) override;
+  void enableTopology(const std::string& uuid) override;
+  void stopTopology(const std::string& uuid) override;
+  void killTopology(const std::string& uuid) override;
+  void deleteTopology(const std::string& uuid) override;
+  void clearTopologyError(const std::string& uuid) override;
+
+  // The leader's housekeeping, one transaction: silent workers become dead,
+  // silent leaders and candidates lose that status, topologies waiting too
+  // long or running on dead workers become unassigned. Timeouts come from the
+  // qtopology_settings table, so the whole cluster agrees on them.
+  void refreshStatuses();
+  // Leadership status ("leader", "candidate", "normal") -> number of workers.
+  std::map<std::string, int> workerStatuses();
+  // The leader's heartbeat.
+  void leaderPing(const std::string& name);
+
+  // Version of the connected database's schema, read now.
+  int schemaVersion();
+  // The newest schema version compiled into this library.
+  static int latestSchemaVersion();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qtopology

@@ -1,0 +1,56 @@
+// Connection settings of MySqlCoordinator.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace spdlog {
+class logger;
+}
+
+namespace qtopology {
+
+struct MySqlOptions {
+  std::string host = "127.0.0.1";
+  unsigned port = 3306;
+  std::string unix_socket;  // when set, used instead of host and port
+  std::string database;     // must exist; the library creates tables, not databases
+  std::string user;
+  std::string password;
+
+  // Connections opened at most; each serves one call at a time.
+  std::size_t pool_size = 4;
+
+  // Transient failures (connection lost or refused, deadlock, lock wait
+  // timeout, Galera node not ready) are retried up to `retries` times, waiting
+  // 50 ms, 100 ms, ... but never longer than `retry_timeout` between tries.
+  // The defaults ride out a server restart of about ten seconds.
+  int retries = 12;
+  std::chrono::milliseconds retry_timeout{2000};
+
+  std::chrono::seconds connect_timeout{5};
+  // A reply slower than this counts as a lost connection (0 = wait forever).
+  std::chrono::seconds read_timeout{30};
+
+  // Only check that the schema is at the latest version; change nothing.
+  bool db_check_only = false;
+
+  // TLS: a CA file turns it on.
+  std::string ssl_ca;
+  std::string ssl_cert;
+  std::string ssl_key;
+
+  // Where to log; nullptr means spdlog's default logger.
+  std::shared_ptr<spdlog::logger> logger;
+
+  // mysql://user:password@host:port/database?pool_size=8&socket=/path&check_only=1
+  // Parts are percent-decoded. Other query keys: retries, retry_timeout_ms,
+  // connect_timeout_s, read_timeout_s, ssl_ca, ssl_cert, ssl_key.
+  // Throws InvalidArgument naming the bad part (never echoing the password).
+  static MySqlOptions fromUrl(std::string_view url);
+};
+
+}  // namespace qtopology

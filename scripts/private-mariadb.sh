@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Starts or stops a private MariaDB server that lives entirely inside one
+# directory: no system service, no root password, its own socket and port.
+# Used by the ctest fixtures, the demo and the benchmarks.
+#
+#   private-mariadb.sh start DIR [PORT]   prints the URL to use on stdout
+#   private-mariadb.sh stop DIR
+#   private-mariadb.sh url DIR
+set -euo pipefail
+
+action=${1:?usage: private-mariadb.sh start|stop|url DIR [PORT]}
+dir=$(mkdir -p "${2:?missing DIR}" && cd "$2" && pwd)
+port=${3:-0}
+datadir="$dir/data"
+socket="$dir/mysqld.sock"
+pidfile="$dir/mysqld.pid"
+log="$dir/mysqld.log"
+
+find_server() {
+  for candidate in mariadbd /usr/sbin/mariadbd mysqld /usr/sbin/mysqld; do
+    if command -v "$candidate" >/dev/null 2>&1; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  echo "private-mariadb: no mariadbd found (apt-get install mariadb-server)" >&2
+  exit 1
+}
+
+free_port() {
+  python3 - <<'PY' 2>/dev/null || echo 33306
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# The tests connect over TCP as a password user, as production clients do;
+# root stays reachable through the socket only.
+print_url() {
+  echo "mysql://qtopology:qtopology@127.0.0.1:$(cat "$dir/port")/" | tee "$dir/url"
+}
+
+server_alive() {
+  [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+}
+
+start() {
+  if [[ -n "${QTOPOLOGY_TEST_MYSQL_URL:-}" ]]; then
+    echo "$QTOPOLOGY_TEST_MYSQL_URL"  # an external server is in use: nothing to start
+    return
+  fi
+  if server_alive; then
+    print_url
+    return
+  fi
+  local server
+  server=$(find_server)
+  # mariadbd refuses to run as root unless told which user to be; running as
+  # the mysql account also keeps Galera's rsync state transfer working later.
+  local run_as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    run_as=(--user=root)
+  fi
+  if [[ ! -d "$datadir/mysql" ]]; then
+    rm -rf "$datadir"
+    mkdir -p "$datadir"
+    mariadb-install-db --no-defaults --datadir="$datadir" "${run_as[@]}" \
+      --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
+      { cat "$dir/install.log" >&2; exit 1; }
+  fi
+  [[ "$port" != 0 ]] || port=$(free_port)
+  echo "$port" >"$dir/port"
+  # Durable InnoDB settings: an acknowledged commit must survive SIGKILL.
+  "$server" --no-defaults --datadir="$datadir" "${run_as[@]}" \
+    --socket="$socket" --port="$port" --bind-address=127.0.0.1 \
+    --pid-file="$pidfile" --log-error="$log" \
+    --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
+    --innodb-buffer-pool-size=256M --max-connections=500 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --skip-name-resolve >/dev/null 2>&1 &
+  for _ in $(seq 1 300); do
+    if mariadb-admin --no-defaults --socket="$socket" -uroot ping >/dev/null 2>&1; then
+      mariadb --no-defaults --socket="$socket" -uroot -e \
+        "CREATE USER IF NOT EXISTS 'qtopology'@'%' IDENTIFIED BY 'qtopology';
+         GRANT ALL ON *.* TO 'qtopology'@'%' WITH GRANT OPTION;"
+      print_url
+      return
+    fi
+    sleep 0.1
+  done
+  echo "private-mariadb: server did not start; see $log" >&2
+  tail -20 "$log" >&2 || true
+  exit 1
+}
+
+stop() {
+  if server_alive; then
+    local pid
+    pid=$(cat "$pidfile")
+    kill "$pid"
+    for _ in $(seq 1 300); do
+      kill -0 "$pid" 2>/dev/null || return 0
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
+
+case "$action" in
+  start) start ;;
+  stop) stop ;;
+  url) print_url ;;
+  *) echo "usage: private-mariadb.sh start|stop|url DIR [PORT]" >&2; exit 2 ;;
+esac

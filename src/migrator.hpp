@@ -1,0 +1,63 @@
+// Brings a database to the latest schema version, once, cluster-wide.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "embedded_scripts.hpp"
+
+namespace sql {
+class Connection;
+}
+namespace spdlog {
+class logger;
+}
+
+namespace qtopology::detail {
+
+// The oldest schema we can upgrade: the one the Node package 2.2.x leaves.
+inline constexpr int kBaselineVersion = 17;
+
+class Migrator {
+ public:
+  // `upgrades` are the vN.sql scripts (any order); tests pass their own.
+  Migrator(sql::Connection& connection, spdlog::logger& log,
+           std::vector<EmbeddedScript> upgrades = upgradeScripts());
+
+  int latestVersion() const;
+
+  // Runs init.sql, then every upgrade newer than the database under the
+  // migration lock, bumping db_version after each. Returns the version the
+  // database is at. Throws SchemaError for versions 1-16, or naming the
+  // failing file and server error (db_version stays at the last good file).
+  // A database newer than the library is left alone with a warning.
+  int migrate();
+
+  // Changes nothing; throws SchemaError unless the database is at exactly the
+  // latest version. Returns it.
+  int check();
+
+  // Current db_version; -1 when the settings table or row is missing.
+  int readVersion();
+
+  // How long a migration lock is honoured without being renewed. A process
+  // killed mid-migration delays the next one by at most this.
+  static constexpr std::chrono::seconds kLockLease{30};
+
+ private:
+  void runScript(const EmbeddedScript& script);
+  bool tryLock();
+  void renewLock();
+  void unlock();
+  void refuseLegacy(int version) const;
+
+  sql::Connection& connection_;
+  spdlog::logger& log_;
+  std::vector<EmbeddedScript> upgrades_;
+  std::string lock_token_;
+  std::chrono::steady_clock::time_point last_renewal_;
+};
+
+}  // namespace qtopology::detail

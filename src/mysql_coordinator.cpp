@@ -1,0 +1,452 @@
+#include <qtopology/mysql_coordinator.hpp>
+
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "connection_pool.hpp"
+#include "logging.hpp"
+#include "migrator.hpp"
+#include "procedure_runner.hpp"
+#include "server_errors.hpp"
+#include "validation.hpp"
+
+namespace qtopology {
+
+using detail::ResultTable;
+using detail::SqlValue;
+
+namespace {
+
+constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
+
+// A key the server uses to recognise a retried call: message sends and
+// message claims carry one, generated once per call, reused by its retries.
+std::string randomKey() {
+  thread_local std::mt19937_64 random([] {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }());
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(random()),
+                static_cast<unsigned long long>(random()));
+  return text;
+}
+
+// "assignTopology(uuid=t1)": names the call in errors and logs. The subject
+// is shown cut and with control characters masked, since it may be the very
+// input being rejected.
+std::string operation(std::string_view method, std::string_view key, const std::string& value) {
+  constexpr std::size_t kShown = 100;
+  std::string shown = value.substr(0, kShown);
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  if (value.size() > kShown) shown += "...";
+  return std::string(method) + "(" + std::string(key) + "=" + shown + ")";
+}
+
+std::string normalLStatus(std::string lstatus) {
+  return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
+}
+
+Json parseStoredJson(const std::optional<std::string>& text, const std::string& what) {
+  try {
+    // Upstream tolerates comments in topology configs; so do we.
+    return Json::parse(text.value_or("null"), nullptr, true, true);
+  } catch (const Json::parse_error& e) {
+    throw StorageError(what + ": stored JSON does not parse: " + e.what());
+  }
+}
+
+WorkerStatus workerFrom(const ResultTable::Row& row) {
+  return {row.text("name"), row.text("status"), normalLStatus(row.text("lstatus")),
+          row.time("last_ping_unix"), row.optInt("pid")};
+}
+
+void fillTopologyStatus(TopologyStatus& t, const ResultTable::Row& row, std::string_view time) {
+  t.uuid = row.text("uuid");
+  t.status = row.text("status");
+  t.worker = row.optText("worker");
+  t.error = row.optText("error");
+  t.pid = row.optInt("pid");
+  t.weight = row.number("weight");
+  t.enabled = row.number("enabled") != 0;
+  t.last_ping = row.time(time);
+  t.worker_affinity = detail::splitAffinity(row.text("worker_affinity"));
+}
+
+std::vector<TopologyStatus> topologiesFrom(const ResultTable& table) {
+  std::vector<TopologyStatus> out(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    fillTopologyStatus(out[i], table[i], "last_ping_unix");
+  }
+  return out;
+}
+
+std::vector<StorageMessage> messagesFrom(const ResultTable& table, const std::string& op) {
+  std::vector<StorageMessage> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto row = table[i];
+    out.push_back({row.text("cmd"), parseStoredJson(row.optText("content"), op),
+                   row.time("created_unix")});
+  }
+  return out;
+}
+
+}  // namespace
+
+class MySqlCoordinator::Impl {
+ public:
+  explicit Impl(MySqlOptions o) : options(std::move(o)), pool(options), runner(pool, options) {
+    if (options.database.empty()) throw InvalidArgument("MySqlOptions: database is empty");
+    if (options.pool_size == 0) throw InvalidArgument("MySqlOptions: pool_size is 0");
+    if (options.retries < 0) throw InvalidArgument("MySqlOptions: retries is negative");
+    bringSchemaUpToDate();
+  }
+
+  ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
+                   const std::string& op) {
+    return runner.call(procedure, args, op);
+  }
+
+  std::string where() const {
+    const std::string at = options.unix_socket.empty()
+                               ? options.host + ":" + std::to_string(options.port)
+                               : options.unix_socket;
+    return options.user + "@" + at + "/" + options.database;
+  }
+
+  void bringSchemaUpToDate() {
+    auto& log = detail::loggerOf(options);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        // No read timeout: an ALTER of a large table may take long.
+        auto connection = pool.connect(std::chrono::seconds(0));
+        detail::Migrator migrator(*connection, log);
+        schema_version = options.db_check_only ? migrator.check() : migrator.migrate();
+        return;
+      } catch (const sql::SQLException& e) {
+        const auto error_class = detail::classifyServerError(e.getErrorCode(), e.getSQLState());
+        if (error_class == detail::ErrorClass::connection_lost && attempt < options.retries) {
+          log.warn("qtopology: connecting to {} failed ({}); retrying", where(), e.what());
+          std::this_thread::sleep_for(std::min(options.retry_timeout,
+                                               std::chrono::milliseconds(100 << std::min(attempt, 6))));
+          continue;
+        }
+        const std::string text = "MySqlCoordinator: " + where() + ": server error " +
+                                 std::to_string(e.getErrorCode()) + ": " + e.what();
+        if (error_class == detail::ErrorClass::connection_lost || e.getErrorCode() == 1045 ||
+            e.getErrorCode() == 1049 || e.getErrorCode() == 1044) {
+          throw ConnectionError(text);
+        }
+        throw SchemaError(text);
+      }
+    }
+  }
+
+  void setTopologyEnabled(const std::string& uuid, bool enabled, const char* method) {
+    const auto op = operation(method, "uuid", uuid);
+    detail::checkIdentifier(op, "uuid", uuid);
+    call("set_topology_enabled", {uuid, std::int64_t{enabled ? 1 : 0}}, op);
+  }
+
+  void stop(const std::string& uuid, std::string_view cmd, const char* method) {
+    const auto op = operation(method, "uuid", uuid);
+    detail::checkIdentifier(op, "uuid", uuid);
+    call("stop_topology", {uuid, std::string(cmd), randomKey()}, op);
+  }
+
+  void send(const std::string& worker, const std::string& cmd, const std::string& content,
+            std::chrono::milliseconds valid_for, const std::string& op) {
+    call("send_message",
+         {worker, cmd, content, std::int64_t{valid_for.count()}, randomKey()}, op);
+  }
+
+  MySqlOptions options;
+  detail::ConnectionPool pool;
+  detail::ProcedureRunner runner;
+  int schema_version = 0;
+};
+
+MySqlCoordinator::MySqlCoordinator(MySqlOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+MySqlCoordinator::~MySqlCoordinator() = default;
+
+int MySqlCoordinator::latestSchemaVersion() {
+  int latest = 0;
+  for (const auto& script : detail::upgradeScripts()) latest = std::max(latest, script.version);
+  return latest;
+}
+
+int MySqlCoordinator::schemaVersion() {
+  const auto table = impl_->call("storage_properties", {}, "schemaVersion()");
+  return table.empty() ? 0 : static_cast<int>(table[0].number("db_version"));
+}
+
+// --- reads ------------------------------------------------------------------
+
+std::vector<WorkerStatus> MySqlCoordinator::getWorkerStatus() {
+  const auto table = impl_->call("workers", {}, "getWorkerStatus()");
+  std::vector<WorkerStatus> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) out.push_back(workerFrom(table[i]));
+  return out;
+}
+
+std::vector<TopologyStatus> MySqlCoordinator::getTopologyStatus() {
+  return topologiesFrom(impl_->call("topologies", {}, "getTopologyStatus()"));
+}
+
+std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::string& worker) {
+  const auto op = operation("getTopologiesForWorker", "worker", worker);
+  detail::checkIdentifier(op, "worker", worker);
+  return topologiesFrom(impl_->call("topologies_for_worker", {worker}, op));
+}
+
+TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
+  const auto op = operation("getTopologyInfo", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  const auto table = impl_->call("topology_info", {uuid}, op);
+  if (table.empty()) throw NotFoundError(op + ": topology not found");
+  TopologyInfo info;
+  fillTopologyStatus(info, table[0], "last_ping_unix");
+  info.config = parseStoredJson(table[0].optText("config"), op);
+  return info;
+}
+
+std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const std::string& uuid) {
+  const auto op = operation("getTopologyHistory", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  const auto table = impl_->call("topology_history", {uuid}, op);
+  std::vector<TopologyStatusHistory> out(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    fillTopologyStatus(out[i], table[i], "ts_unix");
+    out[i].ts = out[i].last_ping;
+  }
+  return out;
+}
+
+std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::string& name) {
+  const auto op = operation("getWorkerHistory", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  const auto table = impl_->call("worker_history", {name}, op);
+  std::vector<WorkerStatusHistory> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto row = table[i];
+    out.push_back({row.text("name"), row.text("status"), normalLStatus(row.text("lstatus")),
+                   row.time("ts_unix"), row.optInt("pid")});
+  }
+  return out;
+}
+
+std::vector<MsgQueueItem> MySqlCoordinator::getMsgQueueContent() {
+  const std::string op = "getMsgQueueContent()";
+  const auto table = impl_->call("message_queue", {}, op);
+  std::vector<MsgQueueItem> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto row = table[i];
+    out.push_back({row.text("worker"), row.text("cmd"), parseStoredJson(row.optText("content"), op),
+                   row.time("created_unix"), row.time("valid_until_unix")});
+  }
+  return out;
+}
+
+std::vector<StorageProperty> MySqlCoordinator::getProperties() {
+  const auto table = impl_->call("storage_properties", {}, "getProperties()");
+  const auto& o = impl_->options;
+  std::vector<StorageProperty> out{
+      {"type", "MySqlCoordinator"},
+      {"host", o.unix_socket.empty() ? o.host : o.unix_socket},
+      {"port", std::to_string(o.port)},
+      {"database", o.database},
+      {"user", o.user},
+      {"pool_size", std::to_string(o.pool_size)},
+  };
+  if (!table.empty()) {
+    out.push_back({"schema_version", table[0].text("db_version")});
+    out.push_back({"server_version", table[0].text("server_version")});
+  }
+  return out;
+}
+
+// --- messages -----------------------------------------------------------------
+
+std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {
+  const auto op = operation("getMessages", "worker", worker);
+  detail::checkIdentifier(op, "worker", worker);
+  return messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{0}}, op), op);
+}
+
+std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& worker) {
+  const auto op = operation("getMessage", "worker", worker);
+  detail::checkIdentifier(op, "worker", worker);
+  auto messages =
+      messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{1}}, op), op);
+  if (messages.empty()) return std::nullopt;
+  return std::move(messages.front());
+}
+
+void MySqlCoordinator::sendMessageToWorker(const std::string& worker, const std::string& cmd,
+                                           const Json& content,
+                                           std::chrono::milliseconds valid_for) {
+  const auto op = operation("sendMessageToWorker", "worker", worker);
+  detail::checkIdentifier(op, "worker", worker);
+  detail::checkCommand(op, cmd);
+  if (valid_for.count() <= 0) {
+    throw InvalidArgument(op + ": valid_for must be positive, got " +
+                          std::to_string(valid_for.count()) + " ms");
+  }
+  impl_->send(worker, cmd, detail::serializeContent(op, content), valid_for, op);
+}
+
+// --- workers and leadership --------------------------------------------------
+
+void MySqlCoordinator::registerWorker(const std::string& name) {
+  const auto op = operation("registerWorker", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  // The pid is the calling process's: a worker registers itself.
+  impl_->call("register_worker_process", {name, std::int64_t{::getpid()}}, op);
+}
+
+void MySqlCoordinator::pingWorker(const std::string& name) {
+  const auto op = operation("pingWorker", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  impl_->call("worker_ping", {name}, op);
+}
+
+void MySqlCoordinator::leaderPing(const std::string& name) {
+  const auto op = operation("leaderPing", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  impl_->call("leader_ping", {name}, op);
+}
+
+void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
+  const auto op = operation("announceLeaderCandidacy", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  impl_->call("announce_leader_candidacy", {name}, op);
+}
+
+bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
+  const auto op = operation("checkLeaderCandidacy", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  const auto table = impl_->call("check_leader_candidacy", {name}, op);
+  return !table.empty() && table[0].text("status") == consts::worker_lstatus::leader;
+}
+
+void MySqlCoordinator::setWorkerStatus(const std::string& name, const std::string& status) {
+  const auto op = operation("setWorkerStatus", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  detail::checkWorkerStatus(op, status);
+  impl_->call("set_worker_status", {name, status}, op);
+}
+
+void MySqlCoordinator::setWorkerLStatus(const std::string& name, const std::string& lstatus) {
+  const auto op = operation("setWorkerLStatus", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  detail::checkLeadershipStatus(op, lstatus);
+  impl_->call("set_worker_lstatus", {name, lstatus}, op);
+}
+
+void MySqlCoordinator::deleteWorker(const std::string& name) {
+  const auto op = operation("deleteWorker", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  impl_->call("delete_worker", {name}, op);
+}
+
+void MySqlCoordinator::shutDownWorker(const std::string& name) {
+  const auto op = operation("shutDownWorker", "worker", name);
+  detail::checkIdentifier(op, "worker", name);
+  impl_->send(name, std::string(consts::leader_messages::shutdown), "{}", kShutdownMessageLifetime,
+              op);
+}
+
+void MySqlCoordinator::refreshStatuses() { impl_->call("refresh_statuses", {}, "refreshStatuses()"); }
+
+std::map<std::string, int> MySqlCoordinator::workerStatuses() {
+  const auto table = impl_->call("worker_statuses", {}, "workerStatuses()");
+  std::map<std::string, int> out;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out[normalLStatus(table[i].text("lstatus"))] += static_cast<int>(table[i].number("cnt"));
+  }
+  return out;
+}
+
+// --- topologies -----------------------------------------------------------------
+
+void MySqlCoordinator::registerTopology(const std::string& uuid, const Json& config) {
+  const auto op = operation("registerTopology", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  auto columns = detail::topologyColumns(op, config);
+  impl_->call("register_topology",
+              {uuid, std::move(columns.config), columns.weight, std::move(columns.worker_affinity)},
+              op);
+}
+
+void MySqlCoordinator::assignTopology(const std::string& uuid, const std::string& worker) {
+  const auto op = operation("assignTopology", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  detail::checkIdentifier(op, "worker", worker);
+  impl_->call("assign_topology", {uuid, worker}, op);
+}
+
+void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
+                                         const std::optional<std::string>& worker,
+                                         const std::string& status,
+                                         const std::optional<std::string>& error) {
+  const auto op = operation("setTopologyStatus", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  if (worker) detail::checkIdentifier(op, "worker", *worker);
+  detail::checkTopologyStatus(op, status);
+  detail::checkErrorText(op, error);
+  const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
+    return v ? SqlValue(*v) : SqlValue();
+  };
+  impl_->call("set_topology_status", {uuid, optional(worker), status, optional(error)}, op);
+}
+
+void MySqlCoordinator::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
+  const auto op = operation("setTopologyPid", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  impl_->call("set_topology_pid", {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue()}, op);
+}
+
+void MySqlCoordinator::disableTopology(const std::string& uuid) {
+  impl_->setTopologyEnabled(uuid, false, "disableTopology");
+}
+
+void MySqlCoordinator::enableTopology(const std::string& uuid) {
+  impl_->setTopologyEnabled(uuid, true, "enableTopology");
+}
+
+void MySqlCoordinator::stopTopology(const std::string& uuid) {
+  impl_->stop(uuid, consts::leader_messages::stop_topology, "stopTopology");
+}
+
+void MySqlCoordinator::killTopology(const std::string& uuid) {
+  impl_->stop(uuid, consts::leader_messages::kill_topology, "killTopology");
+}
+
+void MySqlCoordinator::deleteTopology(const std::string& uuid) {
+  const auto op = operation("deleteTopology", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  impl_->call("delete_topology", {uuid}, op);
+}
+
+void MySqlCoordinator::clearTopologyError(const std::string& uuid) {
+  const auto op = operation("clearTopologyError", "uuid", uuid);
+  detail::checkIdentifier(op, "uuid", uuid);
+  impl_->call("clear_topology_error", {uuid}, op);
+}
+
+}  // namespace qtopology

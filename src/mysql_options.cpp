@@ -1,0 +1,138 @@
+#include <qtopology/coordination_storage.hpp>
+#include <qtopology/mysql_options.hpp>
+
+#include <charconv>
+#include <string>
+
+namespace qtopology {
+namespace {
+
+[[noreturn]] void badUrl(const std::string& what) {
+  throw InvalidArgument("MySqlOptions::fromUrl: " + what);
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percentDecode(std::string_view in, const char* part) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    const int hi = i + 2 < in.size() ? hexValue(in[i + 1]) : -1;
+    const int lo = hi >= 0 ? hexValue(in[i + 2]) : -1;
+    if (lo < 0) badUrl(std::string("bad percent-escape in the ") + part);
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+template <typename Number>
+Number parseNumber(std::string_view text, std::string_view key, Number min_value) {
+  Number value{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min_value) {
+    badUrl("'" + std::string(key) + "' must be a whole number >= " + std::to_string(min_value) +
+           ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+bool parseFlag(std::string_view text, std::string_view key) {
+  if (text == "1" || text == "true" || text == "yes") return true;
+  if (text == "0" || text == "false" || text == "no") return false;
+  badUrl("'" + std::string(key) + "' must be 0 or 1, got '" + std::string(text) + "'");
+}
+
+void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::string& value) {
+  if (key == "pool_size") {
+    o.pool_size = parseNumber<std::size_t>(value, key, 1);
+  } else if (key == "socket") {
+    o.unix_socket = value;
+  } else if (key == "check_only") {
+    o.db_check_only = parseFlag(value, key);
+  } else if (key == "retries") {
+    o.retries = parseNumber<int>(value, key, 0);
+  } else if (key == "retry_timeout_ms") {
+    o.retry_timeout = std::chrono::milliseconds(parseNumber<long>(value, key, 0));
+  } else if (key == "connect_timeout_s") {
+    o.connect_timeout = std::chrono::seconds(parseNumber<long>(value, key, 1));
+  } else if (key == "read_timeout_s") {
+    o.read_timeout = std::chrono::seconds(parseNumber<long>(value, key, 0));
+  } else if (key == "ssl_ca") {
+    o.ssl_ca = value;
+  } else if (key == "ssl_cert") {
+    o.ssl_cert = value;
+  } else if (key == "ssl_key") {
+    o.ssl_key = value;
+  } else {
+    badUrl("unknown parameter '" + std::string(key) + "'");
+  }
+}
+
+}  // namespace
+
+MySqlOptions MySqlOptions::fromUrl(std::string_view url) {
+  constexpr std::string_view scheme = "mysql://";
+  if (url.substr(0, scheme.size()) != scheme) badUrl("the URL must start with mysql://");
+  std::string_view rest = url.substr(scheme.size());
+  MySqlOptions o;
+
+  // The user part ends at the last '@', so a password with an unencoded '/',
+  // '?' or '@' still parses, and is never mistaken for the host or path
+  // (which error messages quote).
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    const auto colon = userinfo.find(':');
+    o.user = percentDecode(userinfo.substr(0, colon), "user");
+    if (colon != std::string_view::npos) {
+      o.password = percentDecode(userinfo.substr(colon + 1), "password");
+    }
+  }
+  std::string_view query;
+  if (const auto q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string_view authority = rest;
+  if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+    authority = rest.substr(0, slash);
+    o.database = percentDecode(rest.substr(slash + 1), "database");
+  }
+  std::string_view host = authority;
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:3306
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) badUrl("unterminated '[' in the host");
+    host = authority.substr(1, close - 1);
+    authority = authority.substr(close + 1);
+    if (!authority.empty() && authority.front() != ':') badUrl("unexpected text after ']'");
+    if (!authority.empty()) o.port = parseNumber<unsigned>(authority.substr(1), "port", 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    o.port = parseNumber<unsigned>(authority.substr(colon + 1), "port", 1);
+  }
+  if (o.port > 65535) badUrl("port out of range");
+  if (!host.empty()) o.host = percentDecode(host, "host");
+
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) badUrl("parameter '" + std::string(pair) + "' has no value");
+    applyQueryParameter(o, pair.substr(0, eq), percentDecode(pair.substr(eq + 1), "query"));
+  }
+  return o;
+}
+
+}  // namespace qtopology

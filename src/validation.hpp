@@ -1,0 +1,38 @@
+// Argument checks that run before anything is sent to the server, so bad
+// input fails with InvalidArgument and nothing is half written.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <qtopology/coordination_storage.hpp>
+
+namespace qtopology::detail {
+
+// Worker names and topology uuids: 1-100 characters of valid UTF-8, no
+// control characters. `what` is "worker" or "uuid".
+void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value);
+
+void checkWorkerStatus(std::string_view operation, const std::string& status);
+void checkLeadershipStatus(std::string_view operation, const std::string& lstatus);
+void checkTopologyStatus(std::string_view operation, const std::string& status);
+void checkErrorText(std::string_view operation, const std::optional<std::string>& error);
+void checkCommand(std::string_view operation, const std::string& cmd);
+
+// Serialises message content; must fit the column and be valid UTF-8.
+std::string serializeContent(std::string_view operation, const Json& content);
+
+// What registerTopology stores besides the config text.
+struct TopologyColumns {
+  std::string config;  // serialised
+  double weight = 1.0;
+  std::string worker_affinity;  // comma-separated, as the Node package stores it
+};
+TopologyColumns topologyColumns(std::string_view operation, const Json& config);
+
+// Reads the comma-separated affinity column.
+std::vector<std::string> splitAffinity(std::string_view column);
+
+}  // namespace qtopology::detail
