@@ -1,0 +1,12 @@
+// Compiled against the installed headers only: proves they need nothing but
+// the standard library and nlohmann/json.
+#include <iostream>
+
+#include <qtopology/mysql_coordinator.hpp>
+
+int main() {
+  const auto options = qtopology::MySqlOptions::fromUrl("mysql://app@db.example:3307/cluster");
+  const int latest = qtopology::MySqlCoordinator::latestSchemaVersion();
+  std::cout << options.database << " " << options.port << " schema " << latest << "\n";
+  return options.port == 3307 && latest > 17 ? 0 : 1;
+}

@@ -1,0 +1,150 @@
+// Message queue: send order, expiry, once-only delivery, also on retries.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <qtopology/mysql_coordinator.hpp>
+
+#include "test_database.hpp"
+
+namespace qtopology {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TestDatabase;
+
+class Messages : public ::testing::Test {
+ protected:
+  void SetUp() override { storage.registerWorker("w1"); }
+  TestDatabase db;
+  MySqlCoordinator storage{db.options()};
+};
+
+TEST_F(Messages, ArriveInSendOrderAndAreTakenOnce) {
+  for (int i = 0; i < 5; ++i) storage.sendMessageToWorker("w1", "rebalance", {{"i", i}}, 30s);
+  EXPECT_EQ(storage.getMsgQueueContent().size(), 5u);
+  const auto first = storage.getMessage("w1");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->content["i"], 0);
+  const auto rest = storage.getMessages("w1");
+  ASSERT_EQ(rest.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(rest[i].content["i"], i + 1);
+  EXPECT_TRUE(storage.getMessages("w1").empty());
+  EXPECT_FALSE(storage.getMessage("w1").has_value());
+  EXPECT_TRUE(storage.getMsgQueueContent().empty());
+}
+
+TEST_F(Messages, QueueContentShowsWorkerCommandAndLifetime) {
+  storage.sendMessageToWorker("w1", "start_topology", {{"uuid", "t1"}}, 10s);
+  const auto queue = storage.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w1");
+  EXPECT_EQ(queue[0].cmd, "start_topology");
+  EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
+  const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(queue[0].valid_until -
+                                                                         queue[0].created);
+  EXPECT_NEAR(static_cast<double>(lifetime.count()), 10.0, 1.0);
+}
+
+TEST_F(Messages, ExpiredMessagesAreNeverReturned) {
+  storage.sendMessageToWorker("w1", "old", Json::object(), 30s);
+  storage.sendMessageToWorker("w1", "new", Json::object(), 30s);
+  db.exec("UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
+          "WHERE cmd = 'old'");
+  const auto messages = storage.getMessages("w1");
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].cmd, "new");
+}
+
+TEST_F(Messages, ShutDownWorkerSendsShutdownForSixtySeconds) {
+  storage.shutDownWorker("w1");
+  const auto queue = storage.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].cmd, "shutdown");
+  EXPECT_EQ(db.scalar("SELECT TIMESTAMPDIFF(SECOND, created, valid_until) FROM qtopology_message"),
+            "60");
+}
+
+TEST_F(Messages, BadInputIsRejectedBeforeWriting) {
+  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json::object(), -1ms), InvalidArgument);
+  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json::object(), 0ms), InvalidArgument);
+  EXPECT_THROW(storage.sendMessageToWorker("w1", "", Json::object(), 1s), InvalidArgument);
+  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json("\xff"), 1s), InvalidArgument);
+  EXPECT_THROW(storage.sendMessageToWorker("ghost", "x", Json::object(), 1s), NotFoundError);
+  EXPECT_THROW(storage.getMessages("ghost"), NotFoundError);
+  EXPECT_EQ(db.count("qtopology_message"), 0);
+}
+
+// The server side of a retried call: the same keys come again after a lost
+// reply. A send is not queued twice; a take returns what the lost one took.
+TEST_F(Messages, RetriedCallsAreIdempotent) {
+  db.exec("CALL qtopology_sp_send_message('w1', 'c', '{}', 30000, 'send-key-1')");
+  db.exec("CALL qtopology_sp_send_message('w1', 'c', '{}', 30000, 'send-key-1')");
+  EXPECT_EQ(db.count("qtopology_message"), 1);
+  storage.sendMessageToWorker("w1", "d", Json::object(), 30s);
+
+  const auto first = db.scalar("SELECT COUNT(*) FROM qtopology_message WHERE claimed_by IS NULL");
+  EXPECT_EQ(first, "2");
+  db.exec("CALL qtopology_sp_take_messages('w1', 'claim-1', 1)");
+  db.exec("CALL qtopology_sp_take_messages('w1', 'claim-1', 1)");  // the retry
+  EXPECT_EQ(db.count("qtopology_message", "claimed_by = 'claim-1'"), 1);
+  // The retried send of an already taken message is still not queued again.
+  db.exec("CALL qtopology_sp_send_message('w1', 'c', '{}', 30000, 'send-key-1')");
+  const auto remaining = storage.getMessages("w1");
+  ASSERT_EQ(remaining.size(), 1u);
+  EXPECT_EQ(remaining[0].cmd, "d");
+}
+
+// Four readers drain one worker's queue while a sender fills it: every message
+// is received exactly once.
+TEST_F(Messages, ConcurrentReadersReceiveEveryMessageExactlyOnce) {
+  constexpr int kMessages = 20000;
+  constexpr int kReaders = 4;
+  auto options = db.options();
+  options.pool_size = kReaders + 1;
+  options.retries = 50;
+  MySqlCoordinator shared(options);
+
+  std::atomic<bool> sending_done{false};
+  std::mutex mutex;
+  std::multiset<int> received;
+  std::vector<std::thread> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      std::vector<int> mine;
+      while (true) {
+        const bool finished = sending_done;
+        std::vector<StorageMessage> batch;
+        if (r % 2 == 0) {
+          batch = shared.getMessages("w1");
+        } else if (auto one = shared.getMessage("w1")) {
+          batch.push_back(std::move(*one));
+        }
+        for (const auto& m : batch) mine.push_back(m.content["n"].get<int>());
+        if (finished && batch.empty()) break;
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      received.insert(mine.begin(), mine.end());
+    });
+  }
+  for (int n = 0; n < kMessages; ++n) shared.sendMessageToWorker("w1", "work", {{"n", n}}, 600s);
+  sending_done = true;
+  for (auto& r : readers) r.join();
+
+  int duplicates = 0, lost = 0;
+  for (int n = 0; n < kMessages; ++n) {
+    const auto c = received.count(n);
+    if (c == 0) ++lost;
+    if (c > 1) duplicates += static_cast<int>(c - 1);
+  }
+  std::printf("messages: %d sent, %zu received, %d duplicated, %d lost\n", kMessages,
+              received.size(), duplicates, lost);
+  EXPECT_EQ(duplicates, 0);
+  EXPECT_EQ(lost, 0);
+}
+
+}  // namespace
+}  // namespace qtopology

@@ -1,0 +1,251 @@
+#include <cppconn/exception.h>
+#include <gtest/gtest.h>
+#include <mysql_driver.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+
+#include <cppconn/connection.h>
+
+#include <qtopology/mysql_coordinator.hpp>
+
+#include "embedded_scripts.hpp"
+#include "migrator.hpp"
+#include "sql_script.hpp"
+#include "test_database.hpp"
+
+extern char** environ;
+
+namespace qtopology {
+namespace {
+
+using testing::TestDatabase;
+
+const char* const kTables[] = {"qtopology_settings",       "qtopology_worker",
+                               "qtopology_topology",       "qtopology_message",
+                               "qtopology_worker_history", "qtopology_topology_history"};
+
+long long tableCount(TestDatabase& db) {
+  return std::stoll(db.scalar(
+      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+      "AND table_name LIKE 'qtopology\\_%'"));
+}
+
+long long procedureCount(TestDatabase& db) {
+  return std::stoll(
+      db.scalar("SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = "
+                "DATABASE() AND routine_name LIKE 'qtopology\\_sp\\_%'"));
+}
+
+void runNamedScript(TestDatabase& db, std::string_view name) {
+  for (const auto& statement : detail::splitSqlScript(detail::namedScript(name).text)) {
+    db.exec(statement.text);
+  }
+}
+
+// A raw session for driving the Migrator directly.
+std::unique_ptr<sql::Connection> rawSession(const MySqlOptions& o) {
+  sql::ConnectOptionsMap map;
+  map["hostName"] = sql::SQLString(o.host);
+  map["port"] = static_cast<int>(o.port);
+  map["userName"] = sql::SQLString(o.user);
+  map["password"] = sql::SQLString(o.password);
+  map["schema"] = sql::SQLString(o.database);
+  return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(map));
+}
+
+TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
+  TestDatabase db;
+  MySqlCoordinator coordinator(db.options());
+  EXPECT_EQ(coordinator.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
+  EXPECT_GT(MySqlCoordinator::latestSchemaVersion(), 17);
+  for (const char* table : kTables) {
+    EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+                        "DATABASE() AND table_name = '" + std::string(table) + "'"),
+              "1")
+        << table;
+  }
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(MySqlCoordinator::latestSchemaVersion()));
+  // Every upgrade file from the baseline on ran exactly once.
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"),
+            MySqlCoordinator::latestSchemaVersion() - 17 + 1);
+  EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
+}
+
+TEST(Migration, SecondConstructionChangesNothing) {
+  TestDatabase db;
+  { MySqlCoordinator first(db.options()); }
+  const auto routines_before =
+      db.scalar("SELECT GROUP_CONCAT(CONCAT(routine_name, created) ORDER BY routine_name) FROM "
+                "information_schema.routines WHERE routine_schema = DATABASE()");
+  const auto settings_before = db.scalar(
+      "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM qtopology_settings");
+  MySqlCoordinator second(db.options());
+  EXPECT_EQ(db.scalar("SELECT GROUP_CONCAT(CONCAT(routine_name, created) ORDER BY routine_name) "
+                      "FROM information_schema.routines WHERE routine_schema = DATABASE()"),
+            routines_before);
+  EXPECT_EQ(db.scalar("SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
+                      "qtopology_settings"),
+            settings_before);
+}
+
+TEST(Migration, EightProcessesStartingTogetherApplyEachFileOnce) {
+  TestDatabase db;
+  const std::string url = db.url();
+  std::vector<pid_t> children;
+  for (int i = 0; i < 8; ++i) {
+    pid_t pid = 0;
+    char* argv[] = {const_cast<char*>(QTOPOLOGY_CONSTRUCT_COORDINATOR),
+                    const_cast<char*>(url.c_str()), nullptr};
+    ASSERT_EQ(posix_spawn(&pid, argv[0], nullptr, nullptr, argv, environ), 0);
+    children.push_back(pid);
+  }
+  int succeeded = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++succeeded;
+  }
+  EXPECT_EQ(succeeded, 8);
+  // A second application of a file would have failed on its audit row.
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"),
+            MySqlCoordinator::latestSchemaVersion() - 17 + 1);
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(MySqlCoordinator::latestSchemaVersion()));
+}
+
+TEST(Migration, CheckOnlyPassesAtLatestVersion) {
+  TestDatabase db;
+  { MySqlCoordinator migrating(db.options()); }
+  auto options = db.options();
+  options.db_check_only = true;
+  MySqlCoordinator checking(options);
+  EXPECT_EQ(checking.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
+}
+
+TEST(Migration, CheckOnlyFailsBelowLatestAndChangesNothing) {
+  TestDatabase db;
+  auto options = db.options();
+  options.db_check_only = true;
+  EXPECT_THROW(MySqlCoordinator{options}, SchemaError);
+  EXPECT_EQ(tableCount(db), 0);
+
+  { MySqlCoordinator migrating(db.options()); }
+  db.exec("UPDATE qtopology_settings SET value = '18' WHERE name = 'db_version'");
+  EXPECT_THROW(MySqlCoordinator{options}, SchemaError);
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"), "18");
+}
+
+TEST(Migration, LegacyVersionsAreRefused) {
+  TestDatabase db;
+  runNamedScript(db, "init.sql");
+  db.exec("UPDATE qtopology_settings SET value = '12' WHERE name = 'db_version'");
+  try {
+    MySqlCoordinator coordinator(db.options());
+    FAIL() << "a version-12 database was accepted";
+  } catch (const SchemaError& e) {
+    EXPECT_NE(std::string(e.what()).find("version 12"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(tableCount(db), 1);  // only the settings table
+}
+
+TEST(Migration, NewerDatabaseIsLeftAloneButFailsCheckOnly) {
+  TestDatabase db;
+  { MySqlCoordinator migrating(db.options()); }
+  const int newer = MySqlCoordinator::latestSchemaVersion() + 5;
+  db.exec("UPDATE qtopology_settings SET value = '" + std::to_string(newer) +
+          "' WHERE name = 'db_version'");
+  MySqlCoordinator coordinator(db.options());
+  EXPECT_EQ(coordinator.schemaVersion(), newer);
+  auto options = db.options();
+  options.db_check_only = true;
+  EXPECT_THROW(MySqlCoordinator{options}, SchemaError);
+}
+
+TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
+  TestDatabase db;
+  auto session = rawSession(db.options());
+  auto scripts = detail::upgradeScripts();
+  const int latest = MySqlCoordinator::latestSchemaVersion();
+  scripts.push_back({"v900.sql", 900,
+                     "create table qtopology_probe (id int);\nselect * from no_such_table;\n"});
+  detail::Migrator migrator(*session, *spdlog::default_logger(), scripts);
+  try {
+    migrator.migrate();
+    FAIL() << "a broken script was applied";
+  } catch (const SchemaError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("v900.sql"), std::string::npos) << text;
+    EXPECT_NE(text.find("line 2"), std::string::npos) << text;
+    EXPECT_NE(text.find("1146"), std::string::npos) << text;  // the server's error code
+  }
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(latest));
+  EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
+}
+
+TEST(Migration, ExpiredLockOfADeadProcessIsTakenOver) {
+  TestDatabase db;
+  runNamedScript(db, "init.sql");
+  db.exec("INSERT INTO qtopology_settings(name, value) "
+          "VALUES ('migration_lock', CONCAT('deadbeef ', UNIX_TIMESTAMP() - 1))");
+  MySqlCoordinator coordinator(db.options());
+  EXPECT_EQ(coordinator.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
+}
+
+TEST(Migration, ResetDropsEverythingAndClearKeepsSchema) {
+  TestDatabase db;
+  {
+    MySqlCoordinator coordinator(db.options());
+    coordinator.registerWorker("w1");
+    coordinator.registerTopology("t1", Json::object());
+    coordinator.sendMessageToWorker("w1", "rebalance", Json::object(), std::chrono::seconds(30));
+  }
+  runNamedScript(db, "clear.sql");
+  EXPECT_EQ(tableCount(db), 6);
+  EXPECT_GT(procedureCount(db), 14);
+  for (const char* table : kTables) {
+    if (std::string(table) != "qtopology_settings") {
+      EXPECT_EQ(db.count(table), 0) << table;
+    }
+  }
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(MySqlCoordinator::latestSchemaVersion()));
+
+  runNamedScript(db, "reset.sql");
+  EXPECT_EQ(tableCount(db), 0);
+  EXPECT_EQ(procedureCount(db), 0);
+}
+
+TEST(Migration, UnreachableServerIsAConnectionErrorWithoutPassword) {
+  MySqlOptions options;
+  options.host = "127.0.0.1";
+  options.port = 1;  // nothing listens there
+  options.database = "qtopology";
+  options.user = "someone";
+  options.password = "s3cret-Passw0rd";
+  options.retries = 1;
+  options.retry_timeout = std::chrono::milliseconds(10);
+  try {
+    MySqlCoordinator coordinator(options);
+    FAIL() << "connected to port 1";
+  } catch (const ConnectionError& e) {
+    EXPECT_EQ(std::string(e.what()).find("s3cret"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Migration, WrongPasswordIsAConnectionErrorWithoutPassword) {
+  TestDatabase db;
+  auto options = db.options();
+  options.password = "Wr0ng-Passw0rd";
+  try {
+    MySqlCoordinator coordinator(options);
+    FAIL() << "connected with a wrong password";
+  } catch (const ConnectionError& e) {
+    EXPECT_EQ(std::string(e.what()).find("Wr0ng"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace qtopology

@@ -1,0 +1,45 @@
+// A private database per test, on the harness's server or on
+// QTOPOLOGY_TEST_MYSQL_URL. Created empty, dropped when the test ends.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <qtopology/mysql_options.hpp>
+
+namespace sql {
+class Connection;
+}
+
+namespace qtopology::testing {
+
+// The server URL without a database (mysql://user:pass@host:port/).
+std::string serverUrl();
+
+class TestDatabase {
+ public:
+  // The name is derived from the running gtest test, plus a random suffix.
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+
+  const std::string& name() const { return name_; }
+  // Options pointing at this database, with a short retry budget so a broken
+  // test fails fast.
+  MySqlOptions options() const;
+  // The URL of this database, for child processes.
+  std::string url() const;
+
+  // Direct SQL, for arranging and inspecting state behind the library's back.
+  void exec(const std::string& statement);
+  // First column of the first row; "NULL" for NULL, "" when there is no row.
+  std::string scalar(const std::string& query);
+  long long count(const std::string& table, const std::string& where = "1=1");
+
+ private:
+  std::string name_;
+  std::unique_ptr<sql::Connection> connection_;
+};
+
+}  // namespace qtopology::testing

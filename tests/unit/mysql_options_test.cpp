@@ -1,0 +1,264 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <qtopology/coordination_storage.hpp>
+#include <qtopology/mysql_options.hpp>
+
+namespace {
+
+using qtopology::InvalidArgument;
+using qtopology::MySqlOptions;
+using namespace std::chrono_literals;
+
+// what() of the InvalidArgument fromUrl throws, or a marker when it throws nothing.
+std::string errorOf(std::string_view url) {
+  try {
+    MySqlOptions::fromUrl(url);
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "<nothing thrown>";
+}
+
+TEST(MySqlOptionsFromUrl, ParsesFullUrl) {
+  const auto o =
+      MySqlOptions::fromUrl("mysql://alice:s3cret@db.example.com:3310/qtopo?pool_size=8");
+  EXPECT_EQ(o.user, "alice");
+  EXPECT_EQ(o.password, "s3cret");
+  EXPECT_EQ(o.host, "db.example.com");
+  EXPECT_EQ(o.port, 3310u);
+  EXPECT_EQ(o.database, "qtopo");
+  EXPECT_EQ(o.pool_size, 8u);
+}
+
+TEST(MySqlOptionsFromUrl, BareSchemeKeepsDefaults) {
+  const auto o = MySqlOptions::fromUrl("mysql://");
+  const MySqlOptions d;
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 3306u);
+  EXPECT_EQ(o.pool_size, 4u);
+  EXPECT_EQ(o.user, "");
+  EXPECT_EQ(o.password, "");
+  EXPECT_EQ(o.database, "");
+  EXPECT_EQ(o.unix_socket, "");
+  EXPECT_EQ(o.retries, d.retries);
+  EXPECT_EQ(o.retry_timeout, d.retry_timeout);
+  EXPECT_EQ(o.connect_timeout, d.connect_timeout);
+  EXPECT_EQ(o.read_timeout, d.read_timeout);
+  EXPECT_FALSE(o.db_check_only);
+}
+
+TEST(MySqlOptionsFromUrl, MissingHostAndPortUseDefaults) {
+  const auto o = MySqlOptions::fromUrl("mysql://bob@/qtopo");
+  EXPECT_EQ(o.user, "bob");
+  EXPECT_EQ(o.password, "");
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 3306u);
+  EXPECT_EQ(o.database, "qtopo");
+}
+
+TEST(MySqlOptionsFromUrl, PortWithoutHostKeepsDefaultHost) {
+  const auto o = MySqlOptions::fromUrl("mysql://:3307/qtopo");
+  EXPECT_EQ(o.host, "127.0.0.1");
+  EXPECT_EQ(o.port, 3307u);
+}
+
+TEST(MySqlOptionsFromUrl, PercentDecodesUserPasswordAndDatabase) {
+  const auto o = MySqlOptions::fromUrl("mysql://a%40b%3Ac:p%2Fw%3F%25d@host/my%20db%2d1");
+  EXPECT_EQ(o.user, "a@b:c");
+  EXPECT_EQ(o.password, "p/w?%d");
+  EXPECT_EQ(o.database, "my db-1");
+}
+
+TEST(MySqlOptionsFromUrl, PercentDecodesSocket) {
+  const auto o = MySqlOptions::fromUrl("mysql://u@/db?socket=%2Fvar%2Frun%2Fmysqld%2Fmy%20sock");
+  EXPECT_EQ(o.unix_socket, "/var/run/mysqld/my sock");
+}
+
+TEST(MySqlOptionsFromUrl, PasswordWithEncodedAt) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p%40ss@host:3306/db");
+  EXPECT_EQ(o.password, "p@ss");
+  EXPECT_EQ(o.host, "host");
+}
+
+TEST(MySqlOptionsFromUrl, PasswordWithRawAtSplitsOnLastAt) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p@s@s@host:3306/db");
+  EXPECT_EQ(o.user, "u");
+  EXPECT_EQ(o.password, "p@s@s");
+  EXPECT_EQ(o.host, "host");
+  EXPECT_EQ(o.port, 3306u);
+}
+
+TEST(MySqlOptionsFromUrl, PasswordMayContainColon) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:a:b@host/db");
+  EXPECT_EQ(o.user, "u");
+  EXPECT_EQ(o.password, "a:b");
+}
+
+TEST(MySqlOptionsFromUrl, Ipv6HostWithPort) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p@[::1]:3307/db");
+  EXPECT_EQ(o.host, "::1");
+  EXPECT_EQ(o.port, 3307u);
+  EXPECT_EQ(o.database, "db");
+}
+
+TEST(MySqlOptionsFromUrl, Ipv6HostWithoutPort) {
+  const auto o = MySqlOptions::fromUrl("mysql://[fe80::1]/db");
+  EXPECT_EQ(o.host, "fe80::1");
+  EXPECT_EQ(o.port, 3306u);
+}
+
+TEST(MySqlOptionsFromUrl, QueryPoolSize) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?pool_size=1").pool_size, 1u);
+}
+
+TEST(MySqlOptionsFromUrl, QuerySocket) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?socket=/tmp/m.sock").unix_socket, "/tmp/m.sock");
+}
+
+TEST(MySqlOptionsFromUrl, QueryCheckOnly) {
+  EXPECT_TRUE(MySqlOptions::fromUrl("mysql://h/db?check_only=1").db_check_only);
+  EXPECT_TRUE(MySqlOptions::fromUrl("mysql://h/db?check_only=true").db_check_only);
+  EXPECT_TRUE(MySqlOptions::fromUrl("mysql://h/db?check_only=yes").db_check_only);
+  EXPECT_FALSE(MySqlOptions::fromUrl("mysql://h/db?check_only=0").db_check_only);
+  EXPECT_FALSE(MySqlOptions::fromUrl("mysql://h/db?check_only=false").db_check_only);
+  EXPECT_FALSE(MySqlOptions::fromUrl("mysql://h/db?check_only=no").db_check_only);
+}
+
+TEST(MySqlOptionsFromUrl, QueryCheckOnlyRejectsOtherValues) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?check_only=2"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, QueryRetries) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?retries=0").retries, 0);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?retries=30").retries, 30);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?retries=-1"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, QueryRetryTimeoutMs) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?retry_timeout_ms=250").retry_timeout, 250ms);
+}
+
+TEST(MySqlOptionsFromUrl, QueryConnectTimeoutS) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?connect_timeout_s=9").connect_timeout, 9s);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?connect_timeout_s=0"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, QueryReadTimeoutS) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?read_timeout_s=0").read_timeout, 0s);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?read_timeout_s=45").read_timeout, 45s);
+}
+
+TEST(MySqlOptionsFromUrl, QuerySslFiles) {
+  const auto o = MySqlOptions::fromUrl(
+      "mysql://h/db?ssl_ca=%2Fetc%2Fca.pem&ssl_cert=/etc/c.pem&ssl_key=/etc/k.pem");
+  EXPECT_EQ(o.ssl_ca, "/etc/ca.pem");
+  EXPECT_EQ(o.ssl_cert, "/etc/c.pem");
+  EXPECT_EQ(o.ssl_key, "/etc/k.pem");
+}
+
+TEST(MySqlOptionsFromUrl, SeveralQueryKeysAndEmptyPairs) {
+  const auto o = MySqlOptions::fromUrl("mysql://h/db?&pool_size=2&&retries=3&");
+  EXPECT_EQ(o.pool_size, 2u);
+  EXPECT_EQ(o.retries, 3);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsWrongScheme) {
+  EXPECT_THROW(MySqlOptions::fromUrl("postgres://u:p@h/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql:/h/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl(""), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsNonNumericPort) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h:abc/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h:/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h:33x/db"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsPortZero) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h:0/db"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsPortAbove65535) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h:70000/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://[::1]:70000/db"), InvalidArgument);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h:65535/db").port, 65535u);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsMalformedIpv6Host) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://[::1/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://[::1]x/db"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsPoolSizeZero) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?pool_size=0"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsUnknownKey) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?poolsize=3"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsKeyWithoutValue) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?check_only"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsBadPercentEscape) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://u%zz@h/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://u:p%4@h/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db%"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h/db?socket=%g0"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, ErrorNamesTheBadPart) {
+  EXPECT_NE(errorOf("mysql://h/db?poolsize=3").find("poolsize"), std::string::npos);
+  EXPECT_NE(errorOf("mysql://h:70000/db").find("port"), std::string::npos);
+}
+
+constexpr std::string_view kPassword = "Zq7-UniquePassw0rd";
+
+TEST(MySqlOptionsFromUrl, UnknownKeyErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd@h/db?bogus=1");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptionsFromUrl, BadPortErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd@h:99999/db");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptionsFromUrl, NonNumericPortErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd@h:port/db");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptionsFromUrl, KeyWithoutValueErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd@h/db?check_only");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptionsFromUrl, BadEscapeInPasswordErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd%zz@h/db");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+// A password with a raw '/' or '?' must not end up in the port or a query key,
+// which errors quote.
+TEST(MySqlOptionsFromUrl, RawSlashInPasswordErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd/x@h/db");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptionsFromUrl, RawQuestionMarkInPasswordErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:1234?Zq7-UniquePassw0rd@h/db");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+}  // namespace
