@@ -29,6 +29,7 @@ drop procedure if exists qtopology_sp_set_worker_status;
 drop procedure if exists qtopology_sp_stop_topology;
 drop procedure if exists qtopology_sp_storage_properties;
 drop procedure if exists qtopology_sp_take_messages;
+drop procedure if exists qtopology_sp_purge_messages;
 drop procedure if exists qtopology_sp_topologies;
 drop procedure if exists qtopology_sp_topologies_for_worker;
 drop procedure if exists qtopology_sp_topology_history;

@@ -113,7 +113,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -147,7 +147,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -189,7 +189,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -230,12 +230,12 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
     -- a worker that may still run topologies must be unloaded first
     if v_status <> 'unloaded' then
-        set v_msg = left(concat('worker is ', v_status, ', not unloaded: ', p_name), 128);
+        set v_msg = left(concat('worker is ', v_status, ', not unloaded: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
@@ -333,7 +333,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -396,7 +396,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -504,12 +504,13 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
     if v_lstatus <> 'normal' and v_status <> 'alive' then
-        set v_msg = left(concat('worker is ', v_status, ', cannot be ', v_lstatus, ': ', p_name), 128);
+        set v_msg = left(concat('worker is ', v_status, ', cannot be ', v_lstatus, ': ',
+                                coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
@@ -522,7 +523,8 @@ begin
             and last_ping >= v_now - interval v_leader_s second
         for update;
         if v_other_leaders > 0 then
-            set v_msg = left(concat('another worker is leader, cannot promote: ', p_name), 128);
+            set v_msg = left(concat('another worker is leader, cannot promote: ',
+                                    coalesce(p_name, 'NULL')), 128);
             signal sqlstate '45400' set message_text = v_msg;
         end if;
 
@@ -647,6 +649,26 @@ begin
 end $$
 delimiter ;
 
+-- Readers purge their own queue; this catches the queues of workers that
+-- never read again (dead, deleted), so the table cannot grow without bound.
+drop procedure if exists qtopology_sp_purge_messages;
+delimiter $$
+create procedure qtopology_sp_purge_messages()
+begin
+    declare v_now datetime;
+    declare v_retention_s int;
+
+    set v_now = now();
+    select coalesce(max(cast(value as unsigned)), 120) into v_retention_s
+    from qtopology_settings
+    where name = 'message_claim_retention_s';
+
+    delete from qtopology_message
+    where (claimed_by is null and valid_until < v_now)
+        or (claimed_by is not null and claimed_at < v_now - interval v_retention_s second);
+end $$
+delimiter ;
+
 drop procedure if exists qtopology_sp_refresh_statuses;
 delimiter $$
 create procedure qtopology_sp_refresh_statuses()
@@ -668,6 +690,7 @@ begin
     call qtopology_sp_disable_defunct_workers();
     call qtopology_sp_disable_defunct_leaders();
     call qtopology_sp_unassign_waiting_topologies();
+    call qtopology_sp_purge_messages();
 
     commit;
 end $$
@@ -747,7 +770,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -798,7 +821,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -845,7 +868,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -886,7 +909,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -935,7 +958,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -986,11 +1009,11 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
     if v_status <> 'error' then
-        set v_msg = left(concat('topology is ', v_status, ', not in error: ', p_uuid), 128);
+        set v_msg = left(concat('topology is ', v_status, ', not in error: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
@@ -1028,7 +1051,7 @@ begin
     where uuid = p_uuid
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -1071,7 +1094,7 @@ begin
     declare v_msg varchar(128);
 
     if not exists (select 1 from qtopology_topology where uuid = p_uuid) then
-        set v_msg = left(concat('topology not found: ', p_uuid), 128);
+        set v_msg = left(concat('topology not found: ', coalesce(p_uuid, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
@@ -1123,7 +1146,8 @@ begin
 
     if p_valid_ms is null or p_valid_ms <= 0 then
         set v_msg = left(concat('message validity must be positive, got ',
-                                coalesce(p_valid_ms, 'NULL'), ' ms for worker ', p_worker), 128);
+                                coalesce(p_valid_ms, 'NULL'), ' ms for worker ',
+                                coalesce(p_worker, 'NULL')), 128);
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
@@ -1169,7 +1193,8 @@ begin
     end;
 
     if p_claim_key is null or p_claim_key = '' then
-        set v_msg = left(concat('a claim key is required to read messages of worker ', p_name), 128);
+        set v_msg = left(concat('a claim key is required to read messages of worker ',
+                                coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
@@ -1192,7 +1217,7 @@ begin
     where name = p_name
     for update;
     if v_found = 0 then
-        set v_msg = left(concat('worker not found: ', p_name), 128);
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 

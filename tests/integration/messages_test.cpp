@@ -59,6 +59,17 @@ TEST_F(Messages, ExpiredMessagesAreNeverReturned) {
   EXPECT_EQ(messages[0].cmd, "new");
 }
 
+TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
+  storage.registerWorker("w2");
+  storage.sendMessageToWorker("w2", "stale", Json::object(), 30s);
+  storage.sendMessageToWorker("w2", "fresh", Json::object(), 30s);
+  db.exec("UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
+          "WHERE cmd = 'stale'");
+  storage.refreshStatuses();
+  EXPECT_EQ(db.count("qtopology_message"), 1);
+  EXPECT_EQ(db.scalar("SELECT cmd FROM qtopology_message"), "fresh");
+}
+
 TEST_F(Messages, ShutDownWorkerSendsShutdownForSixtySeconds) {
   storage.shutDownWorker("w1");
   const auto queue = storage.getMsgQueueContent();
