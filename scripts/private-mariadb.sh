@@ -75,6 +75,10 @@ start() {
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
       { cat "$dir/install.log" >&2; exit 1; }
   fi
+  # A restart keeps its port, so clients can reconnect to the same address.
+  if [[ "$port" == 0 && -f "$dir/port" ]]; then
+    port=$(cat "$dir/port")
+  fi
   [[ "$port" != 0 ]] || port=$(free_port)
   echo "$port" >"$dir/port"
   # Durable InnoDB settings: an acknowledged commit must survive SIGKILL.

@@ -159,6 +159,34 @@ void Migrator::renewLock() {
   if (!rs->next()) throw SchemaError("lost the migration lock to another process mid-migration");
 }
 
+// The new version and the file's audit row commit together: a process killed
+// between the two would otherwise leave the next one unable to tell whether
+// the file ran. The audit INSERT is plain, so a file applied twice fails loudly.
+void Migrator::recordApplied(const EmbeddedScript& script) {
+  std::unique_ptr<sql::Statement> transaction(connection_.createStatement());
+  transaction->execute("START TRANSACTION");
+  try {
+    std::unique_ptr<sql::PreparedStatement> bump(connection_.prepareStatement(
+        "UPDATE qtopology_settings SET value = ? WHERE name = 'db_version'"));
+    bump->setString(1, std::to_string(script.version));
+    bump->executeUpdate();
+    std::unique_ptr<sql::PreparedStatement> audit(connection_.prepareStatement(
+        "INSERT INTO qtopology_settings(name, value) "
+        "VALUES (CONCAT('schema_file:', ?), CONCAT('applied ', NOW(), ' by ', ?))"));
+    audit->setString(1, std::string(script.name));
+    audit->setString(2, lock_token_);
+    audit->executeUpdate();
+    transaction->execute("COMMIT");
+  } catch (...) {
+    try {
+      transaction->execute("ROLLBACK");
+    } catch (const sql::SQLException&) {
+      // A dead session rolls back by itself.
+    }
+    throw;
+  }
+}
+
 void Migrator::unlock() {
   std::unique_ptr<sql::PreparedStatement> release(connection_.prepareStatement(
       "DELETE FROM qtopology_settings WHERE name = 'migration_lock' AND value LIKE ?"));
@@ -202,18 +230,7 @@ int Migrator::migrate() {
         throw SchemaError(std::string("migration stopped at version ") + std::to_string(version) +
                           ": " + e.what());
       }
-      std::unique_ptr<sql::PreparedStatement> bump(connection_.prepareStatement(
-          "UPDATE qtopology_settings SET value = ? WHERE name = 'db_version'"));
-      bump->setString(1, std::to_string(script.version));
-      bump->executeUpdate();
-      // An audit row per file; a plain INSERT, so applying a file twice
-      // could never pass unnoticed.
-      std::unique_ptr<sql::PreparedStatement> audit(connection_.prepareStatement(
-          "INSERT INTO qtopology_settings(name, value) "
-          "VALUES (CONCAT('schema_file:', ?), CONCAT('applied ', NOW(), ' by ', ?))"));
-      audit->setString(1, std::string(script.name));
-      audit->setString(2, lock_token_);
-      audit->executeUpdate();
+      recordApplied(script);
       version = script.version;
     }
     unlock();

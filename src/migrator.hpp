@@ -50,6 +50,7 @@ class Migrator {
   void runScript(const EmbeddedScript& script);
   bool tryLock();
   void renewLock();
+  void recordApplied(const EmbeddedScript& script);
   void unlock();
   void refuseLegacy(int version) const;
 

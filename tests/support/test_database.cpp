@@ -97,11 +97,11 @@ void TestDatabase::exec(const std::string& statement) {
   } while (s->getMoreResults());
 }
 
-std::string TestDatabase::scalar(const std::string& query) {
+std::string TestDatabase::scalar(const std::string& query, unsigned column) {
   std::unique_ptr<sql::Statement> s(connection_->createStatement());
   std::unique_ptr<sql::ResultSet> rs(s->executeQuery(query));
   if (!rs->next()) return "";
-  return rs->isNull(1) ? "NULL" : std::string(rs->getString(1));
+  return rs->isNull(column) ? "NULL" : std::string(rs->getString(column));
 }
 
 long long TestDatabase::count(const std::string& table, const std::string& where) {

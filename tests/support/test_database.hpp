@@ -33,8 +33,8 @@ class TestDatabase {
 
   // Direct SQL, for arranging and inspecting state behind the library's back.
   void exec(const std::string& statement);
-  // First column of the first row; "NULL" for NULL, "" when there is no row.
-  std::string scalar(const std::string& query);
+  // A column (1-based) of the first row; "NULL" for NULL, "" when no row.
+  std::string scalar(const std::string& query, unsigned column = 1);
   long long count(const std::string& table, const std::string& where = "1=1");
 
  private:
