@@ -7,15 +7,20 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 
+# run_suite BUILD_DIR CTEST_SELECTION CMAKE_ARGS...
 run_suite() {
-  local build=$1 labels=$2
+  local build=$1 selection=$2
   shift 2
   cmake -S "$root" -B "$build" -DQTOPOLOGY_MYSQL_WERROR=ON "$@" >/dev/null
   cmake --build "$build" -j "$(nproc)"
-  ctest --test-dir "$build" -L "$labels" -j 2 --output-on-failure --timeout 900
+  ctest --test-dir "$build" $selection -j 2 --output-on-failure --timeout 900
 }
 
-run_suite "$root/build" "unit|integration|packaging" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite "$root/build" "-L unit|integration|packaging|stress" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "$root/build-asan" "unit|integration" -DCMAKE_BUILD_TYPE=Debug \
+  run_suite "$root/build-asan" "-L unit|integration" -DCMAKE_BUILD_TYPE=Debug \
   -DQTOPOLOGY_MYSQL_SANITIZE=address,undefined
+# The tests where threads share one coordinator, under ThreadSanitizer.
+TSAN_OPTIONS=halt_on_error=1 \
+  run_suite "$root/build-tsan" "-R Contested|ConcurrentReaders|CutConnections" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTOPOLOGY_MYSQL_SANITIZE=thread
