@@ -13,7 +13,12 @@
 --   caller's transaction and start none;
 -- * 45404 = unknown worker/topology, 45400 = not allowed in the current state;
 -- * lstatus is written 'normal'; '' (written by the Node package) reads as normal;
--- * history rows are inserted in the same transaction as the change.
+-- * history rows are inserted in the same transaction as the change;
+-- * transactions run at READ COMMITTED: a scan then keeps locks only on the
+--   rows it changes, not on every row (and gap) it passes, which under
+--   REPEATABLE READ made refreshes and elections deadlock with heartbeats.
+--   Correctness does not rest on snapshots: elections serialise on the
+--   leadership_epoch row, message claims on the rows they update.
 
 -- ---------------------------------------------------------------------------
 -- History snapshots (Node-compatible; also used by the Node package after its
@@ -62,6 +67,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -94,34 +100,20 @@ delimiter $$
 create procedure qtopology_sp_worker_ping(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin)
 begin
-    declare v_now datetime;
-    declare v_found int default 0;
     declare v_msg varchar(128);
-    declare exit handler for sqlexception
-    begin
-        rollback;
-        resignal;
-    end;
 
-    start transaction;
-    set v_now = now();
-
-    -- checked explicitly: row_count() reports 0 for a second ping within the
-    -- same second, which must not look like an unknown worker
-    select count(*) into v_found
-    from qtopology_worker
-    where name = p_name
-    for update;
-    if v_found = 0 then
+    -- a worker's heartbeat
+    -- One locking statement and no explicit transaction: the hottest call
+    -- of a cluster holds one row lock for one statement.
+    update qtopology_worker
+    set last_ping = now()
+    where name = p_name;
+    -- row_count() is also 0 for a second ping within the same second, so
+    -- only then look whether the worker exists at all
+    if row_count() = 0 and not exists (select 1 from qtopology_worker where name = p_name) then
         set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
-
-    update qtopology_worker
-    set last_ping = v_now
-    where name = p_name;
-
-    commit;
 end $$
 delimiter ;
 
@@ -130,33 +122,20 @@ delimiter $$
 create procedure qtopology_sp_leader_ping(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin)
 begin
-    declare v_now datetime;
-    declare v_found int default 0;
     declare v_msg varchar(128);
-    declare exit handler for sqlexception
-    begin
-        rollback;
-        resignal;
-    end;
 
-    start transaction;
-    set v_now = now();
-
-    select count(*) into v_found
-    from qtopology_worker
-    where name = p_name
-    for update;
-    if v_found = 0 then
+    -- the leader's heartbeat keeps it an effective leader (leader_timeout_s)
+    -- One locking statement and no explicit transaction: the hottest call
+    -- of a cluster holds one row lock for one statement.
+    update qtopology_worker
+    set last_ping = now()
+    where name = p_name;
+    -- row_count() is also 0 for a second ping within the same second, so
+    -- only then look whether the worker exists at all
+    if row_count() = 0 and not exists (select 1 from qtopology_worker where name = p_name) then
         set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
         signal sqlstate '45404' set message_text = v_msg;
     end if;
-
-    -- the leader's heartbeat keeps it an effective leader (leader_timeout_s)
-    update qtopology_worker
-    set last_ping = v_now
-    where name = p_name;
-
-    commit;
 end $$
 delimiter ;
 
@@ -181,6 +160,7 @@ begin
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -223,6 +203,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
 
     select count(*), max(status) into v_found, v_status
@@ -318,6 +299,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     update qtopology_settings
     set value = cast(value as unsigned) + 1
@@ -381,6 +363,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     update qtopology_settings
     set value = cast(value as unsigned) + 1
@@ -489,6 +472,7 @@ begin
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
+    set transaction isolation level read committed;
     start transaction;
     update qtopology_settings
     set value = cast(value as unsigned) + 1
@@ -680,6 +664,7 @@ begin
     end;
 
     -- under the epoch lock: demoting leaders must not interleave with an election
+    set transaction isolation level read committed;
     start transaction;
     update qtopology_settings
     set value = cast(value as unsigned) + 1
@@ -715,6 +700,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -752,6 +738,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -813,6 +800,7 @@ begin
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -860,6 +848,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -901,6 +890,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -950,6 +940,7 @@ begin
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -1001,6 +992,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -1044,6 +1036,7 @@ begin
         resignal;
     end;
 
+    set transaction isolation level read committed;
     start transaction;
 
     select count(*) into v_found
@@ -1151,6 +1144,7 @@ begin
         signal sqlstate '45400' set message_text = v_msg;
     end if;
 
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -1205,6 +1199,7 @@ begin
     -- committed rows and waits for a concurrent reader (even an earlier
     -- attempt of this very call that is still finishing) instead of using an
     -- older snapshot.
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
@@ -1274,6 +1269,7 @@ begin
     -- The Node package's read: it deletes by id the rows it consumed. Its
     -- getMessage (what qtopology 2.3 polls with) consumes only the first row,
     -- so rows are returned without claiming them, or the rest would be lost.
+    set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 

@@ -65,40 +65,61 @@ Json parseStoredJson(const std::optional<std::string>& text, const std::string& 
   }
 }
 
-WorkerStatus workerFrom(const ResultTable::Row& row) {
-  return {row.text("name"), row.text("status"), normalLStatus(row.text("lstatus")),
-          row.time("last_ping_unix"), row.optInt("pid")};
-}
+// Topology rows of the status, info and history results; `time_column` is
+// the one that fills last_ping.
+class TopologyReader {
+ public:
+  TopologyReader(ResultTable& table, std::string_view time_column)
+      : table_(table),
+        uuid_(table.column("uuid")),
+        status_(table.column("status")),
+        worker_(table.column("worker")),
+        error_(table.column("error")),
+        pid_(table.column("pid")),
+        weight_(table.column("weight")),
+        enabled_(table.column("enabled")),
+        time_(table.column(time_column)),
+        affinity_(table.column("worker_affinity")) {}
 
-void fillTopologyStatus(TopologyStatus& t, const ResultTable::Row& row, std::string_view time) {
-  t.uuid = row.text("uuid");
-  t.status = row.text("status");
-  t.worker = row.optText("worker");
-  t.error = row.optText("error");
-  t.pid = row.optInt("pid");
-  t.weight = row.number("weight");
-  t.enabled = row.number("enabled") != 0;
-  t.last_ping = row.time(time);
-  t.worker_affinity = detail::splitAffinity(row.text("worker_affinity"));
-}
-
-std::vector<TopologyStatus> topologiesFrom(const ResultTable& table) {
-  std::vector<TopologyStatus> out(table.size());
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    fillTopologyStatus(out[i], table[i], "last_ping_unix");
+  void fill(TopologyStatus& t, std::size_t row) {
+    t.uuid = table_.takeText(row, uuid_);
+    t.status = table_.takeText(row, status_);
+    t.worker = table_.take(row, worker_);
+    t.error = table_.take(row, error_);
+    t.pid = table_.optInt(row, pid_);
+    t.weight = table_.number(row, weight_);
+    t.enabled = table_.number(row, enabled_) != 0;
+    t.last_ping = table_.time(row, time_);
+    t.worker_affinity = detail::splitAffinity(table_.view(row, affinity_));
   }
+
+ private:
+  ResultTable& table_;
+  ResultTable::Column uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
+};
+
+std::vector<TopologyStatus> topologiesFrom(ResultTable table) {
+  TopologyReader reader(table, "last_ping_unix");
+  std::vector<TopologyStatus> out(table.size());
+  for (std::size_t i = 0; i < out.size(); ++i) reader.fill(out[i], i);
   return out;
 }
 
-std::vector<StorageMessage> messagesFrom(const ResultTable& table, const std::string& op) {
+std::vector<StorageMessage> messagesFrom(ResultTable table, const std::string& op) {
+  const auto cmd = table.column("cmd"), content = table.column("content"),
+             created = table.column("created_unix");
   std::vector<StorageMessage> out;
   out.reserve(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    const auto row = table[i];
-    out.push_back({row.text("cmd"), parseStoredJson(row.optText("content"), op),
-                   row.time("created_unix")});
+    out.push_back({table.takeText(i, cmd), parseStoredJson(table.take(i, content), op),
+                   table.time(i, created)});
   }
   return out;
+}
+
+// The text of a one-row result's column; "" when there is no row.
+std::string firstText(ResultTable table, std::string_view column) {
+  return table.empty() ? std::string() : table.takeText(0, table.column(column));
 }
 
 }  // namespace
@@ -188,17 +209,25 @@ int MySqlCoordinator::latestSchemaVersion() {
 }
 
 int MySqlCoordinator::schemaVersion() {
-  const auto table = impl_->call("storage_properties", {}, "schemaVersion()");
-  return table.empty() ? 0 : static_cast<int>(table[0].number("db_version"));
+  const auto version =
+      firstText(impl_->call("storage_properties", {}, "schemaVersion()"), "db_version");
+  return version.empty() ? 0 : std::stoi(version);
 }
 
 // --- reads ------------------------------------------------------------------
 
 std::vector<WorkerStatus> MySqlCoordinator::getWorkerStatus() {
-  const auto table = impl_->call("workers", {}, "getWorkerStatus()");
+  auto table = impl_->call("workers", {}, "getWorkerStatus()");
+  const auto name = table.column("name"), status = table.column("status"),
+             lstatus = table.column("lstatus"), last_ping = table.column("last_ping_unix"),
+             pid = table.column("pid");
   std::vector<WorkerStatus> out;
   out.reserve(table.size());
-  for (std::size_t i = 0; i < table.size(); ++i) out.push_back(workerFrom(table[i]));
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out.push_back({table.takeText(i, name), table.takeText(i, status),
+                   normalLStatus(table.takeText(i, lstatus)), table.time(i, last_ping),
+                   table.optInt(i, pid)});
+  }
   return out;
 }
 
@@ -215,21 +244,22 @@ std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::
 TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
   const auto op = operation("getTopologyInfo", "uuid", uuid);
   detail::checkIdentifier(op, "uuid", uuid);
-  const auto table = impl_->call("topology_info", {uuid}, op);
+  auto table = impl_->call("topology_info", {uuid}, op);
   if (table.empty()) throw NotFoundError(op + ": topology not found");
   TopologyInfo info;
-  fillTopologyStatus(info, table[0], "last_ping_unix");
-  info.config = parseStoredJson(table[0].optText("config"), op);
+  TopologyReader(table, "last_ping_unix").fill(info, 0);
+  info.config = parseStoredJson(table.take(0, table.column("config")), op);
   return info;
 }
 
 std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const std::string& uuid) {
   const auto op = operation("getTopologyHistory", "uuid", uuid);
   detail::checkIdentifier(op, "uuid", uuid);
-  const auto table = impl_->call("topology_history", {uuid}, op);
+  auto table = impl_->call("topology_history", {uuid}, op);
+  TopologyReader reader(table, "ts_unix");
   std::vector<TopologyStatusHistory> out(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    fillTopologyStatus(out[i], table[i], "ts_unix");
+    reader.fill(out[i], i);
     out[i].ts = out[i].last_ping;
   }
   return out;
@@ -238,32 +268,38 @@ std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const st
 std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::string& name) {
   const auto op = operation("getWorkerHistory", "worker", name);
   detail::checkIdentifier(op, "worker", name);
-  const auto table = impl_->call("worker_history", {name}, op);
+  auto table = impl_->call("worker_history", {name}, op);
+  const auto name_column = table.column("name"), status = table.column("status"),
+             lstatus = table.column("lstatus"), ts = table.column("ts_unix"),
+             pid = table.column("pid");
   std::vector<WorkerStatusHistory> out;
   out.reserve(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    const auto row = table[i];
-    out.push_back({row.text("name"), row.text("status"), normalLStatus(row.text("lstatus")),
-                   row.time("ts_unix"), row.optInt("pid")});
+    out.push_back({table.takeText(i, name_column), table.takeText(i, status),
+                   normalLStatus(table.takeText(i, lstatus)), table.time(i, ts),
+                   table.optInt(i, pid)});
   }
   return out;
 }
 
 std::vector<MsgQueueItem> MySqlCoordinator::getMsgQueueContent() {
   const std::string op = "getMsgQueueContent()";
-  const auto table = impl_->call("message_queue", {}, op);
+  auto table = impl_->call("message_queue", {}, op);
+  const auto worker = table.column("worker"), cmd = table.column("cmd"),
+             content = table.column("content"), created = table.column("created_unix"),
+             valid_until = table.column("valid_until_unix");
   std::vector<MsgQueueItem> out;
   out.reserve(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    const auto row = table[i];
-    out.push_back({row.text("worker"), row.text("cmd"), parseStoredJson(row.optText("content"), op),
-                   row.time("created_unix"), row.time("valid_until_unix")});
+    out.push_back({table.takeText(i, worker), table.takeText(i, cmd),
+                   parseStoredJson(table.take(i, content), op), table.time(i, created),
+                   table.time(i, valid_until)});
   }
   return out;
 }
 
 std::vector<StorageProperty> MySqlCoordinator::getProperties() {
-  const auto table = impl_->call("storage_properties", {}, "getProperties()");
+  auto table = impl_->call("storage_properties", {}, "getProperties()");
   const auto& o = impl_->options;
   std::vector<StorageProperty> out{
       {"type", "MySqlCoordinator"},
@@ -274,8 +310,8 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
       {"pool_size", std::to_string(o.pool_size)},
   };
   if (!table.empty()) {
-    out.push_back({"schema_version", table[0].text("db_version")});
-    out.push_back({"server_version", table[0].text("server_version")});
+    out.push_back({"schema_version", table.takeText(0, table.column("db_version"))});
+    out.push_back({"server_version", table.takeText(0, table.column("server_version"))});
   }
   return out;
 }
@@ -340,8 +376,8 @@ void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
 bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
   const auto op = operation("checkLeaderCandidacy", "worker", name);
   detail::checkIdentifier(op, "worker", name);
-  const auto table = impl_->call("check_leader_candidacy", {name}, op);
-  return !table.empty() && table[0].text("status") == consts::worker_lstatus::leader;
+  return firstText(impl_->call("check_leader_candidacy", {name}, op), "status") ==
+         consts::worker_lstatus::leader;
 }
 
 void MySqlCoordinator::setWorkerStatus(const std::string& name, const std::string& status) {
@@ -374,10 +410,11 @@ void MySqlCoordinator::shutDownWorker(const std::string& name) {
 void MySqlCoordinator::refreshStatuses() { impl_->call("refresh_statuses", {}, "refreshStatuses()"); }
 
 std::map<std::string, int> MySqlCoordinator::workerStatuses() {
-  const auto table = impl_->call("worker_statuses", {}, "workerStatuses()");
+  auto table = impl_->call("worker_statuses", {}, "workerStatuses()");
+  const auto lstatus = table.column("lstatus"), count = table.column("cnt");
   std::map<std::string, int> out;
   for (std::size_t i = 0; i < table.size(); ++i) {
-    out[normalLStatus(table[i].text("lstatus"))] += static_cast<int>(table[i].number("cnt"));
+    out[normalLStatus(table.takeText(i, lstatus))] += static_cast<int>(table.number(i, count));
   }
   return out;
 }

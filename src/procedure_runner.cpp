@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -68,15 +67,17 @@ void bind(sql::PreparedStatement& statement, const std::vector<SqlValue>& args) 
 void readInto(sql::ResultSet& rs, ResultTable& table) {
   sql::ResultSetMetaData* meta = rs.getMetaData();
   const unsigned int count = meta->getColumnCount();
-  for (unsigned int c = 1; c <= count; ++c) table.columns_.push_back(meta->getColumnLabel(c));
+  for (unsigned int c = 1; c <= count; ++c) table.addColumn(meta->getColumnLabel(c));
+  table.reserve(rs.rowsCount());
   while (rs.next()) {
-    auto& row = table.rows_.emplace_back();
+    auto& row = table.addRow();
     row.reserve(count);
     for (unsigned int c = 1; c <= count; ++c) {
-      if (rs.isNull(c)) {
+      sql::SQLString value = rs.getString(c);  // one driver call per cell, then
+      if (rs.wasNull()) {                      // ask how it was
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(rs.getString(c)));
+        row.emplace_back(value.asStdString());
       }
     }
   }
@@ -94,7 +95,7 @@ ResultTable execute(PooledConnection& connection, const std::string& text,
   if (rs && rs->getMetaData()->getColumnCount() > 0) readInto(*rs, table);
   while (statement.getMoreResults()) {
     rs.reset(statement.getResultSet());
-    if (rs && table.columns_.empty() && rs->getMetaData()->getColumnCount() > 0) {
+    if (rs && !table.hasColumns() && rs->getMetaData()->getColumnCount() > 0) {
       readInto(*rs, table);
     }
   }
@@ -111,38 +112,37 @@ std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds cap) {
 
 }  // namespace
 
-std::size_t ResultTable::columnIndex(std::string_view column) const {
-  const auto it = std::find(columns_.begin(), columns_.end(), column);
+ResultTable::Column ResultTable::column(std::string_view name) const {
+  const auto it = std::find(columns_.begin(), columns_.end(), name);
   if (it == columns_.end()) {
-    throw SchemaError("result has no column '" + std::string(column) +
+    throw SchemaError("result has no column '" + std::string(name) +
                       "': the stored procedures do not match this library");
   }
-  return static_cast<std::size_t>(it - columns_.begin());
+  return static_cast<Column>(it - columns_.begin());
 }
 
-std::optional<std::string> ResultTable::Row::optText(std::string_view column) const {
-  return table_.rows_[index_][table_.columnIndex(column)];
+std::string_view ResultTable::view(std::size_t row, Column column) const {
+  const auto& cell = rows_[row][column];
+  return cell ? std::string_view(*cell) : std::string_view();
 }
 
-std::string ResultTable::Row::text(std::string_view column) const {
-  return optText(column).value_or(std::string());
+double ResultTable::number(std::size_t row, Column column) const {
+  const auto text = view(row, column);
+  double value = 0.0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
 }
 
-double ResultTable::Row::number(std::string_view column) const {
-  const auto value = optText(column);
-  return value ? std::strtod(value->c_str(), nullptr) : 0.0;
+std::optional<int> ResultTable::optInt(std::size_t row, Column column) const {
+  if (!rows_[row][column]) return std::nullopt;
+  const auto text = view(row, column);
+  int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
 }
 
-std::optional<int> ResultTable::Row::optInt(std::string_view column) const {
-  const auto value = optText(column);
-  if (!value) return std::nullopt;
-  int out = 0;
-  std::from_chars(value->data(), value->data() + value->size(), out);
-  return out;
-}
-
-TimePoint ResultTable::Row::time(std::string_view column) const {
-  const std::chrono::duration<double> since_epoch(number(column));
+TimePoint ResultTable::time(std::size_t row, Column column) const {
+  const std::chrono::duration<double> since_epoch(number(row, column));
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(since_epoch));
 }
 

@@ -17,31 +17,38 @@ namespace qtopology::detail {
 using SqlValue = std::variant<std::monostate, std::string, std::int64_t, double>;
 
 // The rows a procedure returned, as text, detached from the connection.
+// Callers resolve a column's position once, then read cells by position: the
+// leader reads results of thousands of rows.
 class ResultTable {
  public:
-  class Row {
-   public:
-    Row(const ResultTable& table, std::size_t index) : table_(table), index_(index) {}
-    std::optional<std::string> optText(std::string_view column) const;
-    std::string text(std::string_view column) const;  // NULL reads as ""
-    double number(std::string_view column) const;
-    std::optional<int> optInt(std::string_view column) const;
-    TimePoint time(std::string_view column) const;  // from a UNIX_TIMESTAMP column
+  using Column = std::size_t;
 
-   private:
-    const ResultTable& table_;
-    std::size_t index_;
-  };
-
+  // Throws SchemaError when the procedure returned no such column.
+  Column column(std::string_view name) const;
   std::size_t size() const { return rows_.size(); }
   bool empty() const { return rows_.empty(); }
-  Row operator[](std::size_t i) const { return Row(*this, i); }
 
-  std::vector<std::string> columns_;
-  std::vector<std::vector<std::optional<std::string>>> rows_;
+  // Moves the cell out: read each text cell once.
+  std::optional<std::string> take(std::size_t row, Column column) {
+    return std::move(rows_[row][column]);
+  }
+  std::string takeText(std::size_t row, Column column) {  // NULL reads as ""
+    return take(row, column).value_or(std::string());
+  }
+  std::string_view view(std::size_t row, Column column) const;  // NULL reads as ""
+  double number(std::size_t row, Column column) const;          // NULL reads as 0
+  std::optional<int> optInt(std::size_t row, Column column) const;
+  TimePoint time(std::size_t row, Column column) const;  // from a UNIX_TIMESTAMP column
+
+  // Filled by the runner.
+  void addColumn(std::string name) { columns_.push_back(std::move(name)); }
+  std::vector<std::optional<std::string>>& addRow() { return rows_.emplace_back(); }
+  void reserve(std::size_t rows) { rows_.reserve(rows); }
+  bool hasColumns() const { return !columns_.empty(); }
 
  private:
-  std::size_t columnIndex(std::string_view column) const;
+  std::vector<std::string> columns_;
+  std::vector<std::vector<std::optional<std::string>>> rows_;
 };
 
 class ProcedureRunner {
