@@ -1,0 +1,60 @@
+// The measured scenarios of issue #6, for the library and the C floor.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "raw_client.hpp"
+#include "stats.hpp"
+
+namespace bench {
+
+struct Target {
+  ServerAddress address;
+  std::string url_base;  // mysql://user:password@host:port/  (a database name is appended)
+};
+
+// (1) and (2a): one operation, single thread, ours next to the same CALL raw.
+struct OpResult {
+  std::string key;    // matches the Node script's key
+  std::string label;  // what the table shows
+  Summary ours;
+  Summary floor;
+};
+// filter: run only the operations whose key contains it (empty: all).
+std::vector<OpResult> runPerCall(const Target& target, double scale,
+                                 const std::string& filter = "");
+
+// (3): threads sharing one coordinator (pool_size = threads), and as many raw
+// sessions, each thread on its own worker row.
+struct ConcurrencyResult {
+  std::string op;
+  int threads = 0;
+  Summary ours;
+  Summary floor;
+};
+std::vector<ConcurrencyResult> runConcurrency(const Target& target, double seconds);
+
+// (4): simulated workers against one coordinator.
+struct ClusterStep {
+  int workers = 0;
+  double heartbeat_p50_ms = 0;
+  double heartbeat_p99_ms = 0;
+  double round_trips_per_worker_s = 0;
+  double leader_cycle_ms = 0;  // longest leader loop of the step
+  std::size_t errors = 0;
+  bool carried = false;
+};
+std::vector<ClusterStep> runCluster(const Target& target, double seconds_per_step, int max_workers);
+
+// (5)
+struct StartupResult {
+  double migrate_ms = 0;    // empty database to the latest version
+  double construct_ms = 0;  // on an up-to-date database
+};
+StartupResult runStartup(const Target& target);
+
+// A fresh, empty database.
+void recreateDatabase(const Target& target, const std::string& name);
+
+}  // namespace bench
