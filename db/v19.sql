@@ -1175,7 +1175,6 @@ create procedure qtopology_sp_take_messages(
     p_limit int)
 begin
     declare v_now datetime;
-    declare v_retention_s int;
     declare v_found int default 0;
     declare v_claimed int default 0;
     declare v_limit bigint;
@@ -1195,18 +1194,13 @@ begin
     -- 0 (or less) means every queued message
     set v_limit = case when coalesce(p_limit, 0) > 0 then p_limit else 4294967295 end;
 
-    -- Every read before the final select is a locking read: it sees the latest
-    -- committed rows and waits for a concurrent reader (even an earlier
-    -- attempt of this very call that is still finishing) instead of using an
-    -- older snapshot.
     set transaction isolation level read committed;
     start transaction;
     set v_now = now();
 
-    select coalesce(max(cast(value as unsigned)), 120) into v_retention_s
-    from qtopology_settings
-    where name = 'message_claim_retention_s';
-
+    -- Readers of one queue take turns on the worker's row. A call retried
+    -- while its first attempt is still finishing on the server thus waits
+    -- for it, and then sees what it claimed.
     select count(*) into v_found
     from qtopology_worker
     where name = p_name
@@ -1216,22 +1210,9 @@ begin
         signal sqlstate '45404' set message_text = v_msg;
     end if;
 
-    -- reading the queue counts as a sign of life
-    update qtopology_worker
-    set last_ping = v_now
-    where name = p_name;
-
-    -- expired unclaimed rows will never be delivered; claimed rows are kept
-    -- for the retention time so a retry can still get them back
-    delete from qtopology_message
-    where worker = p_name
-        and ((claimed_by is null and valid_until < v_now)
-             or (claimed_by is not null and claimed_at < v_now - interval v_retention_s second));
-
     select count(*) into v_claimed
     from qtopology_message
-    where worker = p_name and claimed_by = p_claim_key
-    for update;
+    where worker = p_name and claimed_by = p_claim_key;
 
     if v_claimed = 0 then
         update qtopology_message
@@ -1241,13 +1222,12 @@ begin
         limit v_limit;
     end if;
 
-    -- locking read as well: the settings read above fixed a snapshot that may
-    -- predate rows an earlier attempt with this key committed meanwhile
+    -- Expired and long-claimed rows are purged by refresh_statuses, so an
+    -- empty poll writes nothing and its commit costs no log flush.
     select m.id, m.cmd, m.content, m.created, unix_timestamp(m.created) as created_unix
     from qtopology_message m
     where m.worker = p_name and m.claimed_by = p_claim_key
-    order by m.id
-    for update;
+    order by m.id;
 
     commit;
 end $$

@@ -178,7 +178,6 @@ class CoordinationStorage {
   // worker, in send order. What is returned is removed from the queue in the
   // same transaction: concurrent readers never get the same message, and a
   // call retried after a lost reply returns what the first attempt took.
-  // Both also count as a heartbeat of the worker.
   virtual std::vector<StorageMessage> getMessages(const std::string& worker) = 0;
   virtual std::optional<StorageMessage> getMessage(const std::string& worker) = 0;
   // Queue a message, expiring valid_for after the server's now. A retried call

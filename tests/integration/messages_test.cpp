@@ -68,6 +68,14 @@ TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
   storage.refreshStatuses();
   EXPECT_EQ(db.count("qtopology_message"), 1);
   EXPECT_EQ(db.scalar("SELECT cmd FROM qtopology_message"), "fresh");
+
+  // Taken messages stay for a retry's sake until the retention has passed.
+  ASSERT_EQ(storage.getMessages("w2").size(), 1u);
+  storage.refreshStatuses();
+  EXPECT_EQ(db.count("qtopology_message"), 1);
+  db.exec("UPDATE qtopology_message SET claimed_at = NOW() - INTERVAL 121 SECOND");
+  storage.refreshStatuses();
+  EXPECT_EQ(db.count("qtopology_message"), 0);
 }
 
 TEST_F(Messages, ShutDownWorkerSendsShutdownForSixtySeconds) {
