@@ -14,6 +14,7 @@
 
 #include <qtopology/coordination_storage.hpp>
 
+#include "random_key.hpp"
 #include "sql_script.hpp"
 
 namespace qtopology::detail {
@@ -21,14 +22,6 @@ namespace {
 
 constexpr auto kLockWaitLimit = std::chrono::minutes(5);
 
-std::string randomToken() {
-  std::random_device device;
-  std::mt19937_64 random((static_cast<std::uint64_t>(device()) << 32) ^ device());
-  char text[33];
-  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(random()),
-                static_cast<unsigned long long>(random()));
-  return text;
-}
 
 std::string describe(const sql::SQLException& e) {
   return "server error " + std::to_string(e.getErrorCode()) + ": " + e.what();
@@ -39,7 +32,7 @@ std::string describe(const sql::SQLException& e) {
 Migrator::Migrator(sql::Connection& connection, spdlog::logger& log,
                    std::vector<EmbeddedScript> upgrades)
     : connection_(connection), log_(log), upgrades_(std::move(upgrades)),
-      lock_token_(randomToken()) {
+      lock_token_(randomKey()) {
   std::sort(upgrades_.begin(), upgrades_.end(),
             [](const EmbeddedScript& a, const EmbeddedScript& b) { return a.version < b.version; });
 }
@@ -97,13 +90,23 @@ void Migrator::runScript(const EmbeddedScript& script) {
   }
   std::unique_ptr<sql::Statement> statement(connection_.createStatement());
   for (const auto& s : statements) {
-    try {
-      if (statement->execute(s.text)) {
-        std::unique_ptr<sql::ResultSet> ignored(statement->getResultSet());
+    for (int attempt = 1;; ++attempt) {
+      try {
+        if (statement->execute(s.text)) {
+          std::unique_ptr<sql::ResultSet> ignored(statement->getResultSet());
+        }
+        break;
+      } catch (const sql::SQLException& e) {
+        // On Galera, init.sql's INSERT run by starters on two nodes at once
+        // fails certification (1213) on one of them. A statement in
+        // autocommit that deadlocked was rolled back whole: run it again.
+        if (e.getErrorCode() == 1213 && attempt < 10) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+          continue;
+        }
+        throw SchemaError(std::string(script.name) + ", statement at line " +
+                          std::to_string(s.line) + ", failed: " + describe(e));
       }
-    } catch (const sql::SQLException& e) {
-      throw SchemaError(std::string(script.name) + ", statement at line " +
-                        std::to_string(s.line) + ", failed: " + describe(e));
     }
     if (script.version > 0) renewLock();  // init.sql runs before the lock exists
   }
@@ -133,7 +136,13 @@ bool Migrator::tryLock() {
       "WHERE name = 'migration_lock' "
       "AND CAST(SUBSTRING_INDEX(value, ' ', -1) AS UNSIGNED) < UNIX_TIMESTAMP()"));
   takeover->setString(1, lock_token_);
-  if (takeover->executeUpdate() == 1) {
+  int taken = 0;
+  try {
+    taken = takeover->executeUpdate();
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() != 1213) throw;  // a Galera peer took it over at the same time
+  }
+  if (taken == 1) {
     log_.warn("qtopology: took over an expired migration lock (its holder died mid-migration)");
     return true;
   }

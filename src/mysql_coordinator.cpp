@@ -14,30 +14,19 @@
 #include "logging.hpp"
 #include "migrator.hpp"
 #include "procedure_runner.hpp"
+#include "random_key.hpp"
 #include "server_errors.hpp"
 #include "validation.hpp"
 
 namespace qtopology {
 
 using detail::ResultTable;
+using detail::randomKey;
 using detail::SqlValue;
 
 namespace {
 
 constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
-
-// A key the server uses to recognise a retried call: message sends and
-// message claims carry one, generated once per call, reused by its retries.
-std::string randomKey() {
-  thread_local std::mt19937_64 random([] {
-    std::random_device device;
-    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-  }());
-  char text[33];
-  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(random()),
-                static_cast<unsigned long long>(random()));
-  return text;
-}
 
 // "assignTopology(uuid=t1)": names the call in errors and logs. The subject
 // is shown cut and with control characters masked, since it may be the very
@@ -138,12 +127,17 @@ class MySqlCoordinator::Impl {
     return runner.call(procedure, args, op);
   }
 
-  std::string where() const {
-    const std::string at = options.unix_socket.empty()
-                               ? options.host + ":" + std::to_string(options.port)
-                               : options.unix_socket;
-    return options.user + "@" + at + "/" + options.database;
+  // The servers, as "h1:3306,h2:3307", or the socket path.
+  std::string servers() const {
+    if (!options.unix_socket.empty()) return options.unix_socket;
+    std::string out;
+    for (const auto& e : options.endpoints()) {
+      out += (out.empty() ? "" : ",") + e.host + ":" + std::to_string(e.port);
+    }
+    return out;
   }
+
+  std::string where() const { return options.user + "@" + servers() + "/" + options.database; }
 
   void bringSchemaUpToDate() {
     auto& log = detail::loggerOf(options);
@@ -305,6 +299,7 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
       {"type", "MySqlCoordinator"},
       {"host", o.unix_socket.empty() ? o.host : o.unix_socket},
       {"port", std::to_string(o.port)},
+      {"servers", impl_->servers()},  // every server of a cluster, in the order tried
       {"database", o.database},
       {"user", o.user},
       {"pool_size", std::to_string(o.pool_size)},

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include <qtopology/admin.hpp>
 #include <qtopology/coordination_storage.hpp>
 #include <qtopology/mysql_options.hpp>
 
@@ -33,7 +34,8 @@ class MySqlCoordinator final : public CoordinationStorage {
   std::vector<TopologyStatusHistory> getTopologyHistory(const std::string& uuid) override;
   std::vector<WorkerStatusHistory> getWorkerHistory(const std::string& name) override;
   std::vector<MsgQueueItem> getMsgQueueContent() override;
-  // type, host, port, database, user, pool_size, schema_version, server_version.
+  // type, host, port (the first server), servers (all), database, user,
+  // pool_size, schema_version, server_version. Never the password.
   std::vector<StorageProperty> getProperties() override;
 
   std::vector<StorageMessage> getMessages(const std::string& worker) override;
