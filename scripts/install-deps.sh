@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config git
   libmysqlcppconn-dev libmariadb-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  mariadb-server mariadb-client
+  mariadb-server mariadb-client galera-4 rsync
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,13 +1,17 @@
 #include "connection_pool.hpp"
 
 #include <cppconn/connection.h>
+#include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
 #include <qtopology/coordination_storage.hpp>
 
 #include <utility>
+
+#include "logging.hpp"
 
 namespace qtopology::detail {
 
@@ -18,8 +22,65 @@ constexpr const char* kSessionSetup =
     "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
 
-PooledConnection::PooledConnection(std::unique_ptr<sql::Connection> connection)
-    : connection_(std::move(connection)) {}
+namespace {
+
+std::string describe(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options) {
+  if (!endpoint) return options.unix_socket;
+  return endpoint->host + ":" + std::to_string(endpoint->port);
+}
+
+std::string variable(sql::Statement& statement, const char* show) {
+  std::unique_ptr<sql::ResultSet> rs(statement.executeQuery(show));
+  return rs->next() ? std::string(rs->getString(2)) : std::string();
+}
+
+// The statement that makes a Galera node apply every write the cluster
+// committed before it (a causal read); MariaDB syntax, one round trip.
+constexpr const char* kCausalSync = "SET STATEMENT wsrep_sync_wait = 1 FOR SELECT 1";
+
+// On a Galera node (wsrep_on; MySQL and plain MariaDB skip all this): refuse
+// a node outside the primary component, where every call would fail with
+// 1047 until it rejoins. Returns whether calls on this session need the
+// causal sync first.
+//
+// Galera applies a commit on the other nodes after it returns, so a call on
+// another node (another pooled connection, another process) may miss a write
+// already acknowledged: a topology just registered is "not found". The
+// session variable wsrep_sync_wait does not help: it covers SELECT
+// statements, but not the `IF EXISTS (SELECT ...)` checks our procedures
+// start with. Writes need nothing: conflicts are certified cluster-wide
+// (error 1213, retried).
+bool prepareGaleraSession(sql::Connection& connection, const std::string& where) {
+  std::unique_ptr<sql::Statement> statement(connection.createStatement());
+  if (variable(*statement, "SHOW VARIABLES LIKE 'wsrep_on'") != "ON") return false;
+  if (variable(*statement, "SHOW STATUS LIKE 'wsrep_ready'") != "ON") {
+    // Reported like a refused connection: the caller tries the next server.
+    throw sql::SQLException("Galera node " + where + " is not ready (wsrep_ready=OFF)", "HY000",
+                            2003);
+  }
+  try {
+    std::unique_ptr<sql::ResultSet> ignored(statement->executeQuery(kCausalSync));
+    return true;
+  } catch (const sql::SQLException& e) {
+    if (e.getErrorCode() != 1064) throw;
+  }
+  // A Galera build without SET STATEMENT (not MariaDB): synchronise the
+  // procedures' plain SELECTs at least.
+  statement->execute("SET SESSION wsrep_sync_wait = 1");
+  return false;
+}
+
+}  // namespace
+
+PooledConnection::PooledConnection(ServerSession session)
+    : connection_(std::move(session.connection)),
+      endpoint_(session.endpoint),
+      causal_sync_(session.causal_sync) {}
+
+void PooledConnection::syncWithCluster() {
+  if (!causal_sync_) return;
+  std::unique_ptr<sql::ResultSet> ignored(prepared(kCausalSync).executeQuery());
+}
 
 PooledConnection::~PooledConnection() {
   statements_.clear();  // statements before the session they belong to
@@ -44,19 +105,58 @@ ConnectionPool::Lease::~Lease() {
   if (pool_) pool_->giveBack(std::move(connection_));
 }
 
+void ConnectionPool::Lease::discard() {
+  if (!connection_) return;
+  const std::size_t endpoint = connection_->endpoint();
+  connection_.reset();
+  if (pool_) pool_->serverBroke(endpoint);
+}
+
 ConnectionPool::ConnectionPool(const MySqlOptions& options)
-    : options_(options), driver_(sql::mysql::get_mysql_driver_instance()) {}
+    : options_(options),
+      endpoints_(options.endpoints()),
+      driver_(sql::mysql::get_mysql_driver_instance()) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
 std::unique_ptr<sql::Connection> ConnectionPool::connect(std::chrono::seconds read_timeout) const {
+  return open(read_timeout).connection;
+}
+
+ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
+  if (!options_.unix_socket.empty() || endpoints_.empty()) {
+    ServerSession session;
+    session.connection = openOn(nullptr, read_timeout, session.causal_sync);
+    return session;
+  }
+  const std::size_t first = preferred_.load();
+  for (std::size_t i = 0;; ++i) {
+    const std::size_t index = (first + i) % endpoints_.size();
+    try {
+      ServerSession session;
+      session.connection = openOn(&endpoints_[index], read_timeout, session.causal_sync);
+      session.endpoint = index;
+      preferred_.store(index);
+      return session;
+    } catch (const sql::SQLException& e) {
+      if (i + 1 >= endpoints_.size()) throw;
+      loggerOf(options_).warn("qtopology: server {} unusable ({}); trying {}",
+                              describe(&endpoints_[index], options_), e.what(),
+                              describe(&endpoints_[(index + 1) % endpoints_.size()], options_));
+    }
+  }
+}
+
+std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endpoint* endpoint,
+                                                        std::chrono::seconds read_timeout,
+                                                        bool& causal_sync) const {
   sql::ConnectOptionsMap o;
-  if (!options_.unix_socket.empty()) {
+  if (!endpoint) {
     o["socket"] = sql::SQLString(options_.unix_socket);
     o["hostName"] = sql::SQLString("localhost");
   } else {
-    o["hostName"] = sql::SQLString(options_.host);
-    o["port"] = static_cast<int>(options_.port);
+    o["hostName"] = sql::SQLString(endpoint->host);
+    o["port"] = static_cast<int>(endpoint->port);
   }
   o["userName"] = sql::SQLString(options_.user);
   o["password"] = sql::SQLString(options_.password);
@@ -79,6 +179,7 @@ std::unique_ptr<sql::Connection> ConnectionPool::connect(std::chrono::seconds re
   }
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
   setup->execute(kSessionSetup);
+  causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
   return connection;
 }
 
@@ -95,12 +196,23 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   if (!idle_.empty()) {
     auto connection = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(*this, std::move(connection));
+    lock.unlock();
+    Lease lease(*this, std::move(connection));
+    try {
+      lease->syncWithCluster();
+    } catch (const sql::SQLException&) {
+      // The node died or left the primary component (1047): whatever the
+      // error, a session that cannot run SELECT 1 is of no use.
+      lease.discard();
+      throw;
+    }
+    return lease;
   }
   ++open_;
   lock.unlock();
   try {
-    return Lease(*this, std::make_unique<PooledConnection>(connect(options_.read_timeout)));
+    // A new session is in sync already: opening it ran the causal sync.
+    return Lease(*this, std::make_unique<PooledConnection>(open(options_.read_timeout)));
   } catch (...) {
     giveBack(nullptr);
     throw;
@@ -117,6 +229,30 @@ void ConnectionPool::giveBack(std::unique_ptr<PooledConnection> connection) {
     }
   }
   returned_.notify_one();
+}
+
+void ConnectionPool::serverBroke(std::size_t endpoint) {
+  std::vector<std::unique_ptr<PooledConnection>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if ((*it)->endpoint() == endpoint) {
+        dropped.push_back(std::move(*it));
+        it = idle_.erase(it);
+        --open_;
+      } else {
+        ++it;
+      }
+    }
+  }
+  // The next session starts with the next server; the broken one is tried
+  // again only after the others.
+  if (!endpoints_.empty()) {
+    std::size_t expected = endpoint;
+    preferred_.compare_exchange_strong(expected, (endpoint + 1) % endpoints_.size());
+  }
+  if (!dropped.empty()) returned_.notify_all();
+  // `dropped` closes its sessions here, outside the lock.
 }
 
 }  // namespace qtopology::detail

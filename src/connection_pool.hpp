@@ -1,10 +1,11 @@
 // A fixed-size pool of server sessions, each with its prepared statements.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <chrono>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,17 +20,30 @@ class PreparedStatement;
 
 namespace qtopology::detail {
 
+// A session and the server (index into MySqlOptions::endpoints()) it is on.
+struct ServerSession {
+  std::unique_ptr<sql::Connection> connection;
+  std::size_t endpoint = 0;
+  bool causal_sync = false;  // a Galera node: see PooledConnection::syncWithCluster
+};
+
 // One server session. Statements are prepared once per session and reused;
 // they die with it.
 class PooledConnection {
  public:
-  explicit PooledConnection(std::unique_ptr<sql::Connection> connection);
+  explicit PooledConnection(ServerSession session);
   ~PooledConnection();
   sql::PreparedStatement& prepared(const std::string& sql_text);
   sql::Connection& session() { return *connection_; }
+  std::size_t endpoint() const { return endpoint_; }
+  // On a Galera node: waits until the node applied every write the cluster
+  // committed so far, so that the next call sees them. Elsewhere nothing.
+  void syncWithCluster();
 
  private:
   std::unique_ptr<sql::Connection> connection_;
+  std::size_t endpoint_;
+  bool causal_sync_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
 };
 
@@ -47,7 +61,9 @@ class ConnectionPool {
     Lease& operator=(Lease&&) = delete;
     ~Lease();
     PooledConnection* operator->() { return connection_.get(); }
-    void discard() { connection_.reset(); }
+    // The session broke: it is closed, and so are the idle sessions on the
+    // same server, which most likely broke with it.
+    void discard();
 
    private:
     ConnectionPool* pool_;
@@ -55,17 +71,27 @@ class ConnectionPool {
   };
 
   // Blocks while all pool_size connections are in use; opens one lazily.
+  // On Galera, the connection has seen every write committed before.
   // Throws sql::SQLException when connecting fails, ConnectionError when no
   // connection is returned within the options' connect+read timeouts.
   Lease acquire();
 
   // A session outside the pool (the migrator's). read_timeout 0 = none.
+  // Tries the servers in turn, starting with the one that took the last
+  // session; throws the last server's sql::SQLException when none is usable.
   std::unique_ptr<sql::Connection> connect(std::chrono::seconds read_timeout) const;
 
  private:
+  ServerSession open(std::chrono::seconds read_timeout) const;
+  std::unique_ptr<sql::Connection> openOn(const MySqlOptions::Endpoint* endpoint,
+                                          std::chrono::seconds read_timeout,
+                                          bool& causal_sync) const;
   void giveBack(std::unique_ptr<PooledConnection> connection);
+  void serverBroke(std::size_t endpoint);
 
   const MySqlOptions& options_;
+  const std::vector<MySqlOptions::Endpoint> endpoints_;
+  mutable std::atomic<std::size_t> preferred_{0};
   sql::Driver* driver_;
   mutable std::mutex connect_mutex_;  // the driver's connect is not documented thread-safe
   std::mutex mutex_;

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <string>
+#include <vector>
 
 namespace qtopology {
 namespace {
@@ -78,7 +79,33 @@ void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::strin
   }
 }
 
+// "host", "host:port", "[v6]" or "[v6]:port"; the host is left empty when
+// missing, the port takes the default.
+MySqlOptions::Endpoint parseHost(std::string_view authority) {
+  MySqlOptions::Endpoint out;
+  std::string_view host = authority;
+  if (!authority.empty() && authority.front() == '[') {  // [::1]:3306
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) badUrl("unterminated '[' in the host");
+    host = authority.substr(1, close - 1);
+    authority = authority.substr(close + 1);
+    if (!authority.empty() && authority.front() != ':') badUrl("unexpected text after ']'");
+    if (!authority.empty()) out.port = parseNumber<unsigned>(authority.substr(1), "port", 1);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    out.port = parseNumber<unsigned>(authority.substr(colon + 1), "port", 1);
+  }
+  if (out.port > 65535) badUrl("port out of range");
+  out.host = percentDecode(host, "host");
+  return out;
+}
+
 }  // namespace
+
+std::vector<MySqlOptions::Endpoint> MySqlOptions::endpoints() const {
+  if (!hosts.empty()) return hosts;
+  return {Endpoint{host, port}};
+}
 
 MySqlOptions MySqlOptions::fromUrl(std::string_view url) {
   constexpr std::string_view scheme = "mysql://";
@@ -108,20 +135,21 @@ MySqlOptions MySqlOptions::fromUrl(std::string_view url) {
     authority = rest.substr(0, slash);
     o.database = percentDecode(rest.substr(slash + 1), "database");
   }
-  std::string_view host = authority;
-  if (!authority.empty() && authority.front() == '[') {  // [::1]:3306
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) badUrl("unterminated '[' in the host");
-    host = authority.substr(1, close - 1);
-    authority = authority.substr(close + 1);
-    if (!authority.empty() && authority.front() != ':') badUrl("unexpected text after ']'");
-    if (!authority.empty()) o.port = parseNumber<unsigned>(authority.substr(1), "port", 1);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    o.port = parseNumber<unsigned>(authority.substr(colon + 1), "port", 1);
+  std::vector<Endpoint> servers;
+  while (true) {
+    const auto comma = authority.find(',');
+    servers.push_back(parseHost(authority.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    authority = authority.substr(comma + 1);
   }
-  if (o.port > 65535) badUrl("port out of range");
-  if (!host.empty()) o.host = percentDecode(host, "host");
+  if (servers.size() > 1) {
+    for (const auto& server : servers) {
+      if (server.host.empty()) badUrl("a host is missing in the list of hosts");
+    }
+    o.hosts = servers;
+  }
+  if (!servers.front().host.empty()) o.host = servers.front().host;
+  o.port = servers.front().port;
 
   while (!query.empty()) {
     const auto amp = query.find('&');

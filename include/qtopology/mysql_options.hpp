@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spdlog {
 class logger;
@@ -14,9 +15,21 @@ class logger;
 namespace qtopology {
 
 struct MySqlOptions {
+  struct Endpoint {
+    std::string host;
+    unsigned port = 3306;
+  };
+
   std::string host = "127.0.0.1";
   unsigned port = 3306;
-  std::string unix_socket;  // when set, used instead of host and port
+  // The servers of a multi-primary cluster (Galera), or several routers in
+  // front of one; when not empty, used instead of host and port. Every one
+  // must accept writes to the same data. A new connection goes to the server
+  // that took the last one, else to the next in this order (each try bounded
+  // by connect_timeout); a server that breaks a connection loses its idle
+  // ones and the preference, so the pool moves to the next.
+  std::vector<Endpoint> hosts;
+  std::string unix_socket;  // when set, used instead of host, port and hosts
   std::string database;     // must exist; the library creates tables, not databases
   std::string user;
   std::string password;
@@ -46,8 +59,13 @@ struct MySqlOptions {
   // Where to log; nullptr means spdlog's default logger.
   std::shared_ptr<spdlog::logger> logger;
 
+  // `hosts`, or else host and port alone.
+  std::vector<Endpoint> endpoints() const;
+
   // mysql://user:password@host:port/database?pool_size=8&socket=/path&check_only=1
-  // Parts are percent-decoded. Other query keys: retries, retry_timeout_ms,
+  // Several servers: mysql://user:password@h1:3306,h2:3307,[::1]:3308/database
+  // fills `hosts` (and host and port with the first); one server leaves
+  // `hosts` empty. Parts are percent-decoded. Other query keys: retries, retry_timeout_ms,
   // connect_timeout_s, read_timeout_s, ssl_ca, ssl_cert, ssl_key.
   // Throws InvalidArgument naming the bad part (never echoing the password).
   static MySqlOptions fromUrl(std::string_view url);

@@ -261,4 +261,88 @@ TEST(MySqlOptionsFromUrl, RawQuestionMarkInPasswordErrorDoesNotContainPassword) 
   EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
 }
 
+TEST(MySqlOptionsFromUrl, SingleHostLeavesHostListEmpty) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p@db1:3307/db");
+  EXPECT_TRUE(o.hosts.empty());
+  ASSERT_EQ(o.endpoints().size(), 1u);
+  EXPECT_EQ(o.endpoints()[0].host, "db1");
+  EXPECT_EQ(o.endpoints()[0].port, 3307u);
+}
+
+TEST(MySqlOptionsFromUrl, SeveralHosts) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p@h1:3306,h2:3307,h3:3308/db?pool_size=2");
+  ASSERT_EQ(o.hosts.size(), 3u);
+  EXPECT_EQ(o.hosts[0].host, "h1");
+  EXPECT_EQ(o.hosts[0].port, 3306u);
+  EXPECT_EQ(o.hosts[1].host, "h2");
+  EXPECT_EQ(o.hosts[1].port, 3307u);
+  EXPECT_EQ(o.hosts[2].host, "h3");
+  EXPECT_EQ(o.hosts[2].port, 3308u);
+  EXPECT_EQ(o.host, "h1");  // the single-host fields name the first
+  EXPECT_EQ(o.port, 3306u);
+  EXPECT_EQ(o.database, "db");
+  EXPECT_EQ(o.user, "u");
+  EXPECT_EQ(o.password, "p");
+  EXPECT_EQ(o.pool_size, 2u);
+  EXPECT_EQ(o.endpoints().size(), 3u);
+}
+
+TEST(MySqlOptionsFromUrl, SeveralHostsDefaultPortAndIpv6) {
+  const auto o = MySqlOptions::fromUrl("mysql://h1,[::1]:3307,[fe80::2],h%2D4/db");
+  ASSERT_EQ(o.hosts.size(), 4u);
+  EXPECT_EQ(o.hosts[0].host, "h1");
+  EXPECT_EQ(o.hosts[0].port, 3306u);
+  EXPECT_EQ(o.hosts[1].host, "::1");
+  EXPECT_EQ(o.hosts[1].port, 3307u);
+  EXPECT_EQ(o.hosts[2].host, "fe80::2");
+  EXPECT_EQ(o.hosts[2].port, 3306u);
+  EXPECT_EQ(o.hosts[3].host, "h-4");
+}
+
+TEST(MySqlOptionsFromUrl, PasswordWithCommaIsNotAHostList) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:a,b@h1:3306/db");
+  EXPECT_EQ(o.password, "a,b");
+  EXPECT_TRUE(o.hosts.empty());
+  EXPECT_EQ(o.host, "h1");
+}
+
+TEST(MySqlOptionsFromUrl, RejectsEmptyHostInList) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1,,h2/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1,:3307/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1,/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://,h2/db"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, RejectsBadPortInList) {
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1:3306,h2:x/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1:3306,h2:70000/db"), InvalidArgument);
+  EXPECT_THROW(MySqlOptions::fromUrl("mysql://h1,h2:0/db"), InvalidArgument);
+}
+
+TEST(MySqlOptionsFromUrl, HostListErrorDoesNotContainPassword) {
+  const std::string what = errorOf("mysql://u:Zq7-UniquePassw0rd@h1,,h2/db");
+  EXPECT_NE(what, "<nothing thrown>");
+  EXPECT_EQ(what.find(kPassword), std::string::npos) << what;
+}
+
+TEST(MySqlOptions, EndpointsWithoutHostListIsHostAndPort) {
+  MySqlOptions o;
+  o.host = "db9";
+  o.port = 3310;
+  const auto endpoints = o.endpoints();
+  ASSERT_EQ(endpoints.size(), 1u);
+  EXPECT_EQ(endpoints[0].host, "db9");
+  EXPECT_EQ(endpoints[0].port, 3310u);
+}
+
+TEST(MySqlOptions, HostListReplacesHostAndPort) {
+  MySqlOptions o;
+  o.host = "ignored";
+  o.hosts = {{"a", 1}, {"b", 2}};
+  const auto endpoints = o.endpoints();
+  ASSERT_EQ(endpoints.size(), 2u);
+  EXPECT_EQ(endpoints[0].host, "a");
+  EXPECT_EQ(endpoints[1].port, 2u);
+}
+
 }  // namespace
