@@ -1,0 +1,36 @@
+// The CLI's command line: global options, the command and its arguments.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qtopology::cli {
+
+// The command line is wrong: exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The command could not do its work for a reason of ours, not the storage's
+// (unreadable file, declined confirmation): exit code 1.
+class CommandError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CommandLine {
+  std::string command;            // empty when none was given
+  std::vector<std::string> args;  // what follows the command, options removed
+  std::string url;                // --url, else $QTOPOLOGY_MYSQL_URL, else empty
+  bool json = false;
+  bool yes = false;
+  bool help = false;
+};
+
+// Options may appear anywhere; "--" ends them, so a text argument may start
+// with a dash. Throws UsageError for an unknown option or a missing value.
+CommandLine parseCommandLine(int argc, char** argv);
+
+}  // namespace qtopology::cli

@@ -1,0 +1,126 @@
+#include <ostream>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "topology_file.hpp"
+
+namespace qtopology::cli {
+namespace {
+
+std::string pidText(const std::optional<int>& pid) { return pid ? std::to_string(*pid) : ""; }
+
+// enable, disable, stop, kill and delete take one or more uuids, applied in
+// order; the first failure ends the command (the earlier ones stay done).
+template <typename Action>
+void forEachUuid(Context& c, const char* done_text, Action action) {
+  for (const auto& uuid : c.line.args) action(uuid);
+  std::string uuids;
+  for (const auto& uuid : c.line.args) uuids += " " + uuid;
+  c.done(std::string(done_text) + uuids);
+}
+
+}  // namespace
+
+void listCommand(Context& c) {
+  const auto topologies = c.storage().getTopologyStatus();
+  if (c.line.json) {
+    Json all = Json::array();
+    for (const auto& t : topologies) all.push_back(toJson(t));
+    return printJson(c.out, all);
+  }
+  Table table(
+      {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
+  for (const auto& t : topologies) {
+    table.add({t.uuid, t.status, t.enabled ? "yes" : "no", t.worker.value_or(""), number(t.weight),
+               joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
+               t.error.value_or("")});
+  }
+  table.print(c.out);
+}
+
+void detailsCommand(Context& c) {
+  const auto t = c.storage().getTopologyInfo(c.line.args.at(0));
+  if (c.line.json) return printJson(c.out, toJson(t));
+  Table table({"uuid:", t.uuid});
+  table.add({"status:", t.status});
+  table.add({"enabled:", t.enabled ? "yes" : "no"});
+  table.add({"worker:", t.worker.value_or("")});
+  table.add({"weight:", number(t.weight)});
+  table.add({"affinity:", joined(t.worker_affinity)});
+  table.add({"pid:", pidText(t.pid)});
+  table.add({"last ping:", localTime(t.last_ping)});
+  table.add({"error:", t.error.value_or("")});
+  table.print(c.out);
+  c.out << "config:\n" << t.config.dump(2) << "\n";
+}
+
+void registerCommand(Context& c) {
+  const auto& uuid = c.line.args.at(0);
+  const Json config = readTopologyFile(c.line.args.at(1));
+  c.storage().registerTopology(uuid, config);
+  c.done("registered topology " + uuid + " (a new topology starts disabled: enable it to run it)");
+}
+
+void exportCommand(Context& c) {
+  const auto& uuid = c.line.args.at(0);
+  const auto& path = c.line.args.at(1);
+  const auto info = c.storage().getTopologyInfo(uuid);
+  writeTopologyFile(path, info.config);
+  if (path != "-") c.done("exported topology " + uuid + " to " + path);
+}
+
+void enableCommand(Context& c) {
+  forEachUuid(c, "enabled", [&](const std::string& uuid) { c.storage().enableTopology(uuid); });
+}
+
+void disableCommand(Context& c) {
+  forEachUuid(c, "disabled", [&](const std::string& uuid) { c.storage().disableTopology(uuid); });
+}
+
+void stopCommand(Context& c) {
+  forEachUuid(c, "disabled and asked its worker to stop:", [&](const std::string& uuid) {
+    c.storage().stopTopology(uuid);
+  });
+}
+
+void killCommand(Context& c) {
+  forEachUuid(c, "disabled and asked its worker to kill:", [&](const std::string& uuid) {
+    c.storage().killTopology(uuid);
+  });
+}
+
+void deleteCommand(Context& c) {
+  forEachUuid(c, "deleted", [&](const std::string& uuid) { c.storage().deleteTopology(uuid); });
+}
+
+void clearErrorCommand(Context& c) {
+  const auto& uuid = c.line.args.at(0);
+  c.storage().clearTopologyError(uuid);
+  c.done("cleared the error of topology " + uuid + "; it is unassigned again");
+}
+
+void setErrorCommand(Context& c) {
+  const auto& uuid = c.line.args.at(0);
+  // No worker given: an operator may put any topology in error, wherever
+  // it runs.
+  c.storage().setTopologyStatus(uuid, std::nullopt, std::string(consts::topology_status::error),
+                                c.line.args.at(1));
+  c.done("topology " + uuid + " is now in error");
+}
+
+void topologyHistoryCommand(Context& c) {
+  const auto history = c.storage().getTopologyHistory(c.line.args.at(1));
+  if (c.line.json) {
+    Json all = Json::array();
+    for (const auto& h : history) all.push_back(toJson(h));
+    return printJson(c.out, all);
+  }
+  Table table({"TIME", "STATUS", "ENABLED", "WORKER", "WEIGHT", "PID", "ERROR"});
+  for (const auto& h : history) {
+    table.add({localTime(h.ts), h.status, h.enabled ? "yes" : "no", h.worker.value_or(""),
+               number(h.weight), pidText(h.pid), h.error.value_or("")});
+  }
+  table.print(c.out);
+}
+
+}  // namespace qtopology::cli

@@ -1,0 +1,355 @@
+// qtopology-mysql, run as an operator runs it: every subcommand, its output,
+// exit code (0 ok, 1 error, 2 usage) and one-line error messages.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <qtopology/mysql_coordinator.hpp>
+
+#include "process.hpp"
+#include "test_database.hpp"
+
+namespace qtopology::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+const Json kConfig = {{"general", {{"weight", 2.5}, {"worker_affinity", {"w1", "w2"}}}},
+                      {"spouts", Json::array()},
+                      {"bolts", Json::array()}};
+
+class CliTest : public ::testing::Test {
+ protected:
+  RunResult cli(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {"--url", db_.url()});
+    return run(QTOPOLOGY_CLI, args, input);
+  }
+  // Runs a command that must succeed and returns its standard output.
+  std::string ok(std::vector<std::string> args) {
+    const auto r = cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (args[0] != "migrate") {
+      EXPECT_EQ(r.err, "");  // migrate reports its steps there
+    }
+    return r.out;
+  }
+  Json json(std::vector<std::string> args) {
+    args.push_back("--json");
+    return Json::parse(ok(args));
+  }
+  MySqlCoordinator& storage() {
+    if (!storage_) storage_ = std::make_unique<MySqlCoordinator>(db_.options());
+    return *storage_;
+  }
+  std::string file(const std::string& name, const std::string& content) {
+    const std::string path = ::testing::TempDir() + db_.name() + "-" + name;
+    std::ofstream(path) << content;
+    files_.push_back(path);
+    return path;
+  }
+  void registerTopology(const std::string& uuid) {
+    ok({"register", uuid, file(uuid + ".json", kConfig.dump())});
+  }
+  ~CliTest() override {
+    for (const auto& path : files_) std::remove(path.c_str());
+  }
+
+  TestDatabase db_;
+  std::unique_ptr<MySqlCoordinator> storage_;
+  std::vector<std::string> files_;
+};
+
+// One line on stderr, prefixed with the program's name.
+void expectOneLineError(const RunResult& r, int exit_code, const std::string& text) {
+  EXPECT_EQ(r.exit_code, exit_code) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr(text));
+  EXPECT_EQ(r.err.rfind("qtopology-mysql: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// After the confirmation prompt on stderr, the error is the last line.
+void expectDeclined(const RunResult& r) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("Type 'yes' to continue: \n"));
+  EXPECT_THAT(r.err, ::testing::EndsWith(
+                         "\nqtopology-mysql: aborted: not confirmed (pass --yes to skip the "
+                         "question)\n"));
+}
+
+// --- command line -----------------------------------------------------------
+
+TEST_F(CliTest, MissingUrlIsAUsageError) {
+  const auto r = run(QTOPOLOGY_CLI, {"list"}, "", {{}, {"QTOPOLOGY_MYSQL_URL"}});
+  expectOneLineError(r, 2, "no database URL: pass --url or set QTOPOLOGY_MYSQL_URL");
+}
+
+TEST_F(CliTest, UrlComesFromTheEnvironment) {
+  ok({"migrate"});
+  const auto r = run(QTOPOLOGY_CLI, {"list"}, "", {{{"QTOPOLOGY_MYSQL_URL", db_.url()}}, {}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("UUID"));
+}
+
+TEST_F(CliTest, BadUrlIsAUsageError) {
+  expectOneLineError(run(QTOPOLOGY_CLI, {"--url", "postgres://x/y", "list"}), 2,
+                     "bad database URL");
+  expectOneLineError(run(QTOPOLOGY_CLI, {"--url", "mysql://u:p@127.0.0.1:1/", "list"}), 2,
+                     "names no database");
+}
+
+TEST_F(CliTest, UnreachableServerIsAnErrorNotAHang) {
+  const auto r = run(QTOPOLOGY_CLI, {"--url", "mysql://u:secret@127.0.0.1:1/db", "list"});
+  expectOneLineError(r, 1, "qtopology-mysql: ");
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("secret")));
+}
+
+TEST_F(CliTest, UsageErrors) {
+  expectOneLineError(cli({}), 2, "no command given");
+  expectOneLineError(cli({"frobnicate"}), 2, "unknown command 'frobnicate'");
+  expectOneLineError(cli({"list", "extra"}), 2, "usage: qtopology-mysql [options] list");
+  expectOneLineError(cli({"register", "only-uuid"}), 2, "register <uuid> <file.json>");
+  expectOneLineError(cli({"enable"}), 2, "enable <uuid>...");
+  expectOneLineError(cli({"history", "planet", "x"}), 2, "history topology <uuid>");
+  expectOneLineError(cli({"--frob", "list"}), 2, "unknown option '--frob'");
+  expectOneLineError(run(QTOPOLOGY_CLI, {"list", "--url"}), 2, "--url needs a value");
+}
+
+TEST_F(CliTest, HelpEverywhere) {
+  const auto general = run(QTOPOLOGY_CLI, {"--help"}, "", {{}, {"QTOPOLOGY_MYSQL_URL"}});
+  EXPECT_EQ(general.exit_code, 0);
+  for (const char* command :
+       {"migrate",       "check",   "workers",     "list",      "details",
+        "register",      "export",  "enable",      "disable",   "stop",
+        "kill",          "delete",  "clear-error", "set-error", "shutdown-worker",
+        "delete-worker", "history", "queue",       "clear",     "reset"}) {
+    EXPECT_THAT(general.out, HasSubstr(std::string("\n  ") + command + " ")) << command;
+    const auto one = run(QTOPOLOGY_CLI, {command, "--help"}, "", {{}, {"QTOPOLOGY_MYSQL_URL"}});
+    EXPECT_EQ(one.exit_code, 0) << command;
+    EXPECT_THAT(one.out, HasSubstr(std::string("usage: qtopology-mysql [options] ") + command));
+  }
+  EXPECT_EQ(run(QTOPOLOGY_CLI, {"help", "history"}).exit_code, 0);
+  expectOneLineError(run(QTOPOLOGY_CLI, {"help", "nope"}), 2, "unknown command 'nope'");
+}
+
+// --- schema -------------------------------------------------------------------
+
+TEST_F(CliTest, CommandsRefuseAnUnmigratedDatabaseAndMigrateFixesIt) {
+  expectOneLineError(cli({"check"}), 1, "run 'qtopology-mysql migrate'");
+  expectOneLineError(cli({"list"}), 1, "not initialised");
+  const auto migrate = cli({"migrate"});
+  EXPECT_EQ(migrate.exit_code, 0) << migrate.err;
+  EXPECT_THAT(migrate.out, HasSubstr("is at version " +
+                                     std::to_string(MySqlCoordinator::latestSchemaVersion())));
+  EXPECT_THAT(migrate.err, HasSubstr("applying v19.sql"));  // progress goes to stderr
+  EXPECT_THAT(ok({"check"}), HasSubstr("schema is up to date"));
+  const auto properties = json({"check"});
+  EXPECT_EQ(properties["schema_version"], std::to_string(MySqlCoordinator::latestSchemaVersion()));
+  EXPECT_EQ(properties["database"], db_.name());
+  EXPECT_EQ(json({"migrate"})["schema_version"], MySqlCoordinator::latestSchemaVersion());
+}
+
+// --- topologies ---------------------------------------------------------------
+
+class CliTopologyTest : public CliTest {
+ protected:
+  void SetUp() override { ok({"migrate"}); }
+};
+
+TEST_F(CliTopologyTest, RegisterListDetailsExport) {
+  const auto path =
+      file("t1.json",
+           "{\n  // comments are allowed\n  \"general\": " + kConfig["general"].dump() + "\n}\n");
+  EXPECT_THAT(ok({"register", "t1", path}), HasSubstr("registered topology t1"));
+
+  const auto table = ok({"list"});
+  EXPECT_THAT(table, HasSubstr("UUID"));
+  EXPECT_THAT(table, ::testing::ContainsRegex("t1 +unassigned +no +- +2.5 +w1,w2"));
+  const auto list = json({"list"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["uuid"], "t1");
+  EXPECT_EQ(list[0]["enabled"], false);
+  EXPECT_EQ(list[0]["weight"], 2.5);
+  EXPECT_EQ(list[0]["worker_affinity"], Json({"w1", "w2"}));
+  EXPECT_TRUE(list[0]["worker"].is_null());
+
+  EXPECT_THAT(ok({"details", "t1"}), HasSubstr("\"worker_affinity\""));
+  EXPECT_EQ(json({"details", "t1"})["config"]["general"], kConfig["general"]);
+
+  const auto exported = file("export.json", "");
+  EXPECT_THAT(ok({"export", "t1", exported}), HasSubstr("exported topology t1"));
+  EXPECT_EQ(Json::parse(readFile(exported))["general"], kConfig["general"]);
+  EXPECT_EQ(Json::parse(ok({"export", "t1", "-"}))["general"], kConfig["general"]);
+
+  // From stdin, and re-registering updates.
+  EXPECT_EQ(cli({"register", "t1", "-"}, R"({"general": {"weight": 7}})").exit_code, 0);
+  EXPECT_EQ(json({"details", "t1"})["weight"], 7);
+}
+
+TEST_F(CliTopologyTest, BrokenJsonNamesLineAndColumn) {
+  const auto path = file("broken.json", "{\n  \"general\": {\n    \"weight\": 2,,\n  }\n}\n");
+  expectOneLineError(cli({"register", "t1", path}), 1, path + ":3:17: syntax error");
+  // Multi-byte characters count as one column.
+  const auto utf8 = file("utf8.json", "{\"name\": \"\xC3\xA9t\xC3\xA9\" x}");
+  expectOneLineError(cli({"register", "t1", utf8}), 1, utf8 + ":1:16: syntax error");
+  const auto empty = file("empty.json", "");
+  expectOneLineError(cli({"register", "t1", empty}), 1, empty + ":1:1: syntax error");
+  EXPECT_EQ(json({"list"}).size(), 0u);  // nothing was registered
+}
+
+TEST_F(CliTopologyTest, RegisterRejectsWhatIsNotATopology) {
+  expectOneLineError(cli({"register", "t1", file("array.json", "[1, 2]")}), 1,
+                     "a topology must be a JSON object, not array");
+  expectOneLineError(cli({"register", "t1", file("w.json", R"({"general":{"weight":-1}})")}), 1,
+                     "weight");
+  expectOneLineError(cli({"register", "t1", "/nonexistent/t.json"}), 1,
+                     "cannot read /nonexistent/t.json");
+  expectOneLineError(cli({"register", std::string(101, 'u'), file("ok.json", "{}")}), 1,
+                     "registerTopology");
+}
+
+TEST_F(CliTopologyTest, UnknownUuidIsAnError) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"details", "nope"},
+                                        {"export", "nope", "-"},
+                                        {"enable", "nope"},
+                                        {"disable", "nope"},
+                                        {"stop", "nope"},
+                                        {"kill", "nope"},
+                                        {"delete", "nope"},
+                                        {"clear-error", "nope"},
+                                        {"set-error", "nope", "boom"}}) {
+    SCOPED_TRACE(args[0]);
+    expectOneLineError(cli(args), 1, "not found: nope");
+  }
+}
+
+TEST_F(CliTopologyTest, EnableDisableDelete) {
+  registerTopology("t1");
+  registerTopology("t2");
+  EXPECT_THAT(ok({"enable", "t1", "t2"}), HasSubstr("enabled t1 t2"));
+  for (const auto& t : json({"list"})) EXPECT_EQ(t["enabled"], true);
+  EXPECT_EQ(json({"disable", "t2"}), Json({{"ok", true}}));
+  EXPECT_EQ(json({"details", "t2"})["enabled"], false);
+  EXPECT_THAT(ok({"delete", "t1"}), HasSubstr("deleted t1"));
+  const auto list = json({"list"});
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["uuid"], "t2");
+}
+
+TEST_F(CliTopologyTest, StopAndKillTellTheWorker) {
+  registerTopology("t1");
+  registerTopology("t2");
+  storage().registerWorker("w1");
+  storage().assignTopology("t1", "w1");
+  storage().assignTopology("t2", "w1");
+  ok({"enable", "t1", "t2"});
+  EXPECT_THAT(ok({"stop", "t1"}), HasSubstr("stop: t1"));
+  EXPECT_THAT(ok({"kill", "t2"}), HasSubstr("kill: t2"));
+  EXPECT_EQ(json({"details", "t1"})["enabled"], false);
+  EXPECT_EQ(json({"details", "t2"})["enabled"], false);
+
+  const auto queue = json({"queue"});
+  ASSERT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue[0]["worker"], "w1");
+  EXPECT_EQ(queue[0]["cmd"], "stop_topology");
+  EXPECT_EQ(queue[0]["data"], Json({{"uuid", "t1"}}));
+  EXPECT_EQ(queue[1]["cmd"], "kill_topology");
+  EXPECT_THAT(ok({"queue"}), ::testing::ContainsRegex("w1 +stop_topology +\\{\"uuid\":\"t1\"\\}"));
+}
+
+TEST_F(CliTopologyTest, SetErrorAndClearError) {
+  registerTopology("t1");
+  EXPECT_THAT(ok({"set-error", "t1", "disk full on /var"}), HasSubstr("in error"));
+  auto t = json({"details", "t1"});
+  EXPECT_EQ(t["status"], "error");
+  EXPECT_EQ(t["error"], "disk full on /var");
+  EXPECT_THAT(ok({"list"}), HasSubstr("disk full on /var"));
+  // A text that looks like an option, after "--".
+  EXPECT_EQ(cli({"set-error", "t1", "--", "-x failed"}).exit_code, 0);
+  EXPECT_EQ(json({"details", "t1"})["error"], "-x failed");
+
+  EXPECT_THAT(ok({"clear-error", "t1"}), HasSubstr("unassigned again"));
+  t = json({"details", "t1"});
+  EXPECT_EQ(t["status"], "unassigned");
+  EXPECT_TRUE(t["error"].is_null());
+  expectOneLineError(cli({"clear-error", "t1"}), 1, "t1");  // not in error any more
+}
+
+TEST_F(CliTopologyTest, TopologyHistory) {
+  registerTopology("t1");
+  ok({"enable", "t1"});
+  ok({"set-error", "t1", "boom"});
+  const auto history = json({"history", "topology", "t1"});
+  ASSERT_GE(history.size(), 3u);
+  EXPECT_EQ(history[0]["status"], "error");  // newest first
+  EXPECT_EQ(history[0]["error"], "boom");
+  EXPECT_EQ(history.back()["enabled"], false);
+  EXPECT_THAT(ok({"history", "topology", "t1"}), ::testing::ContainsRegex("TIME +STATUS"));
+  EXPECT_EQ(json({"history", "topology", "never-existed"}).size(), 0u);
+}
+
+// --- workers --------------------------------------------------------------------
+
+TEST_F(CliTopologyTest, WorkersShutdownDeleteHistory) {
+  storage().registerWorker("w1");
+  EXPECT_THAT(ok({"workers"}),
+              ::testing::ContainsRegex("w1 +alive +normal +" + std::to_string(::getpid())));
+  const auto workers = json({"workers"});
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0]["name"], "w1");
+  EXPECT_EQ(workers[0]["pid"], ::getpid());
+
+  EXPECT_THAT(ok({"shutdown-worker", "w1"}), HasSubstr("sent shutdown to worker w1"));
+  EXPECT_EQ(json({"queue"})[0]["cmd"], "shutdown");
+  expectOneLineError(cli({"shutdown-worker", "nope"}), 1, "nope");
+
+  expectOneLineError(cli({"delete-worker", "w1"}), 1, "w1");  // alive: refused
+  storage().setWorkerStatus("w1", "unloaded");
+  const auto history = json({"history", "worker", "w1"});
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[0]["status"], "unloaded");
+  EXPECT_THAT(ok({"history", "worker", "w1"}), HasSubstr("unloaded"));
+  EXPECT_THAT(ok({"delete-worker", "w1"}), HasSubstr("deleted worker w1"));
+  EXPECT_EQ(json({"workers"}).size(), 0u);
+  expectOneLineError(cli({"delete-worker", "w1"}), 1, "not found: w1");
+}
+
+// --- whole database ----------------------------------------------------------------
+
+TEST_F(CliTopologyTest, ClearAsksFirst) {
+  registerTopology("t1");
+  storage().registerWorker("w1");
+  expectDeclined(cli({"clear"}, "no\n"));
+  EXPECT_EQ(json({"list"}).size(), 1u);
+  expectDeclined(cli({"clear"}, ""));
+
+  const auto confirmed = cli({"clear"}, "yes\n");
+  EXPECT_EQ(confirmed.exit_code, 0) << confirmed.err;
+  EXPECT_THAT(confirmed.err, HasSubstr("Type 'yes' to continue"));
+  EXPECT_EQ(json({"list"}).size(), 0u);
+  EXPECT_EQ(json({"workers"}).size(), 0u);
+  EXPECT_EQ(db_.count("qtopology_topology_history"), 0);
+  ok({"check"});  // schema and version kept
+
+  registerTopology("t2");
+  EXPECT_THAT(ok({"clear", "--yes"}), HasSubstr("cleared database '" + db_.name() + "'"));
+  EXPECT_EQ(json({"list"}).size(), 0u);
+}
+
+TEST_F(CliTopologyTest, ResetDropsTheSchema) {
+  registerTopology("t1");
+  expectDeclined(cli({"reset"}, "n\n"));
+  EXPECT_THAT(ok({"reset", "-y"}), HasSubstr("reset database"));
+  EXPECT_EQ(db_.count("information_schema.tables", "table_schema = '" + db_.name() + "'"), 0);
+  EXPECT_EQ(db_.count("information_schema.routines", "routine_schema = '" + db_.name() + "'"), 0);
+  expectOneLineError(cli({"check"}), 1, "not initialised");
+  ok({"migrate"});
+  EXPECT_EQ(json({"list"}).size(), 0u);
+  ok({"reset", "--yes"});  // twice is fine
+  ok({"reset", "--yes"});
+}
+
+}  // namespace
+}  // namespace qtopology::testing

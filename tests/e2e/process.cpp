@@ -1,0 +1,135 @@
+#include "process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace qtopology::testing {
+namespace {
+
+std::vector<std::string> childEnvironment(const Environment& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    bool dropped = env.set.count(name) > 0;
+    for (const auto& u : env.unset) dropped = dropped || u == name;
+    if (!dropped) out.push_back(entry);
+  }
+  for (const auto& [name, value] : env.set) out.push_back(name + "=" + value);
+  return out;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+std::string temporaryFile(const std::string& content) {
+  char path[] = "/tmp/qtopology-test-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  if (!content.empty() && ::write(fd, content.data(), content.size()) < 0) {
+    ::close(fd);
+    throw std::runtime_error("writing a temporary file failed");
+  }
+  ::close(fd);
+  return path;
+}
+
+// stdin, stdout and stderr of the child are files, so a chatty child can
+// never block on a full pipe while we wait for it.
+pid_t spawn(const std::string& program, const std::vector<std::string>& args,
+            const Environment& env, const std::string& in, const std::string& out,
+            const std::string& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (err == out) {
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);  // one log, in write order
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
+  std::vector<std::string> argv_strings{program};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  auto argv = pointers(argv_strings);
+  auto env_strings = childEnvironment(env);
+  auto envp = pointers(env_strings);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
+  return pid;
+}
+
+int exitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+
+}  // namespace
+
+std::string readFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+RunResult run(const std::string& program, const std::vector<std::string>& args,
+              const std::string& input, const Environment& env) {
+  const std::string in = temporaryFile(input);
+  const std::string out = temporaryFile("");
+  const std::string err = temporaryFile("");
+  const pid_t pid = spawn(program, args, env, in, out, err);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  RunResult result{exitCodeOf(status), readFile(out), readFile(err)};
+  for (const auto& path : {in, out, err}) std::remove(path.c_str());
+  return result;
+}
+
+Child::Child(const std::string& program, const std::vector<std::string>& args,
+             const std::string& log_file) {
+  pid_ = spawn(program, args, {}, "/dev/null", log_file, log_file);
+}
+
+Child::~Child() {
+  if (!exit_code_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+void Child::signal(int signal_number) {
+  if (!exit_code_) ::kill(pid_, signal_number);
+}
+
+std::optional<int> Child::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!exit_code_) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = exitCodeOf(status);
+    } else if (std::chrono::steady_clock::now() >= deadline) {
+      break;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return exit_code_;
+}
+
+}  // namespace qtopology::testing

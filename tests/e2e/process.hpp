@@ -1,0 +1,56 @@
+// Child processes for the e2e and CLI tests: the programs are tested as an
+// operator runs them, through their command line and exit code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qtopology::testing {
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// The environment a child gets: ours, with `set` added or replaced and the
+// names in `unset` removed.
+struct Environment {
+  std::map<std::string, std::string> set;
+  std::vector<std::string> unset;
+};
+
+// Runs `program args...` to completion, feeding it `input` on stdin.
+RunResult run(const std::string& program, const std::vector<std::string>& args,
+              const std::string& input = "", const Environment& env = {});
+
+// A program left running in the background, its output going to a log file.
+// The destructor SIGKILLs it if it still runs.
+class Child {
+ public:
+  Child(const std::string& program, const std::vector<std::string>& args,
+        const std::string& log_file);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int signal_number);
+  // The exit code once it has exited within `timeout` (-1 when a signal
+  // ended it), nullopt if it is still running.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+// Contents of a file; empty when it cannot be read.
+std::string readFile(const std::string& path);
+
+}  // namespace qtopology::testing
