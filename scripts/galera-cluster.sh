@@ -26,10 +26,14 @@ die() {
 
 # A port nothing listens on and that this cluster does not use yet.
 taken=" "
+# Below the kernel's ephemeral range: a port picked there can be taken by any
+# client connection (the tests open thousands) before the node binds it.
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+(( ephemeral_low > 11000 )) || ephemeral_low=32768
 free_port() {
   local candidate
   for _ in $(seq 1 200); do
-    candidate=$((20000 + RANDOM % 40000))
+    candidate=$((10000 + RANDOM % (ephemeral_low - 10000)))
     [[ "$taken" == *" $candidate "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
       taken+="$candidate "

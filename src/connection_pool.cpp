@@ -82,8 +82,14 @@ void PooledConnection::syncWithCluster() {
   std::unique_ptr<sql::ResultSet> ignored(prepared(kCausalSync).executeQuery());
 }
 
+sql::Statement& PooledConnection::plain() {
+  if (!plain_) plain_.reset(connection_->createStatement());
+  return *plain_;
+}
+
 PooledConnection::~PooledConnection() {
-  statements_.clear();  // statements before the session they belong to
+  plain_.reset();  // statements before the session they belong to
+  statements_.clear();
 }
 
 sql::PreparedStatement& PooledConnection::prepared(const std::string& sql_text) {

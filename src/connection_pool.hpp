@@ -16,6 +16,7 @@ namespace sql {
 class Connection;
 class Driver;
 class PreparedStatement;
+class Statement;
 }  // namespace sql
 
 namespace qtopology::detail {
@@ -34,6 +35,8 @@ class PooledConnection {
   explicit PooledConnection(ServerSession session);
   ~PooledConnection();
   sql::PreparedStatement& prepared(const std::string& sql_text);
+  // A plain statement, for calls without parameters.
+  sql::Statement& plain();
   sql::Connection& session() { return *connection_; }
   std::size_t endpoint() const { return endpoint_; }
   // On a Galera node: waits until the node applied every write the cluster
@@ -45,6 +48,7 @@ class PooledConnection {
   std::size_t endpoint_;
   bool causal_sync_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+  std::unique_ptr<sql::Statement> plain_;
 };
 
 class ConnectionPool {

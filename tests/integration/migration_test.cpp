@@ -1,6 +1,5 @@
 #include <cppconn/exception.h>
 #include <gtest/gtest.h>
-#include <mysql_driver.h>
 #include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -41,17 +40,6 @@ void runNamedScript(TestDatabase& db, std::string_view name) {
   for (const auto& statement : detail::splitSqlScript(detail::namedScript(name).text)) {
     db.exec(statement.text);
   }
-}
-
-// A raw session for driving the Migrator directly.
-std::unique_ptr<sql::Connection> rawSession(const MySqlOptions& o) {
-  sql::ConnectOptionsMap map;
-  map["hostName"] = sql::SQLString(o.host);
-  map["port"] = static_cast<int>(o.port);
-  map["userName"] = sql::SQLString(o.user);
-  map["password"] = sql::SQLString(o.password);
-  map["schema"] = sql::SQLString(o.database);
-  return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(map));
 }
 
 TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
@@ -165,7 +153,7 @@ TEST(Migration, NewerDatabaseIsLeftAloneButFailsCheckOnly) {
 
 TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
   TestDatabase db;
-  auto session = rawSession(db.options());
+  auto session = testing::connectRaw(db.options());
   auto scripts = detail::upgradeScripts();
   const int latest = MySqlCoordinator::latestSchemaVersion();
   scripts.push_back({"v900.sql", 900,

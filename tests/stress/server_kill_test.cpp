@@ -3,7 +3,6 @@
 #include <cppconn/connection.h>
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
-#include <mysql_driver.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,6 +14,7 @@
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "processes.hpp"
+#include "test_database.hpp"
 
 namespace qtopology {
 namespace {
@@ -67,16 +67,8 @@ TEST(Stress, ServerKilledUnderLoadLosesNoAcknowledgedWrite) {
   PrivateServer server(QTOPOLOGY_STRESS_SCRATCH "/killed-server");
   ASSERT_FALSE(server.url().empty());
   auto options = MySqlOptions::fromUrl(server.url());
-  {
-    sql::ConnectOptionsMap map;
-    map["hostName"] = sql::SQLString(options.host);
-    map["port"] = static_cast<int>(options.port);
-    map["userName"] = sql::SQLString(options.user);
-    map["password"] = sql::SQLString(options.password);
-    std::unique_ptr<sql::Connection> admin(sql::mysql::get_mysql_driver_instance()->connect(map));
-    std::unique_ptr<sql::Statement>(admin->createStatement())
-        ->execute("CREATE DATABASE qtopology_kill");
-  }
+  std::unique_ptr<sql::Statement>(testing::connectRaw(options)->createStatement())
+      ->execute("CREATE DATABASE qtopology_kill");
   options.database = "qtopology_kill";
   options.pool_size = 4;
   options.connect_timeout = 2s;

@@ -2,7 +2,6 @@
 // migrations. Each test prints its figures.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
-#include <mysql_driver.h>
 
 #include <atomic>
 #include <filesystem>
@@ -370,15 +369,7 @@ TEST(Stress, OlderLibraryLeavesNewerSchemaAloneAndCheckOnlyRefuses) {
                                  return s.version == MySqlCoordinator::latestSchemaVersion();
                                }),
                 scripts.end());
-  const auto o = db.options();
-  sql::ConnectOptionsMap map;
-  map["hostName"] = sql::SQLString(o.host);
-  map["port"] = static_cast<int>(o.port);
-  map["userName"] = sql::SQLString(o.user);
-  map["password"] = sql::SQLString(o.password);
-  map["schema"] = sql::SQLString(o.database);
-  std::unique_ptr<sql::Connection> session(
-      sql::mysql::get_mysql_driver_instance()->connect(map));
+  auto session = testing::connectRaw(db.options());
   auto sink = std::make_shared<testing::CountingSink>();
   auto logger = testing::countingLogger(sink);
   detail::Migrator older(*session, *logger, scripts);

@@ -12,8 +12,6 @@
 #include <stdexcept>
 
 namespace qtopology::testing {
-namespace {
-
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {
   sql::ConnectOptionsMap map;
   if (!o.unix_socket.empty()) {
@@ -26,8 +24,11 @@ std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {
   map["userName"] = sql::SQLString(o.user);
   map["password"] = sql::SQLString(o.password);
   map["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  if (!o.database.empty()) map["schema"] = sql::SQLString(o.database);
   return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(map));
 }
+
+namespace {
 
 std::string databaseNameForCurrentTest() {
   std::string base = "qt";

@@ -16,6 +16,10 @@ namespace qtopology::testing {
 // The server URL without a database (mysql://user:pass@host:port/).
 std::string serverUrl();
 
+// A plain Connector/C++ session (utf8mb4) to the options' first server and
+// database, for arranging and inspecting state behind the library's back.
+std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& options);
+
 class TestDatabase {
  public:
   // The name is derived from the running gtest test, plus a random suffix.
