@@ -31,7 +31,7 @@ done
 
 server_dir="$build/bench-mariadb"
 trap '"$root/scripts/private-mariadb.sh" stop "$server_dir"' EXIT
-url=$("$root/scripts/private-mariadb.sh" start "$server_dir")
+url=$(env -u QTOPOLOGY_TEST_MYSQL_URL "$root/scripts/private-mariadb.sh" start "$server_dir")
 
 node "$build/bench/node/bench.js" --url "$url" --out "$build/bench-node.json" "${node_args[@]}"
 "$build/bench/qtopology_bench" --url "$url" --node "$build/bench-node.json" "$@" |

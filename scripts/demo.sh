@@ -87,7 +87,8 @@ load_summary() {
 }
 
 say "Starting a private MariaDB in $server_dir"
-server_url=$("$root/scripts/private-mariadb.sh" start "$server_dir")
+# Always a private server, even where the tests are pointed elsewhere.
+server_url=$(env -u QTOPOLOGY_TEST_MYSQL_URL "$root/scripts/private-mariadb.sh" start "$server_dir")
 sql -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database CHARACTER SET utf8mb4"
 export QTOPOLOGY_MYSQL_URL="${server_url}${database}"
 say "Database: $QTOPOLOGY_MYSQL_URL"
