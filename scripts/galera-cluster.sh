@@ -147,8 +147,11 @@ wait_synced() {
       "$(status_value "$n" wsrep_local_state_comment)" == "Synced" ]]; then
       return 0
     fi
-    if ! alive "$n" && [[ -f "$(node_dir "$n")/mysqld.pid" ]]; then
-      break
+    # Gave up only on a node that wrote its pid and then died: a pid file
+    # being written is briefly empty, which would look like a dead node.
+    if [[ -s "$(node_dir "$n")/mysqld.pid" ]] && ! alive "$n"; then
+      sleep 0.5
+      alive "$n" || break
     fi
     sleep 0.1
   done
