@@ -22,7 +22,6 @@ namespace {
 
 constexpr auto kLockWaitLimit = std::chrono::minutes(5);
 
-
 std::string describe(const sql::SQLException& e) {
   return "server error " + std::to_string(e.getErrorCode()) + ": " + e.what();
 }
@@ -31,8 +30,7 @@ std::string describe(const sql::SQLException& e) {
 
 Migrator::Migrator(sql::Connection& connection, spdlog::logger& log,
                    std::vector<EmbeddedScript> upgrades)
-    : connection_(connection), log_(log), upgrades_(std::move(upgrades)),
-      lock_token_(randomKey()) {
+    : connection_(connection), log_(log), upgrades_(std::move(upgrades)), lock_token_(randomKey()) {
   std::sort(upgrades_.begin(), upgrades_.end(),
             [](const EmbeddedScript& a, const EmbeddedScript& b) { return a.version < b.version; });
 }
@@ -42,8 +40,8 @@ int Migrator::latestVersion() const { return upgrades_.empty() ? 0 : upgrades_.b
 int Migrator::readVersion() {
   try {
     std::unique_ptr<sql::Statement> statement(connection_.createStatement());
-    std::unique_ptr<sql::ResultSet> rs(statement->executeQuery(
-        "SELECT value FROM qtopology_settings WHERE name = 'db_version'"));
+    std::unique_ptr<sql::ResultSet> rs(
+        statement->executeQuery("SELECT value FROM qtopology_settings WHERE name = 'db_version'"));
     if (!rs->next()) return -1;
     const std::string value = rs->getString(1);
     try {
@@ -73,10 +71,10 @@ int Migrator::check() {
   const int version = readVersion();
   const int latest = latestVersion();
   if (version != latest) {
-    throw SchemaError("schema check: database is at version " +
-                      (version < 0 ? std::string("none (not initialised)")
-                                   : std::to_string(version)) +
-                      ", this library needs exactly version " + std::to_string(latest));
+    throw SchemaError(
+        "schema check: database is at version " +
+        (version < 0 ? std::string("none (not initialised)") : std::to_string(version)) +
+        ", this library needs exactly version " + std::to_string(latest));
   }
   return version;
 }
@@ -121,7 +119,8 @@ bool Migrator::tryLock() {
   try {
     std::unique_ptr<sql::PreparedStatement> insert(connection_.prepareStatement(
         "INSERT INTO qtopology_settings(name, value) "
-        "VALUES ('migration_lock', CONCAT(?, ' ', UNIX_TIMESTAMP() + " + lease + "))"));
+        "VALUES ('migration_lock', CONCAT(?, ' ', UNIX_TIMESTAMP() + " +
+        lease + "))"));
     insert->setString(1, lock_token_);
     insert->executeUpdate();
     return true;
@@ -132,7 +131,8 @@ bool Migrator::tryLock() {
     }
   }
   std::unique_ptr<sql::PreparedStatement> takeover(connection_.prepareStatement(
-      "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " + lease + ") "
+      "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " + lease +
+      ") "
       "WHERE name = 'migration_lock' "
       "AND CAST(SUBSTRING_INDEX(value, ' ', -1) AS UNSIGNED) < UNIX_TIMESTAMP()"));
   takeover->setString(1, lock_token_);
@@ -208,9 +208,10 @@ int Migrator::migrate() {
   int version = readVersion();
   if (version == latest) return version;  // the common case costs one query
   if (version > latest) {
-    log_.warn("qtopology: database schema version {} is newer than this library's {}; "
-              "applying nothing",
-              version, latest);
+    log_.warn(
+        "qtopology: database schema version {} is newer than this library's {}; "
+        "applying nothing",
+        version, latest);
     return version;
   }
   refuseLegacy(version);

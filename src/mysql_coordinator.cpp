@@ -20,8 +20,8 @@
 
 namespace qtopology {
 
-using detail::ResultTable;
 using detail::randomKey;
+using detail::ResultTable;
 using detail::SqlValue;
 
 namespace {
@@ -152,8 +152,8 @@ class MySqlCoordinator::Impl {
         const auto error_class = detail::classifyServerError(e.getErrorCode(), e.getSQLState());
         if (error_class == detail::ErrorClass::connection_lost && attempt < options.retries) {
           log.warn("qtopology: connecting to {} failed ({}); retrying", where(), e.what());
-          std::this_thread::sleep_for(std::min(options.retry_timeout,
-                                               std::chrono::milliseconds(100 << std::min(attempt, 6))));
+          std::this_thread::sleep_for(std::min(
+              options.retry_timeout, std::chrono::milliseconds(100 << std::min(attempt, 6))));
           continue;
         }
         const std::string text = "MySqlCoordinator: " + where() + ": server error " +
@@ -181,8 +181,7 @@ class MySqlCoordinator::Impl {
 
   void send(const std::string& worker, const std::string& cmd, const std::string& content,
             std::chrono::milliseconds valid_for, const std::string& op) {
-    call("send_message",
-         {worker, cmd, content, std::int64_t{valid_for.count()}, randomKey()}, op);
+    call("send_message", {worker, cmd, content, std::int64_t{valid_for.count()}, randomKey()}, op);
   }
 
   MySqlOptions options;
@@ -402,7 +401,9 @@ void MySqlCoordinator::shutDownWorker(const std::string& name) {
               op);
 }
 
-void MySqlCoordinator::refreshStatuses() { impl_->call("refresh_statuses", {}, "refreshStatuses()"); }
+void MySqlCoordinator::refreshStatuses() {
+  impl_->call("refresh_statuses", {}, "refreshStatuses()");
+}
 
 std::map<std::string, int> MySqlCoordinator::workerStatuses() {
   auto table = impl_->call("worker_statuses", {}, "workerStatuses()");

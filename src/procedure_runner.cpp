@@ -111,8 +111,8 @@ ResultTable execute(PooledConnection& connection, const std::string& text,
     // (executeQuery would refuse a procedure that returns no rows.)
     sql::Statement& statement = connection.plain();
     const bool has_rows = statement.execute(text);
-    return readAllResults(statement, std::unique_ptr<sql::ResultSet>(
-                                         has_rows ? statement.getResultSet() : nullptr));
+    return readAllResults(
+        statement, std::unique_ptr<sql::ResultSet>(has_rows ? statement.getResultSet() : nullptr));
   }
   sql::PreparedStatement& statement = connection.prepared(text);
   bind(statement, args);
@@ -123,7 +123,8 @@ std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds cap) {
   // Jitter keeps callers that deadlocked on each other from retrying in step.
   thread_local std::minstd_rand random(std::random_device{}());
   const long base = 50L << std::min(attempt, 10);
-  const long jittered = base / 2 + static_cast<long>(random() % static_cast<unsigned>(base / 2 + 1));
+  const long jittered =
+      base / 2 + static_cast<long>(random() % static_cast<unsigned>(base / 2 + 1));
   return std::min(std::chrono::milliseconds(jittered), cap);
 }
 

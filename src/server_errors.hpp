@@ -8,11 +8,11 @@
 namespace qtopology::detail {
 
 enum class ErrorClass {
-  connection_lost,  // transport broke or server unreachable: drop the connection, retry
-  transient,        // rolled back by the server (deadlock, lock wait, node not ready): retry
-  not_found,        // our procedures' SIGNAL 45404
-  invalid_argument, // our procedures' SIGNAL 45400, or data the server refused
-  fatal,            // anything else: fail at once
+  connection_lost,   // transport broke or server unreachable: drop the connection, retry
+  transient,         // rolled back by the server (deadlock, lock wait, node not ready): retry
+  not_found,         // our procedures' SIGNAL 45404
+  invalid_argument,  // our procedures' SIGNAL 45400, or data the server refused
+  fatal,             // anything else: fail at once
 };
 
 ErrorClass classifyServerError(int code, std::string_view sqlstate);

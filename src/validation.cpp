@@ -97,7 +97,8 @@ void checkIdentifier(std::string_view operation, std::string_view what, const st
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) {
-      reject(operation, std::string(what) + " " + printable(value) + " contains a control character");
+      reject(operation,
+             std::string(what) + " " + printable(value) + " contains a control character");
     }
   }
 }
@@ -156,9 +157,11 @@ TopologyColumns topologyColumns(std::string_view operation, const Json& config) 
       columns.weight = weight->get<double>();
     }
     if (const auto affinity = general->find("worker_affinity"); affinity != general->end()) {
-      if (!affinity->is_array()) reject(operation, "config.general.worker_affinity must be an array");
+      if (!affinity->is_array())
+        reject(operation, "config.general.worker_affinity must be an array");
       for (const auto& name : *affinity) {
-        if (!name.is_string()) reject(operation, "config.general.worker_affinity holds a non-string");
+        if (!name.is_string())
+          reject(operation, "config.general.worker_affinity holds a non-string");
         const auto& text = name.get_ref<const std::string&>();
         checkIdentifier(operation, "worker in config.general.worker_affinity", text);
         if (text.find(',') != std::string::npos) {

@@ -307,8 +307,9 @@ TEST_F(Coordinator, RefreshStatusesMarksSilentWorkersDeadAndFreesTheirTopologies
   storage.setTopologyStatus("t1", std::string("w1"), "running", std::nullopt);
   storage.assignTopology("t2", "w2");
   ageWorker("w1", 31);
-  db.exec("UPDATE qtopology_topology SET last_ping = NOW() - INTERVAL 31 SECOND "
-          "WHERE uuid = 't2'");
+  db.exec(
+      "UPDATE qtopology_topology SET last_ping = NOW() - INTERVAL 31 SECOND "
+      "WHERE uuid = 't2'");
   storage.refreshStatuses();
   EXPECT_EQ(column("qtopology_worker", "name", "w1", "status"), "dead");
   EXPECT_EQ(column("qtopology_worker", "name", "w2", "status"), "alive");
@@ -348,8 +349,8 @@ TEST_F(Coordinator, PropertiesDescribeTheStorageWithoutPassword) {
 }
 
 TEST_F(Coordinator, BadIdentifiersAreRejectedBeforeAnyWrite) {
-  for (const std::string& bad : {std::string(), std::string(101, 'n'), std::string("a\0b", 3),
-                                std::string("\xff\xfe")}) {
+  for (const std::string& bad :
+       {std::string(), std::string(101, 'n'), std::string("a\0b", 3), std::string("\xff\xfe")}) {
     EXPECT_THROW(storage.registerWorker(bad), InvalidArgument);
     EXPECT_THROW(storage.registerTopology(bad, config()), InvalidArgument);
   }

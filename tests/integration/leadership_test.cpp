@@ -125,11 +125,12 @@ TEST_F(Leadership, ContestedElectionsNeverProduceTwoLeaders) {
   done = true;
   sampler.join();
 
-  std::printf("elections: %d won in %d campaigns; %ld samples, %ld with two leaders, "
-              "longest leaderless time %lld ms\n",
-              wins.load(), kThreads * kRounds, samples, two_leader_samples,
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(longest_gap).count()));
+  std::printf(
+      "elections: %d won in %d campaigns; %ld samples, %ld with two leaders, "
+      "longest leaderless time %lld ms\n",
+      wins.load(), kThreads * kRounds, samples, two_leader_samples,
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(longest_gap).count()));
   EXPECT_EQ(two_leader_samples, 0);
   EXPECT_LE(std::stoi(db.scalar("SELECT COUNT(*) FROM qtopology_worker WHERE lstatus = 'leader'")),
             1);

@@ -44,16 +44,17 @@ TEST_F(Messages, QueueContentShowsWorkerCommandAndLifetime) {
   EXPECT_EQ(queue[0].name, "w1");
   EXPECT_EQ(queue[0].cmd, "start_topology");
   EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
-  const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(queue[0].valid_until -
-                                                                         queue[0].created);
+  const auto lifetime =
+      std::chrono::duration_cast<std::chrono::seconds>(queue[0].valid_until - queue[0].created);
   EXPECT_NEAR(static_cast<double>(lifetime.count()), 10.0, 1.0);
 }
 
 TEST_F(Messages, ExpiredMessagesAreNeverReturned) {
   storage.sendMessageToWorker("w1", "old", Json::object(), 30s);
   storage.sendMessageToWorker("w1", "new", Json::object(), 30s);
-  db.exec("UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
-          "WHERE cmd = 'old'");
+  db.exec(
+      "UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
+      "WHERE cmd = 'old'");
   const auto messages = storage.getMessages("w1");
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].cmd, "new");
@@ -63,8 +64,9 @@ TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
   storage.registerWorker("w2");
   storage.sendMessageToWorker("w2", "stale", Json::object(), 30s);
   storage.sendMessageToWorker("w2", "fresh", Json::object(), 30s);
-  db.exec("UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
-          "WHERE cmd = 'stale'");
+  db.exec(
+      "UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
+      "WHERE cmd = 'stale'");
   storage.refreshStatuses();
   EXPECT_EQ(db.count("qtopology_message"), 1);
   EXPECT_EQ(db.scalar("SELECT cmd FROM qtopology_message"), "fresh");

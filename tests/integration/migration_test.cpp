@@ -25,9 +25,9 @@ const char* const kTables[] = {"qtopology_settings",       "qtopology_worker",
                                "qtopology_worker_history", "qtopology_topology_history"};
 
 long long tableCount(TestDatabase& db) {
-  return std::stoll(db.scalar(
-      "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
-      "AND table_name LIKE 'qtopology\\_%'"));
+  return std::stoll(
+      db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
+                "AND table_name LIKE 'qtopology\\_%'"));
 }
 
 long long procedureCount(TestDatabase& db) {
@@ -49,7 +49,8 @@ TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
   EXPECT_GT(MySqlCoordinator::latestSchemaVersion(), 17);
   for (const char* table : kTables) {
     EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
-                        "DATABASE() AND table_name = '" + std::string(table) + "'"),
+                        "DATABASE() AND table_name = '" +
+                        std::string(table) + "'"),
               "1")
         << table;
   }
@@ -64,9 +65,9 @@ TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
 TEST(Migration, SecondConstructionChangesNothing) {
   TestDatabase db;
   { MySqlCoordinator first(db.options()); }
-  const auto routines_before =
-      db.scalar("SELECT GROUP_CONCAT(CONCAT(routine_name, created) ORDER BY routine_name) FROM "
-                "information_schema.routines WHERE routine_schema = DATABASE()");
+  const auto routines_before = db.scalar(
+      "SELECT GROUP_CONCAT(CONCAT(routine_name, created) ORDER BY routine_name) FROM "
+      "information_schema.routines WHERE routine_schema = DATABASE()");
   const auto settings_before = db.scalar(
       "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM qtopology_settings");
   MySqlCoordinator second(db.options());
@@ -156,8 +157,8 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
   auto session = testing::connectRaw(db.options());
   auto scripts = detail::upgradeScripts();
   const int latest = MySqlCoordinator::latestSchemaVersion();
-  scripts.push_back({"v900.sql", 900,
-                     "create table qtopology_probe (id int);\nselect * from no_such_table;\n"});
+  scripts.push_back(
+      {"v900.sql", 900, "create table qtopology_probe (id int);\nselect * from no_such_table;\n"});
   detail::Migrator migrator(*session, *spdlog::default_logger(), scripts);
   try {
     migrator.migrate();
@@ -176,8 +177,9 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
 TEST(Migration, ExpiredLockOfADeadProcessIsTakenOver) {
   TestDatabase db;
   runNamedScript(db, "init.sql");
-  db.exec("INSERT INTO qtopology_settings(name, value) "
-          "VALUES ('migration_lock', CONCAT('deadbeef ', UNIX_TIMESTAMP() - 1))");
+  db.exec(
+      "INSERT INTO qtopology_settings(name, value) "
+      "VALUES ('migration_lock', CONCAT('deadbeef ', UNIX_TIMESTAMP() - 1))");
   MySqlCoordinator coordinator(db.options());
   EXPECT_EQ(coordinator.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
 }

@@ -1,8 +1,8 @@
 // Starting and waiting for child processes in the stress tests.
 #pragma once
 
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 

@@ -143,14 +143,15 @@ TEST(Stress, ServerKilledUnderLoadLosesNoAcknowledgedWrite) {
   for (const auto& uuid : acked_topologies) missing_topologies += topologies.count(uuid) == 0;
   for (int n : acked_messages) missing_messages += messages.count(n) == 0;
 
-  std::printf("[stress] server killed: %ld calls ok before the kill, %ld in all; %ld "
-              "ConnectionError, %ld other errors; server down %lld ms, first success %lld ms "
-              "after restart (%lld ms after the kill); longest call %lld ms; acknowledged "
-              "writes missing: %ld topologies of %zu, %ld messages of %zu\n",
-              ok_before_kill, ok.load(), connection_errors.load(), other_errors.load(),
-              ms(restarted_at - killed_at), ms(recovered_at - restarted_at),
-              ms(recovered_at - killed_at), longest_call_ms.load(), missing_topologies,
-              acked_topologies.size(), missing_messages, acked_messages.size());
+  std::printf(
+      "[stress] server killed: %ld calls ok before the kill, %ld in all; %ld "
+      "ConnectionError, %ld other errors; server down %lld ms, first success %lld ms "
+      "after restart (%lld ms after the kill); longest call %lld ms; acknowledged "
+      "writes missing: %ld topologies of %zu, %ld messages of %zu\n",
+      ok_before_kill, ok.load(), connection_errors.load(), other_errors.load(),
+      ms(restarted_at - killed_at), ms(recovered_at - restarted_at), ms(recovered_at - killed_at),
+      longest_call_ms.load(), missing_topologies, acked_topologies.size(), missing_messages,
+      acked_messages.size());
   EXPECT_EQ(other_errors, 0);
   EXPECT_GT(ok.load(), ok_before_kill) << "the coordinator did not recover";
   EXPECT_GT(recovered_at, restarted_at);
@@ -158,9 +159,9 @@ TEST(Stress, ServerKilledUnderLoadLosesNoAcknowledgedWrite) {
   EXPECT_EQ(missing_messages, 0);
   // No hang: a call ends within its retry budget: every attempt bounded by the
   // connect and read timeouts, every wait by retry_timeout.
-  const auto budget = options.retries * (options.retry_timeout + options.connect_timeout +
-                                         options.read_timeout) +
-                      options.connect_timeout + options.read_timeout;
+  const auto budget =
+      options.retries * (options.retry_timeout + options.connect_timeout + options.read_timeout) +
+      options.connect_timeout + options.read_timeout;
   EXPECT_LT(longest_call_ms.load(), ms(budget));
 }
 

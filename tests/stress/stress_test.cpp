@@ -50,10 +50,10 @@ TEST(Stress, ElectionsAcrossProcessesNeverShowTwoLeaders) {
   std::vector<Child> agents;
   const auto dir = scratchDir("elections");
   for (int i = 0; i < kProcesses; ++i) {
-    agents.emplace_back(startProcess({QTOPOLOGY_STRESS_AGENT, "elect", db.url(),
-                                      "w" + std::to_string(i), std::to_string(kRounds),
-                                      std::to_string(i + 1)},
-                                     dir + "/agent" + std::to_string(i)));
+    agents.emplace_back(
+        startProcess({QTOPOLOGY_STRESS_AGENT, "elect", db.url(), "w" + std::to_string(i),
+                      std::to_string(kRounds), std::to_string(i + 1)},
+                     dir + "/agent" + std::to_string(i)));
   }
   long samples = 0, two_leaders = 0;
   Clock::duration longest_gap{};
@@ -90,10 +90,11 @@ TEST(Stress, ElectionsAcrossProcessesNeverShowTwoLeaders) {
       }
     }
   }
-  std::printf("[stress] elections: %d processes x %d rounds, %d won, %d leader stalls; "
-              "%ld samples, %ld with two leaders, longest leaderless time %lld ms "
-              "(leader timeout 2000 ms)\n",
-              kProcesses, kRounds, wins, stalls, samples, two_leaders, ms(longest_gap));
+  std::printf(
+      "[stress] elections: %d processes x %d rounds, %d won, %d leader stalls; "
+      "%ld samples, %ld with two leaders, longest leaderless time %lld ms "
+      "(leader timeout 2000 ms)\n",
+      kProcesses, kRounds, wins, stalls, samples, two_leaders, ms(longest_gap));
   EXPECT_EQ(two_leaders, 0);
   EXPECT_GT(stalls, 0) << "no round exercised the replacement of a silent leader";
   // Liveness: a silent leader is replaced about one leader timeout after its
@@ -119,9 +120,9 @@ TEST(Stress, MessagesAcrossProcessesAreDeliveredOnceAndNeverExpired) {
   }
   const auto started = Clock::now();
   for (int s = 0; s < kSenders; ++s) {
-    senders.emplace_back(startProcess({QTOPOLOGY_STRESS_AGENT, "send", db.url(), "w1",
-                                       std::to_string(s * kPerSender),
-                                       std::to_string(kPerSender)}));
+    senders.emplace_back(
+        startProcess({QTOPOLOGY_STRESS_AGENT, "send", db.url(), "w1",
+                      std::to_string(s * kPerSender), std::to_string(kPerSender)}));
   }
   for (auto& s : senders) EXPECT_EQ(s.wait(), 0);
   const auto sent_in = Clock::now() - started;
@@ -153,10 +154,10 @@ TEST(Stress, MessagesAcrossProcessesAreDeliveredOnceAndNeverExpired) {
       }
     }
   }
-  std::printf("[stress] messages: %d sent by %d processes in %lld ms, read by %d processes; "
-              "%d duplicated, %d lost, %d returned after expiry, %d short-lived expired unread\n",
-              total, kSenders, ms(sent_in), kReaders, duplicates, lost, expired_returned,
-              expired_unread);
+  std::printf(
+      "[stress] messages: %d sent by %d processes in %lld ms, read by %d processes; "
+      "%d duplicated, %d lost, %d returned after expiry, %d short-lived expired unread\n",
+      total, kSenders, ms(sent_in), kReaders, duplicates, lost, expired_returned, expired_unread);
   EXPECT_EQ(duplicates, 0);
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(expired_returned, 0);
@@ -245,10 +246,11 @@ TEST(Stress, CutConnectionsAreRecoveredWithoutTheCallerNoticing) {
   std::sort(received.begin(), received.end());
   const auto unique = std::unique(received.begin(), received.end()) - received.begin();
   const long duplicates = static_cast<long>(received.size()) - unique;
-  std::printf("[stress] cut connections: %d sessions killed, %ld calls, %ld failed, %ld retries "
-              "logged; messages %d sent, %ld received once, %ld duplicated\n",
-              killed, calls.load(), failures.load(), sink->warnings.load(), sent.load(),
-              static_cast<long>(unique), duplicates);
+  std::printf(
+      "[stress] cut connections: %d sessions killed, %ld calls, %ld failed, %ld retries "
+      "logged; messages %d sent, %ld received once, %ld duplicated\n",
+      killed, calls.load(), failures.load(), sink->warnings.load(), sent.load(),
+      static_cast<long>(unique), duplicates);
   EXPECT_GT(killed, 10);
   EXPECT_EQ(failures, 0);
   EXPECT_GT(sink->warnings, 0) << "no call noticed a cut connection: the test did not bite";
@@ -273,12 +275,24 @@ TEST(Stress, BadInputIsRejectedAndLeavesTablesUnchanged) {
   storage.registerWorker("w1");
   storage.registerTopology("t1", Json::object());
 
-  const std::vector<std::string> bad_names = {
-      "", std::string(101, 'x'), std::string(101, 'q') + "\xf0\x9f\x98\x80",
-      std::string("nul\0byte", 8), "\xc3\x28", "\xed\xa0\x80", "\xff", "tab\there", "line\nbreak"};
+  const std::vector<std::string> bad_names = {"",
+                                              std::string(101, 'x'),
+                                              std::string(101, 'q') + "\xf0\x9f\x98\x80",
+                                              std::string("nul\0byte", 8),
+                                              "\xc3\x28",
+                                              "\xed\xa0\x80",
+                                              "\xff",
+                                              "tab\there",
+                                              "line\nbreak"};
   const std::vector<std::string> odd_but_valid = {
-      "quote'name", "double\"quote", "back\\slash", "100%", "under_score", "emoji😀",
-      "'; DROP TABLE qtopology_worker; --", std::string(100, 'z'),
+      "quote'name",
+      "double\"quote",
+      "back\\slash",
+      "100%",
+      "under_score",
+      "emoji😀",
+      "'; DROP TABLE qtopology_worker; --",
+      std::string(100, 'z'),
       std::string(25, 'a') + "😀😀😀😀😀😀😀😀😀😀" + std::string(65, 'b')};
   int rejected = 0, round_tripped = 0;
   auto expectRejected = [&](const char* what, const std::function<void()>& call) {
@@ -306,10 +320,12 @@ TEST(Stress, BadInputIsRejectedAndLeavesTablesUnchanged) {
   expectRejected("array config", [&] { storage.registerTopology("t2", Json::array({1, 2})); });
   expectRejected("string config", [&] { storage.registerTopology("t2", Json("config")); });
   expectRejected("null config", [&] { storage.registerTopology("t2", Json()); });
-  expectRejected("zero weight",
-                 [&] { storage.registerTopology("t2", {{"general", {{"weight", 0}}}}); });
-  expectRejected("string weight",
-                 [&] { storage.registerTopology("t2", {{"general", {{"weight", "heavy"}}}}); });
+  expectRejected("zero weight", [&] {
+    storage.registerTopology("t2", {{"general", {{"weight", 0}}}});
+  });
+  expectRejected("string weight", [&] {
+    storage.registerTopology("t2", {{"general", {{"weight", "heavy"}}}});
+  });
   expectRejected("17 MiB config", [&] {
     storage.registerTopology("t2", {{"blob", std::string(17 * 1024 * 1024, 'b')}});
   });
@@ -322,8 +338,9 @@ TEST(Stress, BadInputIsRejectedAndLeavesTablesUnchanged) {
   expectRejected("invalid UTF-8 content", [&] {
     storage.sendMessageToWorker("w1", "x", {{"text", "\xc3\x28"}}, 1s);
   });
-  std::printf("[stress] bad input: %d rejections with tables unchanged, %d odd names round-tripped\n",
-              rejected, round_tripped);
+  std::printf(
+      "[stress] bad input: %d rejections with tables unchanged, %d odd names round-tripped\n",
+      rejected, round_tripped);
 }
 
 // --- 6. migration under contention and failure ----------------------------------------
@@ -345,9 +362,10 @@ TEST(Stress, MigrationSurvivesAProcessKilledMidway) {
     Child next(startProcess({QTOPOLOGY_CONSTRUCT_COORDINATOR, db.url()}));
     EXPECT_EQ(next.wait(), 0);
     const auto files = db.count("qtopology_settings", "name LIKE 'schema\\_file:%'");
-    std::printf("[stress] migration %d: 8 starters, one killed; %d of 7 succeeded in %lld ms; "
-                "%lld files recorded\n",
-                attempt, ok, ms(Clock::now() - started), files);
+    std::printf(
+        "[stress] migration %d: 8 starters, one killed; %d of 7 succeeded in %lld ms; "
+        "%lld files recorded\n",
+        attempt, ok, ms(Clock::now() - started), files);
     EXPECT_EQ(ok, 7);
     EXPECT_EQ(files, MySqlCoordinator::latestSchemaVersion() - 17 + 1);
     EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
@@ -373,9 +391,9 @@ TEST(Stress, OlderLibraryLeavesNewerSchemaAloneAndCheckOnlyRefuses) {
   auto sink = std::make_shared<testing::CountingSink>();
   auto logger = testing::countingLogger(sink);
   detail::Migrator older(*session, *logger, scripts);
-  const auto settings_before =
-      db.scalar("SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
-                "qtopology_settings");
+  const auto settings_before = db.scalar(
+      "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
+      "qtopology_settings");
   EXPECT_EQ(older.migrate(), MySqlCoordinator::latestSchemaVersion());
   EXPECT_EQ(sink->warnings, 1);
   EXPECT_EQ(db.scalar("SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
