@@ -122,20 +122,9 @@ delimiter $$
 create procedure qtopology_sp_leader_ping(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin)
 begin
-    declare v_msg varchar(128);
-
-    -- the leader's heartbeat keeps it an effective leader (leader_timeout_s)
-    -- One locking statement and no explicit transaction: the hottest call
-    -- of a cluster holds one row lock for one statement.
-    update qtopology_worker
-    set last_ping = now()
-    where name = p_name;
-    -- row_count() is also 0 for a second ping within the same second, so
-    -- only then look whether the worker exists at all
-    if row_count() = 0 and not exists (select 1 from qtopology_worker where name = p_name) then
-        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
-        signal sqlstate '45404' set message_text = v_msg;
-    end if;
+    -- the leader's heartbeat is a worker's heartbeat: its last_ping is what
+    -- keeps it an effective leader (leader_timeout_s)
+    call qtopology_sp_worker_ping(p_name);
 end $$
 delimiter ;
 

@@ -41,6 +41,15 @@ std::string operation(std::string_view method, std::string_view key, const std::
   return std::string(method) + "(" + std::string(key) + "=" + shown + ")";
 }
 
+// The operation's name, after checking its subject (a worker name or a
+// topology uuid): every call that names one starts with this.
+std::string checkedOperation(std::string_view method, std::string_view key,
+                             const std::string& value) {
+  auto op = operation(method, key, value);
+  detail::checkIdentifier(op, key, value);
+  return op;
+}
+
 std::string normalLStatus(std::string lstatus) {
   return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
 }
@@ -139,43 +148,48 @@ class MySqlCoordinator::Impl {
 
   std::string where() const { return options.user + "@" + servers() + "/" + options.database; }
 
+  // Connection failures are retried like any call's; a connection that
+  // breaks mid-migration restarts it (the scripts are re-runnable and the
+  // lock row's lease expires). What fails while connecting is a
+  // ConnectionError, what fails while migrating a SchemaError.
   void bringSchemaUpToDate() {
     auto& log = detail::loggerOf(options);
     for (int attempt = 0;; ++attempt) {
+      bool connected = false;
       try {
         // No read timeout: an ALTER of a large table may take long.
         auto connection = pool.connect(std::chrono::seconds(0));
+        connected = true;
         detail::Migrator migrator(*connection, log);
-        schema_version = options.db_check_only ? migrator.check() : migrator.migrate();
+        if (options.db_check_only) {
+          migrator.check();
+        } else {
+          migrator.migrate();
+        }
         return;
       } catch (const sql::SQLException& e) {
         const auto error_class = detail::classifyServerError(e.getErrorCode(), e.getSQLState());
-        if (error_class == detail::ErrorClass::connection_lost && attempt < options.retries) {
-          log.warn("qtopology: connecting to {} failed ({}); retrying", where(), e.what());
-          std::this_thread::sleep_for(std::min(
-              options.retry_timeout, std::chrono::milliseconds(100 << std::min(attempt, 6))));
+        if (detail::poisonsConnection(error_class) && attempt < options.retries) {
+          log.warn("qtopology: {} to {} failed ({}); retrying",
+                   connected ? "migrating" : "connecting", where(), e.what());
+          std::this_thread::sleep_for(detail::retryDelay(attempt, options.retry_timeout));
           continue;
         }
         const std::string text = "MySqlCoordinator: " + where() + ": server error " +
                                  std::to_string(e.getErrorCode()) + ": " + e.what();
-        if (error_class == detail::ErrorClass::connection_lost || e.getErrorCode() == 1045 ||
-            e.getErrorCode() == 1049 || e.getErrorCode() == 1044) {
-          throw ConnectionError(text);
-        }
+        if (!connected || detail::poisonsConnection(error_class)) throw ConnectionError(text);
         throw SchemaError(text);
       }
     }
   }
 
   void setTopologyEnabled(const std::string& uuid, bool enabled, const char* method) {
-    const auto op = operation(method, "uuid", uuid);
-    detail::checkIdentifier(op, "uuid", uuid);
+    const auto op = checkedOperation(method, "uuid", uuid);
     call("set_topology_enabled", {uuid, std::int64_t{enabled ? 1 : 0}}, op);
   }
 
   void stop(const std::string& uuid, std::string_view cmd, const char* method) {
-    const auto op = operation(method, "uuid", uuid);
-    detail::checkIdentifier(op, "uuid", uuid);
+    const auto op = checkedOperation(method, "uuid", uuid);
     call("stop_topology", {uuid, std::string(cmd), randomKey()}, op);
   }
 
@@ -187,7 +201,6 @@ class MySqlCoordinator::Impl {
   MySqlOptions options;
   detail::ConnectionPool pool;
   detail::ProcedureRunner runner;
-  int schema_version = 0;
 };
 
 MySqlCoordinator::MySqlCoordinator(MySqlOptions options)
@@ -229,14 +242,12 @@ std::vector<TopologyStatus> MySqlCoordinator::getTopologyStatus() {
 }
 
 std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::string& worker) {
-  const auto op = operation("getTopologiesForWorker", "worker", worker);
-  detail::checkIdentifier(op, "worker", worker);
+  const auto op = checkedOperation("getTopologiesForWorker", "worker", worker);
   return topologiesFrom(impl_->call("topologies_for_worker", {worker}, op));
 }
 
 TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
-  const auto op = operation("getTopologyInfo", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("getTopologyInfo", "uuid", uuid);
   auto table = impl_->call("topology_info", {uuid}, op);
   if (table.empty()) throw NotFoundError(op + ": topology not found");
   TopologyInfo info;
@@ -246,8 +257,7 @@ TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
 }
 
 std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const std::string& uuid) {
-  const auto op = operation("getTopologyHistory", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("getTopologyHistory", "uuid", uuid);
   auto table = impl_->call("topology_history", {uuid}, op);
   TopologyReader reader(table, "ts_unix");
   std::vector<TopologyStatusHistory> out(table.size());
@@ -259,8 +269,7 @@ std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const st
 }
 
 std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::string& name) {
-  const auto op = operation("getWorkerHistory", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("getWorkerHistory", "worker", name);
   auto table = impl_->call("worker_history", {name}, op);
   const auto name_column = table.column("name"), status = table.column("status"),
              lstatus = table.column("lstatus"), ts = table.column("ts_unix"),
@@ -313,14 +322,12 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
 // --- messages -----------------------------------------------------------------
 
 std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {
-  const auto op = operation("getMessages", "worker", worker);
-  detail::checkIdentifier(op, "worker", worker);
+  const auto op = checkedOperation("getMessages", "worker", worker);
   return messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{0}}, op), op);
 }
 
 std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& worker) {
-  const auto op = operation("getMessage", "worker", worker);
-  detail::checkIdentifier(op, "worker", worker);
+  const auto op = checkedOperation("getMessage", "worker", worker);
   auto messages =
       messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{1}}, op), op);
   if (messages.empty()) return std::nullopt;
@@ -330,8 +337,7 @@ std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& wo
 void MySqlCoordinator::sendMessageToWorker(const std::string& worker, const std::string& cmd,
                                            const Json& content,
                                            std::chrono::milliseconds valid_for) {
-  const auto op = operation("sendMessageToWorker", "worker", worker);
-  detail::checkIdentifier(op, "worker", worker);
+  const auto op = checkedOperation("sendMessageToWorker", "worker", worker);
   detail::checkCommand(op, cmd);
   if (valid_for.count() <= 0) {
     throw InvalidArgument(op + ": valid_for must be positive, got " +
@@ -343,60 +349,51 @@ void MySqlCoordinator::sendMessageToWorker(const std::string& worker, const std:
 // --- workers and leadership --------------------------------------------------
 
 void MySqlCoordinator::registerWorker(const std::string& name) {
-  const auto op = operation("registerWorker", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("registerWorker", "worker", name);
   // The pid is the calling process's: a worker registers itself.
   impl_->call("register_worker_process", {name, std::int64_t{::getpid()}}, op);
 }
 
 void MySqlCoordinator::pingWorker(const std::string& name) {
-  const auto op = operation("pingWorker", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("pingWorker", "worker", name);
   impl_->call("worker_ping", {name}, op);
 }
 
 void MySqlCoordinator::leaderPing(const std::string& name) {
-  const auto op = operation("leaderPing", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("leaderPing", "worker", name);
   impl_->call("leader_ping", {name}, op);
 }
 
 void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
-  const auto op = operation("announceLeaderCandidacy", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("announceLeaderCandidacy", "worker", name);
   impl_->call("announce_leader_candidacy", {name}, op);
 }
 
 bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
-  const auto op = operation("checkLeaderCandidacy", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("checkLeaderCandidacy", "worker", name);
   return firstText(impl_->call("check_leader_candidacy", {name}, op), "status") ==
          consts::worker_lstatus::leader;
 }
 
 void MySqlCoordinator::setWorkerStatus(const std::string& name, const std::string& status) {
-  const auto op = operation("setWorkerStatus", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("setWorkerStatus", "worker", name);
   detail::checkWorkerStatus(op, status);
   impl_->call("set_worker_status", {name, status}, op);
 }
 
 void MySqlCoordinator::setWorkerLStatus(const std::string& name, const std::string& lstatus) {
-  const auto op = operation("setWorkerLStatus", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("setWorkerLStatus", "worker", name);
   detail::checkLeadershipStatus(op, lstatus);
   impl_->call("set_worker_lstatus", {name, lstatus}, op);
 }
 
 void MySqlCoordinator::deleteWorker(const std::string& name) {
-  const auto op = operation("deleteWorker", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("deleteWorker", "worker", name);
   impl_->call("delete_worker", {name}, op);
 }
 
 void MySqlCoordinator::shutDownWorker(const std::string& name) {
-  const auto op = operation("shutDownWorker", "worker", name);
-  detail::checkIdentifier(op, "worker", name);
+  const auto op = checkedOperation("shutDownWorker", "worker", name);
   impl_->send(name, std::string(consts::leader_messages::shutdown), "{}", kShutdownMessageLifetime,
               op);
 }
@@ -418,8 +415,7 @@ std::map<std::string, int> MySqlCoordinator::workerStatuses() {
 // --- topologies -----------------------------------------------------------------
 
 void MySqlCoordinator::registerTopology(const std::string& uuid, const Json& config) {
-  const auto op = operation("registerTopology", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("registerTopology", "uuid", uuid);
   auto columns = detail::topologyColumns(op, config);
   impl_->call("register_topology",
               {uuid, std::move(columns.config), columns.weight, std::move(columns.worker_affinity)},
@@ -427,8 +423,7 @@ void MySqlCoordinator::registerTopology(const std::string& uuid, const Json& con
 }
 
 void MySqlCoordinator::assignTopology(const std::string& uuid, const std::string& worker) {
-  const auto op = operation("assignTopology", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("assignTopology", "uuid", uuid);
   detail::checkIdentifier(op, "worker", worker);
   impl_->call("assign_topology", {uuid, worker}, op);
 }
@@ -437,8 +432,7 @@ void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
                                          const std::optional<std::string>& worker,
                                          const std::string& status,
                                          const std::optional<std::string>& error) {
-  const auto op = operation("setTopologyStatus", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("setTopologyStatus", "uuid", uuid);
   if (worker) detail::checkIdentifier(op, "worker", *worker);
   detail::checkTopologyStatus(op, status);
   detail::checkErrorText(op, error);
@@ -449,8 +443,7 @@ void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
 }
 
 void MySqlCoordinator::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
-  const auto op = operation("setTopologyPid", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
   impl_->call("set_topology_pid", {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue()}, op);
 }
 
@@ -471,14 +464,12 @@ void MySqlCoordinator::killTopology(const std::string& uuid) {
 }
 
 void MySqlCoordinator::deleteTopology(const std::string& uuid) {
-  const auto op = operation("deleteTopology", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("deleteTopology", "uuid", uuid);
   impl_->call("delete_topology", {uuid}, op);
 }
 
 void MySqlCoordinator::clearTopologyError(const std::string& uuid) {
-  const auto op = operation("clearTopologyError", "uuid", uuid);
-  detail::checkIdentifier(op, "uuid", uuid);
+  const auto op = checkedOperation("clearTopologyError", "uuid", uuid);
   impl_->call("clear_topology_error", {uuid}, op);
 }
 

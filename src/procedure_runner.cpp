@@ -119,7 +119,9 @@ ResultTable execute(PooledConnection& connection, const std::string& text,
   return readAllResults(statement, std::unique_ptr<sql::ResultSet>(statement.executeQuery()));
 }
 
-std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds cap) {
+}  // namespace
+
+std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds cap) {
   // Jitter keeps callers that deadlocked on each other from retrying in step.
   thread_local std::minstd_rand random(std::random_device{}());
   const long base = 50L << std::min(attempt, 10);
@@ -127,8 +129,6 @@ std::chrono::milliseconds backoff(int attempt, std::chrono::milliseconds cap) {
       base / 2 + static_cast<long>(random() % static_cast<unsigned>(base / 2 + 1));
   return std::min(std::chrono::milliseconds(jittered), cap);
 }
-
-}  // namespace
 
 ResultTable::Column ResultTable::column(std::string_view name) const {
   const auto it = std::find(columns_.begin(), columns_.end(), name);
@@ -198,7 +198,7 @@ ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<
       error_class = classifyServerError(code, sqlstate);
     }
     if (isRetriable(error_class) && attempt < options_.retries) {
-      const auto wait = backoff(attempt, options_.retry_timeout);
+      const auto wait = retryDelay(attempt, options_.retry_timeout);
       log.warn("qtopology: {} failed with server error {} ({}); retry {}/{} in {} ms", operation,
                code, message, attempt + 1, options_.retries, wait.count());
       std::this_thread::sleep_for(wait);

@@ -51,6 +51,10 @@ class ResultTable {
   std::vector<std::vector<std::optional<std::string>>> rows_;
 };
 
+// How long to wait before retry number attempt+1: 50 ms doubling, jittered,
+// never more than `cap` (MySqlOptions::retry_timeout).
+std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds cap);
+
 class ProcedureRunner {
  public:
   ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options);

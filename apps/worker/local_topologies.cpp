@@ -10,11 +10,12 @@ LocalTopologies::LocalTopologies(CoordinationStorage& storage, std::string worke
 
 void LocalTopologies::start(const std::string& uuid) {
   running_.insert(uuid);
+  // The pid first: whoever sees the topology "running" also sees who runs it.
+  storage_.setTopologyPid(uuid, static_cast<int>(::getpid()));
   // Passing our name makes the write a no-op if the leader has meanwhile
   // given the topology to another worker.
   storage_.setTopologyStatus(uuid, worker_, std::string(consts::topology_status::running),
                              std::nullopt);
-  storage_.setTopologyPid(uuid, static_cast<int>(::getpid()));
   spdlog::info("started topology {} (pid {})", uuid, ::getpid());
 }
 
