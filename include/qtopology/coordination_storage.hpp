@@ -112,6 +112,54 @@ struct StorageProperty {
   std::string value;
 };
 
+// What one tick of a worker's loop needs, from CoordinationStorage::heartbeat().
+struct WorkerHeartbeat {
+  std::string status;   // the worker's own status after the ping (alive, disabled, ...)
+  std::string lstatus;  // its own leadership status
+  // Messages taken for this worker, as getMessages() takes them (once only).
+  std::vector<StorageMessage> messages;
+  std::optional<std::string> leader;  // the worker holding lstatus "leader", if any
+  // That leader is alive and has pinged within the leader timeout: when
+  // false, a worker should campaign.
+  bool leader_alive = false;
+  TimePoint now;  // the storage's clock at the heartbeat
+};
+
+// Place a topology on a worker: it becomes "waiting" there.
+struct TopologyAssignment {
+  std::string uuid;
+  std::string worker;
+};
+
+// Take a running topology away from its worker during a rebalance: the worker
+// is sent stop_topologies {stop_topologies: [{uuid, worker_new}]}.
+struct TopologyMove {
+  std::string uuid;
+  std::string worker_old;
+  std::string worker_new;
+};
+
+// The writes of one leader loop. applyLeaderActions() applies them only while
+// the named worker is still the leader.
+struct LeaderActions {
+  // Dead workers: their topologies not in "error" become unassigned, and the
+  // worker becomes "unloaded".
+  std::vector<std::string> unload_workers;
+  // Enabled topologies marked running without a worker: back to unassigned.
+  std::vector<std::string> unassign_topologies;
+  // Each worker that gets topologies is sent one start_topologies {uuids}.
+  std::vector<TopologyAssignment> assignments;
+  // Grouped by worker_old into one stop_topologies message each.
+  std::vector<TopologyMove> moves;
+  std::chrono::milliseconds start_valid_for{120000};
+  std::chrono::milliseconds stop_valid_for{30000};
+
+  bool empty() const {
+    return unload_workers.empty() && unassign_topologies.empty() && assignments.empty() &&
+           moves.empty();
+  }
+};
+
 // ---------------------------------------------------------------------------
 // Errors. Every message names the operation and the worker or uuid concerned,
 // and never contains a password.
@@ -223,6 +271,32 @@ class CoordinationStorage {
   virtual void deleteTopology(const std::string& uuid) = 0;
   // Only a topology in "error" (else InvalidArgument): back to unassigned.
   virtual void clearTopologyError(const std::string& uuid) = 0;
+
+  // --- the leader's housekeeping -------------------------------------------
+  // One transaction: silent workers become dead, silent leaders and
+  // candidates lose that status, topologies waiting too long or running on
+  // dead workers become unassigned. Safe for any worker to call: the outcome
+  // depends only on the storage's clock and timeouts.
+  virtual void refreshStatuses() = 0;
+
+  // --- combined calls of the worker loop -------------------------------------
+  // The defaults below are built from the calls above, so every storage has
+  // them; MySqlCoordinator does each in one round trip.
+
+  // The heartbeat of one tick: ping the worker (its status is left as it is:
+  // a disabled worker stays disabled), take its messages, and report its own
+  // status and the leader's liveness. NotFoundError when the worker is not
+  // registered. The default reads every worker row; overrides are O(1).
+  virtual WorkerHeartbeat heartbeat(const std::string& name);
+  // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
+  // (now) the one leader.
+  virtual bool campaign(const std::string& name);
+  // Applies a leader loop's writes, all or nothing, and returns true; or
+  // writes nothing and returns false when `leader` is no longer an alive
+  // leader (fencing: a resumed old leader changes nothing). The default
+  // checks leadership first and then writes call by call, so it fences only
+  // up to that check; MySqlCoordinator checks and writes in one transaction.
+  virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions);
 };
 
 }  // namespace qtopology

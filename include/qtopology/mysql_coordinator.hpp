@@ -65,11 +65,9 @@ class MySqlCoordinator final : public CoordinationStorage {
   void deleteTopology(const std::string& uuid) override;
   void clearTopologyError(const std::string& uuid) override;
 
-  // The leader's housekeeping, one transaction: silent workers become dead,
-  // silent leaders and candidates lose that status, topologies waiting too
-  // long or running on dead workers become unassigned. Timeouts come from the
-  // qtopology_settings table, so the whole cluster agrees on them.
-  void refreshStatuses();
+  // Timeouts come from the qtopology_settings table, so the whole cluster
+  // agrees on them.
+  void refreshStatuses() override;
   // Leadership status ("leader", "candidate", "normal") -> number of workers.
   std::map<std::string, int> workerStatuses();
   // The leader's heartbeat.

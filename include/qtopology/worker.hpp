@@ -1,0 +1,97 @@
+// The worker side of a QTopology cluster, over any CoordinationStorage: the
+// heartbeat, the leader election, the leader's messages, and the leader's own
+// duties (placement, dead workers, rebalancing). The host decides how a
+// topology runs by implementing TopologyRunner.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <qtopology/coordination_storage.hpp>
+
+namespace qtopology {
+
+// How a topology ended. No error: it finished by itself with success (exit
+// code 0), or it was stopped or killed on request.
+struct TopologyExit {
+  std::string uuid;
+  std::optional<std::string> error;
+};
+
+// What a host implements: how a topology starts, stops and ends. The worker
+// calls start/stop/kill from its own thread, one call at a time.
+class TopologyRunner {
+ public:
+  // Thread-safe; the runner may call it from any thread, also from inside
+  // start(), stop() or kill().
+  using ExitCallback = std::function<void(TopologyExit)>;
+
+  virtual ~TopologyRunner() = default;
+  // Called once, by the TopologyWorker's constructor, before anything else.
+  virtual void setExitCallback(ExitCallback callback) = 0;
+  // Start the topology; return its process id when it has one (recorded in
+  // the storage), or nullopt. Throw a std::exception whose what() says why it
+  // cannot start: the topology goes to "error" with that text.
+  virtual std::optional<int> start(const std::string& uuid, const Json& config) = 0;
+  // Ask it to stop gracefully (stop) or end it at once (kill). Neither waits:
+  // the runner reports the end through the exit callback. Unknown uuids are
+  // ignored.
+  virtual void stop(const std::string& uuid) = 0;
+  virtual void kill(const std::string& uuid) = 0;
+};
+
+struct WorkerOptions {
+  std::string name;
+  // How often the worker heartbeats and reads its messages.
+  std::chrono::milliseconds tick{1000};
+  // How often a leader runs its duties (Node qtopology: 5 s).
+  std::chrono::milliseconds leader_loop{5000};
+  // How often a leader rebalances by itself (Node qtopology: 1 h).
+  std::chrono::milliseconds rebalance_interval{std::chrono::hours(1)};
+  // The lease: a worker whose last successful heartbeat is older than this
+  // stops all its topologies, before the leader may declare it dead and
+  // reassign them. Keep it below the storage's dead-worker timeout (30 s by
+  // default) by more than one tick.
+  std::chrono::milliseconds lease{std::chrono::seconds(20)};
+};
+
+// One worker's loop. Not thread-safe, except requestShutdown(). Storage
+// failures inside a tick are logged and retried on the next tick; they never
+// escape tick().
+class TopologyWorker {
+ public:
+  // Neither the storage nor the runner is owned; both must outlive the worker.
+  TopologyWorker(CoordinationStorage& storage, TopologyRunner& runner, WorkerOptions options);
+  ~TopologyWorker();
+  TopologyWorker(const TopologyWorker&) = delete;
+  TopologyWorker& operator=(const TopologyWorker&) = delete;
+
+  // Registers, ticks every options.tick until a shutdown message or
+  // requestShutdown(), then shuts down. Throws StorageError only when the
+  // first registration fails.
+  void run();
+  // Thread-safe and async-signal-safe: makes run() shut down after its
+  // current tick.
+  void requestShutdown();
+
+  // The steps of run(), for hosts that drive many workers from their own
+  // threads. start() registers; tick() runs one tick and returns false once
+  // the worker should shut down; shutdown() gives up leadership, stops every
+  // topology, and reports the worker unloaded. shutdown() returns false when
+  // some report could not be written.
+  void start();
+  bool tick();
+  bool shutdown();
+
+  bool isLeader() const;
+  const std::string& name() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qtopology
