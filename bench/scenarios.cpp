@@ -81,8 +81,9 @@ std::string callText(const std::string& procedure, int args) {
   return text + ")";
 }
 
-// Alternating blocks, so drift of the server (history tables growing, the
-// disk's flush times) hits both sides alike.
+// Alternating short blocks, so drift of the server (history tables growing,
+// the disk's flush times) and bursts of other work on a shared machine hit
+// both sides alike.
 struct PairSpec {
   std::string key;
   std::string label;
@@ -92,7 +93,7 @@ struct PairSpec {
 };
 
 OpResult runPair(const PairSpec& spec) {
-  constexpr int kBlocks = 4;
+  constexpr int kPerBlock = 10;
   const int warmup = std::max(5, spec.iterations / 20);
   for (int i = 0; i < warmup; ++i) {
     if (spec.ours_setup) spec.ours_setup(i);
@@ -103,8 +104,8 @@ OpResult runPair(const PairSpec& spec) {
   Recorder ours;
   Recorder floor;
   int i = warmup;
-  for (int block = 0; block < kBlocks; ++block) {
-    const int per_block = std::max(1, spec.iterations / kBlocks);
+  for (int block = 0; block < std::max(1, spec.iterations / kPerBlock); ++block) {
+    const int per_block = std::min(kPerBlock, spec.iterations);
     for (int k = 0; k < per_block; ++k, ++i) {
       if (spec.floor_setup) spec.floor_setup(i);
       floor.add(timed([&] { spec.floor(i); }));

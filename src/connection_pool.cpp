@@ -11,6 +11,7 @@
 
 #include <utility>
 
+#include "bulk_read_session.hpp"
 #include "logging.hpp"
 
 namespace qtopology::detail {
@@ -72,24 +73,30 @@ bool prepareGaleraSession(sql::Connection& connection, const std::string& where)
 
 }  // namespace
 
-PooledConnection::PooledConnection(ServerSession session)
+PooledConnection::PooledConnection(ServerSession session, const MySqlOptions& options)
     : connection_(std::move(session.connection)),
       endpoint_(session.endpoint),
-      causal_sync_(session.causal_sync) {}
+      causal_sync_(session.causal_sync),
+      options_(options) {}
 
 void PooledConnection::syncWithCluster() {
   if (!causal_sync_) return;
   std::unique_ptr<sql::ResultSet> ignored(prepared(kCausalSync).executeQuery());
 }
 
-sql::Statement& PooledConnection::plain() {
-  if (!plain_) plain_.reset(connection_->createStatement());
-  return *plain_;
+BulkReadSession& PooledConnection::bulk() {
+  if (!bulk_ || bulk_->broken()) {
+    bulk_.reset();
+    const auto endpoints = options_.endpoints();
+    const bool on_socket = !options_.unix_socket.empty() || endpoints.empty();
+    bulk_ = std::make_unique<BulkReadSession>(options_, on_socket ? nullptr : &endpoints[endpoint_],
+                                              causal_sync_);
+  }
+  return *bulk_;
 }
 
 PooledConnection::~PooledConnection() {
-  plain_.reset();  // statements before the session they belong to
-  statements_.clear();
+  statements_.clear();  // statements before the session they belong to
 }
 
 sql::PreparedStatement& PooledConnection::prepared(const std::string& sql_text) {
@@ -218,7 +225,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   lock.unlock();
   try {
     // A new session is in sync already: opening it ran the causal sync.
-    return Lease(*this, std::make_unique<PooledConnection>(open(options_.read_timeout)));
+    return Lease(*this, std::make_unique<PooledConnection>(open(options_.read_timeout), options_));
   } catch (...) {
     giveBack(nullptr);
     throw;

@@ -16,10 +16,11 @@ namespace sql {
 class Connection;
 class Driver;
 class PreparedStatement;
-class Statement;
 }  // namespace sql
 
 namespace qtopology::detail {
+
+class BulkReadSession;
 
 // A session and the server (index into MySqlOptions::endpoints()) it is on.
 struct ServerSession {
@@ -32,11 +33,12 @@ struct ServerSession {
 // they die with it.
 class PooledConnection {
  public:
-  explicit PooledConnection(ServerSession session);
+  PooledConnection(ServerSession session, const MySqlOptions& options);
   ~PooledConnection();
   sql::PreparedStatement& prepared(const std::string& sql_text);
-  // A plain statement, for calls without parameters.
-  sql::Statement& plain();
+  // For calls without parameters: a libmariadb session on the same server,
+  // opened on first use and again after it broke. Throws sql::SQLException.
+  BulkReadSession& bulk();
   sql::Connection& session() { return *connection_; }
   std::size_t endpoint() const { return endpoint_; }
   // On a Galera node: waits until the node applied every write the cluster
@@ -48,7 +50,8 @@ class PooledConnection {
   std::size_t endpoint_;
   bool causal_sync_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
-  std::unique_ptr<sql::Statement> plain_;
+  const MySqlOptions& options_;
+  std::unique_ptr<BulkReadSession> bulk_;
 };
 
 class ConnectionPool {

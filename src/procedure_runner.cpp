@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "bulk_read_session.hpp"
 #include "logging.hpp"
 #include "server_errors.hpp"
 
@@ -102,18 +103,10 @@ ResultTable readAllResults(Statement& statement, std::unique_ptr<sql::ResultSet>
 
 ResultTable execute(PooledConnection& connection, const std::string& text,
                     const std::vector<SqlValue>& args) {
-  if (args.empty()) {
-    // No value to bind, so nothing is pasted into the text: the text
-    // protocol hands rows over as strings, where the binary protocol of a
-    // prepared statement has Connector/C++ format every number cell back
-    // into text. For the leader's 10,000-row reads that halves the client's
-    // work.
-    // (executeQuery would refuse a procedure that returns no rows.)
-    sql::Statement& statement = connection.plain();
-    const bool has_rows = statement.execute(text);
-    return readAllResults(
-        statement, std::unique_ptr<sql::ResultSet>(has_rows ? statement.getResultSet() : nullptr));
-  }
+  // Nothing to bind, so nothing is pasted into the text: these are the
+  // leader's reads of many rows, which libmariadb reads at a fraction of
+  // Connector/C++'s cost (bulk_read_session.hpp).
+  if (args.empty()) return connection.bulk().query(text);
   sql::PreparedStatement& statement = connection.prepared(text);
   bind(statement, args);
   return readAllResults(statement, std::unique_ptr<sql::ResultSet>(statement.executeQuery()));

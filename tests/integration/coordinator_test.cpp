@@ -2,6 +2,8 @@
 // and the history rows it writes.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "test_database.hpp"
@@ -360,6 +362,71 @@ TEST_F(Coordinator, BadIdentifiersAreRejectedBeforeAnyWrite) {
   const std::string odd = "w'; DROP TABLE qtopology_worker; -- %_\\ 😀";
   storage.registerWorker(odd);
   EXPECT_EQ(storage.getWorkerStatus()[0].name, odd);
+}
+
+// --- reads without parameters: through libmariadb, beside Connector/C++ ---------
+
+TEST_F(Coordinator, ReadsOfEveryRowAgreeWithTheSingleRowReads) {
+  storage.registerWorker("w1");
+  storage.registerTopology("t-plain", config());
+  storage.registerTopology("t-full", config(2.5, {"w1", "w😀"}));
+  storage.assignTopology("t-full", "w1");
+  storage.setTopologyStatus("t-full", std::string("w1"), "error", std::string("it's \"broken\""));
+  storage.setTopologyPid("t-full", 4242);
+  storage.enableTopology("t-full");
+  const auto all = storage.getTopologyStatus();  // libmariadb
+  ASSERT_EQ(all.size(), 2u);
+  for (const auto& t : all) {
+    const auto one = storage.getTopologyInfo(t.uuid);  // Connector/C++
+    EXPECT_EQ(t.status, one.status) << t.uuid;
+    EXPECT_EQ(t.worker, one.worker) << t.uuid;  // NULL stays nullopt, not ""
+    EXPECT_EQ(t.error, one.error) << t.uuid;
+    EXPECT_EQ(t.pid, one.pid) << t.uuid;
+    EXPECT_DOUBLE_EQ(t.weight, one.weight) << t.uuid;
+    EXPECT_EQ(t.enabled, one.enabled) << t.uuid;
+    EXPECT_EQ(t.last_ping, one.last_ping) << t.uuid;
+    EXPECT_EQ(t.worker_affinity, one.worker_affinity) << t.uuid;
+  }
+  const auto full = all[0].uuid == "t-full" ? all[0] : all[1];
+  EXPECT_EQ(full.error, std::optional<std::string>("it's \"broken\""));
+  EXPECT_EQ(full.pid, 4242);
+  EXPECT_EQ(full.worker_affinity, (std::vector<std::string>{"w1", "w😀"}));
+  const auto plain = all[0].uuid == "t-plain" ? all[0] : all[1];
+  EXPECT_FALSE(plain.worker.has_value());
+  EXPECT_FALSE(plain.error.has_value());
+  EXPECT_FALSE(plain.pid.has_value());
+}
+
+TEST_F(Coordinator, ReadsOfEveryRowRideOutAKilledSession) {
+  auto options = db.options();
+  options.pool_size = 1;
+  MySqlCoordinator single(options);
+  single.registerWorker("w1");
+  ASSERT_EQ(single.getWorkerStatus().size(), 1u);  // opens the libmariadb session
+  // Every session of the coordinator (its pool's and the libmariadb one) dies.
+  const std::string ids = db.scalar(
+      "SELECT GROUP_CONCAT(id) FROM information_schema.processlist "
+      "WHERE db = '" +
+      db.name() + "' AND id <> CONNECTION_ID()");
+  ASSERT_NE(ids, "NULL");
+  std::stringstream list(ids);
+  for (std::string id; std::getline(list, id, ',');) db.exec("KILL " + id);
+  EXPECT_EQ(single.getWorkerStatus().size(), 1u);
+  EXPECT_EQ(single.getTopologyStatus().size(), 0u);
+  single.pingWorker("w1");
+}
+
+TEST_F(Coordinator, ReadsOfEveryRowReportTheServersError) {
+  db.exec("DROP PROCEDURE qtopology_sp_topologies");
+  try {
+    storage.getTopologyStatus();
+    FAIL() << "no error";
+  } catch (const StorageError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("getTopologyStatus()"), std::string::npos) << what;
+    EXPECT_NE(what.find("server error 1305"), std::string::npos) << what;  // no such procedure
+  }
+  EXPECT_EQ(storage.getWorkerStatus().size(), 0u);  // the session still serves
 }
 
 }  // namespace

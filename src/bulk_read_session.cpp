@@ -1,0 +1,118 @@
+#include "bulk_read_session.hpp"
+
+#include <cppconn/exception.h>
+#include <mysql.h>
+
+#include <optional>
+
+namespace qtopology::detail {
+
+struct BulkReadSession::Handle {
+  MYSQL* mysql = nullptr;
+  ~Handle() {
+    if (mysql) mysql_close(mysql);
+  }
+};
+
+namespace {
+
+void setText(MYSQL* mysql, mysql_option option, const std::string& value) {
+  if (!value.empty()) mysql_optionsv(mysql, option, value.c_str());
+}
+
+void setSeconds(MYSQL* mysql, mysql_option option, std::chrono::seconds value) {
+  const unsigned int seconds = static_cast<unsigned int>(value.count());
+  mysql_optionsv(mysql, option, &seconds);
+}
+
+// Frees a result set however the reading of it ends.
+struct ResultGuard {
+  MYSQL_RES* result;
+  ~ResultGuard() {
+    if (result) mysql_free_result(result);
+  }
+};
+
+}  // namespace
+
+BulkReadSession::BulkReadSession(const MySqlOptions& options,
+                                 const MySqlOptions::Endpoint* endpoint, bool causal_sync)
+    : handle_(std::make_unique<Handle>()) {
+  handle_->mysql = mysql_init(nullptr);
+  if (!handle_->mysql) throw sql::SQLException("mysql_init: out of memory", "HY001", 2008);
+  MYSQL* mysql = handle_->mysql;
+  mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  setSeconds(mysql, MYSQL_OPT_CONNECT_TIMEOUT, options.connect_timeout);
+  if (options.read_timeout.count() > 0) {
+    setSeconds(mysql, MYSQL_OPT_READ_TIMEOUT, options.read_timeout);
+    setSeconds(mysql, MYSQL_OPT_WRITE_TIMEOUT, options.read_timeout);
+  }
+  setText(mysql, MYSQL_OPT_SSL_CA, options.ssl_ca);
+  setText(mysql, MYSQL_OPT_SSL_CERT, options.ssl_cert);
+  setText(mysql, MYSQL_OPT_SSL_KEY, options.ssl_key);
+  const char* host = endpoint ? endpoint->host.c_str() : "localhost";
+  const unsigned int port = endpoint ? endpoint->port : 0;
+  const char* socket = endpoint ? nullptr : options.unix_socket.c_str();
+  // CLIENT_MULTI_RESULTS: a CALL answers with its result sets and a status.
+  if (!mysql_real_connect(mysql, host, options.user.c_str(), options.password.c_str(),
+                          options.database.empty() ? nullptr : options.database.c_str(), port,
+                          socket, CLIENT_MULTI_RESULTS)) {
+    fail();
+  }
+  // The procedures read with plain SELECTs, which this variable does make
+  // wait for the cluster (see prepareGaleraSession in connection_pool.cpp).
+  constexpr std::string_view kCausalReads = "SET SESSION wsrep_sync_wait = 1";
+  if (causal_sync && mysql_real_query(mysql, kCausalReads.data(), kCausalReads.size()) != 0) {
+    fail();
+  }
+}
+
+BulkReadSession::~BulkReadSession() = default;
+
+void BulkReadSession::fail() {
+  broken_ = true;
+  MYSQL* mysql = handle_->mysql;
+  throw sql::SQLException(mysql_error(mysql), mysql_sqlstate(mysql),
+                          static_cast<int>(mysql_errno(mysql)));
+}
+
+ResultTable BulkReadSession::query(const std::string& text) {
+  MYSQL* mysql = handle_->mysql;
+  if (mysql_real_query(mysql, text.data(), text.size()) != 0) fail();
+  ResultTable table;
+  for (;;) {
+    ResultGuard guard{mysql_use_result(mysql)};
+    if (guard.result) {
+      const unsigned int count = mysql_num_fields(guard.result);
+      const bool wanted = !table.hasColumns() && count > 0;
+      if (wanted) {
+        const MYSQL_FIELD* fields = mysql_fetch_fields(guard.result);
+        for (unsigned int c = 0; c < count; ++c) {
+          table.addColumn(std::string(fields[c].name, fields[c].name_length));
+        }
+      }
+      while (MYSQL_ROW cells = mysql_fetch_row(guard.result)) {
+        if (!wanted) continue;
+        const unsigned long* lengths = mysql_fetch_lengths(guard.result);
+        auto& row = table.addRow();
+        row.reserve(count);
+        for (unsigned int c = 0; c < count; ++c) {
+          if (cells[c]) {
+            row.emplace_back(std::in_place, cells[c], lengths[c]);
+          } else {
+            row.emplace_back(std::nullopt);
+          }
+        }
+      }
+      // mysql_fetch_row ends a result with NULL also when the connection broke.
+      if (mysql_errno(mysql) != 0) fail();
+    } else if (mysql_field_count(mysql) != 0) {
+      fail();  // there was a result set, but it could not be read
+    }
+    const int next = mysql_next_result(mysql);
+    if (next < 0) return table;
+    if (next > 0) fail();
+  }
+}
+
+}  // namespace qtopology::detail

@@ -1,0 +1,51 @@
+// A MariaDB Connector/C (libmariadb) session for the calls without
+// parameters: the reads of every worker and every topology, which the leader
+// runs each loop.
+//
+// Connector/C++ 1.1 hands a result over cell by cell, each cell costing
+// several checked calls and two copies; for 10,000 topologies that was 60% of
+// the client's time (README, Performance). Here rows are read as the server
+// sends them (mysql_use_result), so the client's work overlaps the server's,
+// and each cell is copied once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <qtopology/mysql_options.hpp>
+
+#include "procedure_runner.hpp"
+
+namespace qtopology::detail {
+
+class BulkReadSession {
+ public:
+  // Connects as the pool's sessions do: same server (nullptr: the options'
+  // unix socket), credentials, character set, TLS and timeouts. On a Galera
+  // node (causal_sync), the session's reads first wait for every write the
+  // cluster committed before them. Throws sql::SQLException.
+  BulkReadSession(const MySqlOptions& options, const MySqlOptions::Endpoint* endpoint,
+                  bool causal_sync);
+  ~BulkReadSession();
+  BulkReadSession(const BulkReadSession&) = delete;
+  BulkReadSession& operator=(const BulkReadSession&) = delete;
+
+  // Runs the statement (a parameterless CALL) and returns its first result
+  // set; every further result is read and dropped, so the session is ready
+  // for the next call. Failures throw sql::SQLException with libmariadb's
+  // error code and SQLSTATE, so that callers classify and retry them as they
+  // do Connector/C++'s; the session is then broken().
+  ResultTable query(const std::string& text);
+
+  // A failure left the session in an unknown state: open a new one.
+  bool broken() const { return broken_; }
+
+ private:
+  [[noreturn]] void fail();
+
+  struct Handle;
+  std::unique_ptr<Handle> handle_;
+  bool broken_ = false;
+};
+
+}  // namespace qtopology::detail
