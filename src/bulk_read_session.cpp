@@ -3,7 +3,7 @@
 #include <cppconn/exception.h>
 #include <mysql.h>
 
-#include <optional>
+#include <string_view>
 
 namespace qtopology::detail {
 
@@ -94,13 +94,11 @@ ResultTable BulkReadSession::query(const std::string& text) {
       while (MYSQL_ROW cells = mysql_fetch_row(guard.result)) {
         if (!wanted) continue;
         const unsigned long* lengths = mysql_fetch_lengths(guard.result);
-        auto& row = table.addRow();
-        row.reserve(count);
         for (unsigned int c = 0; c < count; ++c) {
           if (cells[c]) {
-            row.emplace_back(std::in_place, cells[c], lengths[c]);
+            table.addCell(std::string_view(cells[c], lengths[c]));
           } else {
-            row.emplace_back(std::nullopt);
+            table.addNull();
           }
         }
       }

@@ -72,14 +72,12 @@ void readInto(sql::ResultSet& rs, ResultTable& table) {
   for (unsigned int c = 1; c <= count; ++c) table.addColumn(meta->getColumnLabel(c));
   table.reserve(rs.rowsCount());
   while (rs.next()) {
-    auto& row = table.addRow();
-    row.reserve(count);
     for (unsigned int c = 1; c <= count; ++c) {
       sql::SQLString value = rs.getString(c);  // one driver call per cell, then
       if (rs.wasNull()) {                      // ask how it was
-        row.emplace_back(std::nullopt);
+        table.addNull();
       } else {
-        row.emplace_back(value.asStdString());
+        table.addCell(value.asStdString());
       }
     }
   }
@@ -132,9 +130,18 @@ ResultTable::Column ResultTable::column(std::string_view name) const {
   return static_cast<Column>(it - columns_.begin());
 }
 
+void ResultTable::addCell(std::string_view text) {
+  if (text_.size() + text.size() >= kNull) {
+    throw StorageError("a result of more than 4 GiB of text: not read");
+  }
+  cells_.push_back(
+      {static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(text.size())});
+  text_.append(text);
+}
+
 std::string_view ResultTable::view(std::size_t row, Column column) const {
-  const auto& cell = rows_[row][column];
-  return cell ? std::string_view(*cell) : std::string_view();
+  const Cell& c = cell(row, column);
+  return c.null() ? std::string_view() : std::string_view(text_).substr(c.offset, c.length);
 }
 
 double ResultTable::number(std::size_t row, Column column) const {
@@ -145,7 +152,7 @@ double ResultTable::number(std::size_t row, Column column) const {
 }
 
 std::optional<int> ResultTable::optInt(std::size_t row, Column column) const {
-  if (!rows_[row][column]) return std::nullopt;
+  if (cell(row, column).null()) return std::nullopt;
   const auto text = view(row, column);
   int value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
