@@ -4,6 +4,7 @@
 //   qtopology_bench --url mysql://user:pass@host:port/ [--node node.json]
 //                   [--scale 1] [--concurrency-seconds 2] [--cluster-seconds 10]
 //                   [--cluster-max 12800] [--only percall,concurrency,cluster,startup]
+//                   [--failover-workers N]  (default: the largest N carried; 0: none)
 //                   [--filter worker_status]  (per-call operations whose key contains it)
 #include <qtopology/mysql_coordinator.hpp>
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "cluster.hpp"
 #include "scenarios.hpp"
 
 namespace {
@@ -31,6 +33,7 @@ struct Args {
   double concurrency_seconds = 2;
   double cluster_seconds = 10;
   int cluster_max = 12800;
+  int failover_workers = -1;  // -1: the largest N the cluster step carried
   std::string only = "percall,concurrency,cluster,startup";
   std::string filter;  // only the per-call operations whose key contains it (for profiling)
   bool wants(const std::string& part) const { return only.find(part) != std::string::npos; }
@@ -53,6 +56,8 @@ Args parse(int argc, char** argv) {
       a.cluster_seconds = std::stod(v);
     else if (k == "--cluster-max")
       a.cluster_max = std::stoi(v);
+    else if (k == "--failover-workers")
+      a.failover_workers = std::stoi(v);
     else if (k == "--only")
       a.only = v;
     else if (k == "--filter")
@@ -142,6 +147,7 @@ int main(int argc, char** argv) try {
   std::vector<bench::OpResult> percall;
   std::vector<bench::ConcurrencyResult> concurrency;
   std::vector<bench::ClusterStep> cluster;
+  std::vector<bench::FailoverResult> failovers;
   std::optional<bench::StartupResult> startup;
   if (args.wants("percall")) {
     std::cerr << "bench: per call...\n";
@@ -154,6 +160,15 @@ int main(int argc, char** argv) try {
   if (args.wants("cluster")) {
     std::cerr << "bench: cluster load...\n";
     cluster = bench::runCluster(target, args.cluster_seconds, args.cluster_max);
+    int at = args.failover_workers;
+    for (const auto& s : cluster) {
+      if (args.failover_workers < 0 && s.carried) at = std::max(at, s.workers);
+    }
+    if (at > 0) {
+      std::cerr << "bench: failover...\n";
+      failovers.push_back(bench::runFailover(target, at));
+      failovers.push_back(bench::runFailover(target, 10));
+    }
   }
   if (args.wants("startup")) {
     std::cerr << "bench: start-up...\n";
@@ -193,7 +208,8 @@ int main(int argc, char** argv) try {
       const auto& s = cluster[i];
       ours = stepText(s.workers, s.heartbeat_p50_ms, s.heartbeat_p99_ms, s.round_trips_per_worker_s,
                       s.leader_cycle_ms) +
-             (s.errors ? ", " + std::to_string(s.errors) + " errors" : "") +
+             (s.placed ? printf1(", all placed in %.0f s", s.placement_s) : ", not all placed") +
+             (s.warnings ? ", " + std::to_string(s.warnings) + " warnings" : "") +
              (s.carried ? " ✓" : " ✗");
       if (s.carried && s.workers > best_ours) {
         best_ours = s.workers;
@@ -213,12 +229,26 @@ int main(int argc, char** argv) try {
         best_node_text = peer;
       }
     }
-    row("4 · cluster load, ramp step " + std::to_string(i + 1), ours, "—", peer, "—", "—");
+    row("4 · cluster load (C++: real workers; Node: simulated), ramp step " + std::to_string(i + 1),
+        ours, "—", peer, "—", "—");
   }
   if (!cluster.empty() || !node_steps.empty()) {
     row("4 · **largest N with heartbeat p99 < 100 ms**", best_ours_text, "—", best_node_text, "—",
         best_node > 0 ? printf1("C++ carries %.2f× the workers", double(best_ours) / best_node)
                       : "—");
+  }
+  for (const auto& f : failovers) {
+    std::string text = f.complete ? printf1("%.1f s", f.seconds) + " for the " +
+                                        std::to_string(f.topologies) + " topologies of " +
+                                        std::to_string(f.stopped) + " worker(s)"
+                                  : printf1("incomplete after %.0f s", f.seconds);
+    const auto& small = failovers.back();
+    if (&f != &small && f.complete && small.complete) {
+      text += printf1(" (%.2f× the time at N=10)", f.seconds / small.seconds);
+    }
+    row("4 · failover: 1% of N=" + std::to_string(f.workers) +
+            " workers stop ticking, until their topologies run elsewhere",
+        text, "—", "—", "—", "—");
   }
   if (startup) {
     const Json ns = node.value("startup", Json::object());

@@ -35,18 +35,6 @@ struct ConcurrencyResult {
 };
 std::vector<ConcurrencyResult> runConcurrency(const Target& target, double seconds);
 
-// (4): simulated workers against one coordinator.
-struct ClusterStep {
-  int workers = 0;
-  double heartbeat_p50_ms = 0;
-  double heartbeat_p99_ms = 0;
-  double round_trips_per_worker_s = 0;
-  double leader_cycle_ms = 0;  // longest leader loop of the step
-  std::size_t errors = 0;
-  bool carried = false;
-};
-std::vector<ClusterStep> runCluster(const Target& target, double seconds_per_step, int max_workers);
-
 // (5)
 struct StartupResult {
   double migrate_ms = 0;    // empty database to the latest version

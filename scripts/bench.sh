@@ -5,7 +5,10 @@
 # server, stops the server, and prints one table (also saved as
 # build-bench/bench-results.md).
 #
-#   scripts/bench.sh [qtopology_bench options, e.g. --scale 0.2 --cluster-seconds 5]
+#   scripts/bench.sh [--cluster-only] [qtopology_bench options, e.g. --scale 0.2 --cluster-seconds 5]
+#
+# --cluster-only runs just the cluster step (real workers, then failover) and
+# the Node peer's cluster step.
 #
 # Benchmarks are measurements, not tests: nothing here fails on a slow figure.
 set -euo pipefail
@@ -22,10 +25,13 @@ cmake --build "$build" --target qtopology_bench -j 2 >/dev/null
 
 # Node takes the same scaling options; pass on those it knows.
 node_args=()
-args=("$@")
+args=()
+for arg in "$@"; do
+  if [[ $arg == --cluster-only ]]; then args+=(--only cluster); else args+=("$arg"); fi
+done
 for ((i = 0; i < ${#args[@]}; i += 2)); do
   case "${args[i]}" in
-    --scale | --cluster-seconds | --cluster-max) node_args+=("${args[i]}" "${args[i + 1]}") ;;
+    --scale | --cluster-seconds | --cluster-max | --only) node_args+=("${args[i]}" "${args[i + 1]}") ;;
   esac
 done
 
@@ -34,5 +40,5 @@ trap '"$root/scripts/private-mariadb.sh" stop "$server_dir"' EXIT
 url=$(env -u QTOPOLOGY_TEST_MYSQL_URL "$root/scripts/private-mariadb.sh" start "$server_dir")
 
 node "$build/bench/node/bench.js" --url "$url" --out "$build/bench-node.json" "${node_args[@]}"
-"$build/bench/qtopology_bench" --url "$url" --node "$build/bench-node.json" "$@" |
+"$build/bench/qtopology_bench" --url "$url" --node "$build/bench-node.json" "${args[@]}" |
   tee "$build/bench-results.md"

@@ -1,0 +1,343 @@
+#include "cluster.hpp"
+
+#include <qtopology/mysql_coordinator.hpp>
+#include <qtopology/worker.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "counting_logger.hpp"
+
+namespace bench {
+namespace {
+
+using qtopology::Json;
+using qtopology::TopologyExit;
+using qtopology::TopologyWorker;
+
+constexpr int kTickThreads = 32;  // and as many pooled connections
+constexpr std::chrono::milliseconds kTick{1000};
+const std::string kDatabase = "qb_cluster";
+
+// What a host's runner would be told, recorded instead of done: a topology
+// "runs" from start until stop or kill, which end it at once.
+class RecordingRunner final : public qtopology::TopologyRunner {
+ public:
+  void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
+  std::optional<int> start(const std::string& uuid, const Json&) override {
+    running_.insert(uuid);
+    return std::nullopt;
+  }
+  void stop(const std::string& uuid) override { end(uuid); }
+  void kill(const std::string& uuid) override { end(uuid); }
+
+ private:
+  void end(const std::string& uuid) {
+    if (running_.erase(uuid) > 0) exit_(TopologyExit{uuid, std::nullopt});
+  }
+
+  ExitCallback exit_;
+  std::set<std::string> running_;
+};
+
+std::string workerName(int index) {
+  char text[16];
+  std::snprintf(text, sizeof text, "cw%05d", index + 1);
+  return text;
+}
+
+long long questions(RawClient& raw) {
+  return std::stoll(
+      raw.scalar("select variable_value from information_schema.global_status "
+                 "where variable_name = 'QUESTIONS'"));
+}
+
+// N workers, one coordinator shared by kTickThreads threads that tick
+// whichever worker is due next. Each worker is ticked by one thread at a
+// time. A tick's latency counts from when it was due, so a server that falls
+// behind shows as growing latency, not as a politely slower schedule.
+class Cluster {
+ public:
+  Cluster(const Target& target, int workers) : raw_(target.address, kDatabase), sink_(logSink()) {
+    raw_.query(
+        "delete from qtopology_message; delete from qtopology_topology; "
+        "delete from qtopology_worker; delete from qtopology_worker_history; "
+        "delete from qtopology_topology_history");
+    // One topology per worker, disabled until every worker has registered, so
+    // that the leader spreads them over all.
+    raw_.query(
+        "insert into qtopology_topology (uuid, config, status, worker, weight, "
+        "worker_affinity, last_ping, error, enabled, pid) "
+        "select concat('topology-', lpad(seq, 6, '0')), "
+        "'{\"general\":{\"heartbeat\":1000},\"spouts\":[],\"bolts\":[]}', 'unassigned', null, "
+        "1, '', now(), null, 0, null from seq_1_to_" +
+        std::to_string(workers));
+    auto options = qtopology::MySqlOptions::fromUrl(target.url_base + kDatabase);
+    options.pool_size = kTickThreads;
+    storage_ = std::make_unique<qtopology::MySqlCoordinator>(options);
+    runners_.resize(workers);
+    for (int w = 0; w < workers; ++w) {
+      qtopology::WorkerOptions o;
+      o.name = workerName(w);
+      o.tick = kTick;
+      workers_.push_back(std::make_unique<TopologyWorker>(*storage_, runners_[w], o));
+    }
+    // Started at different moments, as real workers are.
+    std::mt19937 random(42);
+    const auto start = Clock::now() + std::chrono::milliseconds(100);
+    for (int w = 0; w < workers; ++w) {
+      due_.push({start + std::chrono::milliseconds(random() % kTick.count()), w});
+    }
+    stopped_.assign(workers, false);
+    for (int t = 0; t < kTickThreads; ++t) threads_.emplace_back([this] { tickLoop(); });
+  }
+
+  ~Cluster() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ending_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  int size() const { return static_cast<int>(workers_.size()); }
+
+  // Waits until every worker is registered, enables the topologies, and
+  // returns the seconds from then until every topology runs; < 0 if either
+  // takes longer than `limit`.
+  double awaitPlacement(std::chrono::seconds limit) {
+    const auto deadline = Clock::now() + limit;
+    const auto count = [&](const std::string& where) {
+      return std::stoi(raw_.scalar("select count(*) from " + where));
+    };
+    while (count("qtopology_worker where status = 'alive'") < size()) {
+      if (Clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    raw_.query("update qtopology_topology set enabled = 1");
+    const auto enabled = Clock::now();
+    while (running() < size()) {
+      if (Clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return std::chrono::duration<double>(Clock::now() - enabled).count();
+  }
+
+  ClusterStep measure(double seconds) {
+    const long long questions_before = questions(raw_);
+    const long warnings_before = sink_->warnings + sink_->errors;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      heartbeat_ = Recorder();
+      leader_max_ms_ = 0;
+      measuring_ = true;
+    }
+    const auto from = Clock::now();
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    ClusterStep step;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      measuring_ = false;
+      const Summary s = heartbeat_.serial();
+      step.heartbeat_p50_ms = s.p50_us / 1000;
+      step.heartbeat_p99_ms = s.p99_us / 1000;
+      step.leader_cycle_ms = leader_max_ms_;
+    }
+    const double window = std::chrono::duration<double>(Clock::now() - from).count();
+    // The two reads of the counter are the only statements that are not the
+    // workers'.
+    const long long calls = questions(raw_) - questions_before - 1;
+    step.workers = size();
+    step.round_trips_per_worker_s = static_cast<double>(calls) / size() / window;
+    step.warnings = static_cast<std::size_t>(sink_->warnings + sink_->errors - warnings_before);
+    return step;
+  }
+
+  // Stops ticking `count` workers at once, never the leader; returns the
+  // topologies that ran on them.
+  std::vector<std::string> stopWorkers(int count) {
+    std::vector<std::string> names;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (int w = size() - 1; w >= 0 && static_cast<int>(names.size()) < count; --w) {
+        if (workers_[w]->isLeader()) continue;
+        stopped_[w] = true;
+        names.push_back(workerName(w));
+      }
+    }
+    // A tick in flight may still finish; its heartbeat changes nothing here.
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "'" : ",'") + n + "'";
+    stopped_names_ = list;
+    std::vector<std::string> uuids;
+    const std::string text = raw_.scalar(
+        "select group_concat(uuid) from qtopology_topology where worker in (" + list + ")");
+    std::string uuid;
+    for (char c : text + ",") {
+      if (c != ',') {
+        uuid += c;
+      } else if (!uuid.empty()) {
+        uuids.push_back(uuid);
+        uuid.clear();
+      }
+    }
+    return uuids;
+  }
+
+  int running() {
+    return std::stoi(
+        raw_.scalar("select count(*) from qtopology_topology where status = 'running'"));
+  }
+
+  // How many of `uuids` run on a worker that stopWorkers() did not stop.
+  int runningElsewhere(const std::vector<std::string>& uuids) {
+    if (uuids.empty()) return 0;
+    std::string list;
+    for (const auto& u : uuids) list += (list.empty() ? "'" : ",'") + u + "'";
+    return std::stoi(raw_.scalar("select count(*) from qtopology_topology where uuid in (" + list +
+                                 ") and status = 'running' and worker not in (" + stopped_names_ +
+                                 ")"));
+  }
+
+ private:
+  struct Due {
+    Clock::time_point at;
+    int worker;
+    bool operator>(const Due& o) const { return at > o.at; }
+  };
+
+  static std::shared_ptr<qtopology::testing::CountingSink> logSink() {
+    auto sink = std::make_shared<qtopology::testing::CountingSink>();
+    spdlog::set_default_logger(qtopology::testing::countingLogger(sink));
+    return sink;
+  }
+
+  void tickLoop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (ending_) return;
+      if (due_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      const Due next = due_.top();
+      if (Clock::now() < next.at) {
+        wake_.wait_until(lock, next.at);
+        continue;
+      }
+      due_.pop();
+      if (stopped_[next.worker]) continue;
+      lock.unlock();
+      TopologyWorker& worker = *workers_[next.worker];
+      const auto began = Clock::now();
+      worker.tick();
+      const auto ended = Clock::now();
+      lock.lock();
+      if (measuring_) {
+        if (worker.isLeader()) {
+          leader_max_ms_ = std::max(
+              leader_max_ms_, std::chrono::duration<double, std::milli>(ended - began).count());
+        } else {
+          heartbeat_.add(ended - next.at);
+        }
+      }
+      due_.push({next.at + kTick, next.worker});
+      wake_.notify_one();
+    }
+  }
+
+  RawClient raw_;
+  std::shared_ptr<qtopology::testing::CountingSink> sink_;
+  std::unique_ptr<qtopology::MySqlCoordinator> storage_;
+  std::vector<RecordingRunner> runners_;  // outlive the workers that call them
+  std::vector<std::unique_ptr<TopologyWorker>> workers_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  std::vector<bool> stopped_;
+  bool ending_ = false;
+  bool measuring_ = false;
+  Recorder heartbeat_;
+  double leader_max_ms_ = 0;
+  std::vector<std::thread> threads_;
+  std::string stopped_names_;  // quoted, comma-separated, for SQL
+};
+
+ClusterStep clusterStep(const Target& target, int workers, double seconds) {
+  Cluster cluster(target, workers);
+  const double placed = cluster.awaitPlacement(std::chrono::seconds(120));
+  ClusterStep step = cluster.measure(seconds);
+  step.placed = placed >= 0 && cluster.running() == workers;
+  step.placement_s = placed;
+  step.carried = step.placed && step.heartbeat_p99_ms < 100;
+  std::fprintf(stderr, "bench: cluster N=%d: placed in %.1f s, heartbeat p99 %.1f ms, %s\n",
+               workers, placed, step.heartbeat_p99_ms, step.carried ? "carried" : "not carried");
+  return step;
+}
+
+}  // namespace
+
+std::vector<ClusterStep> runCluster(const Target& target, double seconds_per_step,
+                                    int max_workers) {
+  recreateDatabase(target, kDatabase);
+  qtopology::MySqlCoordinator(qtopology::MySqlOptions::fromUrl(target.url_base + kDatabase));
+  std::vector<ClusterStep> steps;
+  int good = 0;
+  int bad = 0;
+  for (int n = 250; n <= max_workers; n *= 2) {
+    steps.push_back(clusterStep(target, n, seconds_per_step));
+    if (!steps.back().carried) {
+      bad = n;
+      break;
+    }
+    good = n;
+  }
+  if (bad == 0 && good > 0 && good < max_workers) {
+    steps.push_back(clusterStep(target, max_workers, seconds_per_step));
+    (steps.back().carried ? good : bad) = max_workers;
+  }
+  for (int i = 0; i < 2 && bad > 0 && good > 0; ++i) {
+    const int mid = (good + bad) / 2;
+    steps.push_back(clusterStep(target, mid, seconds_per_step));
+    (steps.back().carried ? good : bad) = mid;
+  }
+  return steps;
+}
+
+FailoverResult runFailover(const Target& target, int workers) {
+  recreateDatabase(target, kDatabase);
+  qtopology::MySqlCoordinator(qtopology::MySqlOptions::fromUrl(target.url_base + kDatabase));
+  Cluster cluster(target, workers);
+  FailoverResult result;
+  result.workers = workers;
+  if (cluster.awaitPlacement(std::chrono::seconds(120)) < 0) return result;
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // settled
+  result.stopped = std::max(1, workers / 100);
+  const auto orphans = cluster.stopWorkers(result.stopped);
+  result.topologies = static_cast<int>(orphans.size());
+  const auto from = Clock::now();
+  const auto deadline = from + std::chrono::seconds(180);
+  while (Clock::now() < deadline) {
+    if (cluster.runningElsewhere(orphans) == result.topologies) {
+      result.complete = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - from).count();
+  std::fprintf(stderr, "bench: failover N=%d: %d workers stopped, %d topologies moved in %.1f s\n",
+               workers, result.stopped, result.topologies, result.seconds);
+  return result;
+}
+
+}  // namespace bench
