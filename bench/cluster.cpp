@@ -3,14 +3,19 @@
 #include <qtopology/mysql_coordinator.hpp>
 #include <qtopology/worker.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <queue>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -58,6 +63,31 @@ long long questions(RawClient& raw) {
   return std::stoll(
       raw.scalar("select variable_value from information_schema.global_status "
                  "where variable_name = 'QUESTIONS'"));
+}
+
+// CPU seconds the server process has used: it runs on this machine.
+double serverCpuSeconds(RawClient& raw) {
+  std::ifstream pid_file(raw.scalar("select @@pid_file"));
+  std::string pid;
+  if (!(pid_file >> pid)) return 0;
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses: utime and stime
+  // are the 12th and 13th of them.
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i >= 12) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double clientCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // N workers, one coordinator shared by kTickThreads threads that tick
@@ -134,6 +164,8 @@ class Cluster {
 
   ClusterStep measure(double seconds) {
     const long long questions_before = questions(raw_);
+    const double server_before = serverCpuSeconds(raw_);
+    const double client_before = clientCpuSeconds();
     const long warnings_before = sink_->warnings + sink_->errors;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -153,9 +185,11 @@ class Cluster {
       step.leader_cycle_ms = leader_max_ms_;
     }
     const double window = std::chrono::duration<double>(Clock::now() - from).count();
-    // The two reads of the counter are the only statements that are not the
-    // workers'.
-    const long long calls = questions(raw_) - questions_before - 1;
+    step.server_cores = (serverCpuSeconds(raw_) - server_before) / window;
+    step.client_cores = (clientCpuSeconds() - client_before) / window;
+    // The reads of the counter and of the pid file are the only statements
+    // that are not the workers'.
+    const long long calls = questions(raw_) - questions_before - 3;
     step.workers = size();
     step.round_trips_per_worker_s = static_cast<double>(calls) / size() / window;
     step.warnings = static_cast<std::size_t>(sink_->warnings + sink_->errors - warnings_before);
@@ -294,19 +328,18 @@ std::vector<ClusterStep> runCluster(const Target& target, double seconds_per_ste
   std::vector<ClusterStep> steps;
   int good = 0;
   int bad = 0;
-  for (int n = 250; n <= max_workers; n *= 2) {
+  for (int n = 250; n <= max_workers;
+       n = n * 2 > max_workers && n < max_workers ? max_workers : n * 2) {
     steps.push_back(clusterStep(target, n, seconds_per_step));
-    if (!steps.back().carried) {
+    const ClusterStep& s = steps.back();
+    if (s.carried) {
+      good = n;
+    } else if (bad == 0 || n < bad) {
       bad = n;
-      break;
     }
-    good = n;
+    if (!s.placed || s.heartbeat_p99_ms > 1000) break;  // far past what it carries
   }
-  if (bad == 0 && good > 0 && good < max_workers) {
-    steps.push_back(clusterStep(target, max_workers, seconds_per_step));
-    (steps.back().carried ? good : bad) = max_workers;
-  }
-  for (int i = 0; i < 2 && bad > 0 && good > 0; ++i) {
+  for (int i = 0; i < 2 && bad > good && good > 0; ++i) {
     const int mid = (good + bad) / 2;
     steps.push_back(clusterStep(target, mid, seconds_per_step));
     (steps.back().carried ? good : bad) = mid;

@@ -20,14 +20,18 @@ struct ClusterStep {
   // per second, over the measured window: every CALL is one.
   double round_trips_per_worker_s = 0;
   double leader_cycle_ms = 0;  // the leader's longest tick of the window
-  double placement_s = 0;      // from enabling the topologies until every one ran
-  std::size_t warnings = 0;    // logged by workers and the library (failed calls)
-  bool placed = false;         // every topology was running when measuring began
-  bool carried = false;        // placed, and heartbeat p99 < 100 ms
+  // CPU used over the window, in cores (1 = one core busy): what the load
+  // costs whatever else runs on the machine.
+  double server_cores = 0;
+  double client_cores = 0;
+  double placement_s = 0;    // from enabling the topologies until every one ran
+  std::size_t warnings = 0;  // logged by workers and the library (failed calls)
+  bool placed = false;       // every topology was running when measuring began
+  bool carried = false;      // placed, and heartbeat p99 < 100 ms
 };
 
-// Doubles N from 250 up to max_workers until a step is not carried, then
-// halves the gap twice.
+// Doubles N from 250 up to max_workers while heartbeats stay under a second,
+// then halves the gap above the largest N carried twice.
 std::vector<ClusterStep> runCluster(const Target& target, double seconds_per_step, int max_workers);
 
 struct FailoverResult {

@@ -208,6 +208,8 @@ int main(int argc, char** argv) try {
       const auto& s = cluster[i];
       ours = stepText(s.workers, s.heartbeat_p50_ms, s.heartbeat_p99_ms, s.round_trips_per_worker_s,
                       s.leader_cycle_ms) +
+             printf1(", CPU: server %.2f", s.server_cores) +
+             printf1(" + client %.2f cores", s.client_cores) +
              (s.placed ? printf1(", all placed in %.0f s", s.placement_s) : ", not all placed") +
              (s.warnings ? ", " + std::to_string(s.warnings) + " warnings" : "") +
              (s.carried ? " ✓" : " ✗");
