@@ -528,10 +528,7 @@ void MemoryStorage::setTopologyStatus(const std::string& uuid,
                                       const std::optional<std::string>& worker,
                                       const std::string& status,
                                       const std::optional<std::string>& error) {
-  const auto op = checkedOperation("setTopologyStatus", "uuid", uuid);
-  if (worker) detail::checkIdentifier(op, "worker", *worker);
-  detail::checkTopologyStatus(op, status);
-  detail::checkErrorText(op, error);
+  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
   std::lock_guard lock(impl_->mutex);
   auto& t = impl_->topology(op, uuid);
   // A worker reporting on a topology given to someone else since changes
