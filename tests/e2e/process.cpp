@@ -101,8 +101,8 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
 }
 
 Child::Child(const std::string& program, const std::vector<std::string>& args,
-             const std::string& log_file) {
-  pid_ = spawn(program, args, {}, "/dev/null", log_file, log_file);
+             const std::string& log_file, const Environment& env) {
+  pid_ = spawn(program, args, env, "/dev/null", log_file, log_file);
 }
 
 Child::~Child() {

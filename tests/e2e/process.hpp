@@ -34,7 +34,7 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
 class Child {
  public:
   Child(const std::string& program, const std::vector<std::string>& args,
-        const std::string& log_file);
+        const std::string& log_file, const Environment& env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
