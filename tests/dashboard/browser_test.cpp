@@ -89,6 +89,10 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   EXPECT_EQ(page.at("deadBadges"), 1);
   EXPECT_EQ(page.at("leaderBadges"), 1);
   EXPECT_FALSE(page.at("leaderBannerShown"));
+  // A loopback server without a token takes writes: no token field, no
+  // read-only mark.
+  EXPECT_FALSE(page.at("writesRefusedShown"));
+  EXPECT_FALSE(page.at("tokenInputShown"));
 
   // Topologies: status, enabled, worker, weight, affinity, pid, error.
   ASSERT_EQ(page.at("topologies").size(), 4u);

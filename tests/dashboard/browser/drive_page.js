@@ -75,8 +75,11 @@ async function readOurPage(page) {
       deadBadges: document.querySelectorAll("#workers-table .badge-dead").length,
       leaderBadges: document.querySelectorAll("#workers-table .badge-leader").length,
       images: document.querySelectorAll("img").length,
-      leaderBannerShown: !document.getElementById("leader-banner").hidden,
-      staleBannerShown: !document.getElementById("stale-banner").hidden,
+      // Shown means laid out, whatever the attributes say.
+      leaderBannerShown: document.getElementById("leader-banner").offsetParent !== null,
+      staleBannerShown: document.getElementById("stale-banner").offsetParent !== null,
+      writesRefusedShown: document.getElementById("writes-refused").offsetParent !== null,
+      tokenInputShown: document.getElementById("token-input").offsetParent !== null,
       staleBanner: document.getElementById("stale-banner").textContent,
       refreshed: document.getElementById("refreshed").textContent,
     };
