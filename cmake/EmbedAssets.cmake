@@ -34,10 +34,5 @@ ${entries}  };
 
 }  // namespace qtopology::cli::dashboard
 ")
-# Rewrite only on change, so unchanged assets do not trigger a rebuild.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-endif()
-if(NOT "${previous}" STREQUAL "${content}")
-  file(WRITE "${OUTPUT}" "${content}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake")
+write_if_changed("${OUTPUT}" "${content}")

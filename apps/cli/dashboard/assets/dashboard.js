@@ -173,12 +173,16 @@
     return row;
   }
 
+  // The rows of a table's body, or one row saying there are none.
+  function fillTable(tableId, rows, emptyText) {
+    const body = byId(tableId).querySelector("tbody");
+    const columns = byId(tableId).querySelectorAll("thead th").length;
+    body.replaceChildren(...(rows.length ? rows
+      : [el("tr", {}, el("td", { colSpan: columns, className: "muted" }, emptyText))]));
+  }
+
   function renderWorkers(workers) {
-    const body = byId("workers-table").querySelector("tbody");
-    body.replaceChildren(...workers.map(workerRow));
-    if (!workers.length) {
-      body.append(el("tr", {}, el("td", { colSpan: 7, className: "muted" }, "no workers")));
-    }
+    fillTable("workers-table", workers.map(workerRow), "no workers");
     const alive = workers.filter((w) => w.status === "alive").length;
     const dead = workers.filter((w) => w.status === "dead").length;
     byId("workers-summary").textContent =
@@ -221,11 +225,7 @@
   }
 
   function renderTopologies(topologies) {
-    const body = byId("topologies-table").querySelector("tbody");
-    body.replaceChildren(...topologies.map(topologyRow));
-    if (!topologies.length) {
-      body.append(el("tr", {}, el("td", { colSpan: 9, className: "muted" }, "no topologies")));
-    }
+    fillTable("topologies-table", topologies.map(topologyRow), "no topologies");
     const running = topologies.filter((t) => t.status === "running").length;
     const errors = topologies.filter((t) => t.status === "error").length;
     byId("topologies-summary").textContent = running + " running of " + topologies.length +
@@ -235,14 +235,10 @@
   // --- queue and storage --------------------------------------------------------------
 
   function renderQueue(queue) {
-    const body = byId("queue-table").querySelector("tbody");
-    body.replaceChildren(...queue.data.map((m) => el("tr", {},
+    fillTable("queue-table", queue.data.map((m) => el("tr", {},
       el("td", {}, m.worker), el("td", {}, m.cmd),
       el("td", { className: "code" }, JSON.stringify(m.content)),
-      el("td", {}, localTime(m.ts)), el("td", {}, localTime(m.valid_until)))));
-    if (!queue.data.length) {
-      body.append(el("tr", {}, el("td", { colSpan: 5, className: "muted" }, "empty")));
-    }
+      el("td", {}, localTime(m.ts)), el("td", {}, localTime(m.valid_until)))), "empty");
     byId("queue-summary").textContent = queue.data.length + " waiting";
   }
 
