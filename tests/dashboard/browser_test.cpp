@@ -142,6 +142,12 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
     return m.name == "worker-alpha" && m.cmd == "kill_topology";
   }));
 
+  // Registered through the page's dialog, after its complaint about bad JSON.
+  EXPECT_THAT(report.at("registerError").get<std::string>(), HasSubstr("not valid JSON"));
+  EXPECT_EQ(storage_->getTopologyInfo("from-the-page").weight, 5);
+  EXPECT_EQ(row(report.at("final").at("topologies"), "from-the-page").at("cells").at(1),
+            "unassigned");
+
   struct stat info {};
   ASSERT_EQ(::stat(screenshot.c_str(), &info), 0);
   EXPECT_GT(info.st_size, 10000) << screenshot;

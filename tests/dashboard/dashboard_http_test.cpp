@@ -277,7 +277,8 @@ TEST_F(DashboardHttpTest, TokenGuardsWrites) {
   EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
   EXPECT_EQ(post("/enable-topology", body, {{"X-QTopology-Token", "s3cret-token"}}).status, 200);
   EXPECT_TRUE(storage_->getTopologyInfo("reports-nightly").enabled);
-  EXPECT_EQ(post("/worker-status").status, 200);  // reads need no token
+  EXPECT_EQ(post("/worker-status").status, 200);                   // reads need no token
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");  // the page shows its field
   // The token never shows in the log.
   EXPECT_THAT(dashboard_->log(), Not(HasSubstr("s3cret-token")));
 }

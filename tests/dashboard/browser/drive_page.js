@@ -144,6 +144,18 @@ async function ours() {
   await page.waitForFunction(() => [...document.querySelectorAll("#topologies-table tbody tr")]
     .some((r) => r.cells[0].textContent === "orders-pipeline" && r.cells[2].textContent === "no"));
   report.afterKill = (await readOurPage(page)).topologies;
+
+  // Register through the dialog: broken JSON is refused in place, then a
+  // good configuration is registered.
+  await page.click("#register-button");
+  await page.fill("#register-uuid", "from-the-page");
+  await page.fill("#register-config", "{\"general\": {\"weight\": 5},}");
+  await page.click("#register-submit");
+  await page.waitForSelector("#register-error:not([hidden])");
+  report.registerError = await page.locator("#register-error").textContent();
+  await page.fill("#register-config", "{\"general\": {\"weight\": 5}, \"spouts\": []}");
+  await page.click("#register-submit");
+  await page.waitForSelector("#topologies-table td.name >> text=from-the-page");
   report.final = await readOurPage(page);
   await browser.close();
   return report;
