@@ -153,6 +153,30 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   EXPECT_GT(info.st_size, 10000) << screenshot;
 }
 
+TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
+  storage_->setWorkerLStatus("worker-alpha", std::string(consts::worker_lstatus::normal));
+  DashboardProcess dashboard(db_.url(), {"--read-only"});
+  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-read-only")});
+  expectCleanPage(report);
+  const auto& page = report.at("page");
+  EXPECT_TRUE(page.at("leaderBannerShown"));
+  EXPECT_EQ(page.at("leaderBadges"), 0);
+  EXPECT_TRUE(page.at("writesRefusedShown"));
+  EXPECT_FALSE(page.at("tokenInputShown"));
+  EXPECT_GT(page.at("writeButtons"), 10);
+  EXPECT_EQ(page.at("enabledWriteButtons"), 0);
+}
+
+TEST_F(BrowserTest, OurPageAsksForTheTokenWhenTheServerWantsOne) {
+  DashboardProcess dashboard(db_.url(), {"--token", "browser-token"});
+  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-token")});
+  const auto& page = report.at("page");
+  EXPECT_TRUE(page.at("tokenInputShown"));
+  EXPECT_FALSE(page.at("writesRefusedShown"));
+  EXPECT_FALSE(page.at("leaderBannerShown"));
+  EXPECT_EQ(page.at("enabledWriteButtons"), page.at("writeButtons"));
+}
+
 TEST_F(BrowserTest, OurPageSaysWhenItsDataIsStale) {
   // A user of its own, so the storage can be taken away from the dashboard
   // alone.

@@ -2,6 +2,7 @@
 // JSON document on stdout, what the page shows. The C++ test (browser_test.cpp)
 // decides what is right.
 //
+//   node drive_page.js look     BASE_URL SCREENSHOT
 //   node drive_page.js ours     BASE_URL SCREENSHOT
 //   node drive_page.js stale    BASE_URL SCREENSHOT GO_FILE
 //   node drive_page.js upstream BASE_URL SCREENSHOT
@@ -78,6 +79,9 @@ async function readOurPage(page) {
       // Shown means laid out, whatever the attributes say.
       leaderBannerShown: document.getElementById("leader-banner").offsetParent !== null,
       staleBannerShown: document.getElementById("stale-banner").offsetParent !== null,
+      enabledWriteButtons: [...document.querySelectorAll("button.write")]
+        .filter((b) => !b.disabled).length,
+      writeButtons: document.querySelectorAll("button.write").length,
       writesRefusedShown: document.getElementById("writes-refused").offsetParent !== null,
       tokenInputShown: document.getElementById("token-input").offsetParent !== null,
       staleBanner: document.getElementById("stale-banner").textContent,
@@ -90,6 +94,19 @@ function rowOf(page, table, key, value) {
   return page.locator("#" + table + " tbody tr").filter({
     has: page.locator("td.name", { hasText: value }),
   }).first();
+}
+
+// Loads our page and reports what it shows, touching nothing.
+async function look() {
+  const { browser, page, report } = await launch();
+  await offline(page, report, false);
+  await page.goto(baseUrl + "/");
+  await page.waitForSelector("#topologies-table tbody tr td.name");
+  await page.waitForSelector("#storage-table tr");
+  report.page = await readOurPage(page);
+  await page.screenshot({ path: screenshot, fullPage: true });
+  await browser.close();
+  return report;
 }
 
 async function ours() {
@@ -211,7 +228,7 @@ async function upstream() {
   return report;
 }
 
-const modes = { ours, stale, upstream };
+const modes = { look, ours, stale, upstream };
 modes[mode]().then(
   (report) => { process.stdout.write(JSON.stringify(report) + "\n"); },
   (e) => { process.stderr.write(String(e.stack || e) + "\n"); process.exit(1); });
