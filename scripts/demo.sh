@@ -14,9 +14,15 @@
 #      exit code and last stderr lines;
 #   8. shuts every worker down cleanly, prints the final tables, stops MariaDB.
 #
+# Beside the cluster runs `qtopology-mysql dashboard`; its URL is printed at
+# step 4: open it to watch the same events in a browser.
+#
 # The workers' own log lines, and what their topologies print, appear as they
 # happen, between the demo's steps.
-# Environment: QTOPOLOGY_DEMO_BUILD (build directory, default build/).
+# Environment: QTOPOLOGY_DEMO_BUILD (build directory, default build/);
+# QTOPOLOGY_DEMO_DASHBOARD (the dashboard's HOST:PORT, default 127.0.0.1:0:
+# a free port, printed); QTOPOLOGY_DEMO_HOLD_S (seconds to keep the final
+# cluster and its dashboard up before shutting down, default 0).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,8 +54,10 @@ worker_bin="$build/apps/qtopology-worker"
 cli_bin="$build/apps/qtopology-mysql"
 
 declare -A worker_pids=()
+dashboard_pid=
 cleanup() {
   local name
+  [[ -z $dashboard_pid ]] || kill "$dashboard_pid" 2>/dev/null || true
   for name in "${!worker_pids[@]}"; do
     kill -9 "${worker_pids[$name]}" 2>/dev/null || true
   done
@@ -125,6 +133,16 @@ for file in "$root"/apps/demo/*.json; do
   cli register "$uuid" "$file" >/dev/null
 done
 cli list | awk '{ printf "%-16s %-8s %-7s %s\n", $1, $3, $5, $6 }' | indent
+
+say "Starting the dashboard"
+dashboard_log="$demo_dir/dashboard.log"
+"$cli_bin" dashboard --listen "${QTOPOLOGY_DEMO_DASHBOARD:-127.0.0.1:0}" >"$dashboard_log" 2>&1 &
+dashboard_pid=$!
+dashboard_url() { grep -o 'http://[^ ]*/' "$dashboard_log" | head -1; }
+has_dashboard_url() { [[ -n $(dashboard_url) ]] || ! kill -0 "$dashboard_pid" 2>/dev/null; }
+wait_for 10 "the dashboard's start" has_dashboard_url
+[[ -n $(dashboard_url) ]] || fail "the dashboard did not start: $(cat "$dashboard_log")"
+say "Dashboard: $(dashboard_url) (refreshes every 15 s; log in $dashboard_log)"
 
 say "Starting three workers"
 # In the source tree: the topologies' commands are relative to it. The lease
@@ -210,6 +228,13 @@ say "Final state"
 cli workers | indent
 echo
 cli list | indent
+if ((${QTOPOLOGY_DEMO_HOLD_S:-0} > 0)); then
+  say "Keeping the final state up for ${QTOPOLOGY_DEMO_HOLD_S} s: $(dashboard_url)"
+  sleep "$QTOPOLOGY_DEMO_HOLD_S"
+fi
+kill -TERM "$dashboard_pid"
+wait "$dashboard_pid" || fail "the dashboard exited with status $?"
+dashboard_pid=
 "$root/scripts/private-mariadb.sh" stop "$server_dir"
 trap - EXIT
 say "Stopped MariaDB. Demo done in $(($(date +%s) - started_at)) s."

@@ -27,6 +27,10 @@ struct CommandLine {
   bool json = false;
   bool yes = false;
   bool help = false;
+  // dashboard
+  std::string listen = "127.0.0.1:8080";
+  std::string token;  // --token; the command falls back to $QTOPOLOGY_DASHBOARD_TOKEN
+  bool read_only = false;
 };
 
 // Options may appear anywhere; "--" ends them, so a text argument may start

@@ -70,6 +70,8 @@ constexpr Command kCommands[] = {
     {"clear", "", "delete all workers, topologies, messages and history (asks first)", 0, 0,
      clearCommand},
     {"reset", "", "drop all qtopology tables and procedures (asks first)", 0, 0, resetCommand},
+    {"dashboard", "", "serve the web dashboard and qtopology's HTTP API (see README)", 0, 0,
+     dashboardCommand},
 };
 
 constexpr std::string_view kOptions = R"(options:
@@ -78,6 +80,12 @@ constexpr std::string_view kOptions = R"(options:
   --json      print results as JSON, for scripts
   --yes, -y   do not ask before clear and reset
   --help, -h  show help (of a command, when given one)
+dashboard options:
+  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080)
+  --token TOKEN       token that write actions must send in the X-QTopology-Token
+                      header (default: $QTOPOLOGY_DASHBOARD_TOKEN); beyond loopback,
+                      writes are refused without one
+  --read-only         refuse every write action
 )";
 
 std::string usageLine(const Command& c) {
@@ -155,7 +163,10 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   // one-line error of a failed command into several.
   options.logger = spdlog::stderr_color_mt("qtopology-mysql");
   options.logger->set_pattern("%v");
-  options.logger->set_level(line.command == "migrate" ? spdlog::level::info : spdlog::level::err);
+  // A long-running dashboard logs retries too.
+  options.logger->set_level(line.command == "migrate"     ? spdlog::level::info
+                            : line.command == "dashboard" ? spdlog::level::warn
+                                                          : spdlog::level::err);
   return options;
 }
 
