@@ -22,9 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "child_environment.hpp"
 #include "topology_config.hpp"
-
-extern char** environ;
 
 namespace qtopology::worker {
 namespace {
@@ -85,26 +84,6 @@ std::string writeConfigFile(const std::string& uuid, const Json& config) {
   }
   ::close(fd);
   return path;
-}
-
-std::vector<std::string> childEnvironment(const std::vector<std::string>& own) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    if (name != "QTOPOLOGY_UUID" && name != "QTOPOLOGY_WORKER" && name != "QTOPOLOGY_CONFIG") {
-      out.push_back(entry);
-    }
-  }
-  out.insert(out.end(), own.begin(), own.end());
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
 }
 
 // Closes the descriptors it owns, whichever way start() leaves.
@@ -231,11 +210,11 @@ std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& con
   Child child;
   child.config_file = writeConfigFile(uuid, config);
   try {
-    auto env_strings =
-        childEnvironment({"QTOPOLOGY_UUID=" + uuid, "QTOPOLOGY_WORKER=" + options_.worker,
-                          "QTOPOLOGY_CONFIG=" + child.config_file});
-    auto argv = pointers(argv_strings);
-    auto envp = pointers(env_strings);
+    auto env_strings = apps::childEnvironment({{"QTOPOLOGY_UUID", uuid},
+                                               {"QTOPOLOGY_WORKER", options_.worker},
+                                               {"QTOPOLOGY_CONFIG", child.config_file}});
+    auto argv = apps::nullTerminated(argv_strings);
+    auto envp = apps::nullTerminated(env_strings);
 
     // Every descriptor is close-on-exec: the child keeps only what it dup2s.
     Descriptors fds;
