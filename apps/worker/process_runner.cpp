@@ -371,21 +371,31 @@ void ProcessRunner::reap() {
         // Seen exited but not reaped yet: the zombie keeps its pid and
         // process group from being reused while we kill what it left behind.
         siginfo_t info{};
-        if (::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG | WNOWAIT) !=
-                0 ||
-            info.si_pid != child.pid) {
+        const int seen =
+            ::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG | WNOWAIT);
+        // ECHILD: someone else reaped it (SIGCHLD ignored, or the host's own
+        // waitpid(-1)); it has ended, how is lost.
+        const bool reaped_elsewhere = seen != 0 && errno == ECHILD;
+        if (!reaped_elsewhere && (seen != 0 || info.si_pid != child.pid)) {
           ++it;
           continue;
         }
-        ::kill(-child.pid, SIGKILL);
         int status = 0;
-        ::waitpid(child.pid, &status, 0);
+        if (!reaped_elsewhere) {
+          ::kill(-child.pid, SIGKILL);
+          ::waitpid(child.pid, &status, 0);
+        }
         readStderr(uuid, child);
         if (child.stderr_fd >= 0) ::close(child.stderr_fd);
         std::remove(child.config_file.c_str());
-        const bool clean = child.end_requested || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
         TopologyExit exit{uuid, std::nullopt};
-        if (!clean) exit.error = failureText(status, child.stderr_tail);
+        if (child.end_requested) {
+          // Asked to end: however it ended, that is no failure.
+        } else if (reaped_elsewhere) {
+          exit.error = "ended, but its exit status was collected elsewhere (is SIGCHLD ignored?)";
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+          exit.error = failureText(status, child.stderr_tail);
+        }
         spdlog::info("topology {} (pid {}) ended{}{}", uuid, child.pid,
                      child.end_requested ? " on request" : "",
                      exit.error ? ": " + *exit.error : "");

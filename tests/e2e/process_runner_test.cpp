@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -228,6 +229,17 @@ TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   EXPECT_THAT(refusal({{"general", {{"command", {path("not-executable")}}}}}),
               HasSubstr("cannot run " + path("not-executable") + ": Permission denied"));
   EXPECT_FALSE(nextExit(std::chrono::seconds(0)).has_value());
+}
+
+TEST_F(ProcessRunnerTest, AnExitReapedElsewhereIsStillReported) {
+  // With SIGCHLD ignored the kernel reaps children at once: the runner
+  // cannot learn how one ended, but must not wait for it forever.
+  const auto previous = std::signal(SIGCHLD, SIG_IGN);
+  runner_->start("t-1", shell("exit 0"));
+  const auto exit = nextExit();
+  std::signal(SIGCHLD, previous);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("exit status was collected elsewhere"));
 }
 
 // The worker is SIGKILLed: nothing can clean up, yet its children end.

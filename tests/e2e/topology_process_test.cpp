@@ -128,6 +128,21 @@ TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
               HasSubstr("no general.command: this worker runs command topologies"));
 }
 
+TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {
+  startWorker("w1", {"--simulate"});
+  const Json node = {{"general", {{"heartbeat", 1000}}},
+                     {"spouts", Json::array()},
+                     {"bolts", Json::array()},
+                     {"variables", Json::object()}};
+  ASSERT_EQ(cli({"register", "node", "-"}, node.dump()).exit_code, 0);
+  ASSERT_EQ(cli({"enable", "node"}).exit_code, 0);
+  ASSERT_TRUE(eventually(seconds(20), [&] { return topology("node").pid.has_value(); }));
+  EXPECT_EQ(topology("node").status, "running");
+  EXPECT_EQ(topology("node").pid, workers_.at("w1")->pid());
+  ASSERT_EQ(cli({"stop", "node"}).exit_code, 0);
+  EXPECT_TRUE(eventually(seconds(10), [&] { return hasStatus("node", "unassigned"); }));
+}
+
 TEST(WorkerCommandLine, BadOptionsExitWithTwo) {
   const auto expectUsageError = [](const std::vector<std::string>& args, const std::string& text) {
     const auto r = run(QTOPOLOGY_WORKER, args);
