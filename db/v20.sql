@@ -207,8 +207,10 @@ begin
     update qtopology_worker
     set last_ping = now()
     where name = p_name;
-    -- row_count() is also 0 for a second ping within the same second
-    if row_count() = 0 then
+    -- row_count() is also 0 for a second ping within the same second: look
+    -- whether the worker exists inline, and pay for the helper's call only
+    -- when it does not
+    if row_count() = 0 and not exists (select 1 from qtopology_worker where name = p_name) then
         call qtopology_sp_require_worker(p_name, 0, v_status, v_lstatus);
     end if;
 end $$
