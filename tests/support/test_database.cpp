@@ -5,11 +5,14 @@
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
 #include <mysql_driver.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <stdexcept>
+
+#include "script_runner.hpp"
 
 namespace qtopology::testing {
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {
@@ -107,6 +110,11 @@ std::string TestDatabase::scalar(const std::string& query, unsigned column) {
 
 long long TestDatabase::count(const std::string& table, const std::string& where) {
   return std::stoll(scalar("SELECT COUNT(*) FROM " + table + " WHERE " + where));
+}
+
+void TestDatabase::runScript(const detail::EmbeddedScript& script) {
+  detail::runSqlScript(*connection_, script, detail::RetryPolicy(0, std::chrono::milliseconds(0)),
+                       *spdlog::default_logger());
 }
 
 }  // namespace qtopology::testing

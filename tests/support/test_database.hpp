@@ -7,6 +7,8 @@
 
 #include <qtopology/mysql_options.hpp>
 
+#include "embedded_scripts.hpp"
+
 namespace sql {
 class Connection;
 }
@@ -40,6 +42,8 @@ class TestDatabase {
   // A column (1-based) of the first row; "NULL" for NULL, "" when no row.
   std::string scalar(const std::string& query, unsigned column = 1);
   long long count(const std::string& table, const std::string& where = "1=1");
+  // One of the library's db/*.sql scripts, run the library's way, no retries.
+  void runScript(const detail::EmbeddedScript& script);
 
  private:
   std::string name_;
