@@ -7,11 +7,6 @@
 namespace qtopology::worker {
 namespace {
 
-bool isActive(const TopologyStatus& t) {
-  return t.status == consts::topology_status::waiting ||
-         t.status == consts::topology_status::running;
-}
-
 void unloadDeadWorkers(MySqlCoordinator& storage, const std::vector<WorkerStatus>& workers,
                        std::vector<TopologyStatus>& topologies) {
   for (const auto& w : workers) {

@@ -9,17 +9,17 @@ namespace {
 
 constexpr double kAffinityDivisor = 5.0;
 
-bool countsAsLoad(const TopologyStatus& t) {
-  return t.status == consts::topology_status::waiting ||
-         t.status == consts::topology_status::running;
-}
-
 bool prefers(const TopologyStatus& t, const std::string& worker) {
   return std::find(t.worker_affinity.begin(), t.worker_affinity.end(), worker) !=
          t.worker_affinity.end();
 }
 
 }  // namespace
+
+bool isActive(const TopologyStatus& t) {
+  return t.status == consts::topology_status::waiting ||
+         t.status == consts::topology_status::running;
+}
 
 std::vector<Placement> placeTopologies(const std::vector<std::string>& alive_workers,
                                        const std::vector<TopologyStatus>& topologies) {
@@ -31,7 +31,7 @@ std::vector<Placement> placeTopologies(const std::vector<std::string>& alive_wor
   for (const auto& t : topologies) {
     if (t.enabled && t.status == consts::topology_status::unassigned) {
       pending.push_back(&t);
-    } else if (countsAsLoad(t) && t.worker && load.count(*t.worker)) {
+    } else if (isActive(t) && t.worker && load.count(*t.worker)) {
       load[*t.worker] += t.weight;
     }
   }

@@ -9,6 +9,9 @@
 
 namespace qtopology::worker {
 
+// Waiting or running: the topology is its worker's, and counts as its load.
+bool isActive(const TopologyStatus& t);
+
 struct Placement {
   std::string uuid;
   std::string worker;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "leader_duties.hpp"
+#include "placement.hpp"
 
 namespace qtopology::worker {
 namespace {
@@ -135,7 +136,7 @@ void Worker::reconcile() {
   for (const auto& uuid : std::set<std::string>(local_.uuids())) {
     const auto t = std::find_if(mine.begin(), mine.end(),
                                 [&](const TopologyStatus& s) { return s.uuid == uuid; });
-    if (t == mine.end() || (t->status != status::running && t->status != status::waiting)) {
+    if (t == mine.end() || !isActive(*t)) {
       local_.forget(uuid);
       spdlog::warn("topology {} is no longer assigned here; dropped it", uuid);
     }

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "usage_error.hpp"
+
 namespace qtopology::worker {
 
 struct WorkerOptions {
@@ -16,10 +18,7 @@ struct WorkerOptions {
   bool verbose = false;
 };
 
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using apps::UsageError;
 
 // nullopt when --help was asked for (the usage text is then printed).
 // Throws UsageError for anything malformed or missing.
