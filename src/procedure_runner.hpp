@@ -11,6 +11,7 @@
 #include <qtopology/coordination_storage.hpp>
 
 #include "connection_pool.hpp"
+#include "retry_policy.hpp"
 
 namespace qtopology::detail {
 
@@ -25,6 +26,7 @@ class ResultTable {
 
   // Throws SchemaError when the procedure returned no such column.
   Column column(std::string_view name) const;
+  const std::string& columnName(Column column) const { return columns_[column]; }
   std::size_t size() const { return rows_.size(); }
   bool empty() const { return rows_.empty(); }
 
@@ -36,7 +38,9 @@ class ResultTable {
     return take(row, column).value_or(std::string());
   }
   std::string_view view(std::size_t row, Column column) const;  // NULL reads as ""
-  double number(std::size_t row, Column column) const;          // NULL reads as 0
+  // Numbers throw StorageError naming the column when a cell holds anything
+  // else: a silent 0 would pass a broken procedure off as data.
+  double number(std::size_t row, Column column) const;  // NULL reads as 0
   std::optional<int> optInt(std::size_t row, Column column) const;
   TimePoint time(std::size_t row, Column column) const;  // from a UNIX_TIMESTAMP column
 
@@ -51,10 +55,6 @@ class ResultTable {
   std::vector<std::vector<std::optional<std::string>>> rows_;
 };
 
-// How long to wait before retry number attempt+1: 50 ms doubling, jittered,
-// never more than `cap` (MySqlOptions::retry_timeout).
-std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds cap);
-
 class ProcedureRunner {
  public:
   ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options);
@@ -62,12 +62,17 @@ class ProcedureRunner {
   // CALL qtopology_sp_<procedure>(args...). `operation` names the API call and
   // its subject for error messages and logs, e.g. "assignTopology(uuid=t1)".
   // Returns the first result set (empty when the procedure returns none).
+  // A failed try leaves no session behind inside a transaction: it is rolled
+  // back, or closed when that fails or the session broke.
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& operation);
 
  private:
+  ResultTable tryOnce(const std::string& text, const std::vector<SqlValue>& args);
+
   ConnectionPool& pool_;
   const MySqlOptions& options_;
+  RetryPolicy policy_;
 };
 
 }  // namespace qtopology::detail

@@ -5,13 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "usage_error.hpp"
+
 namespace qtopology::cli {
 
 // The command line is wrong: exit code 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using apps::UsageError;
 
 // The command could not do its work for a reason of ours, not the storage's
 // (unreadable file, declined confirmation): exit code 1.

@@ -140,6 +140,22 @@ const Command& findCommand(const CommandLine& line) {
   return *match;
 }
 
+// Whether the URL's query names `key`. The query starts at the first '?'
+// after the last '@', as MySqlOptions::fromUrl reads it: a password holding
+// "retries=" is not a parameter, nor is "max_retries".
+bool urlSetsParameter(std::string_view url, std::string_view key) {
+  const auto at = url.rfind('@');
+  const auto question = url.find('?', at == std::string_view::npos ? 0 : at);
+  if (question == std::string_view::npos) return false;
+  for (auto query = url.substr(question + 1); !query.empty();) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) == key) return true;
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  return false;
+}
+
 MySqlOptions connectionOptions(const CommandLine& line) {
   if (line.url.empty()) {
     throw UsageError("no database URL: pass --url or set QTOPOLOGY_MYSQL_URL");
@@ -154,7 +170,7 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   // A person waiting at a prompt would rather hear "unreachable" after a
   // few seconds than after the library's worker-friendly 20 s of retries,
   // unless the URL asks for them.
-  if (line.url.find("retries=") == std::string::npos) {
+  if (!urlSetsParameter(line.url, "retries") && !urlSetsParameter(line.url, "retry_timeout_ms")) {
     options.retries = 2;
     options.retry_timeout = std::chrono::milliseconds(500);
   }

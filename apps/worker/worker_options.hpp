@@ -9,6 +9,8 @@
 #include <qtopology/mysql_options.hpp>
 #include <qtopology/worker.hpp>
 
+#include "usage_error.hpp"
+
 namespace qtopology::worker {
 
 struct CommandLineOptions {
@@ -20,11 +22,7 @@ struct CommandLineOptions {
   bool verbose = false;
 };
 
-// Exit code 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using apps::UsageError;
 
 // nullopt when --help was asked for (the usage text is then printed).
 // Throws UsageError for anything malformed or missing, a bad URL included.

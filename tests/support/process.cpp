@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 namespace qtopology::testing {
 namespace {
@@ -39,9 +40,11 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!out.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   if (err == out) {
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);  // one log, in write order
+    if (!out.empty()) posix_spawn_file_actions_adddup2(&actions, 1, 2);  // one log, in order
   } else {
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
@@ -57,7 +60,10 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   return pid;
 }
 
-int exitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int exitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
 
 }  // namespace
 
@@ -135,8 +141,11 @@ Child::Child(const std::string& program, const std::vector<std::string>& args,
   pid_ = spawn(program, args, env, "/dev/null", log_file, log_file);
 }
 
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), exit_code_(std::exchange(other.exit_code_, 0)) {}
+
 Child::~Child() {
-  if (!exit_code_) {
+  if (!exit_code_ && pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;
     ::waitpid(pid_, &status, 0);
@@ -145,6 +154,14 @@ Child::~Child() {
 
 void Child::signal(int signal_number) {
   if (!exit_code_) ::kill(pid_, signal_number);
+}
+
+bool Child::running() { return !wait(std::chrono::milliseconds(0)); }
+
+int Child::wait() {
+  int status = 0;
+  if (!exit_code_ && ::waitpid(pid_, &status, 0) == pid_) exit_code_ = exitCodeOf(status);
+  return exit_code_.value_or(-1);
 }
 
 std::optional<int> Child::wait(std::chrono::milliseconds timeout) {

@@ -1,5 +1,6 @@
-// Child processes for the e2e and CLI tests: the programs are tested as an
-// operator runs them, through their command line and exit code.
+// Child processes for the test tiers: programs are tested as an operator runs
+// them, through their command line and exit code. An exit code is the
+// program's own, or 128 + the signal that ended it, as a shell reports it.
 #pragma once
 
 #include <sys/types.h>
@@ -14,7 +15,7 @@
 namespace qtopology::testing {
 
 struct RunResult {
-  int exit_code = -1;  // -1 when killed by a signal
+  int exit_code = -1;  // 128 + signal when a signal ended it
   std::string out;
   std::string err;
 };
@@ -30,21 +31,26 @@ struct Environment {
 RunResult run(const std::string& program, const std::vector<std::string>& args,
               const std::string& input = "", const Environment& env = {});
 
-// A program left running in the background, its output going to a log file.
-// The destructor SIGKILLs it if it still runs.
+// A program left running in the background, its stdout and stderr going to
+// `log_file` (empty: to ours). The destructor SIGKILLs it if it still runs.
 class Child {
  public:
   Child(const std::string& program, const std::vector<std::string>& args,
-        const std::string& log_file, const Environment& env = {});
+        const std::string& log_file = "", const Environment& env = {});
   ~Child();
+  Child(Child&& other) noexcept;
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
+  Child& operator=(Child&&) = delete;
 
   pid_t pid() const { return pid_; }
   void signal(int signal_number);
-  // The exit code once it has exited within `timeout` (-1 when a signal
-  // ended it), nullopt if it is still running.
+  bool running();
+  // The exit code once it has exited within `timeout`, nullopt if it is
+  // still running.
   std::optional<int> wait(std::chrono::milliseconds timeout);
+  // The exit code, waiting as long as it takes.
+  int wait();
 
  private:
   pid_t pid_ = -1;
