@@ -23,16 +23,19 @@
 namespace qtopology::testing {
 
 using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 // Timeouts in qtopology_settings: short, with room for a loaded 2-core
 // machine (a heartbeat every 250 ms, stored with one-second resolution).
 constexpr int kLeaderTimeoutS = 3;
-constexpr int kWorkerDeadTimeoutS = 6;
-constexpr int kWaitingTimeoutS = 8;
+constexpr int kWorkerDeadTimeoutS = 8;
+constexpr int kWaitingTimeoutS = 10;
 // The C++ workers' tick, and their lease: below the dead-worker timeout by
-// more than a tick and a storage round trip.
+// more than a tick, the longest failing storage call (a cut-off worker's URL
+// sets 1 s timeouts) and the second that last_ping's resolution may lose.
 constexpr std::chrono::milliseconds kTick{250};
-constexpr std::chrono::milliseconds kLease{4000};
+constexpr std::chrono::milliseconds kLease{3000};
 
 // Polls `done` every 100 ms until it holds or `timeout` passes.
 bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done);

@@ -13,9 +13,6 @@
 namespace qtopology::testing {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
 class MixedCluster : public ClusterFixture {
  protected:
   // Starts `name` and waits until it leads: the first worker of an empty

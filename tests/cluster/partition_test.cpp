@@ -13,9 +13,6 @@
 namespace qtopology::testing {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
 class Partition : public ClusterFixture {
  protected:
   std::set<std::string> registerCommands(int count) {
