@@ -20,6 +20,7 @@
 
 namespace qtopology {
 
+using detail::checkedOperation;
 using detail::randomKey;
 using detail::ResultTable;
 using detail::SqlValue;
@@ -27,28 +28,6 @@ using detail::SqlValue;
 namespace {
 
 constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
-
-// "assignTopology(uuid=t1)": names the call in errors and logs. The subject
-// is shown cut and with control characters masked, since it may be the very
-// input being rejected.
-std::string operation(std::string_view method, std::string_view key, const std::string& value) {
-  constexpr std::size_t kShown = 100;
-  std::string shown = value.substr(0, kShown);
-  for (char& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
-  }
-  if (value.size() > kShown) shown += "...";
-  return std::string(method) + "(" + std::string(key) + "=" + shown + ")";
-}
-
-// The operation's name, after checking its subject (a worker name or a
-// topology uuid): every call that names one starts with this.
-std::string checkedOperation(std::string_view method, std::string_view key,
-                             const std::string& value) {
-  auto op = operation(method, key, value);
-  detail::checkIdentifier(op, key, value);
-  return op;
-}
 
 std::string normalLStatus(std::string lstatus) {
   return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;

@@ -14,40 +14,45 @@ constexpr std::size_t kMaxMediumText = 16777215;  // mediumtext, in bytes
   throw InvalidArgument(std::string(operation) + ": " + why);
 }
 
-// Counts code points; nullopt when the bytes are not valid UTF-8 (overlong
-// forms and surrogates included, which utf8mb4 columns reject).
+// The length in bytes of the UTF-8 sequence starting at s[i], or 0 when it
+// is not valid (overlong forms and surrogates included, which utf8mb4
+// columns reject).
+std::size_t sequenceLength(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t extra;
+  char32_t cp;
+  if (c < 0x80) {
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() - i <= extra) return 0;  // truncated sequence
+  for (std::size_t k = 1; k <= extra; ++k) {
+    const auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  static constexpr char32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return extra + 1;
+}
+
+// Counts code points; nullopt when the bytes are not valid UTF-8.
 std::optional<std::size_t> utf8Length(std::string_view s) {
   std::size_t count = 0;
   for (std::size_t i = 0; i < s.size(); ++count) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra;
-    char32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return std::nullopt;
-    }
-    if (s.size() - i <= extra) return std::nullopt;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr char32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return std::nullopt;
-    }
-    i += extra + 1;
+    const auto length = sequenceLength(s, i);
+    if (length == 0) return std::nullopt;
+    i += length;
   }
   return count;
 }
@@ -90,6 +95,40 @@ void checkText(std::string_view operation, std::string_view what, std::string_vi
 }
 
 }  // namespace
+
+std::string operationName(std::string_view method, std::string_view key, const std::string& value) {
+  constexpr std::size_t kShown = 100;
+  std::string shown = value.substr(0, kShown);
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  if (value.size() > kShown) shown += "...";
+  return std::string(method) + "(" + std::string(key) + "=" + shown + ")";
+}
+
+std::string checkedOperation(std::string_view method, std::string_view key,
+                             const std::string& value) {
+  auto op = operationName(method, key, value);
+  checkIdentifier(op, key, value);
+  return op;
+}
+
+std::string fitErrorText(std::string_view text) {
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size() && chars < kMaxErrorText; ++chars) {
+    const auto length = sequenceLength(text, i);
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (length == 0 || (length == 1 && (c < 0x20 || c == 0x7F) && c != '\n' && c != '\t')) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(text, i, length);
+      i += length;
+    }
+  }
+  return out;
+}
 
 void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value) {
   if (value.empty()) reject(operation, std::string(what) + " is empty");

@@ -11,6 +11,16 @@
 
 namespace qtopology::detail {
 
+// "assignTopology(uuid=t1)": names the call in errors and logs. The subject
+// is shown cut and with control characters masked, since it may be the very
+// input being rejected.
+std::string operationName(std::string_view method, std::string_view key, const std::string& value);
+
+// The operation's name, after checking its subject (a worker name or a
+// topology uuid): every call that names one starts with this.
+std::string checkedOperation(std::string_view method, std::string_view key,
+                             const std::string& value);
+
 // Worker names and topology uuids: 1-100 characters of valid UTF-8, no
 // control characters. `what` is "worker" or "uuid".
 void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value);
@@ -20,6 +30,11 @@ void checkLeadershipStatus(std::string_view operation, const std::string& lstatu
 void checkTopologyStatus(std::string_view operation, const std::string& status);
 void checkErrorText(std::string_view operation, const std::optional<std::string>& error);
 void checkCommand(std::string_view operation, const std::string& cmd);
+
+// Makes any text fit checkErrorText(): invalid UTF-8 bytes and control
+// characters other than newline and tab become '?', and the text is cut to
+// the column's 1000 characters.
+std::string fitErrorText(std::string_view text);
 
 // Serialises message content; must fit the column and be valid UTF-8.
 std::string serializeContent(std::string_view operation, const Json& content);

@@ -52,10 +52,18 @@ struct WorkerOptions {
   // How often a leader rebalances by itself (Node qtopology: 1 h).
   std::chrono::milliseconds rebalance_interval{std::chrono::hours(1)};
   // The lease: a worker whose last successful heartbeat is older than this
-  // stops all its topologies, before the leader may declare it dead and
-  // reassign them. Keep it below the storage's dead-worker timeout (30 s by
-  // default) by more than one tick.
+  // kills all its topologies (TopologyRunner::kill, not a graceful stop), so
+  // they are gone before the leader may declare it dead and reassign them.
+  // Keep it below the storage's dead-worker timeout (30 s by default) by
+  // more than one tick plus the time a kill takes.
   std::chrono::milliseconds lease{std::chrono::seconds(20)};
+  // shutdown() waits this long for the topologies it stopped to exit, then
+  // kills the rest and waits as long again.
+  std::chrono::milliseconds stop_timeout{std::chrono::seconds(10)};
+  // The worker's own clock for its intervals (leader loop, rebalance, lease,
+  // restart windows). Empty: std::chrono::steady_clock::now. Tests inject a
+  // clock they advance. run() sleeps in real time regardless.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 // One worker's loop. Not thread-safe, except requestShutdown(). Storage
@@ -64,6 +72,7 @@ struct WorkerOptions {
 class TopologyWorker {
  public:
   // Neither the storage nor the runner is owned; both must outlive the worker.
+  // Throws InvalidArgument for a bad name or a non-positive interval.
   TopologyWorker(CoordinationStorage& storage, TopologyRunner& runner, WorkerOptions options);
   ~TopologyWorker();
   TopologyWorker(const TopologyWorker&) = delete;

@@ -1,0 +1,94 @@
+#include "leader_plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "load_balancer.hpp"
+
+namespace qtopology::detail {
+namespace {
+
+namespace ts = consts::topology_status;
+namespace ws = consts::worker_status;
+
+bool active(const TopologyStatus& t) { return t.status == ts::waiting || t.status == ts::running; }
+
+// Steps 1 and 2: what goes back to the pool, applied to `topologies` too.
+void reclaim(const std::vector<WorkerStatus>& workers, std::vector<TopologyStatus>& topologies,
+             LeaderActions& actions) {
+  std::set<std::string> registered;
+  for (const auto& w : workers) registered.insert(w.name);
+  for (const auto& w : workers) {
+    const bool holds_work = std::any_of(topologies.begin(), topologies.end(), [&](const auto& t) {
+      return t.worker == w.name && active(t);
+    });
+    if (w.status != ws::dead && !(w.status == ws::unloaded && holds_work)) continue;
+    actions.unload_workers.push_back(w.name);
+    for (auto& t : topologies) {
+      if (t.worker == w.name && t.status != ts::error) t.status = ts::unassigned;
+    }
+  }
+  for (auto& t : topologies) {
+    const bool orphaned = active(t) && t.worker && !registered.count(*t.worker);
+    const bool nowhere = t.enabled && t.status == ts::running && !t.worker;
+    if (!orphaned && !nowhere) continue;
+    actions.unassign_topologies.push_back(t.uuid);
+    t.status = ts::unassigned;
+  }
+}
+
+}  // namespace
+
+LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
+                                const std::vector<TopologyStatus>& topologies_read,
+                                bool rebalance) {
+  LeaderActions actions;
+  auto topologies = topologies_read;
+  reclaim(workers, topologies, actions);
+
+  std::set<std::string> alive;
+  for (const auto& w : workers) {
+    if (w.status == ws::alive) alive.insert(w.name);
+  }
+  if (alive.empty()) return actions;
+  const auto on_alive = [&](const TopologyStatus& t) {
+    return t.enabled && active(t) && t.worker && alive.count(*t.worker);
+  };
+  std::map<std::string, double> loads;
+  for (const auto& name : alive) loads[name] = 0.0;
+  for (const auto& t : topologies) {
+    if (on_alive(t)) loads[*t.worker] += t.weight;
+  }
+
+  LoadBalancer balancer(std::move(loads));
+  std::vector<TopologyStatus*> pending;
+  for (auto& t : topologies) {
+    if (t.enabled && t.status == ts::unassigned) pending.push_back(&t);
+  }
+  // Heaviest first: big topologies placed while every worker is still light
+  // spread the total more evenly than the storage's order would.
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const auto* a, const auto* b) { return a->weight > b->weight; });
+  for (auto* t : pending) {
+    t->worker = balancer.next(t->worker_affinity, t->weight);
+    t->status = ts::waiting;
+    actions.assignments.push_back({t->uuid, *t->worker});
+  }
+
+  if (!rebalance) return actions;
+  std::vector<PlacedTopology> placed;
+  std::set<std::string> running;
+  for (const auto& t : topologies) {
+    if (!on_alive(t)) continue;
+    placed.push_back({t.uuid, t.weight, t.worker_affinity, *t.worker});
+    if (t.status == ts::running) running.insert(t.uuid);
+  }
+  for (auto& move : balancer.rebalance(placed).moves) {
+    if (!running.count(move.uuid)) continue;
+    actions.moves.push_back({move.uuid, move.worker_old, move.worker_new});
+  }
+  return actions;
+}
+
+}  // namespace qtopology::detail

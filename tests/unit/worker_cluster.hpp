@@ -1,0 +1,169 @@
+// A cluster in one test: MemoryStorage and TopologyWorkers on one clock that
+// the test advances, each worker with a RecordingRunner, a real
+// TopologyRunner whose topologies are entries in a set.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <qtopology/memory_storage.hpp>
+#include <qtopology/worker.hpp>
+
+namespace qtopology::testing {
+
+using namespace std::chrono_literals;
+
+// One time line for the storage (system clock) and the workers (steady).
+class TestClock {
+ public:
+  TimePoint system() const { return system_base_ + elapsed_; }
+  std::chrono::steady_clock::time_point steady() const { return steady_base_ + elapsed_; }
+  void advance(std::chrono::milliseconds by) { elapsed_ += by; }
+
+ private:
+  // Mid-second, so whole-second rounding is exercised.
+  TimePoint system_base_ = std::chrono::system_clock::from_time_t(1800000000) + 400ms;
+  std::chrono::steady_clock::time_point steady_base_{std::chrono::hours(1000)};
+  std::chrono::milliseconds elapsed_{0};
+};
+
+// Runs nothing: a started topology is a uuid in `running` until it is
+// stopped, killed, crashed or finished by the test. Stop and kill report
+// the exit at once (from inside the call), unless exit_on_stop is false.
+class RecordingRunner : public TopologyRunner {
+ public:
+  void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
+
+  std::optional<int> start(const std::string& uuid, const Json& config) override {
+    starts.push_back(uuid);
+    if (const auto why = refuse.find(uuid); why != refuse.end())
+      throw std::runtime_error(why->second);
+    if (!running.insert(uuid).second) ADD_FAILURE() << "started twice: " << uuid;
+    configs[uuid] = config;
+    return next_pid++;
+  }
+  void stop(const std::string& uuid) override {
+    stops.push_back(uuid);
+    if (exit_on_stop) end(uuid, std::nullopt);
+  }
+  void kill(const std::string& uuid) override {
+    kills.push_back(uuid);
+    end(uuid, std::nullopt);
+  }
+
+  void crash(const std::string& uuid, const std::string& error) { end(uuid, error); }
+  void finish(const std::string& uuid) { end(uuid, std::nullopt); }
+
+  std::set<std::string> running;
+  std::vector<std::string> starts, stops, kills;
+  std::map<std::string, std::string> refuse;  // uuid -> what start() throws
+  std::map<std::string, Json> configs;
+  bool exit_on_stop = true;
+  int next_pid = 1000;
+
+ private:
+  void end(const std::string& uuid, std::optional<std::string> error) {
+    if (running.erase(uuid) == 0) return;
+    exit_(TopologyExit{uuid, std::move(error)});
+  }
+
+  ExitCallback exit_;
+};
+
+// MemoryStorage that can be cut off (every heartbeat throws) and counts the
+// calls that read every worker row.
+class TestStorage : public MemoryStorage {
+ public:
+  explicit TestStorage(MemoryStorageOptions options) : MemoryStorage(std::move(options)) {}
+
+  WorkerHeartbeat heartbeat(const std::string& name) override {
+    if (offline.count(name)) throw ConnectionError("heartbeat(worker=" + name + "): cut off");
+    return MemoryStorage::heartbeat(name);
+  }
+  std::vector<WorkerStatus> getWorkerStatus() override {
+    ++worker_table_reads;
+    return MemoryStorage::getWorkerStatus();
+  }
+  void refreshStatuses() override {
+    MemoryStorage::refreshStatuses();
+    if (after_refresh) after_refresh();
+  }
+
+  std::set<std::string> offline;
+  int worker_table_reads = 0;
+  std::function<void()> after_refresh;
+};
+
+struct Cluster {
+  explicit Cluster(std::vector<StorageProperty> properties = {})
+      : storage([&] {
+          MemoryStorageOptions o;
+          o.clock = [this] { return clock.system(); };
+          o.properties = std::move(properties);
+          return o;
+        }()) {}
+
+  TopologyWorker& add(const std::string& name) {
+    WorkerOptions o;
+    o.name = name;
+    o.leader_loop = 1s;
+    o.stop_timeout = 100ms;
+    o.clock = [this] { return clock.steady(); };
+    runners[name] = std::make_unique<RecordingRunner>();
+    auto& worker =
+        *(workers[name] = std::make_unique<TopologyWorker>(storage, *runners[name], std::move(o)));
+    worker.start();
+    return worker;
+  }
+
+  void topology(const std::string& uuid, double weight = 1, std::vector<std::string> affinity = {},
+                Json general = Json::object()) {
+    general["weight"] = weight;
+    if (!affinity.empty()) general["worker_affinity"] = affinity;
+    storage.registerTopology(uuid, Json{{"general", general}});
+    storage.enableTopology(uuid);
+  }
+
+  // One second passes, then each listed worker (all when empty) ticks once.
+  void round(const std::set<std::string>& only = {}) {
+    clock.advance(1s);
+    for (auto& [name, worker] : workers) {
+      if (only.empty() || only.count(name)) worker->tick();
+    }
+  }
+  void rounds(int n, const std::set<std::string>& only = {}) {
+    for (int i = 0; i < n; ++i) round(only);
+  }
+
+  TopologyInfo info(const std::string& uuid) { return storage.getTopologyInfo(uuid); }
+  WorkerStatus workerRow(const std::string& name) {
+    for (auto& w : storage.getWorkerStatus()) {
+      if (w.name == name) return w;
+    }
+    throw std::runtime_error("no worker " + name);
+  }
+  RecordingRunner& runner(const std::string& name) { return *runners.at(name); }
+  TopologyWorker& worker(const std::string& name) { return *workers.at(name); }
+
+  // Which workers' runners run `uuid` right now.
+  std::vector<std::string> runningOn(const std::string& uuid) {
+    std::vector<std::string> out;
+    for (auto& [name, r] : runners) {
+      if (r->running.count(uuid)) out.push_back(name);
+    }
+    return out;
+  }
+
+  TestClock clock;
+  TestStorage storage;
+  std::map<std::string, std::unique_ptr<RecordingRunner>> runners;
+  std::map<std::string, std::unique_ptr<TopologyWorker>> workers;
+};
+
+}  // namespace qtopology::testing
