@@ -43,8 +43,9 @@ constexpr Command kCommands[] = {
     {"list", "", "list topologies with status, worker, weight and affinity", 0, 0, listCommand},
     {"details", "<uuid>", "show one topology, with its configuration", 1, 1, detailsCommand},
     {"register", "<uuid> <file.json>",
-     "add or update a topology from a JSON file (- for stdin); new ones start disabled", 2, 2,
-     registerCommand},
+     "add or update a topology from a JSON file (- for stdin), in the command or the"
+     " Node format; new ones start disabled",
+     2, 2, registerCommand},
     {"export", "<uuid> <file>", "write a topology's configuration to a file (- for stdout)", 2, 2,
      exportCommand},
     {"enable", "<uuid>...", "let the leader assign the topologies", 1, kMany, enableCommand},

@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "topology_config.hpp"
 #include "topology_file.hpp"
 
 namespace qtopology::cli {
@@ -56,7 +57,13 @@ void detailsCommand(Context& c) {
 
 void registerCommand(Context& c) {
   const auto& uuid = c.line.args.at(0);
-  const Json config = readTopologyFile(c.line.args.at(1));
+  const auto& path = c.line.args.at(1);
+  const Json config = readTopologyFile(path);
+  try {
+    apps::validateTopologyConfig(config);
+  } catch (const apps::InvalidTopology& e) {
+    throw CommandError((path == "-" ? std::string("<stdin>") : path) + ": " + e.what());
+  }
   c.storage().registerTopology(uuid, config);
   c.done("registered topology " + uuid + " (a new topology starts disabled: enable it to run it)");
 }
