@@ -1,5 +1,6 @@
 #include "cluster_fixture.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -45,7 +46,8 @@ void ClusterFixture::TearDown() {
   for (auto& [name, child] : workers_) child->wait(std::chrono::seconds(10));
   for (auto& [name, child] : workers_) {
     const std::string log = ::testing::TempDir() + db_.name() + "-" + name + ".log";
-    if (HasFailure()) std::cerr << "---- log of " << name << "\n" << readFile(log);
+    if (HasFailure() || std::getenv("QTOPOLOGY_TEST_SHOW_LOGS"))
+      std::cerr << "---- log of " << name << "\n" << readFile(log);
     std::remove(log.c_str());
   }
   workers_.clear();
@@ -98,9 +100,18 @@ void ClusterFixture::enableAll() {
 
 void ClusterFixture::startCppWorker(const std::string& name, const std::string& url) {
   const std::string log = ::testing::TempDir() + db_.name() + "-" + name + ".log";
-  const std::vector<std::string> args = {"--name",    name,
-                                         "--url",     url.empty() ? db_.url() : url,
-                                         "--tick-ms", std::to_string(kTick.count())};
+  const std::vector<std::string> args = {"--name",
+                                         name,
+                                         "--url",
+                                         url.empty() ? db_.url() : url,
+                                         "--tick-ms",
+                                         std::to_string(kTick.count()),
+                                         "--leader-loop-ms",
+                                         "500",
+                                         "--lease-ms",
+                                         std::to_string(kLease.count()),
+                                         "--stop-grace-ms",
+                                         "2000"};
   workers_[name] = std::make_unique<Child>(QTOPOLOGY_WORKER, args, log);
 }
 
