@@ -32,6 +32,24 @@ class Partition : public ClusterFixture {
     return out;
   }
 
+  // The live processes of these topologies, now.
+  std::set<pid_t> processesOf(const std::set<std::string>& uuids) {
+    std::set<pid_t> out;
+    for (const auto& [uuid, pids] : liveTopologyProcesses(uuids))
+      out.insert(pids.begin(), pids.end());
+    return out;
+  }
+
+  // Whether any of `pids` still runs one of the topologies.
+  bool anyAlive(const std::set<pid_t>& pids, const std::set<std::string>& uuids) {
+    for (const auto& [uuid, live] : liveTopologyProcesses(uuids)) {
+      for (const pid_t pid : live) {
+        if (pids.count(pid)) return true;
+      }
+    }
+    return false;
+  }
+
   std::string report(const ProcessSampler::Report& r) {
     milliseconds longest{0};
     for (const auto& [uuid, lasted] : r.longest_overlap) longest = std::max(longest, lasted);
@@ -65,18 +83,16 @@ TEST_F(Partition, CutWorkerStopsItsTopologiesBeforeTheyMove) {
   const auto on_b = onWorker(all, "cpp-b");
   ASSERT_FALSE(on_b.empty()) << "the leader spread the topologies over both workers";
 
+  ASSERT_TRUE(
+      eventually(seconds(5), [&] { return liveTopologyProcesses(all).size() == all.size(); }));
+  const auto b_processes = processesOf(on_b);
+
   const auto cut_at = Clock::now();
   proxy.cut();
   double stopped_s = -1;
   ASSERT_TRUE(eventually(seconds(40), [&] {
-    const auto live = liveTopologyProcesses(all);
-    bool b_stopped = true;
-    for (const auto& u : on_b) {
-      const auto t = topologies().at(u);
-      if (t.worker == "cpp-b" && live.count(u)) b_stopped = false;
-    }
-    if (stopped_s < 0 && b_stopped) stopped_s = secondsSince(cut_at);
-    return allRunning(all, "cpp-a");
+    if (stopped_s < 0 && !anyAlive(b_processes, all)) stopped_s = secondsSince(cut_at);
+    return stopped_s >= 0 && allRunning(all, "cpp-a");
   })) << "cpp-a runs everything while cpp-b is cut off";
   const double moved_s = secondsSince(cut_at);
   EXPECT_EQ(sampler.report().double_samples, 0) << report(sampler.report());
@@ -113,6 +129,9 @@ TEST_F(Partition, PausedLeaderIsFencedAndStopsItsTopologiesOnResume) {
   ASSERT_TRUE(eventually(seconds(30), [&] { return allRunning(all); }));
   const auto on_a = onWorker(all, "cpp-a");
   ASSERT_FALSE(on_a.empty());
+  ASSERT_TRUE(
+      eventually(seconds(5), [&] { return liveTopologyProcesses(all).size() == all.size(); }));
+  const auto a_processes = processesOf(on_a);
 
   const auto paused_at = Clock::now();
   worker("cpp-a").signal(SIGSTOP);
@@ -137,10 +156,7 @@ TEST_F(Partition, PausedLeaderIsFencedAndStopsItsTopologiesOnResume) {
   worker("cpp-a").signal(SIGCONT);
   double stopped_s = -1;
   ASSERT_TRUE(eventually(seconds(20), [&] {
-    const auto live = liveTopologyProcesses(all);
-    for (const auto& u : on_a) {
-      if (!live.count(u) || live.at(u).size() > 1) return false;
-    }
+    if (anyAlive(a_processes, all)) return false;
     stopped_s = secondsSince(resumed_at);
     return true;
   })) << "the resumed worker stops its reassigned topologies";
