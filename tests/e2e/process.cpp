@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -87,6 +88,55 @@ std::string readFile(const std::string& path) {
   return text.str();
 }
 
+namespace {
+
+// The fields of /proc/PID/stat after the command, which may hold spaces and
+// parentheses: state first, then the parent's pid.
+std::string statAfterCommand(pid_t pid) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  const auto end = stat.rfind(") ");
+  return end == std::string::npos ? "" : stat.substr(end + 2);
+}
+
+}  // namespace
+
+bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+bool processAlive(pid_t pid) {
+  const std::string fields = statAfterCommand(pid);
+  return !fields.empty() && fields[0] != 'Z' && fields[0] != 'X';
+}
+
+pid_t parentOf(pid_t pid) {
+  const std::string fields = statAfterCommand(pid);
+  if (fields.size() < 3) return -1;
+  return static_cast<pid_t>(std::stol(fields.substr(2)));
+}
+
+std::vector<pid_t> processesWithEnvironment(const std::vector<std::string>& entries) {
+  std::vector<pid_t> out;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = dir.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string environment = readFile(dir.path() / "environ");
+    std::size_t matched = 0;
+    for (const auto& entry : entries) {
+      const std::string needle = std::string(1, '\0') + entry + '\0';
+      if (('\0' + environment).find(needle) != std::string::npos) ++matched;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (matched == entries.size() && processAlive(pid)) out.push_back(pid);
+  }
+  return out;
+}
+
 RunResult run(const std::string& program, const std::vector<std::string>& args,
               const std::string& input, const Environment& env) {
   const std::string in = temporaryFile(input);
@@ -101,8 +151,8 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
 }
 
 Child::Child(const std::string& program, const std::vector<std::string>& args,
-             const std::string& log_file) {
-  pid_ = spawn(program, args, {}, "/dev/null", log_file, log_file);
+             const std::string& log_file, const Environment& env) {
+  pid_ = spawn(program, args, env, "/dev/null", log_file, log_file);
 }
 
 Child::~Child() {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -34,7 +35,7 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
 class Child {
  public:
   Child(const std::string& program, const std::vector<std::string>& args,
-        const std::string& log_file);
+        const std::string& log_file, const Environment& env = {});
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -52,5 +53,17 @@ class Child {
 
 // Contents of a file; empty when it cannot be read.
 std::string readFile(const std::string& path);
+
+// Polls `done` until it holds or `timeout` passes; returns whether it held.
+bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done);
+
+// Whether `pid` runs (a zombie has ended: it is not alive).
+bool processAlive(pid_t pid);
+// The parent of a running process, -1 when it does not run.
+pid_t parentOf(pid_t pid);
+// The live processes whose environment holds all of `entries`
+// ("NAME=value"): the descendants of whoever set them, wherever they have
+// been reparented to.
+std::vector<pid_t> processesWithEnvironment(const std::vector<std::string>& entries);
 
 }  // namespace qtopology::testing

@@ -25,23 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using worker::ProcessRunner;
 
-bool processExists(pid_t pid) {
-  // A zombie has ended: only its exit status is left for the parent.
-  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return false;
-  const auto state = stat.find(") ");
-  return state == std::string::npos || stat[state + 2] != 'Z';
-}
-
-bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 Json shell(const std::string& script) {
   return {{"general", {{"command", {"/bin/sh", "-c", script}}}}};
 }
@@ -102,7 +85,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
   EXPECT_EQ(readFile(path("env")), "t-1 test-worker\n");
   EXPECT_EQ(Json::parse(readFile(path("config"))), config);
   EXPECT_EQ(readFile(path("stdin")), "");  // stdin is /dev/null
-  EXPECT_FALSE(processExists(*pid));
+  EXPECT_FALSE(processAlive(*pid));
 }
 
 TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
@@ -163,7 +146,7 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermAndIsNotAnError) {
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, std::nullopt);
   EXPECT_EQ(readFile(path("signal")), "TERM\n");
-  EXPECT_FALSE(processExists(*pid));
+  EXPECT_FALSE(processAlive(*pid));
   runner_->stop("t-1");  // unknown by now: ignored
   runner_->kill("nope");
 }
@@ -180,7 +163,7 @@ TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, std::nullopt);  // it was asked to end
   EXPECT_EQ(readFile(path("signal")), "ignored\n");
-  EXPECT_FALSE(processExists(*pid));
+  EXPECT_FALSE(processAlive(*pid));
 }
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
@@ -189,20 +172,20 @@ TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("grandchild")).empty(); }));
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
-  ASSERT_TRUE(processExists(grandchild));
+  ASSERT_TRUE(processAlive(grandchild));
   runner_->kill("t-1");
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, std::nullopt);
-  EXPECT_FALSE(processExists(*pid));
-  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processExists(grandchild); }));
+  EXPECT_FALSE(processAlive(*pid));
+  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
 }
 
 TEST_F(ProcessRunnerTest, WhatAChildLeavesBehindEndsWithIt) {
   runner_->start("t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; exit 0"));
   ASSERT_TRUE(nextExit().has_value());
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
-  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processExists(grandchild); }));
+  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
 }
 
 TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
@@ -266,11 +249,11 @@ TEST_F(ProcessRunnerTest, ChildrenDieWithTheProcessThatRunsThem) {
   ASSERT_EQ(::read(pid_pipe[0], &child_pid, sizeof child_pid),
             static_cast<ssize_t>(sizeof child_pid));
   ::close(pid_pipe[0]);
-  ASSERT_TRUE(processExists(child_pid));
+  ASSERT_TRUE(processAlive(child_pid));
   ::kill(host, SIGKILL);
   int status = 0;
   ::waitpid(host, &status, 0);
-  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processExists(child_pid); }))
+  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(child_pid); }))
       << "pid " << child_pid << " outlived its worker";
 }
 
