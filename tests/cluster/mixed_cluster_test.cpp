@@ -8,13 +8,13 @@
 #include <algorithm>
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "mixed_fixture.hpp"
 #include "topology_processes.hpp"
 
 namespace qtopology::testing {
 namespace {
 
-class MixedCluster : public ClusterFixture {
+class MixedCluster : public MixedFixture {
  protected:
   // Starts `name` and waits until it leads: the first worker of an empty
   // cluster wins the election.

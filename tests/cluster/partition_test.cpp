@@ -6,14 +6,14 @@
 
 #include <thread>
 
-#include "cluster_fixture.hpp"
+#include "mixed_fixture.hpp"
 #include "tcp_proxy.hpp"
 #include "topology_processes.hpp"
 
 namespace qtopology::testing {
 namespace {
 
-class Partition : public ClusterFixture {
+class Partition : public MixedFixture {
  protected:
   std::set<std::string> registerCommands(int count) {
     std::set<std::string> out;
@@ -228,7 +228,7 @@ TEST(ClusterTools, ProxyForwardsGoesSilentAndHeals) {
 
 TEST(ClusterTools, ProcessScanFindsTopologyProcessesAndSkipsZombies) {
   const std::string uuid = "scan-" + std::to_string(::getpid());
-  Child by_env("/usr/bin/env", {"QTOPOLOGY_UUID=" + uuid, "/bin/sleep", "30"}, "/dev/null");
+  Child by_env("/bin/sleep", {"30"}, "/dev/null", Environment{{{"QTOPOLOGY_UUID", uuid}}, {}});
   // As Node forks it: the uuid as an argument (here the shell's $0).
   Child by_arg("/bin/sh", {"-c", "sleep 30; :", "uuid:" + uuid}, "/dev/null");
   ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] {

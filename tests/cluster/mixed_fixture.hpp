@@ -1,24 +1,16 @@
-// A cluster of worker processes on one test database: qtopology-worker (C++)
-// and the real Node worker (qtopology 2.3.2, tests/interop/node_worker.js),
-// with short timeouts, topologies of both formats, and the helpers the
-// mixed-cluster, partition and pause tests share.
+// The e2e cluster fixture, widened to mixed clusters: qtopology-worker (C++)
+// beside the real Node worker (qtopology 2.3.2, tests/interop/node_worker.js),
+// topologies of both formats, and the timeouts the partition and pause tests
+// need.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <chrono>
-#include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <qtopology/mysql_coordinator.hpp>
-
-#include "process.hpp"
-#include "test_database.hpp"
+#include "cluster_fixture.hpp"  // tests/e2e
 
 namespace qtopology::testing {
 
@@ -26,28 +18,25 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Timeouts in qtopology_settings: short, with room for a loaded 2-core
-// machine (a heartbeat every 250 ms, stored with one-second resolution).
-constexpr int kLeaderTimeoutS = 3;
-constexpr int kWorkerDeadTimeoutS = 8;
-constexpr int kWaitingTimeoutS = 10;
-// The C++ workers' tick, and their lease: below the dead-worker timeout by
-// more than a tick, the longest failing storage call (a cut-off worker's URL
-// sets 1 s timeouts) and the second that last_ping's resolution may lose.
-constexpr std::chrono::milliseconds kTick{250};
-constexpr std::chrono::milliseconds kLease{3000};
-
-// Polls `done` every 100 ms until it holds or `timeout` passes.
-bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done);
+// The dead-worker timeout here is longer than the e2e cluster's: the lease
+// (below) must run out before it by more than a tick, the longest failing
+// storage call (a cut-off worker's URL sets 1 s timeouts) and the second
+// that last_ping's resolution may lose.
+constexpr int kMixedWorkerDeadTimeoutS = 8;
+constexpr int kMixedWaitingTimeoutS = 10;
+constexpr milliseconds kTick{250};
+constexpr milliseconds kLease{3000};
 
 double secondsSince(Clock::time_point start);
 
 // One "[figures] name: value" line on stdout, for the closing report.
 void figure(const std::string& name, const std::string& value);
 
-class ClusterFixture : public ::testing::Test {
+class MixedFixture : public ClusterFixture {
  protected:
   void SetUp() override;
+  // Resumes paused workers, so that they can shut down; shows the logs also
+  // of a passing test when QTOPOLOGY_TEST_SHOW_LOGS is set.
   void TearDown() override;
 
   // A unique uuid for this test run: the process scan sees every test on the
@@ -67,18 +56,12 @@ class ClusterFixture : public ::testing::Test {
   void startNodeWorker(const std::string& name);
   Child& worker(const std::string& name) { return *workers_.at(name); }
 
-  std::map<std::string, WorkerStatus> workers();
-  std::map<std::string, TopologyStatus> topologies();
-  std::vector<std::string> leaders();
   // Every given topology is running on an alive worker (on `on` when given).
   bool allRunning(const std::set<std::string>& uuids,
                   const std::optional<std::string>& on = std::nullopt);
   // The worker each topology is assigned to.
   std::map<std::string, std::string> placement(const std::set<std::string>& uuids);
 
-  TestDatabase db_;
-  std::unique_ptr<MySqlCoordinator> storage_;
-  std::map<std::string, std::unique_ptr<Child>> workers_;
   std::string tag_;
 };
 

@@ -1,5 +1,7 @@
 #include "topology_processes.hpp"
 
+#include "process.hpp"  // tests/e2e
+
 #include <dirent.h>
 
 #include <cctype>
@@ -17,15 +19,6 @@ std::vector<std::string> procEntries(const std::string& pid, const char* file) {
   std::string entry;
   while (std::getline(in, entry, '\0')) out.push_back(entry);
   return out;
-}
-
-// The state letter of /proc/<pid>/stat (after the parenthesised name, which
-// may itself hold spaces and parentheses).
-char processState(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
 }
 
 // The topology a process runs, or "" when none of ours.
@@ -55,9 +48,8 @@ std::map<std::string, std::vector<pid_t>> liveTopologyProcesses(
     if (pid.empty() || !std::isdigit(static_cast<unsigned char>(pid[0]))) continue;
     const auto uuid = topologyOf(pid, uuids);
     if (uuid.empty()) continue;
-    const char state = processState(pid);
-    if (state == 'Z' || state == 'X' || state == '?') continue;
-    out[uuid].push_back(std::stoi(pid));
+    const pid_t number = static_cast<pid_t>(std::stol(pid));
+    if (processAlive(number)) out[uuid].push_back(number);
   }
   ::closedir(proc);
   return out;
