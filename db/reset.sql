@@ -40,6 +40,12 @@ drop procedure if exists qtopology_sp_worker_ping;
 drop procedure if exists qtopology_sp_worker_statuses;
 drop procedure if exists qtopology_sp_workers;
 
+-- procedures of v21
+drop procedure if exists qtopology_sp_apply_leader_actions;
+drop procedure if exists qtopology_sp_campaign;
+drop procedure if exists qtopology_sp_claim_messages;
+drop procedure if exists qtopology_sp_worker_heartbeat;
+
 -- names only older Node versions (1-16) used
 drop procedure if exists qtopology_sp_delete_message;
 drop procedure if exists qtopology_sp_disable_topology;

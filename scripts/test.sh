@@ -25,5 +25,5 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   -DQTOPOLOGY_MYSQL_SANITIZE=address,undefined
 # The tests where threads share one coordinator, under ThreadSanitizer.
 TSAN_OPTIONS=halt_on_error=1 \
-  run_suite "$root/build-tsan" "-R ^(Leadership.Contested|Messages.ConcurrentReaders|Stress.CutConnections)" \
+  run_suite "$root/build-tsan" "-R ^(Leadership.Contested|Messages.ConcurrentReaders|Stress.CutConnections|MySqlWorkerLoop.ConcurrentCampaigns)" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTOPOLOGY_MYSQL_SANITIZE=thread

@@ -1,9 +1,10 @@
 // The combined calls of the worker loop, built from the basic calls, for
 // storages that have nothing better. MySqlCoordinator overrides all three.
-#include <algorithm>
 #include <map>
 
 #include <qtopology/coordination_storage.hpp>
+
+#include "leader_messages.hpp"
 
 namespace qtopology {
 namespace {
@@ -45,32 +46,32 @@ bool CoordinationStorage::applyLeaderActions(const std::string& leader,
                                              const LeaderActions& actions) {
   if (!checkLeaderCandidacy(leader)) return false;
   const std::string unassigned(consts::topology_status::unassigned);
-  for (const auto& worker : actions.unload_workers) {
-    for (const auto& t : getTopologiesForWorker(worker)) {
-      if (t.status == consts::topology_status::error) continue;
-      setTopologyStatus(t.uuid, worker, unassigned, std::nullopt);
+  if (!actions.unload_workers.empty()) {
+    // Only workers still dead: one that came back since the leader looked
+    // keeps its status and its topologies.
+    std::map<std::string, std::string> statuses;
+    for (auto& w : getWorkerStatus()) statuses[w.name] = std::move(w.status);
+    for (const auto& worker : actions.unload_workers) {
+      if (statuses.count(worker) == 0) {
+        throw NotFoundError("applyLeaderActions(leader=" + leader +
+                            "): worker not found: " + worker);
+      }
     }
-    setWorkerStatus(worker, std::string(consts::worker_status::unloaded));
+    for (const auto& worker : actions.unload_workers) {
+      if (statuses[worker] != consts::worker_status::dead) continue;
+      for (const auto& t : getTopologiesForWorker(worker)) {
+        if (t.status == consts::topology_status::error) continue;
+        setTopologyStatus(t.uuid, worker, unassigned, std::nullopt);
+      }
+      setWorkerStatus(worker, std::string(consts::worker_status::unloaded));
+    }
   }
   for (const auto& uuid : actions.unassign_topologies) {
     setTopologyStatus(uuid, std::nullopt, unassigned, std::nullopt);
   }
-  std::map<std::string, Json> starts;
-  for (const auto& a : actions.assignments) {
-    assignTopology(a.uuid, a.worker);
-    starts[a.worker].push_back(a.uuid);
-  }
-  for (const auto& [worker, uuids] : starts) {
-    sendMessageToWorker(worker, std::string(consts::leader_messages::start_topologies),
-                        Json{{"uuids", uuids}}, actions.start_valid_for);
-  }
-  std::map<std::string, Json> stops;
-  for (const auto& m : actions.moves) {
-    stops[m.worker_old].push_back(Json{{"uuid", m.uuid}, {"worker_new", m.worker_new}});
-  }
-  for (const auto& [worker, list] : stops) {
-    sendMessageToWorker(worker, std::string(consts::leader_messages::stop_topologies),
-                        Json{{"stop_topologies", list}}, actions.stop_valid_for);
+  for (const auto& a : actions.assignments) assignTopology(a.uuid, a.worker);
+  for (const auto& m : detail::leaderMessages(actions)) {
+    sendMessageToWorker(m.worker, m.cmd, m.content, m.valid_for);
   }
   return true;
 }

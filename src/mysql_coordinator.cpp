@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "connection_pool.hpp"
+#include "leader_messages.hpp"
 #include "logging.hpp"
 #include "migrator.hpp"
 #include "procedure_runner.hpp"
@@ -294,6 +295,10 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
   if (!table.empty()) {
     out.push_back({"schema_version", table.takeText(0, table.column("db_version"))});
     out.push_back({"server_version", table.takeText(0, table.column("server_version"))});
+    // The cluster-wide setting TopologyWorker rebalances by.
+    if (auto interval = table.take(0, table.column("rebalance_interval_s"))) {
+      out.push_back({"rebalance_interval_s", std::move(*interval)});
+    }
   }
   return out;
 }
@@ -375,6 +380,72 @@ void MySqlCoordinator::shutDownWorker(const std::string& name) {
   const auto op = checkedOperation("shutDownWorker", "worker", name);
   impl_->send(name, std::string(consts::leader_messages::shutdown), "{}", kShutdownMessageLifetime,
               op);
+}
+
+// --- combined calls of the worker loop -----------------------------------------
+
+WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
+  const auto op = checkedOperation("heartbeat", "worker", name);
+  auto table = impl_->call("worker_heartbeat", {name, randomKey()}, op);
+  // The procedure signals an unknown worker; no row would mean it vanished
+  // between the ping and the read.
+  if (table.empty()) throw NotFoundError(op + ": worker not found");
+  WorkerHeartbeat beat;
+  beat.status = table.takeText(0, table.column("status"));
+  beat.lstatus = normalLStatus(table.takeText(0, table.column("lstatus")));
+  beat.leader = table.take(0, table.column("leader"));
+  beat.leader_alive = table.number(0, table.column("leader_alive")) != 0;
+  beat.now = table.time(0, table.column("now_unix"));
+  // Without a message the one row has NULL message columns.
+  if (table.optInt(0, table.column("id"))) beat.messages = messagesFrom(std::move(table), op);
+  return beat;
+}
+
+bool MySqlCoordinator::campaign(const std::string& name) {
+  const auto op = checkedOperation("campaign", "worker", name);
+  return firstText(impl_->call("campaign", {name}, op), "status") == consts::worker_lstatus::leader;
+}
+
+bool MySqlCoordinator::applyLeaderActions(const std::string& leader, const LeaderActions& actions) {
+  const auto op = checkedOperation("applyLeaderActions", "leader", leader);
+  for (const auto& worker : actions.unload_workers) {
+    detail::checkIdentifier(op, "worker in unload_workers", worker);
+  }
+  for (const auto& uuid : actions.unassign_topologies) {
+    detail::checkIdentifier(op, "uuid in unassign_topologies", uuid);
+  }
+  Json assignments = Json::array();
+  for (const auto& a : actions.assignments) {
+    detail::checkIdentifier(op, "uuid in assignments", a.uuid);
+    detail::checkIdentifier(op, "worker in assignments", a.worker);
+    assignments.push_back({{"uuid", a.uuid}, {"worker", a.worker}});
+  }
+  for (const auto& m : actions.moves) {
+    detail::checkIdentifier(op, "uuid in moves", m.uuid);
+    detail::checkIdentifier(op, "worker_old in moves", m.worker_old);
+    detail::checkIdentifier(op, "worker_new in moves", m.worker_new);
+  }
+  for (const auto validity : {actions.start_valid_for, actions.stop_valid_for}) {
+    if (validity.count() <= 0) {
+      throw InvalidArgument(op + ": start_valid_for and stop_valid_for must be positive, got " +
+                            std::to_string(validity.count()) + " ms");
+    }
+  }
+  Json messages = Json::array();
+  for (const auto& m : detail::leaderMessages(actions)) {
+    // One key per message: a retried call sends none of them twice.
+    messages.push_back({{"worker", m.worker},
+                        {"cmd", m.cmd},
+                        {"content", detail::serializeContent(op, m.content)},
+                        {"valid_ms", m.valid_for.count()},
+                        {"msg_key", randomKey()}});
+  }
+  const Json body{{"unload_workers", actions.unload_workers},
+                  {"unassign_topologies", actions.unassign_topologies},
+                  {"assignments", std::move(assignments)},
+                  {"messages", std::move(messages)}};
+  return firstText(impl_->call("apply_leader_actions", {leader, body.dump()}, op), "applied") ==
+         "1";
 }
 
 void MySqlCoordinator::refreshStatuses() {

@@ -143,7 +143,8 @@ struct TopologyMove {
 // the named worker is still the leader.
 struct LeaderActions {
   // Dead workers: their topologies not in "error" become unassigned, and the
-  // worker becomes "unloaded".
+  // worker becomes "unloaded". A named worker that is no longer dead when the
+  // actions are applied (it came back) is left alone.
   std::vector<std::string> unload_workers;
   // Enabled topologies marked running without a worker: back to unassigned.
   std::vector<std::string> unassign_topologies;
@@ -296,6 +297,8 @@ class CoordinationStorage {
   // leader (fencing: a resumed old leader changes nothing). The default
   // checks leadership first and then writes call by call, so it fences only
   // up to that check; MySqlCoordinator checks and writes in one transaction.
+  // A worker or topology that does not exist throws NotFoundError (the
+  // default may have written the actions before it by then).
   virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions);
 };
 

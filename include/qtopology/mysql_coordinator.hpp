@@ -35,7 +35,8 @@ class MySqlCoordinator final : public CoordinationStorage {
   std::vector<WorkerStatusHistory> getWorkerHistory(const std::string& name) override;
   std::vector<MsgQueueItem> getMsgQueueContent() override;
   // type, host, port (the first server), servers (all), database, user,
-  // pool_size, schema_version, server_version. Never the password.
+  // pool_size, schema_version, server_version, and rebalance_interval_s (the
+  // cluster-wide setting in qtopology_settings). Never the password.
   std::vector<StorageProperty> getProperties() override;
 
   std::vector<StorageMessage> getMessages(const std::string& worker) override;
@@ -64,6 +65,19 @@ class MySqlCoordinator final : public CoordinationStorage {
   void killTopology(const std::string& uuid) override;
   void deleteTopology(const std::string& uuid) override;
   void clearTopologyError(const std::string& uuid) override;
+
+  // The worker loop's combined calls, each one CALL. heartbeat pings, takes
+  // the worker's messages and finds the leader through unique keys and an
+  // index: O(1) rows whatever the cluster's size. campaign runs
+  // announceLeaderCandidacy and checkLeaderCandidacy on the server.
+  // applyLeaderActions checks leadership and writes in one transaction that
+  // first writes the leadership epoch: a leader demoted meanwhile (also on
+  // another Galera node) writes nothing and gets false. Only workers still
+  // dead are unloaded; an unknown worker or topology throws NotFoundError and
+  // writes nothing.
+  WorkerHeartbeat heartbeat(const std::string& name) override;
+  bool campaign(const std::string& name) override;
+  bool applyLeaderActions(const std::string& leader, const LeaderActions& actions) override;
 
   // Timeouts come from the qtopology_settings table, so the whole cluster
   // agrees on them.

@@ -109,4 +109,13 @@ long long TestDatabase::count(const std::string& table, const std::string& where
   return std::stoll(scalar("SELECT COUNT(*) FROM " + table + " WHERE " + where));
 }
 
+std::string TestDatabase::dataChecksum() {
+  std::string out;
+  for (const char* table : {"qtopology_worker", "qtopology_topology", "qtopology_message",
+                            "qtopology_worker_history", "qtopology_topology_history"}) {
+    out += scalar(std::string("CHECKSUM TABLE ") + table, 2) + " ";
+  }
+  return out;
+}
+
 }  // namespace qtopology::testing

@@ -40,6 +40,9 @@ class TestDatabase {
   // A column (1-based) of the first row; "NULL" for NULL, "" when no row.
   std::string scalar(const std::string& query, unsigned column = 1);
   long long count(const std::string& table, const std::string& where = "1=1");
+  // CHECKSUM TABLE of the five data tables (not the settings): equal before
+  // and after a call means it wrote no row.
+  std::string dataChecksum();
 
  private:
   std::string name_;
