@@ -482,10 +482,7 @@ void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
                                          const std::optional<std::string>& worker,
                                          const std::string& status,
                                          const std::optional<std::string>& error) {
-  const auto op = checkedOperation("setTopologyStatus", "uuid", uuid);
-  if (worker) detail::checkIdentifier(op, "worker", *worker);
-  detail::checkTopologyStatus(op, status);
-  detail::checkErrorText(op, error);
+  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
   const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
     return v ? SqlValue(*v) : SqlValue();
   };

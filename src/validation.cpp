@@ -166,6 +166,17 @@ void checkCommand(std::string_view operation, const std::string& cmd) {
   checkText(operation, "message command", cmd, kMaxIdentifier);
 }
 
+std::string checkedTopologyStatusCall(const std::string& uuid,
+                                      const std::optional<std::string>& worker,
+                                      const std::string& status,
+                                      const std::optional<std::string>& error) {
+  auto op = checkedOperation("setTopologyStatus", "uuid", uuid);
+  if (worker) checkIdentifier(op, "worker", *worker);
+  checkTopologyStatus(op, status);
+  checkErrorText(op, error);
+  return op;
+}
+
 std::string serializeContent(std::string_view operation, const Json& content) {
   std::string text;
   try {

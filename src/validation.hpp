@@ -31,6 +31,12 @@ void checkTopologyStatus(std::string_view operation, const std::string& status);
 void checkErrorText(std::string_view operation, const std::optional<std::string>& error);
 void checkCommand(std::string_view operation, const std::string& cmd);
 
+// Every argument of setTopologyStatus(); returns the operation's name.
+std::string checkedTopologyStatusCall(const std::string& uuid,
+                                      const std::optional<std::string>& worker,
+                                      const std::string& status,
+                                      const std::optional<std::string>& error);
+
 // Makes any text fit checkErrorText(): invalid UTF-8 bytes and control
 // characters other than newline and tab become '?', and the text is cut to
 // the column's 1000 characters.

@@ -22,9 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "child_environment.hpp"
 #include "topology_config.hpp"
-
-extern char** environ;
 
 namespace qtopology::worker {
 namespace {
@@ -85,26 +84,6 @@ std::string writeConfigFile(const std::string& uuid, const Json& config) {
   }
   ::close(fd);
   return path;
-}
-
-std::vector<std::string> childEnvironment(const std::vector<std::string>& own) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    if (name != "QTOPOLOGY_UUID" && name != "QTOPOLOGY_WORKER" && name != "QTOPOLOGY_CONFIG") {
-      out.push_back(entry);
-    }
-  }
-  out.insert(out.end(), own.begin(), own.end());
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
 }
 
 // Closes the descriptors it owns, whichever way start() leaves.
@@ -231,11 +210,11 @@ std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& con
   Child child;
   child.config_file = writeConfigFile(uuid, config);
   try {
-    auto env_strings =
-        childEnvironment({"QTOPOLOGY_UUID=" + uuid, "QTOPOLOGY_WORKER=" + options_.worker,
-                          "QTOPOLOGY_CONFIG=" + child.config_file});
-    auto argv = pointers(argv_strings);
-    auto envp = pointers(env_strings);
+    auto env_strings = apps::childEnvironment({{"QTOPOLOGY_UUID", uuid},
+                                               {"QTOPOLOGY_WORKER", options_.worker},
+                                               {"QTOPOLOGY_CONFIG", child.config_file}});
+    auto argv = apps::nullTerminated(argv_strings);
+    auto envp = apps::nullTerminated(env_strings);
 
     // Every descriptor is close-on-exec: the child keeps only what it dup2s.
     Descriptors fds;
@@ -392,21 +371,31 @@ void ProcessRunner::reap() {
         // Seen exited but not reaped yet: the zombie keeps its pid and
         // process group from being reused while we kill what it left behind.
         siginfo_t info{};
-        if (::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG | WNOWAIT) !=
-                0 ||
-            info.si_pid != child.pid) {
+        const int seen =
+            ::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOHANG | WNOWAIT);
+        // ECHILD: someone else reaped it (SIGCHLD ignored, or the host's own
+        // waitpid(-1)); it has ended, how is lost.
+        const bool reaped_elsewhere = seen != 0 && errno == ECHILD;
+        if (!reaped_elsewhere && (seen != 0 || info.si_pid != child.pid)) {
           ++it;
           continue;
         }
-        ::kill(-child.pid, SIGKILL);
         int status = 0;
-        ::waitpid(child.pid, &status, 0);
+        if (!reaped_elsewhere) {
+          ::kill(-child.pid, SIGKILL);
+          ::waitpid(child.pid, &status, 0);
+        }
         readStderr(uuid, child);
         if (child.stderr_fd >= 0) ::close(child.stderr_fd);
         std::remove(child.config_file.c_str());
-        const bool clean = child.end_requested || (WIFEXITED(status) && WEXITSTATUS(status) == 0);
         TopologyExit exit{uuid, std::nullopt};
-        if (!clean) exit.error = failureText(status, child.stderr_tail);
+        if (child.end_requested) {
+          // Asked to end: however it ended, that is no failure.
+        } else if (reaped_elsewhere) {
+          exit.error = "ended, but its exit status was collected elsewhere (is SIGCHLD ignored?)";
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+          exit.error = failureText(status, child.stderr_tail);
+        }
         spdlog::info("topology {} (pid {}) ended{}{}", uuid, child.pid,
                      child.end_requested ? " on request" : "",
                      exit.error ? ": " + *exit.error : "");

@@ -68,6 +68,12 @@ std::map<std::string, TopologyStatus> ClusterFixture::topologies() {
   return out;
 }
 
+bool ClusterFixture::runsAsChildOfItsWorker(const TopologyStatus& t) {
+  if (t.status != "running" || !t.worker || !t.pid) return false;
+  const auto process = workers_.find(*t.worker);
+  return process != workers_.end() && parentOf(*t.pid) == process->second->pid();
+}
+
 std::vector<std::string> ClusterFixture::leaders() {
   std::vector<std::string> out;
   for (const auto& [name, w] : workers()) {

@@ -22,11 +22,12 @@ const std::vector<std::string> kWorkers = {"worker-1", "worker-2", "worker-3"};
 
 class ClusterTest : public ClusterFixture {
  protected:
+  // Each enabled topology runs as a child of an alive worker.
   bool allEnabledRunningOnAliveWorkers() {
     const auto ws = workers();
     for (const auto& [uuid, t] : topologies()) {
       if (!t.enabled) continue;
-      if (t.status != "running" || !t.worker || ws.at(*t.worker).status != "alive") return false;
+      if (!runsAsChildOfItsWorker(t) || ws.at(*t.worker).status != "alive") return false;
     }
     return true;
   }

@@ -1,5 +1,7 @@
 #include "process.hpp"
 
+#include "child_environment.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -14,30 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
-
 namespace qtopology::testing {
 namespace {
-
-std::vector<std::string> childEnvironment(const Environment& env) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    bool dropped = env.set.count(name) > 0;
-    for (const auto& u : env.unset) dropped = dropped || u == name;
-    if (!dropped) out.push_back(entry);
-  }
-  for (const auto& [name, value] : env.set) out.push_back(name + "=" + value);
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
 
 std::string temporaryFile(const std::string& content) {
   char path[] = "/tmp/qtopology-test-XXXXXX";
@@ -67,9 +47,9 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   }
   std::vector<std::string> argv_strings{program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto argv = pointers(argv_strings);
-  auto env_strings = childEnvironment(env);
-  auto envp = pointers(env_strings);
+  auto argv = apps::nullTerminated(argv_strings);
+  auto env_strings = apps::childEnvironment(env.set, env.unset);
+  auto envp = apps::nullTerminated(env_strings);
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,16 @@ class ProcessRunnerTest : public ::testing::Test {
   }
 
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
+  // for the signal; returns its pid.
+  int startTrappingSigterm(const std::string& on_term) {
+    const auto pid = runner_->start("t-1", shell("trap '" + on_term + "' TERM; echo ready > " +
+                                                 path("ready") + "; while :; do sleep 0.05; done"));
+    EXPECT_TRUE(
+        eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
+    return pid.value();
+  }
 
   std::string dir_;
   std::unique_ptr<ProcessRunner> runner_;
@@ -136,34 +147,26 @@ TEST_F(ProcessRunnerTest, DeathBySignalNotAskedForIsAnError) {
 }
 
 TEST_F(ProcessRunnerTest, StopSendsSigtermAndIsNotAnError) {
-  const auto pid = runner_->start(
-      "t-1", shell("trap 'echo TERM > " + path("signal") + "; exit 143' TERM; echo ready > " +
-                   path("ready") + "; while :; do sleep 0.05; done"));
-  ASSERT_TRUE(
-      eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
+  const int pid = startTrappingSigterm("echo TERM > " + path("signal") + "; exit 143");
   runner_->stop("t-1");
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, std::nullopt);
   EXPECT_EQ(readFile(path("signal")), "TERM\n");
-  EXPECT_FALSE(processAlive(*pid));
+  EXPECT_FALSE(processAlive(pid));
   runner_->stop("t-1");  // unknown by now: ignored
   runner_->kill("nope");
 }
 
 TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
   runner_ = makeRunner(std::chrono::milliseconds(300));
-  const auto pid = runner_->start(
-      "t-1", shell("trap 'echo ignored > " + path("signal") + "' TERM; echo ready > " +
-                   path("ready") + "; while :; do sleep 0.05; done"));
-  ASSERT_TRUE(
-      eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
+  const int pid = startTrappingSigterm("echo ignored > " + path("signal"));
   runner_->stop("t-1");
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, std::nullopt);  // it was asked to end
   EXPECT_EQ(readFile(path("signal")), "ignored\n");
-  EXPECT_FALSE(processAlive(*pid));
+  EXPECT_FALSE(processAlive(pid));
 }
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
@@ -226,6 +229,17 @@ TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   EXPECT_THAT(refusal({{"general", {{"command", {path("not-executable")}}}}}),
               HasSubstr("cannot run " + path("not-executable") + ": Permission denied"));
   EXPECT_FALSE(nextExit(std::chrono::seconds(0)).has_value());
+}
+
+TEST_F(ProcessRunnerTest, AnExitReapedElsewhereIsStillReported) {
+  // With SIGCHLD ignored the kernel reaps children at once: the runner
+  // cannot learn how one ended, but must not wait for it forever.
+  const auto previous = std::signal(SIGCHLD, SIG_IGN);
+  runner_->start("t-1", shell("exit 0"));
+  const auto exit = nextExit();
+  std::signal(SIGCHLD, previous);
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("exit status was collected elsewhere"));
 }
 
 // The worker is SIGKILLed: nothing can clean up, yet its children end.

@@ -43,6 +43,7 @@ class TopologyProcessTest : public ClusterFixture {
   bool hasStatus(const std::string& uuid, const std::string& status) {
     return topology(uuid).status == status;
   }
+  bool runs(const std::string& uuid) { return runsAsChildOfItsWorker(topology(uuid)); }
 
   std::string dir_;
 };
@@ -61,7 +62,7 @@ TEST_F(TopologyProcessTest, CrashIsAnErrorWithExitCodeAndStderrAndClearErrorRuns
   std::filesystem::remove(path("broken"));
   const auto r = cli({"clear-error", "t1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "running"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return runs("t1"); }));
   const auto t = topology("t1");
   ASSERT_TRUE(t.pid.has_value());
   EXPECT_TRUE(processAlive(*t.pid));
@@ -79,7 +80,7 @@ TEST_F(TopologyProcessTest, StopSendsSigtermToTheProcess) {
   startWorker("w1");
   runScript("t1", "trap 'echo TERM >> " + path("signals") + "; exit 0' TERM; echo up > " +
                       path("up") + "; while :; do sleep 0.1; done");
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "running"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return runs("t1"); }));
   ASSERT_TRUE(eventually(seconds(5), [&] { return !readFile(path("up")).empty(); }));
   const int pid = topology("t1").pid.value();
   const auto r = cli({"stop", "t1"});
@@ -94,7 +95,7 @@ TEST_F(TopologyProcessTest, StopSendsSigtermToTheProcess) {
 TEST_F(TopologyProcessTest, KillNeedsNoCooperation) {
   startWorker("w1");
   runScript("t1", "trap '' TERM; while :; do sleep 0.1; done");
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "running"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return runs("t1"); }));
   const int pid = topology("t1").pid.value();
   const auto r = cli({"kill", "t1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -125,6 +126,21 @@ TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
   ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("node", "error"); }));
   EXPECT_THAT(topology("node").error.value_or(""),
               HasSubstr("no general.command: this worker runs command topologies"));
+}
+
+TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {
+  startWorker("w1", {"--simulate"});
+  const Json node = {{"general", {{"heartbeat", 1000}}},
+                     {"spouts", Json::array()},
+                     {"bolts", Json::array()},
+                     {"variables", Json::object()}};
+  ASSERT_EQ(cli({"register", "node", "-"}, node.dump()).exit_code, 0);
+  ASSERT_EQ(cli({"enable", "node"}).exit_code, 0);
+  ASSERT_TRUE(eventually(seconds(20), [&] { return topology("node").pid.has_value(); }));
+  EXPECT_EQ(topology("node").status, "running");
+  EXPECT_EQ(topology("node").pid, workers_.at("w1")->pid());
+  ASSERT_EQ(cli({"stop", "node"}).exit_code, 0);
+  EXPECT_TRUE(eventually(seconds(10), [&] { return hasStatus("node", "unassigned"); }));
 }
 
 TEST(WorkerCommandLine, BadOptionsExitWithTwo) {

@@ -291,4 +291,19 @@ TEST(SplitAffinity, SkipsEmptyNames) {
 
 TEST(SplitAffinity, EmptyColumnGivesNoNames) { EXPECT_TRUE(splitAffinity("").empty()); }
 
+TEST(FitErrorText, AnyBytesBecomeAnAcceptedErrorText) {
+  using qtopology::detail::fitErrorText;
+  EXPECT_EQ(fitErrorText("exit code 1\nlast line\ttab"), "exit code 1\nlast line\ttab");
+  EXPECT_EQ(fitErrorText("bad \xff byte \x01 and \xc3\xa9"), "bad ? byte ? and \xc3\xa9");
+  const std::string long_text(500, 'x');
+  const auto cut = fitErrorText(long_text + std::string(600, 'y') + "\xe2\x82\xac");
+  EXPECT_EQ(cut.size(), 1000u);
+  EXPECT_NO_THROW(checkErrorText("t", cut));
+  // Cut by characters, never inside one.
+  std::string euros;
+  for (int i = 0; i < 1001; ++i) euros += "\xe2\x82\xac";
+  EXPECT_EQ(fitErrorText(euros).size(), 3000u);
+  EXPECT_NO_THROW(checkErrorText("t", fitErrorText(euros)));
+}
+
 }  // namespace
