@@ -33,7 +33,20 @@ class TopologyProcessTest : public ClusterFixture {
   // Registers and enables a command topology running `script` in /bin/sh.
   void runScript(const std::string& uuid, const std::string& script, Json general = {}) {
     general["command"] = {"/bin/sh", "-c", script};
-    const auto r = cli({"register", uuid, "-"}, Json{{"general", general}}.dump());
+    registerAndEnable(uuid, {{"general", general}});
+  }
+
+  // Registers and enables the smallest valid Node qtopology topology.
+  void runNodeTopology(const std::string& uuid) {
+    const Json node = {{"general", {{"heartbeat", 1000}}},
+                       {"spouts", Json::array()},
+                       {"bolts", Json::array()},
+                       {"variables", Json::object()}};
+    registerAndEnable(uuid, node);
+  }
+
+  void registerAndEnable(const std::string& uuid, const Json& config) {
+    const auto r = cli({"register", uuid, "-"}, config.dump());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto e = cli({"enable", uuid});
     ASSERT_EQ(e.exit_code, 0) << e.err;
@@ -117,12 +130,7 @@ TEST_F(TopologyProcessTest, RestartPolicyRestartsUpToMaxThenReportsTheError) {
 
 TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
   startWorker("w1");
-  const Json node = {{"general", {{"heartbeat", 1000}}},
-                     {"spouts", Json::array()},
-                     {"bolts", Json::array()},
-                     {"variables", Json::object()}};
-  ASSERT_EQ(cli({"register", "node", "-"}, node.dump()).exit_code, 0);
-  ASSERT_EQ(cli({"enable", "node"}).exit_code, 0);
+  runNodeTopology("node");
   ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("node", "error"); }));
   EXPECT_THAT(topology("node").error.value_or(""),
               HasSubstr("no general.command: this worker runs command topologies"));
@@ -130,12 +138,7 @@ TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
 
 TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {
   startWorker("w1", {"--simulate"});
-  const Json node = {{"general", {{"heartbeat", 1000}}},
-                     {"spouts", Json::array()},
-                     {"bolts", Json::array()},
-                     {"variables", Json::object()}};
-  ASSERT_EQ(cli({"register", "node", "-"}, node.dump()).exit_code, 0);
-  ASSERT_EQ(cli({"enable", "node"}).exit_code, 0);
+  runNodeTopology("node");
   ASSERT_TRUE(eventually(seconds(20), [&] { return topology("node").pid.has_value(); }));
   EXPECT_EQ(topology("node").status, "running");
   EXPECT_EQ(topology("node").pid, workers_.at("w1")->pid());
