@@ -46,11 +46,6 @@ void runNamedScript(TestDatabase& db, std::string_view name) {
   db.runScript(detail::namedScript(name));
 }
 
-// The upgrade files from the baseline to the latest version.
-int upgradeFileCount() {
-  return MySqlCoordinator::latestSchemaVersion() - detail::kBaselineVersion + 1;
-}
-
 TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
   TestDatabase db;
   MySqlCoordinator coordinator(db.options());
