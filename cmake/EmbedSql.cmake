@@ -46,10 +46,5 @@ ${named}  };
 
 }  // namespace qtopology::detail
 ")
-# Rewrite only on change, so an unchanged schema does not trigger a rebuild.
-if(EXISTS "${OUTPUT}")
-  file(READ "${OUTPUT}" previous)
-endif()
-if(NOT "${previous}" STREQUAL "${content}")
-  file(WRITE "${OUTPUT}" "${content}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/WriteIfChanged.cmake")
+write_if_changed("${OUTPUT}" "${content}")

@@ -40,6 +40,15 @@ drop procedure if exists qtopology_sp_worker_ping;
 drop procedure if exists qtopology_sp_worker_statuses;
 drop procedure if exists qtopology_sp_workers;
 
+-- helpers of v20
+drop function if exists qtopology_setting_int;
+drop procedure if exists qtopology_sp_demote_other_leaders;
+drop procedure if exists qtopology_sp_purge_stale_messages;
+drop procedure if exists qtopology_sp_require_topology;
+drop procedure if exists qtopology_sp_require_worker;
+drop procedure if exists qtopology_sp_snapshot_topology;
+drop procedure if exists qtopology_sp_snapshot_worker;
+
 -- procedures of v21
 drop procedure if exists qtopology_sp_apply_leader_actions;
 drop procedure if exists qtopology_sp_campaign;

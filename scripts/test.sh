@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything and runs all tests: unit, integration (on a private
 # mariadbd that ctest starts and stops, or on QTOPOLOGY_TEST_MYSQL_URL, with
-# the Node interoperability tests), packaging, the end-to-end demo scenario,
+# the Node interoperability tests and the dashboard's HTTP API), the dashboard
+# in headless Chromium (browser), packaging, the end-to-end demo scenario,
+# the mixed C++/Node clusters with partitions and pauses,
 # the reliability suite and the 3-node Galera tier; then unit, integration and
 # e2e again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
 # tests where threads share one coordinator under ThreadSanitizer.
@@ -18,7 +20,7 @@ run_suite() {
   ctest --test-dir "$build" $selection -j 2 --output-on-failure --timeout 900
 }
 
-run_suite "$root/build" "-L unit|integration|packaging|e2e|stress|galera" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite "$root/build" "-L unit|integration|packaging|e2e|cluster|stress|galera|browser" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "$root/build-asan" "-L unit|integration|e2e" -DCMAKE_BUILD_TYPE=Debug \
   -DQTOPOLOGY_MYSQL_SANITIZE=address,undefined

@@ -10,39 +10,42 @@
 #include <qtopology/coordination_storage.hpp>
 
 #include "connection_pool.hpp"
-#include "embedded_scripts.hpp"
+#include "logging.hpp"
+#include "script_runner.hpp"
 #include "server_errors.hpp"
-#include "sql_script.hpp"
 
 namespace qtopology {
 namespace {
 
 // Both scripts are plain statements; running them outside the pool and the
 // migrator keeps a reset from being undone by a migration on connect.
+// clear.sql is one transaction, so a failure leaves nothing half-deleted; its
+// statements cannot be retried one by one then, while reset.sql's can.
 void runScript(const MySqlOptions& options, std::string_view script_name, bool transactional) {
   const std::string operation =
       std::string(script_name) + " on database '" + options.database + "'";
   if (options.database.empty()) throw InvalidArgument(operation + ": no database given");
-  const auto& script = detail::namedScript(script_name);
-  int line = 0;
+  auto& log = detail::loggerOf(options);
+  std::unique_ptr<sql::Connection> connection;
   try {
     detail::ConnectionPool pool(options);
-    auto connection = pool.connect(options.read_timeout);
-    std::unique_ptr<sql::Statement> statement(connection->createStatement());
-    if (transactional) statement->execute("START TRANSACTION");
-    for (const auto& s : detail::splitSqlScript(script.text)) {
-      line = s.line;
-      statement->execute(s.text);
-    }
-    line = 0;
-    if (transactional) statement->execute("COMMIT");
+    connection = pool.connect(options.read_timeout);
   } catch (const sql::SQLException& e) {
-    const auto error_class = detail::classifyServerError(e.getErrorCode(), e.getSQLState());
-    const std::string where =
-        line > 0 ? operation + ", statement at line " + std::to_string(line) : operation;
-    std::rethrow_exception(
-        detail::makeStorageError(error_class, where, e.getErrorCode(), e.getSQLState(), e.what()));
+    std::rethrow_exception(detail::ServerFailure::whileConnecting(e).toStorageError(operation));
   }
+  const auto policy = transactional ? detail::RetryPolicy(0, options.retry_timeout)
+                                    : detail::RetryPolicy::from(options);
+  const auto inTransaction = [&](const char* statement) {
+    if (!transactional) return;
+    try {
+      std::unique_ptr<sql::Statement>(connection->createStatement())->execute(statement);
+    } catch (const sql::SQLException& e) {
+      std::rethrow_exception(detail::ServerFailure::from(e).toStorageError(operation));
+    }
+  };
+  inTransaction("START TRANSACTION");
+  detail::runSqlScript(*connection, detail::namedScript(script_name), policy, log);
+  inTransaction("COMMIT");
 }
 
 }  // namespace

@@ -76,6 +76,11 @@ void BulkReadSession::fail() {
                           static_cast<int>(mysql_errno(mysql)));
 }
 
+bool BulkReadSession::rollBack() noexcept {
+  constexpr std::string_view kRollBack = "ROLLBACK";
+  return mysql_real_query(handle_->mysql, kRollBack.data(), kRollBack.size()) == 0;
+}
+
 ResultTable BulkReadSession::query(const std::string& text) {
   MYSQL* mysql = handle_->mysql;
   if (mysql_real_query(mysql, text.data(), text.size()) != 0) fail();

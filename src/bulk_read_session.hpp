@@ -40,6 +40,11 @@ class BulkReadSession {
   // A failure left the session in an unknown state: open a new one.
   bool broken() const { return broken_; }
 
+  // Ends whatever transaction a failed call left open, and waits for the
+  // server's answer, so that its locks are released before the next call.
+  // False when the session could not even do that.
+  bool rollBack() noexcept;
+
  private:
   [[noreturn]] void fail();
 

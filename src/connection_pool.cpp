@@ -71,6 +71,25 @@ bool prepareGaleraSession(sql::Connection& connection, const std::string& where)
   return false;
 }
 
+// The client library initialises itself inside its first connect, and that
+// is not thread-safe; once it is done, connects may run side by side. So only
+// the connects that find the library not yet initialised queue up: after a
+// failover every session reconnects at once, each bounded by connect_timeout,
+// and none waits behind the others.
+sql::Connection* connectDriver(sql::ConnectOptionsMap& options) {
+  static std::mutex first_connect;
+  static std::atomic<bool> initialised{false};
+  sql::Driver* driver = sql::mysql::get_mysql_driver_instance();
+  if (initialised.load(std::memory_order_acquire)) return driver->connect(options);
+  std::lock_guard<std::mutex> lock(first_connect);
+  // A failed connect has initialised the library as well: it does that
+  // before it tries the server.
+  struct MarkInitialised {
+    ~MarkInitialised() { initialised.store(true, std::memory_order_release); }
+  } mark;
+  return driver->connect(options);
+}
+
 }  // namespace
 
 PooledConnection::PooledConnection(ServerSession session, const MySqlOptions& options)
@@ -91,8 +110,24 @@ BulkReadSession& PooledConnection::bulk() {
     const bool on_socket = !options_.unix_socket.empty() || endpoints.empty();
     bulk_ = std::make_unique<BulkReadSession>(options_, on_socket ? nullptr : &endpoints[endpoint_],
                                               causal_sync_);
+    bulk_->query(kSessionSetup);  // the same session as the pool's: same sql_mode
   }
   return *bulk_;
+}
+
+bool PooledConnection::rollBack() noexcept {
+  // A call on the libmariadb session failed: it is reopened anyway, but the
+  // transaction it may hold ends now, not whenever the server sees it close.
+  if (bulk_ && bulk_->broken()) {
+    bulk_->rollBack();
+    bulk_.reset();
+  }
+  try {
+    std::unique_ptr<sql::Statement>(connection_->createStatement())->execute("ROLLBACK");
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 PooledConnection::~PooledConnection() {
@@ -125,10 +160,13 @@ void ConnectionPool::Lease::discard() {
   if (pool_) pool_->serverBroke(endpoint);
 }
 
-ConnectionPool::ConnectionPool(const MySqlOptions& options)
-    : options_(options),
-      endpoints_(options.endpoints()),
-      driver_(sql::mysql::get_mysql_driver_instance()) {}
+ConnectionPool::ConnectionPool(const MySqlOptions& options, Opener opener)
+    : options_(options), endpoints_(options.endpoints()), opener_(std::move(opener)) {
+  if (!opener_) {
+    opener_ = [this](const MySqlOptions::Endpoint* endpoint, std::chrono::seconds read_timeout,
+                     bool& causal_sync) { return openOn(endpoint, read_timeout, causal_sync); };
+  }
+}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -139,7 +177,7 @@ std::unique_ptr<sql::Connection> ConnectionPool::connect(std::chrono::seconds re
 ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
   if (!options_.unix_socket.empty() || endpoints_.empty()) {
     ServerSession session;
-    session.connection = openOn(nullptr, read_timeout, session.causal_sync);
+    session.connection = opener_(nullptr, read_timeout, session.causal_sync);
     return session;
   }
   const std::size_t first = preferred_.load();
@@ -147,7 +185,7 @@ ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
     const std::size_t index = (first + i) % endpoints_.size();
     try {
       ServerSession session;
-      session.connection = openOn(&endpoints_[index], read_timeout, session.causal_sync);
+      session.connection = opener_(&endpoints_[index], read_timeout, session.causal_sync);
       session.endpoint = index;
       preferred_.store(index);
       return session;
@@ -185,11 +223,7 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
   if (!options_.ssl_cert.empty()) o["sslCert"] = sql::SQLString(options_.ssl_cert);
   if (!options_.ssl_key.empty()) o["sslKey"] = sql::SQLString(options_.ssl_key);
 
-  std::unique_ptr<sql::Connection> connection;
-  {
-    std::lock_guard<std::mutex> lock(connect_mutex_);
-    connection.reset(driver_->connect(o));
-  }
+  std::unique_ptr<sql::Connection> connection(connectDriver(o));
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
   setup->execute(kSessionSetup);
   causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
@@ -198,10 +232,11 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
 
 ConnectionPool::Lease ConnectionPool::acquire() {
   const auto wait_limit = options_.connect_timeout + options_.read_timeout;
+  const auto slot_free = [this] { return !idle_.empty() || open_ < options_.pool_size; };
   std::unique_lock<std::mutex> lock(mutex_);
-  const bool got_slot = returned_.wait_for(
-      lock, wait_limit, [this] { return !idle_.empty() || open_ < options_.pool_size; });
-  if (!got_slot) {
+  if (options_.read_timeout.count() == 0) {
+    returned_.wait(lock, slot_free);  // the holder's reply may take forever, and so may we
+  } else if (!returned_.wait_for(lock, wait_limit, slot_free)) {
     throw ConnectionError("connection pool: all " + std::to_string(options_.pool_size) +
                           " connections stayed busy for " + std::to_string(wait_limit.count()) +
                           " s");

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,9 @@ class PooledConnection {
   // On a Galera node: waits until the node applied every write the cluster
   // committed so far, so that the next call sees them. Elsewhere nothing.
   void syncWithCluster();
+  // Ends whatever transaction a failed call left open, on both sessions.
+  // False when the session could not even do that: it must not be reused.
+  bool rollBack() noexcept;
 
  private:
   std::unique_ptr<sql::Connection> connection_;
@@ -56,7 +60,14 @@ class PooledConnection {
 
 class ConnectionPool {
  public:
-  explicit ConnectionPool(const MySqlOptions& options);
+  // Opens one session on `endpoint` (nullptr: the unix socket) and says
+  // whether it needs the causal sync. Throws sql::SQLException.
+  using Opener = std::function<std::unique_ptr<sql::Connection>(
+      const MySqlOptions::Endpoint* endpoint, std::chrono::seconds read_timeout,
+      bool& causal_sync)>;
+
+  // `opener` replaces Connector/C++ in tests of the pool's own logic.
+  explicit ConnectionPool(const MySqlOptions& options, Opener opener = {});
   ~ConnectionPool();
 
   // Exclusive use of one connection until destroyed; then it goes back to the
@@ -80,7 +91,8 @@ class ConnectionPool {
   // Blocks while all pool_size connections are in use; opens one lazily.
   // On Galera, the connection has seen every write committed before.
   // Throws sql::SQLException when connecting fails, ConnectionError when no
-  // connection is returned within the options' connect+read timeouts.
+  // connection is returned within the options' connect+read timeouts (with
+  // read_timeout 0, a reply may take forever, and so may this wait).
   Lease acquire();
 
   // A session outside the pool (the migrator's). read_timeout 0 = none.
@@ -99,8 +111,7 @@ class ConnectionPool {
   const MySqlOptions& options_;
   const std::vector<MySqlOptions::Endpoint> endpoints_;
   mutable std::atomic<std::size_t> preferred_{0};
-  sql::Driver* driver_;
-  mutable std::mutex connect_mutex_;  // the driver's connect is not documented thread-safe
+  Opener opener_;
   std::mutex mutex_;
   std::condition_variable returned_;
   std::vector<std::unique_ptr<PooledConnection>> idle_;

@@ -250,11 +250,7 @@ class MemoryStorage::Impl {
       topology(op, a.uuid);
       worker(op, a.worker);
     }
-    for (const auto& m : actions.moves) {
-      topology(op, m.uuid);
-      worker(op, m.worker_old);
-      worker(op, m.worker_new);
-    }
+    for (const auto& m : actions.moves) worker(op, m.worker_old);
     if (actions.start_valid_for.count() <= 0 || actions.stop_valid_for.count() <= 0) {
       throw InvalidArgument(op + ": message validity must be positive");
     }
@@ -262,6 +258,8 @@ class MemoryStorage::Impl {
 
   void apply(const LeaderActions& actions, TimePoint at) {
     for (const auto& name : actions.unload_workers) {
+      // One that came back since the leader looked keeps what it runs.
+      if (workers.at(name).status != ws::dead) continue;
       for (auto& [uuid, t] : topologies) {
         if (t.worker == name && t.status != ts::error && t.status != ts::unassigned) {
           setStatus(t, std::string(ts::unassigned), std::nullopt, at);

@@ -8,53 +8,93 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <random>
-#include <thread>
+#include <charconv>
+#include <limits>
 
 #include <qtopology/coordination_storage.hpp>
 
-#include "random_key.hpp"
-#include "sql_script.hpp"
+#include "script_runner.hpp"
+#include "server_errors.hpp"
 
 namespace qtopology::detail {
 namespace {
 
 constexpr auto kLockWaitLimit = std::chrono::minutes(5);
+// While another process migrates: poll the lock at growing intervals, up to
+// one second apart.
+constexpr auto kLongestLockPoll = std::chrono::milliseconds(1000);
 
-std::string describe(const sql::SQLException& e) {
-  return "server error " + std::to_string(e.getErrorCode()) + ": " + e.what();
+// The caller's exception for a failed step: the session broke, or the schema
+// work itself failed.
+[[noreturn]] void raise(const ServerFailure& failure, const std::string& what) {
+  if (failure.kind == ErrorClass::connection_lost) {
+    std::rethrow_exception(failure.toStorageError("migration: " + what));
+  }
+  throw SchemaError(
+      what + " failed: server error " + std::to_string(failure.code) + ": " + failure.what(),
+      failure.code, failure.sqlstate);
 }
 
 }  // namespace
 
-Migrator::Migrator(sql::Connection& connection, spdlog::logger& log,
-                   std::vector<EmbeddedScript> upgrades)
-    : connection_(connection), log_(log), upgrades_(std::move(upgrades)), lock_token_(randomKey()) {
+int latestVersionOf(const std::vector<EmbeddedScript>& upgrades) {
+  int latest = 0;
+  for (const auto& script : upgrades) latest = std::max(latest, script.version);
+  return latest;
+}
+
+Migrator::Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
+                   std::string lock_token, std::vector<EmbeddedScript> upgrades)
+    : connection_(connection),
+      log_(log),
+      policy_(std::move(policy)),
+      upgrades_(std::move(upgrades)),
+      lock_token_(std::move(lock_token)) {
   std::sort(upgrades_.begin(), upgrades_.end(),
             [](const EmbeddedScript& a, const EmbeddedScript& b) { return a.version < b.version; });
 }
 
-int Migrator::latestVersion() const { return upgrades_.empty() ? 0 : upgrades_.back().version; }
+template <typename Step>
+auto Migrator::guarded(const std::string& what, Step&& step) -> decltype(step()) {
+  try {
+    return policy_.run<ServerFailure>(
+        [&] {
+          try {
+            return step();
+          } catch (const sql::SQLException& e) {
+            throw ServerFailure::from(e);
+          }
+        },
+        [](const ServerFailure& failure) { return failure.kind == ErrorClass::transient; },
+        [&](const ServerFailure& failure, int retry, std::chrono::milliseconds wait) {
+          log_.warn(
+              "qtopology: migration: {} failed with server error {} ({}); retry {}/{} in {} ms",
+              what, failure.code, failure.what(), retry, policy_.retries(), wait.count());
+        });
+  } catch (const ServerFailure& failure) {
+    raise(failure, what);
+  }
+}
 
 int Migrator::readVersion() {
-  try {
+  const std::string value = guarded("reading the schema version", [&]() -> std::string {
     std::unique_ptr<sql::Statement> statement(connection_.createStatement());
-    std::unique_ptr<sql::ResultSet> rs(
-        statement->executeQuery("SELECT value FROM qtopology_settings WHERE name = 'db_version'"));
-    if (!rs->next()) return -1;
-    const std::string value = rs->getString(1);
     try {
-      std::size_t used = 0;
-      const int version = std::stoi(value, &used);
-      if (used == value.size() && version >= 0) return version;
-    } catch (const std::logic_error&) {
+      std::unique_ptr<sql::ResultSet> rs(statement->executeQuery(
+          "SELECT value FROM qtopology_settings WHERE name = 'db_version'"));
+      return rs->next() ? std::string(rs->getString(1)) : std::string();
+    } catch (const sql::SQLException& e) {
+      if (e.getErrorCode() == 1146) return std::string();  // no such table: never initialised
+      throw;
     }
+  });
+  if (value.empty()) return -1;
+  int version = -1;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), version);
+  if (error != std::errc() || end != value.data() + value.size() || version < 0) {
     throw SchemaError("qtopology_settings.db_version holds '" + value + "', not a version number");
-  } catch (const sql::SQLException& e) {
-    if (e.getErrorCode() == 1146) return -1;  // no such table: never initialised
-    throw SchemaError("reading the schema version failed: " + describe(e));
   }
+  return version;
 }
 
 void Migrator::refuseLegacy(int version) const {
@@ -79,128 +119,115 @@ int Migrator::check() {
   return version;
 }
 
-void Migrator::runScript(const EmbeddedScript& script) {
-  std::vector<SqlStatement> statements;
-  try {
-    statements = splitSqlScript(script.text);
-  } catch (const std::invalid_argument& e) {
-    throw SchemaError(std::string(script.name) + ": " + e.what());
-  }
-  std::unique_ptr<sql::Statement> statement(connection_.createStatement());
-  for (const auto& s : statements) {
-    for (int attempt = 1;; ++attempt) {
-      try {
-        if (statement->execute(s.text)) {
-          std::unique_ptr<sql::ResultSet> ignored(statement->getResultSet());
-        }
-        break;
-      } catch (const sql::SQLException& e) {
-        // On Galera, init.sql's INSERT run by starters on two nodes at once
-        // fails certification (1213) on one of them. A statement in
-        // autocommit that deadlocked was rolled back whole: run it again.
-        if (e.getErrorCode() == 1213 && attempt < 10) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-          continue;
-        }
-        throw SchemaError(std::string(script.name) + ", statement at line " +
-                          std::to_string(s.line) + ", failed: " + describe(e));
-      }
-    }
-    if (script.version > 0) renewLock();  // init.sql runs before the lock exists
-  }
-}
-
 // The lock is a row, not GET_LOCK(): named locks are local to one Galera
 // node, while a row insert conflicts cluster-wide. The row carries its
 // holder's token and the server time at which it expires, so a holder that
 // died mid-migration blocks the others for one lease at most.
 bool Migrator::tryLock() {
   const std::string lease = std::to_string(kLockLease.count());
-  try {
+  const bool inserted = guarded("taking the migration lock", [&] {
     std::unique_ptr<sql::PreparedStatement> insert(connection_.prepareStatement(
         "INSERT INTO qtopology_settings(name, value) "
         "VALUES ('migration_lock', CONCAT(?, ' ', UNIX_TIMESTAMP() + " +
         lease + "))"));
     insert->setString(1, lock_token_);
-    insert->executeUpdate();
-    return true;
-  } catch (const sql::SQLException& e) {
-    // 1062: somebody holds it; 1213: a Galera peer inserted it at the same time.
-    if (e.getErrorCode() != 1062 && e.getErrorCode() != 1213) {
-      throw SchemaError("taking the migration lock failed: " + describe(e));
+    try {
+      insert->executeUpdate();
+      return true;
+    } catch (const sql::SQLException& e) {
+      // 1062: somebody holds it; 1213: a Galera peer inserted it at the same time.
+      if (e.getErrorCode() != 1062 && e.getErrorCode() != 1213) throw;
+      return false;
     }
-  }
-  std::unique_ptr<sql::PreparedStatement> takeover(connection_.prepareStatement(
-      "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " + lease +
-      ") "
-      "WHERE name = 'migration_lock' "
-      "AND CAST(SUBSTRING_INDEX(value, ' ', -1) AS UNSIGNED) < UNIX_TIMESTAMP()"));
-  takeover->setString(1, lock_token_);
-  int taken = 0;
-  try {
-    taken = takeover->executeUpdate();
-  } catch (const sql::SQLException& e) {
-    if (e.getErrorCode() != 1213) throw;  // a Galera peer took it over at the same time
-  }
+  });
+  if (inserted) return true;
+  // Expired, or ours already (this migration, restarted on a new session).
+  const int taken = guarded("taking over the migration lock", [&] {
+    std::unique_ptr<sql::PreparedStatement> takeover(connection_.prepareStatement(
+        "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " + lease +
+        ") WHERE name = 'migration_lock' "
+        "AND (CAST(SUBSTRING_INDEX(value, ' ', -1) AS UNSIGNED) < UNIX_TIMESTAMP() "
+        "OR value LIKE ?)"));
+    takeover->setString(1, lock_token_);
+    takeover->setString(2, lock_token_ + " %");
+    try {
+      return takeover->executeUpdate();
+    } catch (const sql::SQLException& e) {
+      if (e.getErrorCode() != 1213) throw;  // a Galera peer took it over at the same time
+      return 0;
+    }
+  });
   if (taken == 1) {
-    log_.warn("qtopology: took over an expired migration lock (its holder died mid-migration)");
+    log_.warn("qtopology: took over the migration lock (expired, or left by this process)");
     return true;
   }
-  return false;
+  // An update that changes nothing counts no row: ours, renewed this second?
+  return ownsLock();
+}
+
+bool Migrator::ownsLock() {
+  return guarded("checking the migration lock", [&] {
+    std::unique_ptr<sql::PreparedStatement> owned(connection_.prepareStatement(
+        "SELECT 1 FROM qtopology_settings WHERE name = 'migration_lock' AND value LIKE ?"));
+    owned->setString(1, lock_token_ + " %");
+    std::unique_ptr<sql::ResultSet> rs(owned->executeQuery());
+    return rs->next();
+  });
 }
 
 void Migrator::renewLock() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_renewal_ < kLockLease / 6) return;
   last_renewal_ = now;
-  std::unique_ptr<sql::PreparedStatement> renew(connection_.prepareStatement(
-      "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " +
-      std::to_string(kLockLease.count()) + ") WHERE name = 'migration_lock' AND value LIKE ?"));
-  renew->setString(1, lock_token_);
-  renew->setString(2, lock_token_ + " %");
-  renew->executeUpdate();
-  // The update's row count cannot tell "still ours" from "gone": an unchanged
-  // value counts as no row changed. Ask.
-  std::unique_ptr<sql::PreparedStatement> owned(connection_.prepareStatement(
-      "SELECT 1 FROM qtopology_settings WHERE name = 'migration_lock' AND value LIKE ?"));
-  owned->setString(1, lock_token_ + " %");
-  std::unique_ptr<sql::ResultSet> rs(owned->executeQuery());
-  if (!rs->next()) throw SchemaError("lost the migration lock to another process mid-migration");
+  guarded("renewing the migration lock", [&] {
+    std::unique_ptr<sql::PreparedStatement> renew(connection_.prepareStatement(
+        "UPDATE qtopology_settings SET value = CONCAT(?, ' ', UNIX_TIMESTAMP() + " +
+        std::to_string(kLockLease.count()) + ") WHERE name = 'migration_lock' AND value LIKE ?"));
+    renew->setString(1, lock_token_);
+    renew->setString(2, lock_token_ + " %");
+    renew->executeUpdate();
+  });
+  // The update's row count cannot tell "still ours" from "gone": ask.
+  if (!ownsLock()) throw SchemaError("lost the migration lock to another process mid-migration");
 }
 
 // The new version and the file's audit row commit together: a process killed
 // between the two would otherwise leave the next one unable to tell whether
 // the file ran. The audit INSERT is plain, so a file applied twice fails loudly.
 void Migrator::recordApplied(const EmbeddedScript& script) {
-  std::unique_ptr<sql::Statement> transaction(connection_.createStatement());
-  transaction->execute("START TRANSACTION");
-  try {
-    std::unique_ptr<sql::PreparedStatement> bump(connection_.prepareStatement(
-        "UPDATE qtopology_settings SET value = ? WHERE name = 'db_version'"));
-    bump->setString(1, std::to_string(script.version));
-    bump->executeUpdate();
-    std::unique_ptr<sql::PreparedStatement> audit(connection_.prepareStatement(
-        "INSERT INTO qtopology_settings(name, value) "
-        "VALUES (CONCAT('schema_file:', ?), CONCAT('applied ', NOW(), ' by ', ?))"));
-    audit->setString(1, std::string(script.name));
-    audit->setString(2, lock_token_);
-    audit->executeUpdate();
-    transaction->execute("COMMIT");
-  } catch (...) {
+  guarded("recording " + std::string(script.name) + " as applied", [&] {
+    std::unique_ptr<sql::Statement> transaction(connection_.createStatement());
+    transaction->execute("START TRANSACTION");
     try {
-      transaction->execute("ROLLBACK");
+      std::unique_ptr<sql::PreparedStatement> bump(connection_.prepareStatement(
+          "UPDATE qtopology_settings SET value = ? WHERE name = 'db_version'"));
+      bump->setString(1, std::to_string(script.version));
+      bump->executeUpdate();
+      std::unique_ptr<sql::PreparedStatement> audit(connection_.prepareStatement(
+          "INSERT INTO qtopology_settings(name, value) "
+          "VALUES (CONCAT('schema_file:', ?), CONCAT('applied ', NOW(), ' by ', ?))"));
+      audit->setString(1, std::string(script.name));
+      audit->setString(2, lock_token_);
+      audit->executeUpdate();
+      transaction->execute("COMMIT");
     } catch (const sql::SQLException&) {
-      // A dead session rolls back by itself.
+      try {
+        transaction->execute("ROLLBACK");
+      } catch (const sql::SQLException&) {
+        // A dead session rolls back by itself.
+      }
+      throw;
     }
-    throw;
-  }
+  });
 }
 
 void Migrator::unlock() {
-  std::unique_ptr<sql::PreparedStatement> release(connection_.prepareStatement(
-      "DELETE FROM qtopology_settings WHERE name = 'migration_lock' AND value LIKE ?"));
-  release->setString(1, lock_token_ + " %");
-  release->executeUpdate();
+  guarded("releasing the migration lock", [&] {
+    std::unique_ptr<sql::PreparedStatement> release(connection_.prepareStatement(
+        "DELETE FROM qtopology_settings WHERE name = 'migration_lock' AND value LIKE ?"));
+    release->setString(1, lock_token_ + " %");
+    release->executeUpdate();
+  });
 }
 
 int Migrator::migrate() {
@@ -216,15 +243,16 @@ int Migrator::migrate() {
   }
   refuseLegacy(version);
 
-  runScript(namedScript("init.sql"));
+  runSqlScript(connection_, namedScript("init.sql"), policy_, log_);
   const auto give_up_at = std::chrono::steady_clock::now() + kLockWaitLimit;
-  while (!tryLock()) {
+  const RetryPolicy lock_poll(std::numeric_limits<int>::max(), kLongestLockPoll);
+  for (int polls = 0; !tryLock(); ++polls) {
     if (readVersion() == latest) return latest;  // a peer finished the work
     if (std::chrono::steady_clock::now() > give_up_at) {
       throw SchemaError("waited " + std::to_string(kLockWaitLimit.count()) +
                         " min for the migration lock held by another process");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    lock_poll.sleep(lock_poll.delay(polls));
   }
 
   try {
@@ -235,10 +263,14 @@ int Migrator::migrate() {
       if (script.version <= version) continue;
       log_.info("qtopology: applying {} (schema {} -> {})", script.name, version, script.version);
       try {
-        runScript(script);
-      } catch (const SchemaError& e) {
-        throw SchemaError(std::string("migration stopped at version ") + std::to_string(version) +
-                          ": " + e.what());
+        runSqlScript(connection_, script, policy_, log_, [this] { renewLock(); });
+      } catch (const StorageError& e) {
+        const std::string text =
+            "migration stopped at version " + std::to_string(version) + ": " + e.what();
+        if (dynamic_cast<const ConnectionError*>(&e)) {
+          throw ConnectionError(text, e.code(), e.sqlstate());
+        }
+        throw SchemaError(text, e.code(), e.sqlstate());
       }
       recordApplied(script);
       version = script.version;
@@ -247,8 +279,8 @@ int Migrator::migrate() {
   } catch (...) {
     try {
       unlock();
-    } catch (const sql::SQLException&) {
-      // The lease expires by itself.
+    } catch (const StorageError&) {
+      // The lease expires by itself, or this migration's token takes it back.
     }
     throw;
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "embedded_scripts.hpp"
+#include "retry_policy.hpp"
 
 namespace sql {
 class Connection;
@@ -20,13 +21,23 @@ namespace qtopology::detail {
 // The oldest schema we can upgrade: the one the Node package 2.2.x leaves.
 inline constexpr int kBaselineVersion = 17;
 
+// The highest N among the vN.sql scripts; 0 when there are none.
+int latestVersionOf(const std::vector<EmbeddedScript>& upgrades);
+
+// Every SQL failure ends as a ConnectionError when the session broke (the
+// caller may reconnect and migrate again: the scripts are re-runnable), else
+// as a SchemaError. Transient failures of single statements are retried
+// under `policy` first.
 class Migrator {
  public:
-  // `upgrades` are the vN.sql scripts (any order); tests pass their own.
-  Migrator(sql::Connection& connection, spdlog::logger& log,
-           std::vector<EmbeddedScript> upgrades = upgradeScripts());
+  // `lock_token` names this migration in the lock row; a migration restarted
+  // on a new session with the same token takes its own lock back instead of
+  // waiting for the lease to expire. `upgrades` are the vN.sql scripts (any
+  // order); tests pass their own.
+  Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
+           std::string lock_token, std::vector<EmbeddedScript> upgrades = upgradeScripts());
 
-  int latestVersion() const;
+  int latestVersion() const { return latestVersionOf(upgrades_); }
 
   // Runs init.sql, then every upgrade newer than the database under the
   // migration lock, bumping db_version after each. Returns the version the
@@ -36,7 +47,7 @@ class Migrator {
   int migrate();
 
   // Changes nothing; throws SchemaError unless the database is at exactly the
-  // latest version. Returns it.
+  // latest version (ConnectionError when the session breaks). Returns it.
   int check();
 
   // Current db_version; -1 when the settings table or row is missing.
@@ -47,8 +58,12 @@ class Migrator {
   static constexpr std::chrono::seconds kLockLease{30};
 
  private:
-  void runScript(const EmbeddedScript& script);
+  // Runs one step of a few statements under the retry policy; `what` names it
+  // in the error.
+  template <typename Step>
+  auto guarded(const std::string& what, Step&& step) -> decltype(step());
   bool tryLock();
+  bool ownsLock();
   void renewLock();
   void recordApplied(const EmbeddedScript& script);
   void unlock();
@@ -56,6 +71,7 @@ class Migrator {
 
   sql::Connection& connection_;
   spdlog::logger& log_;
+  RetryPolicy policy_;
   std::vector<EmbeddedScript> upgrades_;
   std::string lock_token_;
   std::chrono::steady_clock::time_point last_renewal_;

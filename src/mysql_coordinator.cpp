@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
-#include <thread>
 
 #include "connection_pool.hpp"
 #include "leader_messages.hpp"
@@ -128,39 +126,39 @@ class MySqlCoordinator::Impl {
 
   std::string where() const { return options.user + "@" + servers() + "/" + options.database; }
 
-  // Connection failures are retried like any call's; a connection that
-  // breaks mid-migration restarts it (the scripts are re-runnable and the
-  // lock row's lease expires). What fails while connecting is a
-  // ConnectionError, what fails while migrating a SchemaError.
+  // Connects, then migrates (or checks). A session that breaks on the way,
+  // while connecting or mid-migration, is a ConnectionError, retried under
+  // the retry policy like any call: the scripts are re-runnable, and the
+  // restarted migration takes its own lock back. Anything else the migration
+  // hits is a SchemaError, at once.
   void bringSchemaUpToDate() {
     auto& log = detail::loggerOf(options);
-    for (int attempt = 0;; ++attempt) {
-      bool connected = false;
-      try {
-        // No read timeout: an ALTER of a large table may take long.
-        auto connection = pool.connect(std::chrono::seconds(0));
-        connected = true;
-        detail::Migrator migrator(*connection, log);
-        if (options.db_check_only) {
-          migrator.check();
-        } else {
-          migrator.migrate();
-        }
-        return;
-      } catch (const sql::SQLException& e) {
-        const auto error_class = detail::classifyServerError(e.getErrorCode(), e.getSQLState());
-        if (detail::poisonsConnection(error_class) && attempt < options.retries) {
-          log.warn("qtopology: {} to {} failed ({}); retrying",
-                   connected ? "migrating" : "connecting", where(), e.what());
-          std::this_thread::sleep_for(detail::retryDelay(attempt, options.retry_timeout));
-          continue;
-        }
-        const std::string text = "MySqlCoordinator: " + where() + ": server error " +
-                                 std::to_string(e.getErrorCode()) + ": " + e.what();
-        if (!connected || detail::poisonsConnection(error_class)) throw ConnectionError(text);
-        throw SchemaError(text);
-      }
-    }
+    const auto policy = detail::RetryPolicy::from(options);
+    const std::string lock_token = randomKey();
+    policy.run<ConnectionError>(
+        [&] {
+          std::unique_ptr<sql::Connection> connection;
+          try {
+            // No read timeout: an ALTER of a large table may take long.
+            connection = pool.connect(std::chrono::seconds(0));
+          } catch (const sql::SQLException& e) {
+            std::rethrow_exception(detail::ServerFailure::whileConnecting(e).toStorageError(
+                "MySqlCoordinator: connecting to " + where()));
+          }
+          detail::Migrator migrator(*connection, log, policy, lock_token);
+          if (options.db_check_only) {
+            migrator.check();
+          } else {
+            migrator.migrate();
+          }
+        },
+        [](const ConnectionError& e) {
+          return detail::isRetriable(detail::classifyServerError(e.code(), e.sqlstate()));
+        },
+        [&](const ConnectionError& e, int retry, std::chrono::milliseconds wait) {
+          log.warn("qtopology: {} ({}); retry {}/{} in {} ms", e.what(), where(), retry,
+                   policy.retries(), wait.count());
+        });
   }
 
   void setTopologyEnabled(const std::string& uuid, bool enabled, const char* method) {
@@ -189,15 +187,12 @@ MySqlCoordinator::MySqlCoordinator(MySqlOptions options)
 MySqlCoordinator::~MySqlCoordinator() = default;
 
 int MySqlCoordinator::latestSchemaVersion() {
-  int latest = 0;
-  for (const auto& script : detail::upgradeScripts()) latest = std::max(latest, script.version);
-  return latest;
+  return detail::latestVersionOf(detail::upgradeScripts());
 }
 
 int MySqlCoordinator::schemaVersion() {
-  const auto version =
-      firstText(impl_->call("storage_properties", {}, "schemaVersion()"), "db_version");
-  return version.empty() ? 0 : std::stoi(version);
+  auto table = impl_->call("storage_properties", {}, "schemaVersion()");
+  return table.empty() ? 0 : table.optInt(0, table.column("db_version")).value_or(0);
 }
 
 // --- reads ------------------------------------------------------------------
@@ -343,11 +338,6 @@ void MySqlCoordinator::pingWorker(const std::string& name) {
   impl_->call("worker_ping", {name}, op);
 }
 
-void MySqlCoordinator::leaderPing(const std::string& name) {
-  const auto op = checkedOperation("leaderPing", "worker", name);
-  impl_->call("leader_ping", {name}, op);
-}
-
 void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
   const auto op = checkedOperation("announceLeaderCandidacy", "worker", name);
   impl_->call("announce_leader_candidacy", {name}, op);
@@ -452,8 +442,8 @@ void MySqlCoordinator::refreshStatuses() {
   impl_->call("refresh_statuses", {}, "refreshStatuses()");
 }
 
-std::map<std::string, int> MySqlCoordinator::workerStatuses() {
-  auto table = impl_->call("worker_statuses", {}, "workerStatuses()");
+std::map<std::string, int> MySqlCoordinator::leadershipStatusCounts() {
+  auto table = impl_->call("worker_statuses", {}, "leadershipStatusCounts()");
   const auto lstatus = table.column("lstatus"), count = table.column("cnt");
   std::map<std::string, int> out;
   for (std::size_t i = 0; i < table.size(); ++i) {

@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <random>
-#include <thread>
 
 #include "bulk_read_session.hpp"
 #include "logging.hpp"
@@ -101,25 +99,12 @@ ResultTable readAllResults(Statement& statement, std::unique_ptr<sql::ResultSet>
 
 ResultTable execute(PooledConnection& connection, const std::string& text,
                     const std::vector<SqlValue>& args) {
-  // Nothing to bind, so nothing is pasted into the text: these are the
-  // leader's reads of many rows, which libmariadb reads at a fraction of
-  // Connector/C++'s cost (bulk_read_session.hpp).
-  if (args.empty()) return connection.bulk().query(text);
   sql::PreparedStatement& statement = connection.prepared(text);
   bind(statement, args);
   return readAllResults(statement, std::unique_ptr<sql::ResultSet>(statement.executeQuery()));
 }
 
 }  // namespace
-
-std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds cap) {
-  // Jitter keeps callers that deadlocked on each other from retrying in step.
-  thread_local std::minstd_rand random(std::random_device{}());
-  const long base = 50L << std::min(attempt, 10);
-  const long jittered =
-      base / 2 + static_cast<long>(random() % static_cast<unsigned>(base / 2 + 1));
-  return std::min(std::chrono::milliseconds(jittered), cap);
-}
 
 ResultTable::Column ResultTable::column(std::string_view name) const {
   const auto it = std::find(columns_.begin(), columns_.end(), name);
@@ -144,19 +129,30 @@ std::string_view ResultTable::view(std::size_t row, Column column) const {
   return c.null() ? std::string_view() : std::string_view(text_).substr(c.offset, c.length);
 }
 
-double ResultTable::number(std::size_t row, Column column) const {
-  const auto text = view(row, column);
-  double value = 0.0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
+namespace {
+
+template <typename Number>
+Number parseCell(const ResultTable& table, std::size_t row, ResultTable::Column column) {
+  const auto text = table.view(row, column);
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    throw StorageError("result column '" + table.columnName(column) + "' holds '" +
+                       std::string(text.substr(0, 40)) + "', not a number");
+  }
   return value;
+}
+
+}  // namespace
+
+double ResultTable::number(std::size_t row, Column column) const {
+  if (cell(row, column).null()) return 0.0;
+  return parseCell<double>(*this, row, column);
 }
 
 std::optional<int> ResultTable::optInt(std::size_t row, Column column) const {
   if (cell(row, column).null()) return std::nullopt;
-  const auto text = view(row, column);
-  int value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
+  return parseCell<int>(*this, row, column);
 }
 
 TimePoint ResultTable::time(std::size_t row, Column column) const {
@@ -165,7 +161,48 @@ TimePoint ResultTable::time(std::size_t row, Column column) const {
 }
 
 ProcedureRunner::ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options)
-    : pool_(pool), options_(options) {}
+    : pool_(pool), options_(options), policy_(RetryPolicy::from(options)) {}
+
+// Opening the lease's libmariadb session is a connect like the pool's own:
+// classified as one, and a server that refused it takes the lease with it.
+BulkReadSession& ProcedureRunner::bulkSession(ConnectionPool::Lease& lease) {
+  try {
+    return lease->bulk();
+  } catch (const sql::SQLException& e) {
+    auto failure = ServerFailure::whileConnecting(e);
+    if (poisonsConnection(failure.kind)) lease.discard();
+    throw failure;
+  }
+}
+
+ResultTable ProcedureRunner::tryOnce(const std::string& text, const std::vector<SqlValue>& args) {
+  auto lease = [this] {
+    try {
+      return pool_.acquire();
+    } catch (const sql::SQLException& e) {
+      throw ServerFailure::whileConnecting(e);
+    }
+  }();
+  try {
+    // Nothing to bind, so nothing is pasted into the text: these are the
+    // leader's reads of many rows, which libmariadb reads at a fraction of
+    // Connector/C++'s cost (bulk_read_session.hpp). Its failures are
+    // sql::SQLExceptions too, classified, rolled back and retried below.
+    if (args.empty()) return bulkSession(lease).query(text);
+    return execute(*lease.operator->(), text, args);
+  } catch (const ServerFailure&) {
+    throw;  // the bulk session could not be opened: bulkSession() saw to the lease
+  } catch (const sql::SQLException& e) {
+    auto failure = ServerFailure::from(e);
+    // A procedure's handler rolls back what it began, but not every failure
+    // reaches a handler (a killed query does not): roll back here too.
+    if (poisonsConnection(failure.kind) || !lease->rollBack()) lease.discard();
+    throw failure;
+  } catch (...) {
+    lease.discard();  // failed half-way through reading: the session's state is unknown
+    throw;
+  }
+}
 
 ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<SqlValue>& args,
                                   const std::string& operation) {
@@ -174,41 +211,21 @@ ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<
   if (log.should_log(spdlog::level::debug)) {
     log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, describeArgs(args));
   }
-  for (int attempt = 0;; ++attempt) {
-    ErrorClass error_class = ErrorClass::fatal;
-    bool while_connecting = true;
-    int code = 0;
-    std::string sqlstate;
-    std::string message;
-    try {
-      auto lease = pool_.acquire();
-      while_connecting = false;
-      try {
-        return execute(*lease.operator->(), text, args);
-      } catch (const sql::SQLException& e) {
-        if (poisonsConnection(classifyServerError(e.getErrorCode(), e.getSQLState()))) {
-          lease.discard();
-        }
-        throw;
-      }
-    } catch (const sql::SQLException& e) {
-      code = e.getErrorCode();
-      sqlstate = e.getSQLState();
-      message = e.what();
-      error_class = classifyServerError(code, sqlstate);
+  try {
+    return policy_.run<ServerFailure>(
+        [&] { return tryOnce(text, args); },
+        [](const ServerFailure& failure) { return failure.retriable(); },
+        [&](const ServerFailure& failure, int retry, std::chrono::milliseconds wait) {
+          log.warn("qtopology: {} failed with server error {} ({}); retry {}/{} in {} ms",
+                   operation, failure.code, failure.what(), retry, policy_.retries(), wait.count());
+        });
+  } catch (const ServerFailure& failure) {
+    if (failure.while_connecting || failure.kind == ErrorClass::connection_lost ||
+        failure.kind == ErrorClass::fatal) {
+      log.error("qtopology: {} failed: server error {}: {}", operation, failure.code,
+                failure.what());
     }
-    if (isRetriable(error_class) && attempt < options_.retries) {
-      const auto wait = retryDelay(attempt, options_.retry_timeout);
-      log.warn("qtopology: {} failed with server error {} ({}); retry {}/{} in {} ms", operation,
-               code, message, attempt + 1, options_.retries, wait.count());
-      std::this_thread::sleep_for(wait);
-      continue;
-    }
-    if (while_connecting) error_class = ErrorClass::connection_lost;
-    if (error_class == ErrorClass::connection_lost || error_class == ErrorClass::fatal) {
-      log.error("qtopology: {} failed: server error {}: {}", operation, code, message);
-    }
-    std::rethrow_exception(makeStorageError(error_class, operation, code, sqlstate, message));
+    std::rethrow_exception(failure.toStorageError(operation));
   }
 }
 

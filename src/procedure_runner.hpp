@@ -11,6 +11,7 @@
 #include <qtopology/coordination_storage.hpp>
 
 #include "connection_pool.hpp"
+#include "retry_policy.hpp"
 
 namespace qtopology::detail {
 
@@ -29,6 +30,7 @@ class ResultTable {
 
   // Throws SchemaError when the procedure returned no such column.
   Column column(std::string_view name) const;
+  const std::string& columnName(Column column) const { return columns_[column]; }
   std::size_t size() const { return columns_.empty() ? 0 : cells_.size() / columns_.size(); }
   bool empty() const { return cells_.empty(); }
 
@@ -41,7 +43,9 @@ class ResultTable {
     return std::string(view(row, column));
   }
   std::string_view view(std::size_t row, Column column) const;  // NULL reads as ""
-  double number(std::size_t row, Column column) const;          // NULL reads as 0
+  // Numbers throw StorageError naming the column when a cell holds anything
+  // else: a silent 0 would pass a broken procedure off as data.
+  double number(std::size_t row, Column column) const;  // NULL reads as 0
   std::optional<int> optInt(std::size_t row, Column column) const;
   TimePoint time(std::size_t row, Column column) const;  // from a UNIX_TIMESTAMP column
 
@@ -69,10 +73,6 @@ class ResultTable {
   std::vector<Cell> cells_;  // row after row
 };
 
-// How long to wait before retry number attempt+1: 50 ms doubling, jittered,
-// never more than `cap` (MySqlOptions::retry_timeout).
-std::chrono::milliseconds retryDelay(int attempt, std::chrono::milliseconds cap);
-
 class ProcedureRunner {
  public:
   ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options);
@@ -80,12 +80,18 @@ class ProcedureRunner {
   // CALL qtopology_sp_<procedure>(args...). `operation` names the API call and
   // its subject for error messages and logs, e.g. "assignTopology(uuid=t1)".
   // Returns the first result set (empty when the procedure returns none).
+  // A failed try leaves no session behind inside a transaction: it is rolled
+  // back, or closed when that fails or the session broke.
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& operation);
 
  private:
+  ResultTable tryOnce(const std::string& text, const std::vector<SqlValue>& args);
+  static BulkReadSession& bulkSession(ConnectionPool::Lease& lease);
+
   ConnectionPool& pool_;
   const MySqlOptions& options_;
+  RetryPolicy policy_;
 };
 
 }  // namespace qtopology::detail

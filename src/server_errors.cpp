@@ -1,5 +1,7 @@
 #include "server_errors.hpp"
 
+#include <cppconn/exception.h>
+
 #include <qtopology/coordination_storage.hpp>
 
 namespace qtopology::detail {
@@ -49,18 +51,30 @@ std::exception_ptr makeStorageError(ErrorClass c, std::string_view operation, in
     if (!sqlstate.empty()) text += ", SQLSTATE " + std::string(sqlstate);
     text += ")";
   }
+  std::string state(sqlstate);
   switch (c) {
     case ErrorClass::connection_lost:
-      return std::make_exception_ptr(ConnectionError(text));
+      return std::make_exception_ptr(ConnectionError(text, code, std::move(state)));
     case ErrorClass::not_found:
-      return std::make_exception_ptr(NotFoundError(text));
+      return std::make_exception_ptr(NotFoundError(text, code, std::move(state)));
     case ErrorClass::invalid_argument:
-      return std::make_exception_ptr(InvalidArgument(text));
+      return std::make_exception_ptr(InvalidArgument(text, code, std::move(state)));
     case ErrorClass::transient:
     case ErrorClass::fatal:
       break;
   }
-  return std::make_exception_ptr(StorageError(text));
+  return std::make_exception_ptr(StorageError(text, code, std::move(state)));
+}
+
+ServerFailure ServerFailure::from(const sql::SQLException& e) {
+  return ServerFailure(classifyServerError(e.getErrorCode(), e.getSQLState()), e.getErrorCode(),
+                       e.getSQLState(), e.what());
+}
+
+ServerFailure ServerFailure::whileConnecting(const sql::SQLException& e) {
+  ServerFailure failure = from(e);
+  failure.while_connecting = true;
+  return failure;
 }
 
 }  // namespace qtopology::detail

@@ -2,8 +2,13 @@
 #pragma once
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+
+namespace sql {
+class SQLException;
+}
 
 namespace qtopology::detail {
 
@@ -25,9 +30,40 @@ inline bool isRetriable(ErrorClass c) {
 }
 
 // Builds the exception a caller sees: ConnectionError, NotFoundError,
-// InvalidArgument or StorageError. `operation` names the call and its subject,
-// e.g. "assignTopology(uuid=t1)".
+// InvalidArgument or StorageError, carrying code and sqlstate. `operation`
+// names the call and its subject, e.g. "assignTopology(uuid=t1)".
 std::exception_ptr makeStorageError(ErrorClass c, std::string_view operation, int code,
                                     std::string_view sqlstate, std::string_view message);
+
+// An error the server or the client library reported, classified once. The
+// library's SQL paths pass it on (and retry on it) until they turn it into the
+// caller's exception.
+class ServerFailure : public std::runtime_error {
+ public:
+  ServerFailure(ErrorClass kind, int code, std::string sqlstate, const std::string& message,
+                bool while_connecting = false)
+      : std::runtime_error(message),
+        kind(kind),
+        code(code),
+        sqlstate(std::move(sqlstate)),
+        while_connecting(while_connecting) {}
+
+  static ServerFailure from(const sql::SQLException& e);
+  // Opening a session failed: no call ran. Retried by the code's class (a
+  // refused connection is, a wrong password is not), but reported to the
+  // caller as a ConnectionError whatever the code.
+  static ServerFailure whileConnecting(const sql::SQLException& e);
+
+  bool retriable() const { return isRetriable(kind); }
+  std::exception_ptr toStorageError(std::string_view operation) const {
+    return makeStorageError(while_connecting ? ErrorClass::connection_lost : kind, operation, code,
+                            sqlstate, what());
+  }
+
+  ErrorClass kind;
+  int code;
+  std::string sqlstate;
+  bool while_connecting;
+};
 
 }  // namespace qtopology::detail

@@ -25,6 +25,11 @@ CommandLine parseCommandLine(int argc, char** argv) {
       line.url = argv[++i];
     } else if (arg.rfind("--url=", 0) == 0) {
       line.url = arg.substr(6);
+    } else if (arg == "--listen" || arg == "--token") {
+      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+      (arg == "--listen" ? line.listen : line.token) = argv[++i];
+    } else if (arg == "--read-only") {
+      line.read_only = true;
     } else {
       throw UsageError("unknown option '" + arg + "'");
     }

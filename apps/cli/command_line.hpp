@@ -5,13 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "usage_error.hpp"
+
 namespace qtopology::cli {
 
 // The command line is wrong: exit code 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using apps::UsageError;
 
 // The command could not do its work for a reason of ours, not the storage's
 // (unreadable file, declined confirmation): exit code 1.
@@ -27,6 +26,10 @@ struct CommandLine {
   bool json = false;
   bool yes = false;
   bool help = false;
+  // dashboard
+  std::string listen = "127.0.0.1:8080";
+  std::string token;  // --token; the command falls back to $QTOPOLOGY_DASHBOARD_TOKEN
+  bool read_only = false;
 };
 
 // Options may appear anywhere; "--" ends them, so a text argument may start

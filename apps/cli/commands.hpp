@@ -61,4 +61,7 @@ void clearErrorCommand(Context& c);
 void setErrorCommand(Context& c);
 void topologyHistoryCommand(Context& c);  // history topology <uuid>
 
+// dashboard/dashboard_command.cpp
+void dashboardCommand(Context& c);
+
 }  // namespace qtopology::cli

@@ -61,11 +61,7 @@ void checkCommand(Context& c) {
 
 void queueCommand(Context& c) {
   const auto queue = c.storage().getMsgQueueContent();
-  if (c.line.json) {
-    Json all = Json::array();
-    for (const auto& m : queue) all.push_back(toJson(m));
-    return printJson(c.out, all);
-  }
+  if (c.line.json) return printJsonList(c.out, queue);
   Table table({"WORKER", "COMMAND", "DATA", "VALID UNTIL", "CREATED"});
   for (const auto& m : queue) {
     table.add({m.name, m.cmd, m.data.dump(), localTime(m.valid_until), localTime(m.created)});

@@ -43,8 +43,9 @@ constexpr Command kCommands[] = {
     {"list", "", "list topologies with status, worker, weight and affinity", 0, 0, listCommand},
     {"details", "<uuid>", "show one topology, with its configuration", 1, 1, detailsCommand},
     {"register", "<uuid> <file.json>",
-     "add or update a topology from a JSON file (- for stdin); new ones start disabled", 2, 2,
-     registerCommand},
+     "add or update a topology from a JSON file (- for stdin), in the command or the"
+     " Node format; new ones start disabled",
+     2, 2, registerCommand},
     {"export", "<uuid> <file>", "write a topology's configuration to a file (- for stdout)", 2, 2,
      exportCommand},
     {"enable", "<uuid>...", "let the leader assign the topologies", 1, kMany, enableCommand},
@@ -69,6 +70,8 @@ constexpr Command kCommands[] = {
     {"clear", "", "delete all workers, topologies, messages and history (asks first)", 0, 0,
      clearCommand},
     {"reset", "", "drop all qtopology tables and procedures (asks first)", 0, 0, resetCommand},
+    {"dashboard", "", "serve the web dashboard and qtopology's HTTP API (see README)", 0, 0,
+     dashboardCommand},
 };
 
 constexpr std::string_view kOptions = R"(options:
@@ -77,6 +80,12 @@ constexpr std::string_view kOptions = R"(options:
   --json      print results as JSON, for scripts
   --yes, -y   do not ask before clear and reset
   --help, -h  show help (of a command, when given one)
+dashboard options:
+  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080)
+  --token TOKEN       token that write actions must send in the X-QTopology-Token
+                      header (default: $QTOPOLOGY_DASHBOARD_TOKEN); beyond loopback,
+                      writes are refused without one
+  --read-only         refuse every write action
 )";
 
 std::string usageLine(const Command& c) {
@@ -131,6 +140,22 @@ const Command& findCommand(const CommandLine& line) {
   return *match;
 }
 
+// Whether the URL's query names `key`. The query starts at the first '?'
+// after the last '@', as MySqlOptions::fromUrl reads it: a password holding
+// "retries=" is not a parameter, nor is "max_retries".
+bool urlSetsParameter(std::string_view url, std::string_view key) {
+  const auto at = url.rfind('@');
+  const auto question = url.find('?', at == std::string_view::npos ? 0 : at);
+  if (question == std::string_view::npos) return false;
+  for (auto query = url.substr(question + 1); !query.empty();) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    if (pair.substr(0, pair.find('=')) == key) return true;
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  return false;
+}
+
 MySqlOptions connectionOptions(const CommandLine& line) {
   if (line.url.empty()) {
     throw UsageError("no database URL: pass --url or set QTOPOLOGY_MYSQL_URL");
@@ -145,7 +170,7 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   // A person waiting at a prompt would rather hear "unreachable" after a
   // few seconds than after the library's worker-friendly 20 s of retries,
   // unless the URL asks for them.
-  if (line.url.find("retries=") == std::string::npos) {
+  if (!urlSetsParameter(line.url, "retries") && !urlSetsParameter(line.url, "retry_timeout_ms")) {
     options.retries = 2;
     options.retry_timeout = std::chrono::milliseconds(500);
   }
@@ -154,7 +179,10 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   // one-line error of a failed command into several.
   options.logger = spdlog::stderr_color_mt("qtopology-mysql");
   options.logger->set_pattern("%v");
-  options.logger->set_level(line.command == "migrate" ? spdlog::level::info : spdlog::level::err);
+  // A long-running dashboard logs retries too.
+  options.logger->set_level(line.command == "migrate"     ? spdlog::level::info
+                            : line.command == "dashboard" ? spdlog::level::warn
+                                                          : spdlog::level::err);
   return options;
 }
 

@@ -83,6 +83,8 @@ std::string number(double value) {
   return text.str();
 }
 
+std::string pidText(const std::optional<int>& pid) { return pid ? std::to_string(*pid) : ""; }
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;

@@ -29,6 +29,7 @@ std::string localTime(TimePoint t);
 // UTC, "2024-05-01T12:03:07Z", for JSON.
 std::string utcTime(TimePoint t);
 std::string number(double value);
+std::string pidText(const std::optional<int>& pid);  // "" when unknown
 std::string joined(const std::vector<std::string>& items);
 
 Json toJson(const WorkerStatus& w);
@@ -40,5 +41,13 @@ Json toJson(const MsgQueueItem& m);
 
 // Prints a JSON document on its own line.
 void printJson(std::ostream& out, const Json& document);
+
+// Prints records as one JSON array, each as toJson() shows it.
+template <typename Records>
+void printJsonList(std::ostream& out, const Records& records) {
+  Json all = Json::array();
+  for (const auto& record : records) all.push_back(toJson(record));
+  printJson(out, all);
+}
 
 }  // namespace qtopology::cli

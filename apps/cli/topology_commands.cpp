@@ -2,12 +2,11 @@
 
 #include "commands.hpp"
 #include "output.hpp"
+#include "topology_config.hpp"
 #include "topology_file.hpp"
 
 namespace qtopology::cli {
 namespace {
-
-std::string pidText(const std::optional<int>& pid) { return pid ? std::to_string(*pid) : ""; }
 
 // enable, disable, stop, kill and delete take one or more uuids, applied in
 // order; the first failure ends the command (the earlier ones stay done).
@@ -23,11 +22,7 @@ void forEachUuid(Context& c, const char* done_text, Action action) {
 
 void listCommand(Context& c) {
   const auto topologies = c.storage().getTopologyStatus();
-  if (c.line.json) {
-    Json all = Json::array();
-    for (const auto& t : topologies) all.push_back(toJson(t));
-    return printJson(c.out, all);
-  }
+  if (c.line.json) return printJsonList(c.out, topologies);
   Table table(
       {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
   for (const auto& t : topologies) {
@@ -56,7 +51,13 @@ void detailsCommand(Context& c) {
 
 void registerCommand(Context& c) {
   const auto& uuid = c.line.args.at(0);
-  const Json config = readTopologyFile(c.line.args.at(1));
+  const auto& path = c.line.args.at(1);
+  const Json config = readTopologyFile(path);
+  try {
+    apps::validateTopologyConfig(config);
+  } catch (const apps::InvalidTopology& e) {
+    throw CommandError((path == "-" ? std::string("<stdin>") : path) + ": " + e.what());
+  }
   c.storage().registerTopology(uuid, config);
   c.done("registered topology " + uuid + " (a new topology starts disabled: enable it to run it)");
 }
@@ -110,11 +111,7 @@ void setErrorCommand(Context& c) {
 
 void topologyHistoryCommand(Context& c) {
   const auto history = c.storage().getTopologyHistory(c.line.args.at(1));
-  if (c.line.json) {
-    Json all = Json::array();
-    for (const auto& h : history) all.push_back(toJson(h));
-    return printJson(c.out, all);
-  }
+  if (c.line.json) return printJsonList(c.out, history);
   Table table({"TIME", "STATUS", "ENABLED", "WORKER", "WEIGHT", "PID", "ERROR"});
   for (const auto& h : history) {
     table.add({localTime(h.ts), h.status, h.enabled ? "yes" : "no", h.worker.value_or(""),

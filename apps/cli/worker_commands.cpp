@@ -7,15 +7,10 @@ namespace qtopology::cli {
 
 void workersCommand(Context& c) {
   const auto workers = c.storage().getWorkerStatus();
-  if (c.line.json) {
-    Json all = Json::array();
-    for (const auto& w : workers) all.push_back(toJson(w));
-    return printJson(c.out, all);
-  }
+  if (c.line.json) return printJsonList(c.out, workers);
   Table table({"NAME", "STATUS", "LEADERSHIP", "PID", "LAST PING"});
   for (const auto& w : workers) {
-    table.add(
-        {w.name, w.status, w.lstatus, w.pid ? std::to_string(*w.pid) : "", localTime(w.last_ping)});
+    table.add({w.name, w.status, w.lstatus, pidText(w.pid), localTime(w.last_ping)});
   }
   table.print(c.out);
 }
@@ -34,14 +29,10 @@ void deleteWorkerCommand(Context& c) {
 
 void workerHistoryCommand(Context& c) {
   const auto history = c.storage().getWorkerHistory(c.line.args.at(1));
-  if (c.line.json) {
-    Json all = Json::array();
-    for (const auto& h : history) all.push_back(toJson(h));
-    return printJson(c.out, all);
-  }
+  if (c.line.json) return printJsonList(c.out, history);
   Table table({"TIME", "STATUS", "LEADERSHIP", "PID"});
   for (const auto& h : history) {
-    table.add({localTime(h.ts), h.status, h.lstatus, h.pid ? std::to_string(*h.pid) : ""});
+    table.add({localTime(h.ts), h.status, h.lstatus, pidText(h.pid)});
   }
   table.print(c.out);
 }

@@ -1,30 +1,24 @@
-// qtopology-worker: the reference QTopology worker on MySQL/MariaDB.
+// qtopology-worker: the reference QTopology worker on MySQL/MariaDB, a thin
+// host over the library's TopologyWorker that runs topologies as processes.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <csignal>
 #include <iostream>
-#include <thread>
+#include <memory>
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "worker.hpp"
+#include "process_runner.hpp"
+#include "simulated_runner.hpp"
 #include "worker_options.hpp"
 
 namespace {
 
-std::atomic<int> g_signal{0};
+qtopology::TopologyWorker* g_worker = nullptr;
 
-extern "C" void onSignal(int signal) { g_signal = signal; }
-
-// Sleeps until `until` in short slices, so a signal is acted on promptly.
-void sleepUntil(std::chrono::steady_clock::time_point until) {
-  constexpr auto kSlice = std::chrono::milliseconds(50);
-  while (g_signal == 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        kSlice, until - std::chrono::steady_clock::now()));
-  }
+extern "C" void onSignal(int) {
+  if (g_worker) g_worker->requestShutdown();
 }
 
 void setUpLogging(const std::string& name, bool verbose) {
@@ -41,7 +35,7 @@ void setUpLogging(const std::string& name, bool verbose) {
 
 int main(int argc, char** argv) {
   using namespace qtopology;
-  std::optional<worker::WorkerOptions> options;
+  std::optional<worker::CommandLineOptions> options;
   try {
     options = worker::parseWorkerOptions(argc, argv);
   } catch (const worker::UsageError& e) {
@@ -49,27 +43,27 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!options) return 0;
-  setUpLogging(options->name, options->verbose);
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
+  setUpLogging(options->worker.name, options->verbose);
 
   try {
-    MySqlCoordinator storage(MySqlOptions::fromUrl(options->url));
-    worker::WorkerSettings settings;
-    settings.name = options->name;
-    settings.start_ttl = options->start_ttl;
-    worker::Worker worker(storage, settings);
-    worker.registerSelf();
-    while (g_signal == 0 && !worker.shutdownRequested()) {
-      const auto next = std::chrono::steady_clock::now() + options->tick;
-      spdlog::debug("tick");
-      worker.tick();
-      sleepUntil(next);
+    std::unique_ptr<TopologyRunner> runner;
+    if (options->simulate) {
+      runner = std::make_unique<worker::SimulatedRunner>();
+    } else {
+      runner = std::make_unique<worker::ProcessRunner>(
+          worker::ProcessRunnerOptions{options->worker.name, options->grace});
     }
-    if (g_signal != 0) spdlog::info("received {}", g_signal == SIGINT ? "SIGINT" : "SIGTERM");
-    const bool clean = worker.shutdown();
+    MySqlCoordinator storage(options->storage);
+    TopologyWorker topology_worker(storage, *runner, options->worker);
+    g_worker = &topology_worker;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    topology_worker.run();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    g_worker = nullptr;
     spdlog::info("exiting");
-    return clean ? 0 : 1;
+    return 0;
   } catch (const StorageError& e) {
     spdlog::error("{}", e.what());
     return 1;

@@ -11,18 +11,26 @@ namespace {
 constexpr const char* kUsage = R"(usage: qtopology-worker [options]
 
 A QTopology worker: registers in the coordination storage, heartbeats, takes
-part in leader election, and runs the (simulated) topologies assigned to it.
-SIGINT or SIGTERM stops its topologies and unloads it cleanly.
+part in leader election, and runs the topologies assigned to it as child
+processes (the program and arguments of their general.command). SIGINT or
+SIGTERM stops its topologies and unloads it cleanly.
 
 options:
-  --name NAME          worker name, unique in the cluster (default: HOST-PID)
-  --url URL            mysql://user:password@host:port/database?... (default:
-                       $QTOPOLOGY_MYSQL_URL)
-  --tick-ms N          heartbeat, message poll and leader interval (1000)
-  --start-ttl-ms N     lifetime of the start_topology messages it sends as
-                       leader (30000)
-  --verbose            also log every tick
-  --help               this text
+  --name NAME            worker name, unique in the cluster (default: HOST-PID)
+  --url URL              mysql://user:password@host:port/database?... (default:
+                         $QTOPOLOGY_MYSQL_URL)
+  --tick-ms N            heartbeat and message poll interval (1000)
+  --leader-loop-ms N     how often a leader places and repairs topologies (5000)
+  --lease-ms N           without a successful heartbeat for this long, kill
+                         every topology: keep it below the cluster's
+                         worker_dead_timeout_s by more than a tick (20000)
+  --grace-ms N           how long a stopped topology may take after SIGTERM
+                         before it gets SIGKILL (5000)
+  --simulate             run no processes: topologies only "run" in the worker
+  --verbose              also log every tick
+  --help                 this text
+
+exit codes: 0 clean shutdown, 1 storage failure, 2 bad options
 )";
 
 std::string defaultName() {
@@ -43,8 +51,9 @@ std::chrono::milliseconds positiveMillis(const std::string& option, const std::s
 
 }  // namespace
 
-std::optional<WorkerOptions> parseWorkerOptions(int argc, char** argv) {
-  WorkerOptions o;
+std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
+  CommandLineOptions o;
+  std::string url;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -63,24 +72,38 @@ std::optional<WorkerOptions> parseWorkerOptions(int argc, char** argv) {
       std::cout << kUsage;
       return std::nullopt;
     } else if (arg == "--name") {
-      o.name = next();
+      o.worker.name = next();
     } else if (arg == "--url") {
-      o.url = next();
+      url = next();
     } else if (arg == "--tick-ms") {
-      o.tick = positiveMillis(arg, next());
-    } else if (arg == "--start-ttl-ms") {
-      o.start_ttl = positiveMillis(arg, next());
+      o.worker.tick = positiveMillis(arg, next());
+    } else if (arg == "--leader-loop-ms") {
+      o.worker.leader_loop = positiveMillis(arg, next());
+    } else if (arg == "--lease-ms") {
+      o.worker.lease = positiveMillis(arg, next());
+    } else if (arg == "--grace-ms") {
+      o.grace = positiveMillis(arg, next());
+    } else if (arg == "--simulate") {
+      o.simulate = true;
     } else if (arg == "--verbose") {
       o.verbose = true;
     } else {
       throw UsageError("unknown option '" + arg + "' (see --help)");
     }
   }
-  if (o.url.empty()) {
-    if (const char* env = std::getenv("QTOPOLOGY_MYSQL_URL")) o.url = env;
+  if (url.empty()) {
+    if (const char* env = std::getenv("QTOPOLOGY_MYSQL_URL")) url = env;
   }
-  if (o.url.empty()) throw UsageError("no database: pass --url or set QTOPOLOGY_MYSQL_URL");
-  if (o.name.empty()) o.name = defaultName();
+  if (url.empty()) throw UsageError("no database: pass --url or set QTOPOLOGY_MYSQL_URL");
+  try {
+    o.storage = MySqlOptions::fromUrl(url);
+  } catch (const InvalidArgument& e) {
+    throw UsageError(e.what());
+  }
+  if (o.worker.name.empty()) o.worker.name = defaultName();
+  // Shutdown waits for stopped topologies: as long as their grace, and a
+  // little for the SIGKILL that may follow it.
+  o.worker.stop_timeout = o.grace + std::chrono::seconds(1);
   return o;
 }
 

@@ -6,23 +6,26 @@
 #include <stdexcept>
 #include <string>
 
+#include <qtopology/mysql_options.hpp>
+#include <qtopology/worker.hpp>
+
+#include "usage_error.hpp"
+
 namespace qtopology::worker {
 
-struct WorkerOptions {
-  std::string name;
-  std::string url;
-  std::chrono::milliseconds tick{1000};
-  std::chrono::milliseconds start_ttl{30000};
+struct CommandLineOptions {
+  WorkerOptions worker;
+  MySqlOptions storage;
+  // How long a stopped topology may take after SIGTERM before SIGKILL.
+  std::chrono::milliseconds grace{std::chrono::seconds(5)};
+  bool simulate = false;
   bool verbose = false;
 };
 
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using apps::UsageError;
 
 // nullopt when --help was asked for (the usage text is then printed).
-// Throws UsageError for anything malformed or missing.
-std::optional<WorkerOptions> parseWorkerOptions(int argc, char** argv);
+// Throws UsageError for anything malformed or missing, a bad URL included.
+std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv);
 
 }  // namespace qtopology::worker

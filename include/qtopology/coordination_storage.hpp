@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -165,10 +166,25 @@ struct LeaderActions {
 // Errors. Every message names the operation and the worker or uuid concerned,
 // and never contains a password.
 
-// Base of everything the storage throws.
+// Base of everything the storage throws. When a server (or client library)
+// error caused it, code() and sqlstate() say which, as the message does; a
+// check made before any server was asked leaves them 0 and "".
 class StorageError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit StorageError(const std::string& what) : std::runtime_error(what) {}
+  explicit StorageError(const char* what) : std::runtime_error(what) {}
+  StorageError(const std::string& what, int code, std::string sqlstate)
+      : std::runtime_error(what), code_(code), sqlstate_(std::move(sqlstate)) {}
+
+  // The server's error number (e.g. 1213, or 1644 for a procedure's SIGNAL)
+  // or the client library's (e.g. 2013); 0 when there was none.
+  int code() const noexcept { return code_; }
+  // The five-character SQLSTATE (e.g. "45404", "40001"); "" when unknown.
+  const std::string& sqlstate() const noexcept { return sqlstate_; }
+
+ private:
+  int code_ = 0;
+  std::string sqlstate_;
 };
 
 // The server could not be reached, or the connection broke, and the retry

@@ -29,7 +29,8 @@ struct MemoryStorageOptions {
 };
 
 // Thread-safe: every call holds one mutex, so each is atomic, and
-// applyLeaderActions() checks leadership and writes in one step (fenced).
+// applyLeaderActions() checks leadership and writes in one step (fenced);
+// like MySqlCoordinator's, it unloads only workers that are still dead.
 class MemoryStorage : public CoordinationStorage {
  public:
   explicit MemoryStorage(MemoryStorageOptions options = {});

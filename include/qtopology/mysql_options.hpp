@@ -56,7 +56,9 @@ struct MySqlOptions {
   std::string ssl_cert;
   std::string ssl_key;
 
-  // Where to log; nullptr means spdlog's default logger.
+  // Where to log; nullptr means spdlog's default logger. spdlog::logger is
+  // only declared here: setting one needs <spdlog/spdlog.h> and spdlog on the
+  // application's side, leaving it empty needs neither.
   std::shared_ptr<spdlog::logger> logger;
 
   // `hosts`, or else host and port alone.

@@ -49,7 +49,9 @@ struct WorkerOptions {
   std::chrono::milliseconds tick{1000};
   // How often a leader runs its duties (Node qtopology: 5 s).
   std::chrono::milliseconds leader_loop{5000};
-  // How often a leader rebalances by itself (Node qtopology: 1 h).
+  // How often a leader rebalances by itself (Node qtopology: 1 h), unless the
+  // storage's getProperties() has "rebalance_interval_s", which wins so the
+  // whole cluster agrees.
   std::chrono::milliseconds rebalance_interval{std::chrono::hours(1)};
   // The lease: a worker whose last successful heartbeat is older than this
   // kills all its topologies (TopologyRunner::kill, not a graceful stop), so
@@ -66,9 +68,22 @@ struct WorkerOptions {
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
-// One worker's loop. Not thread-safe, except requestShutdown(). Storage
-// failures inside a tick are logged and retried on the next tick; they never
-// escape tick().
+// One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:
+// one heartbeat() (the ping, the messages, the leader's liveness), the
+// messages, and a campaign when no leader is alive. Messages created before
+// the worker started (by the storage's clock) are ignored. start_topology(ies)
+// start only what is still assigned to this worker and waiting;
+// stop_topologies stops only the listed ones; set_disabled gives up
+// leadership, reports "disabled" and stops everything until set_enabled; after
+// shutdown or set_disabled the worker never campaigns nor starts anything.
+// A topology that exits with an error is restarted per its optional
+// general.restart {max, window_s}, then reported "error" with the runner's
+// text; a clean exit or a requested stop reports it "unassigned". As leader,
+// every leader_loop: refreshStatuses(), then placement, reclaiming and
+// rebalancing written through applyLeaderActions(), fenced by the storage.
+//
+// Not thread-safe, except requestShutdown(). Storage failures inside a tick
+// are logged and retried on the next tick; they never escape tick().
 class TopologyWorker {
  public:
   // Neither the storage nor the runner is owned; both must outlive the worker.

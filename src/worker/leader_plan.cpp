@@ -17,22 +17,21 @@ bool active(const TopologyStatus& t) { return t.status == ts::waiting || t.statu
 // Steps 1 and 2: what goes back to the pool, applied to `topologies` too.
 void reclaim(const std::vector<WorkerStatus>& workers, std::vector<TopologyStatus>& topologies,
              LeaderActions& actions) {
-  std::set<std::string> registered;
-  for (const auto& w : workers) registered.insert(w.name);
+  std::set<std::string> registered, unloaded;
   for (const auto& w : workers) {
-    const bool holds_work = std::any_of(topologies.begin(), topologies.end(), [&](const auto& t) {
-      return t.worker == w.name && active(t);
-    });
-    if (w.status != ws::dead && !(w.status == ws::unloaded && holds_work)) continue;
+    registered.insert(w.name);
+    if (w.status == ws::unloaded) unloaded.insert(w.name);
+    if (w.status != ws::dead) continue;
     actions.unload_workers.push_back(w.name);
     for (auto& t : topologies) {
       if (t.worker == w.name && t.status != ts::error) t.status = ts::unassigned;
     }
   }
   for (auto& t : topologies) {
-    const bool orphaned = active(t) && t.worker && !registered.count(*t.worker);
+    const bool left_behind =
+        active(t) && t.worker && (unloaded.count(*t.worker) || !registered.count(*t.worker));
     const bool nowhere = t.enabled && t.status == ts::running && !t.worker;
-    if (!orphaned && !nowhere) continue;
+    if (!left_behind && !nowhere) continue;
     actions.unassign_topologies.push_back(t.uuid);
     t.status = ts::unassigned;
   }

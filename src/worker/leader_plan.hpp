@@ -10,12 +10,12 @@
 namespace qtopology::detail {
 
 // In this order, each step seeing the effect of the ones before:
-// 1. Workers that are dead, or unloaded but still holding waiting or running
-//    topologies, are unloaded: their topologies not in error go back to the
-//    pool. A topology in error is never reassigned: it stays where an
+// 1. Dead workers are unloaded: their topologies not in error go back to
+//    the pool. A topology in error is never reassigned: it stays where an
 //    operator can see what failed.
-// 2. Waiting or running topologies whose worker is not registered at all,
-//    and enabled running topologies without a worker, go back to the pool.
+// 2. Waiting or running topologies left on an unloaded worker or on one not
+//    registered at all, and enabled running topologies without a worker, go
+//    back to the pool (unassign_topologies).
 // 3. Every enabled unassigned topology goes to an alive worker, heaviest
 //    first, through LoadBalancer::next (load = weights of the enabled
 //    waiting and running topologies a worker carries).

@@ -17,9 +17,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const Json kConfig = {{"general", {{"weight", 2.5}, {"worker_affinity", {"w1", "w2"}}}},
-                      {"spouts", Json::array()},
-                      {"bolts", Json::array()}};
+// A command topology: the Node format has integer weights only.
+const Json kConfig = {
+    {"general",
+     {{"command", {"sleep", "60"}}, {"weight", 2.5}, {"worker_affinity", {"w1", "w2"}}}}};
 
 class CliTest : public ::testing::Test {
  protected:
@@ -184,7 +185,9 @@ TEST_F(CliTopologyTest, RegisterListDetailsExport) {
   EXPECT_EQ(Json::parse(ok({"export", "t1", "-"}))["general"], kConfig["general"]);
 
   // From stdin, and re-registering updates.
-  EXPECT_EQ(cli({"register", "t1", "-"}, R"({"general": {"weight": 7}})").exit_code, 0);
+  EXPECT_EQ(
+      cli({"register", "t1", "-"}, R"({"general": {"command": ["true"], "weight": 7}})").exit_code,
+      0);
   EXPECT_EQ(json({"details", "t1"})["weight"], 7);
 }
 
@@ -202,12 +205,41 @@ TEST_F(CliTopologyTest, BrokenJsonNamesLineAndColumn) {
 TEST_F(CliTopologyTest, RegisterRejectsWhatIsNotATopology) {
   expectOneLineError(cli({"register", "t1", file("array.json", "[1, 2]")}), 1,
                      "a topology must be a JSON object, not array");
-  expectOneLineError(cli({"register", "t1", file("w.json", R"({"general":{"weight":-1}})")}), 1,
-                     "weight");
+  expectOneLineError(
+      cli({"register", "t1", file("w.json", R"({"general":{"command":["true"],"weight":-1}})")}), 1,
+      "weight");
   expectOneLineError(cli({"register", "t1", "/nonexistent/t.json"}), 1,
                      "cannot read /nonexistent/t.json");
-  expectOneLineError(cli({"register", std::string(101, 'u'), file("ok.json", "{}")}), 1,
+  expectOneLineError(cli({"register", std::string(101, 'u'), file("ok.json", kConfig.dump())}), 1,
                      "registerTopology");
+}
+
+TEST_F(CliTopologyTest, RegisterTakesNodeTopologiesCheckedAgainstTheirSchema) {
+  const Json node = {{"general", {{"heartbeat", 1000}, {"weight", 3}}},
+                     {"spouts",
+                      {{{"name", "s"},
+                        {"type", "sys"},
+                        {"working_dir", "."},
+                        {"cmd", "timer"},
+                        {"init", Json::object()}}}},
+                     {"bolts", Json::array()},
+                     {"variables", Json::object()}};
+  ok({"register", "node", file("node.json", node.dump())});
+  EXPECT_EQ(json({"details", "node"})["config"], node);
+
+  auto bad = node;
+  bad["general"].erase("heartbeat");
+  bad["spouts"][0]["type"] = "python";
+  const auto path = file("bad-node.json", bad.dump());
+  expectOneLineError(cli({"register", "bad", path}), 1,
+                     path +
+                         ": not a valid Node qtopology topology (nor a command topology: no "
+                         "general.command): general.heartbeat: is required; spouts[0].type: must "
+                         "be one of \"module_class\", \"module_method\", \"inproc\", \"sys\", "
+                         "not \"python\"");
+  expectOneLineError(cli({"register", "bad", "-"}, R"({"general": {"command": []}})"), 1,
+                     "<stdin>: general.command: must be a non-empty array of strings");
+  EXPECT_EQ(json({"list"}).size(), 1u);  // nothing half-written
 }
 
 TEST_F(CliTopologyTest, UnknownUuidIsAnError) {

@@ -20,6 +20,7 @@
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "cluster.hpp"
+#include "test_thread.hpp"
 
 namespace qtopology::galera {
 namespace {
@@ -113,7 +114,7 @@ TEST(GaleraElection, NeverTwoLeadersOver300ContestedRounds) {
   std::atomic<long> samples{0};
   std::atomic<long> two_leader_samples{0};
   Failures failures;
-  std::thread sampler([&] {
+  std::thread sampler = testing::testThread([&] {
     try {
       while (!done) {
         for (int node = 0; node < kNodes; ++node) {
@@ -135,7 +136,7 @@ TEST(GaleraElection, NeverTwoLeadersOver300ContestedRounds) {
     std::vector<char> won(kCoordinators, 0);
     std::vector<std::thread> campaign;
     for (int i = 0; i < kCoordinators; ++i) {
-      campaign.emplace_back([&, i] {
+      campaign.push_back(testing::testThread([&, i] {
         try {
           workers[i]->pingWorker(names[i]);
           workers[i]->announceLeaderCandidacy(names[i]);
@@ -143,7 +144,7 @@ TEST(GaleraElection, NeverTwoLeadersOver300ContestedRounds) {
         } catch (const std::exception& e) {
           failures.add(names[i] + ": " + e.what());
         }
-      });
+      }));
     }
     for (auto& t : campaign) t.join();
     const int winners = static_cast<int>(std::count(won.begin(), won.end(), 1));
@@ -199,7 +200,7 @@ TEST(GaleraMessages, FourReadersOnThreeNodesGetEveryMessageOnce) {
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int s = 0; s < kSenders; ++s) {
-    threads.emplace_back([&, s] {
+    threads.push_back(testing::testThread([&, s] {
       try {
         for (int seq = s; seq < kMessages; seq += kSenders) {
           senders[s]->sendMessageToWorker(worker, "seq", Json{{"seq", seq}}, 10min);
@@ -208,10 +209,10 @@ TEST(GaleraMessages, FourReadersOnThreeNodesGetEveryMessageOnce) {
         failures.add(std::string("sender: ") + e.what());
       }
       --senders_left;
-    });
+    }));
   }
   for (int r = 0; r < kReaders; ++r) {
-    threads.emplace_back([&, r] {
+    threads.push_back(testing::testThread([&, r] {
       // Per sender, one reader gets that sender's messages in send order.
       std::vector<int> last_seq(kSenders, -1);
       auto take = [&](const StorageMessage& m) {
@@ -254,7 +255,7 @@ TEST(GaleraMessages, FourReadersOnThreeNodesGetEveryMessageOnce) {
       } catch (const std::exception& e) {
         failures.add(std::string("reader: ") + e.what());
       }
-    });
+    }));
   }
   for (auto& t : threads) t.join();
   const auto elapsed = Clock::now() - start;
@@ -397,7 +398,7 @@ TEST(GaleraFailover, NodeKilledUnderLoadLosesNoAcknowledgedWrite) {
   std::vector<std::thread> threads;
   for (std::size_t w = 0; w < writers.size(); ++w) {
     writers[w].client = static_cast<int>(w) / kThreadsPerClient;
-    threads.emplace_back([&, w] {
+    threads.push_back(testing::testThread([&, w] {
       Writer& me = writers[w];
       for (int i = 0; !stop; ++i) {
         const int seq = static_cast<int>(w) * 1000000 + i;
@@ -409,7 +410,7 @@ TEST(GaleraFailover, NodeKilledUnderLoadLosesNoAcknowledgedWrite) {
           failures.add("client " + std::to_string(me.client) + ": " + e.what());
         }
       }
-    });
+    }));
   }
   std::this_thread::sleep_for(3s);
   const auto kill_started = Clock::now();

@@ -84,7 +84,6 @@ TEST_F(Coordinator, PingWorkerMovesLastPingAndRejectsUnknownWorker) {
   storage.pingWorker("w1");
   EXPECT_EQ(db.count("qtopology_worker", "last_ping >= NOW() - INTERVAL 2 SECOND"), 1);
   EXPECT_THROW(storage.pingWorker("nobody"), NotFoundError);
-  EXPECT_THROW(storage.leaderPing("nobody"), NotFoundError);
 }
 
 TEST_F(Coordinator, SetWorkerStatusWritesHistoryAndDropsLeadership) {
@@ -106,12 +105,12 @@ TEST_F(Coordinator, SetWorkerLStatusGuardsLeadership) {
   storage.registerWorker("w1");
   storage.registerWorker("w2");
   storage.setWorkerLStatus("w1", "leader");
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
   EXPECT_THROW(storage.setWorkerLStatus("w2", "leader"), InvalidArgument);
   storage.setWorkerStatus("w2", "dead");
   EXPECT_THROW(storage.setWorkerLStatus("w2", "candidate"), InvalidArgument);
   storage.setWorkerLStatus("w1", "normal");
-  EXPECT_EQ(storage.workerStatuses()["leader"], 0);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 0);
   EXPECT_THROW(storage.setWorkerLStatus("w1", "boss"), InvalidArgument);
   EXPECT_THROW(storage.setWorkerLStatus("nobody", "normal"), NotFoundError);
 }
@@ -139,7 +138,7 @@ TEST_F(Coordinator, LegacyEmptyLStatusReadsAsNormal) {
   storage.registerWorker("w1");
   db.exec("UPDATE qtopology_worker SET lstatus = '' WHERE name = 'w1'");
   EXPECT_EQ(storage.getWorkerStatus()[0].lstatus, "normal");
-  EXPECT_EQ(storage.workerStatuses()["normal"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["normal"], 1);
 }
 
 // --- topologies ------------------------------------------------------------------

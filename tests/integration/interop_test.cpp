@@ -58,7 +58,7 @@ TEST(NodeInterop, DatabaseCreatedByNodeIsUpgradedWithItsRowsKept) {
   EXPECT_DOUBLE_EQ(t1.weight, 2);
   EXPECT_EQ(t1.worker_affinity, std::vector<std::string>{"node-w1"});
   EXPECT_EQ(storage.getTopologyInfo("node-t2").error, "sample error");
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
   const auto message = storage.getMessage("node-w2");
   ASSERT_TRUE(message.has_value());
   EXPECT_EQ(message->cmd, "rebalance");

@@ -7,6 +7,7 @@
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "test_database.hpp"
+#include "test_thread.hpp"
 
 namespace qtopology {
 namespace {
@@ -23,10 +24,10 @@ TEST_F(Leadership, LoneCandidateBecomesAndStaysLeader) {
   storage.registerWorker("w1");
   EXPECT_FALSE(storage.checkLeaderCandidacy("w1"));  // never announced
   storage.announceLeaderCandidacy("w1");
-  EXPECT_EQ(storage.workerStatuses()["candidate"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["candidate"], 1);
   EXPECT_TRUE(storage.checkLeaderCandidacy("w1"));
   EXPECT_TRUE(storage.checkLeaderCandidacy("w1"));  // the leader asking again keeps it
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
   EXPECT_EQ(storage.getWorkerHistory("w1")[0].lstatus, "leader");
 }
 
@@ -38,11 +39,11 @@ TEST_F(Leadership, TwoCandidatesMakeOneLeader) {
   const bool first = storage.checkLeaderCandidacy("w1");
   const bool second = storage.checkLeaderCandidacy("w2");
   EXPECT_NE(first, second);
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
   // A late announcement changes nothing while the leader lives.
   storage.announceLeaderCandidacy(first ? "w2" : "w1");
   EXPECT_FALSE(storage.checkLeaderCandidacy(first ? "w2" : "w1"));
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
 }
 
 TEST_F(Leadership, OnlyAliveWorkersCampaign) {
@@ -50,7 +51,7 @@ TEST_F(Leadership, OnlyAliveWorkersCampaign) {
   storage.setWorkerStatus("w1", "closing");
   storage.announceLeaderCandidacy("w1");
   EXPECT_FALSE(storage.checkLeaderCandidacy("w1"));
-  EXPECT_EQ(storage.workerStatuses()["leader"], 0);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 0);
   EXPECT_THROW(storage.announceLeaderCandidacy("ghost"), NotFoundError);
   EXPECT_THROW(storage.checkLeaderCandidacy("ghost"), NotFoundError);
 }
@@ -64,7 +65,7 @@ TEST_F(Leadership, SilentLeaderIsReplaced) {
   storage.announceLeaderCandidacy("w2");
   EXPECT_TRUE(storage.checkLeaderCandidacy("w2"));
   EXPECT_FALSE(storage.checkLeaderCandidacy("w1"));
-  EXPECT_EQ(storage.workerStatuses()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
   storage.refreshStatuses();
   EXPECT_EQ(db.scalar("SELECT lstatus FROM qtopology_worker WHERE name = 'w1'"), "normal");
 }
@@ -75,7 +76,7 @@ TEST_F(Leadership, RefreshDemotesSilentLeader) {
   ASSERT_TRUE(storage.checkLeaderCandidacy("w1"));
   db.exec("UPDATE qtopology_worker SET last_ping = NOW() - INTERVAL 11 SECOND");
   storage.refreshStatuses();
-  EXPECT_EQ(storage.workerStatuses()["leader"], 0);
+  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 0);
   EXPECT_EQ(storage.getWorkerStatus()[0].status, "alive");  // not dead yet: 30 s for that
 }
 
@@ -95,7 +96,7 @@ TEST_F(Leadership, ContestedElectionsNeverProduceTwoLeaders) {
   std::atomic<int> wins{0};
   long samples = 0, two_leader_samples = 0;
   std::chrono::steady_clock::duration longest_gap{};
-  std::thread sampler([&] {
+  std::thread sampler = testing::testThread([&] {
     auto last_seen_leader = std::chrono::steady_clock::now();
     while (!done) {
       const int leaders =
@@ -109,7 +110,7 @@ TEST_F(Leadership, ContestedElectionsNeverProduceTwoLeaders) {
   });
   std::vector<std::thread> campaigners;
   for (int t = 0; t < kThreads; ++t) {
-    campaigners.emplace_back([&, t] {
+    campaigners.push_back(testing::testThread([&, t] {
       const std::string name = "w" + std::to_string(t);
       for (int round = 0; round < kRounds; ++round) {
         shared.pingWorker(name);
@@ -119,7 +120,7 @@ TEST_F(Leadership, ContestedElectionsNeverProduceTwoLeaders) {
           shared.setWorkerLStatus(name, "normal");  // step down: the next election starts
         }
       }
-    });
+    }));
   }
   for (auto& c : campaigners) c.join();
   done = true;

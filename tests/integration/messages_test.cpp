@@ -8,7 +8,10 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
+#include "connection_pool.hpp"
+#include "procedure_runner.hpp"
 #include "test_database.hpp"
+#include "test_thread.hpp"
 
 namespace qtopology {
 namespace {
@@ -109,8 +112,27 @@ TEST_F(Messages, RetriedCallsAreIdempotent) {
 
   const auto first = db.scalar("SELECT COUNT(*) FROM qtopology_message WHERE claimed_by IS NULL");
   EXPECT_EQ(first, "2");
-  db.exec("CALL qtopology_sp_take_messages('w1', 'claim-1', 1)");
-  db.exec("CALL qtopology_sp_take_messages('w1', 'claim-1', 1)");  // the retry
+  // A read and its retry with the same claim key (the reply of the first was
+  // lost): the retry returns what the first took, and takes nothing more.
+  const auto options = db.options();
+  detail::ConnectionPool pool(options);
+  detail::ProcedureRunner runner(pool, options);
+  const auto take = [&] {
+    auto rows =
+        runner.call("take_messages", {std::string("w1"), std::string("claim-1"), std::int64_t{1}},
+                    "getMessage(worker=w1)");
+    std::vector<std::string> taken;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      taken.push_back(rows.takeText(i, rows.column("id")) + " " +
+                      rows.takeText(i, rows.column("cmd")));
+    }
+    return taken;
+  };
+  const auto taken = take();
+  const auto retried = take();
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].substr(taken[0].find(' ') + 1), "c");  // the oldest message
+  EXPECT_EQ(retried, taken);
   EXPECT_EQ(db.count("qtopology_message", "claimed_by = 'claim-1'"), 1);
   // The retried send of an already taken message is still not queued again.
   db.exec("CALL qtopology_sp_send_message('w1', 'c', '{}', 30000, 'send-key-1')");
@@ -134,7 +156,7 @@ TEST_F(Messages, ConcurrentReadersReceiveEveryMessageExactlyOnce) {
   std::multiset<int> received;
   std::vector<std::thread> readers;
   for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back([&, r] {
+    readers.push_back(testing::testThread([&, r] {
       std::vector<int> mine;
       while (true) {
         const bool finished = sending_done;
@@ -149,7 +171,7 @@ TEST_F(Messages, ConcurrentReadersReceiveEveryMessageExactlyOnce) {
       }
       std::lock_guard<std::mutex> lock(mutex);
       received.insert(mine.begin(), mine.end());
-    });
+    }));
   }
   for (int n = 0; n < kMessages; ++n) shared.sendMessageToWorker("w1", "work", {{"n", n}}, 600s);
   sending_done = true;

@@ -4,13 +4,15 @@
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
+#include <thread>
+#include <typeinfo>
+
 #include <cppconn/connection.h>
 
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "embedded_scripts.hpp"
 #include "migrator.hpp"
-#include "sql_script.hpp"
 #include "test_database.hpp"
 
 extern char** environ;
@@ -24,6 +26,10 @@ const char* const kTables[] = {"qtopology_settings",       "qtopology_worker",
                                "qtopology_topology",       "qtopology_message",
                                "qtopology_worker_history", "qtopology_topology_history"};
 
+// The upgrade files compiled in. Versions need not be contiguous: the
+// migrator applies whatever is newer than the database, in order.
+long long upgradeFileCount() { return static_cast<long long>(detail::upgradeScripts().size()); }
+
 long long tableCount(TestDatabase& db) {
   return std::stoll(
       db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "
@@ -33,20 +39,18 @@ long long tableCount(TestDatabase& db) {
 long long procedureCount(TestDatabase& db) {
   return std::stoll(
       db.scalar("SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = "
-                "DATABASE() AND routine_name LIKE 'qtopology\\_sp\\_%'"));
+                "DATABASE() AND routine_name LIKE 'qtopology\\_%'"));
 }
 
 void runNamedScript(TestDatabase& db, std::string_view name) {
-  for (const auto& statement : detail::splitSqlScript(detail::namedScript(name).text)) {
-    db.exec(statement.text);
-  }
+  db.runScript(detail::namedScript(name));
 }
 
 TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
   TestDatabase db;
   MySqlCoordinator coordinator(db.options());
   EXPECT_EQ(coordinator.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
-  EXPECT_GT(MySqlCoordinator::latestSchemaVersion(), 17);
+  EXPECT_GT(MySqlCoordinator::latestSchemaVersion(), detail::kBaselineVersion);
   for (const char* table : kTables) {
     EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
                         "DATABASE() AND table_name = '" +
@@ -57,8 +61,7 @@ TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(MySqlCoordinator::latestSchemaVersion()));
   // Every upgrade file from the baseline on ran exactly once.
-  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"),
-            MySqlCoordinator::latestSchemaVersion() - 17 + 1);
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), upgradeFileCount());
   EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
 }
 
@@ -98,8 +101,7 @@ TEST(Migration, EightProcessesStartingTogetherApplyEachFileOnce) {
   }
   EXPECT_EQ(succeeded, 8);
   // A second application of a file would have failed on its audit row.
-  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"),
-            MySqlCoordinator::latestSchemaVersion() - 17 + 1);
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), upgradeFileCount());
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(MySqlCoordinator::latestSchemaVersion()));
 }
@@ -159,7 +161,8 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
   const int latest = MySqlCoordinator::latestSchemaVersion();
   scripts.push_back(
       {"v900.sql", 900, "create table qtopology_probe (id int);\nselect * from no_such_table;\n"});
-  detail::Migrator migrator(*session, *spdlog::default_logger(), scripts);
+  detail::Migrator migrator(*session, *spdlog::default_logger(),
+                            detail::RetryPolicy::from(db.options()), "test-token", scripts);
   try {
     migrator.migrate();
     FAIL() << "a broken script was applied";
@@ -168,6 +171,8 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
     EXPECT_NE(text.find("v900.sql"), std::string::npos) << text;
     EXPECT_NE(text.find("line 2"), std::string::npos) << text;
     EXPECT_NE(text.find("1146"), std::string::npos) << text;  // the server's error code
+    EXPECT_EQ(e.code(), 1146);
+    EXPECT_EQ(e.sqlstate(), "42S02");
   }
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(latest));
@@ -206,6 +211,85 @@ TEST(Migration, ResetDropsEverythingAndClearKeepsSchema) {
   runNamedScript(db, "reset.sql");
   EXPECT_EQ(tableCount(db), 0);
   EXPECT_EQ(procedureCount(db), 0);
+}
+
+// A database as the Node package 2.2.x leaves it.
+void arrangeBaseline(TestDatabase& db) {
+  runNamedScript(db, "init.sql");
+  for (const auto& script : detail::upgradeScripts()) {
+    if (script.version == detail::kBaselineVersion) db.runScript(script);
+  }
+  db.exec("UPDATE qtopology_settings SET value = '" + std::to_string(detail::kBaselineVersion) +
+          "' WHERE name = 'db_version'");
+}
+
+// Constructs a coordinator on `db` (which migrates it from the baseline) and
+// KILLs the migrating session in the middle: `db`'s own session holds a
+// metadata lock on every table, so the migration's first ALTER waits, and is
+// killed while it waits. Returns what the construction threw, if anything.
+std::exception_ptr constructKillingTheMigration(TestDatabase& db, const MySqlOptions& options) {
+  db.exec("START TRANSACTION");
+  for (const char* table : kTables) db.scalar(std::string("SELECT COUNT(*) FROM ") + table);
+  std::exception_ptr thrown;
+  std::thread starter([&] {
+    try {
+      MySqlCoordinator coordinator(options);
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+  });
+  std::string migrating;
+  for (int i = 0; i < 1500 && migrating.empty(); ++i) {
+    migrating = db.scalar(
+        "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> "
+        "CONNECTION_ID() AND state LIKE 'Waiting for table metadata lock%'");
+    if (migrating.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!migrating.empty()) db.exec("KILL CONNECTION " + migrating);
+  db.exec("COMMIT");  // a restarted migration may go on
+  starter.join();
+  EXPECT_FALSE(migrating.empty()) << "the migration never waited on the held lock";
+  return thrown;
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    if (error) std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return std::string(typeid(e).name()) + ": " + e.what();
+  }
+  return "nothing";
+}
+
+TEST(Migration, KilledMigrationSessionReconnectsAndCompletes) {
+  TestDatabase db;
+  arrangeBaseline(db);
+  const auto thrown = constructKillingTheMigration(db, db.options());
+  EXPECT_FALSE(thrown) << describe(thrown);
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(MySqlCoordinator::latestSchemaVersion()));
+  // The restarted migration took its own lock back, and released it.
+  EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
+  MySqlCoordinator after(db.options());
+  EXPECT_EQ(after.schemaVersion(), MySqlCoordinator::latestSchemaVersion());
+}
+
+TEST(Migration, KilledMigrationSessionWithoutRetriesIsAConnectionError) {
+  TestDatabase db;
+  arrangeBaseline(db);
+  auto options = db.options();
+  options.retries = 0;
+  const auto thrown = constructKillingTheMigration(db, options);
+  try {
+    if (thrown) std::rethrow_exception(thrown);
+    FAIL() << "the construction survived its killed session without retrying";
+  } catch (const ConnectionError& e) {
+    EXPECT_NE(std::string(e.what()).find("migration"), std::string::npos) << e.what();
+  } catch (const std::exception&) {
+    FAIL() << "expected a ConnectionError, got " << describe(thrown);
+  }
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
+            std::to_string(detail::kBaselineVersion));
 }
 
 TEST(Migration, UnreachableServerIsAConnectionErrorWithoutPassword) {

@@ -3,6 +3,7 @@
 #include <cppconn/connection.h>
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,7 +14,6 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "processes.hpp"
 #include "test_database.hpp"
 
 namespace qtopology {

@@ -2,6 +2,7 @@
 // migrations. Each test prints its figures.
 #include <cppconn/connection.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,7 +16,7 @@
 
 #include "counting_logger.hpp"
 #include "migrator.hpp"
-#include "processes.hpp"
+#include "process.hpp"
 #include "test_database.hpp"
 
 namespace qtopology {
@@ -23,7 +24,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::Child;
-using testing::startProcess;
 using testing::TestDatabase;
 using Clock = std::chrono::steady_clock;
 
@@ -50,10 +50,10 @@ TEST(Stress, ElectionsAcrossProcessesNeverShowTwoLeaders) {
   std::vector<Child> agents;
   const auto dir = scratchDir("elections");
   for (int i = 0; i < kProcesses; ++i) {
-    agents.emplace_back(
-        startProcess({QTOPOLOGY_STRESS_AGENT, "elect", db.url(), "w" + std::to_string(i),
-                      std::to_string(kRounds), std::to_string(i + 1)},
-                     dir + "/agent" + std::to_string(i)));
+    agents.emplace_back(QTOPOLOGY_STRESS_AGENT,
+                        std::vector<std::string>{"elect", db.url(), "w" + std::to_string(i),
+                                                 std::to_string(kRounds), std::to_string(i + 1)},
+                        dir + "/agent" + std::to_string(i));
   }
   long samples = 0, two_leaders = 0;
   Clock::duration longest_gap{};
@@ -115,14 +115,16 @@ TEST(Stress, MessagesAcrossProcessesAreDeliveredOnceAndNeverExpired) {
   const auto stop_file = dir + "/stop";
   std::vector<Child> readers, senders;
   for (int r = 0; r < kReaders; ++r) {
-    readers.emplace_back(startProcess({QTOPOLOGY_STRESS_AGENT, "read", db.url(), "w1",
-                                       dir + "/read" + std::to_string(r), stop_file}));
+    readers.emplace_back(QTOPOLOGY_STRESS_AGENT,
+                         std::vector<std::string>{"read", db.url(), "w1",
+                                                  dir + "/read" + std::to_string(r), stop_file});
   }
   const auto started = Clock::now();
   for (int s = 0; s < kSenders; ++s) {
     senders.emplace_back(
-        startProcess({QTOPOLOGY_STRESS_AGENT, "send", db.url(), "w1",
-                      std::to_string(s * kPerSender), std::to_string(kPerSender)}));
+        QTOPOLOGY_STRESS_AGENT,
+        std::vector<std::string>{"send", db.url(), "w1", std::to_string(s * kPerSender),
+                                 std::to_string(kPerSender)});
   }
   for (auto& s : senders) EXPECT_EQ(s.wait(), 0);
   const auto sent_in = Clock::now() - started;
@@ -342,15 +344,15 @@ TEST(Stress, MigrationSurvivesAProcessKilledMidway) {
     TestDatabase db;
     std::vector<Child> starters;
     for (int i = 0; i < 8; ++i) {
-      starters.emplace_back(startProcess({QTOPOLOGY_CONSTRUCT_COORDINATOR, db.url()}));
+      starters.emplace_back(QTOPOLOGY_CONSTRUCT_COORDINATOR, std::vector<std::string>{db.url()});
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10 + random() % 60));
-    kill(starters[0].pid(), SIGKILL);
+    starters[0].signal(SIGKILL);
     const auto started = Clock::now();
     int ok = 0;
     for (std::size_t i = 1; i < starters.size(); ++i) ok += starters[i].wait() == 0;
     EXPECT_EQ(starters[0].wait(), 128 + SIGKILL);
-    Child next(startProcess({QTOPOLOGY_CONSTRUCT_COORDINATOR, db.url()}));
+    Child next(QTOPOLOGY_CONSTRUCT_COORDINATOR, {db.url()});
     EXPECT_EQ(next.wait(), 0);
     const auto files = db.count("qtopology_settings", "name LIKE 'schema\\_file:%'");
     std::printf(
@@ -358,7 +360,7 @@ TEST(Stress, MigrationSurvivesAProcessKilledMidway) {
         "%lld files recorded\n",
         attempt, ok, ms(Clock::now() - started), files);
     EXPECT_EQ(ok, 7);
-    EXPECT_EQ(files, MySqlCoordinator::latestSchemaVersion() - 17 + 1);
+    EXPECT_EQ(files, MySqlCoordinator::latestSchemaVersion() - detail::kBaselineVersion + 1);
     EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
               std::to_string(MySqlCoordinator::latestSchemaVersion()));
     EXPECT_GE(std::stoi(db.scalar("SELECT COUNT(*) FROM information_schema.routines WHERE "
@@ -381,7 +383,8 @@ TEST(Stress, OlderLibraryLeavesNewerSchemaAloneAndCheckOnlyRefuses) {
   auto session = testing::connectRaw(db.options());
   auto sink = std::make_shared<testing::CountingSink>();
   auto logger = testing::countingLogger(sink);
-  detail::Migrator older(*session, *logger, scripts);
+  detail::Migrator older(*session, *logger, detail::RetryPolicy::from(db.options()), "older",
+                         scripts);
   const auto settings_before = db.scalar(
       "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
       "qtopology_settings");

@@ -5,11 +5,14 @@
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
 #include <mysql_driver.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <stdexcept>
+
+#include "script_runner.hpp"
 
 namespace qtopology::testing {
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {
@@ -116,6 +119,11 @@ std::string TestDatabase::dataChecksum() {
     out += scalar(std::string("CHECKSUM TABLE ") + table, 2) + " ";
   }
   return out;
+}
+
+void TestDatabase::runScript(const detail::EmbeddedScript& script) {
+  detail::runSqlScript(*connection_, script, detail::RetryPolicy(0, std::chrono::milliseconds(0)),
+                       *spdlog::default_logger());
 }
 
 }  // namespace qtopology::testing

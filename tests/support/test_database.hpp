@@ -7,6 +7,8 @@
 
 #include <qtopology/mysql_options.hpp>
 
+#include "embedded_scripts.hpp"
+
 namespace sql {
 class Connection;
 }
@@ -43,6 +45,8 @@ class TestDatabase {
   // CHECKSUM TABLE of the five data tables (not the settings): equal before
   // and after a call means it wrote no row.
   std::string dataChecksum();
+  // One of the library's db/*.sql scripts, run the library's way, no retries.
+  void runScript(const detail::EmbeddedScript& script);
 
  private:
   std::string name_;

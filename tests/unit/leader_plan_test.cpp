@@ -148,11 +148,13 @@ TEST(LeaderPlan, DeadWorkerIsUnloadedAndItsWorkMovesButErrorsStay) {
   EXPECT_EQ(placed(actions), (std::map<std::string, std::string>{{"a", "w1"}, {"b", "w1"}}));
 }
 
-TEST(LeaderPlan, UnloadedWorkerStillHoldingWorkIsUnloadedAgain) {
-  auto actions = planLeaderActions(workers({{"w1", "alive"}, {"w2", "unloaded"}}),
-                                   {topology("a", 1, "running", "w2")}, false);
-  EXPECT_EQ(actions.unload_workers, std::vector<std::string>{"w2"});
-  EXPECT_EQ(placed(actions).at("a"), "w1");
+TEST(LeaderPlan, WorkLeftOnAnUnloadedWorkerGoesBackToThePool) {
+  auto actions = planLeaderActions(
+      workers({{"w1", "alive"}, {"w2", "unloaded"}}),
+      {topology("a", 1, "running", "w2"), topology("e", 1, "error", "w2")}, false);
+  EXPECT_TRUE(actions.unload_workers.empty());
+  EXPECT_EQ(actions.unassign_topologies, std::vector<std::string>{"a"});
+  EXPECT_EQ(placed(actions), (std::map<std::string, std::string>{{"a", "w1"}}));
   // Nothing left: nothing to do.
   actions = planLeaderActions(workers({{"w1", "alive"}, {"w2", "unloaded"}}),
                               {topology("a", 1, "running", "w1")}, false);

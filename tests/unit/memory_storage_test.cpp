@@ -234,6 +234,11 @@ TEST_F(MemoryStorageTest, UnloadingAWorkerFreesAllButItsErrors) {
   LeaderActions actions;
   actions.unload_workers.push_back("gone");
   actions.moves.push_back({"r", "gone", "leader"});
+  // Alive again when the actions arrive: left alone.
+  ASSERT_TRUE(storage.applyLeaderActions("leader", LeaderActions{{"gone"}, {}, {}, {}}));
+  EXPECT_EQ(worker("gone").status, "alive");
+  EXPECT_EQ(storage.getTopologyInfo("r").status, "waiting");
+  storage.setWorkerStatus("gone", "dead");
   ASSERT_TRUE(storage.applyLeaderActions("leader", actions));
   EXPECT_EQ(worker("gone").status, "unloaded");
   EXPECT_EQ(storage.getTopologyInfo("r").status, "unassigned");

@@ -4,6 +4,7 @@
 #include <string>
 #include <typeindex>
 #include <typeinfo>
+#include <utility>
 
 #include <qtopology/coordination_storage.hpp>
 
@@ -20,6 +21,7 @@ using qtopology::detail::ErrorClass;
 using qtopology::detail::isRetriable;
 using qtopology::detail::makeStorageError;
 using qtopology::detail::poisonsConnection;
+using qtopology::detail::ServerFailure;
 
 constexpr int kSignalException = 1644;  // ER_SIGNAL_EXCEPTION, what SIGNAL raises
 
@@ -172,6 +174,49 @@ TEST(MakeStorageError, ExactTypesOfDerivedErrors) {
             std::type_index(typeid(NotFoundError)));
   EXPECT_EQ(thrownType(makeStorageError(ErrorClass::invalid_argument, "op", 1062, "23000", "m")),
             std::type_index(typeid(InvalidArgument)));
+}
+
+// --- structured errors ------------------------------------------------------------
+
+// The code and SQLSTATE of the exception held by `error`.
+std::pair<int, std::string> codeOf(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const StorageError& e) {
+    return {e.code(), e.sqlstate()};
+  }
+}
+
+TEST(StructuredErrors, EveryClassCarriesTheServerCodeAndSqlstate) {
+  EXPECT_EQ(codeOf(makeStorageError(ErrorClass::not_found, "op", 1644, "45404", "m")),
+            std::make_pair(1644, std::string("45404")));
+  EXPECT_EQ(codeOf(makeStorageError(ErrorClass::invalid_argument, "op", 1062, "23000", "m")),
+            std::make_pair(1062, std::string("23000")));
+  EXPECT_EQ(codeOf(makeStorageError(ErrorClass::connection_lost, "op", 2013, "HY000", "m")),
+            std::make_pair(2013, std::string("HY000")));
+  EXPECT_EQ(codeOf(makeStorageError(ErrorClass::transient, "op", 1213, "40001", "m")),
+            std::make_pair(1213, std::string("40001")));
+}
+
+TEST(StructuredErrors, AnErrorWithoutServerHasCodeZero) {
+  const InvalidArgument checked("registerWorker(worker=): name is empty");
+  EXPECT_EQ(checked.code(), 0);
+  EXPECT_EQ(checked.sqlstate(), "");
+  const StorageError from_text(std::string("text"));
+  EXPECT_EQ(from_text.code(), 0);
+}
+
+TEST(StructuredErrors, FailingToConnectIsAConnectionErrorButRetriedByItsCode) {
+  // a wrong password: never retried, yet reported as a ConnectionError
+  const ServerFailure denied(ErrorClass::fatal, 1045, "28000", "Access denied", true);
+  EXPECT_FALSE(denied.retriable());
+  EXPECT_EQ(thrownType(denied.toStorageError("connecting")),
+            std::type_index(typeid(ConnectionError)));
+  EXPECT_EQ(codeOf(denied.toStorageError("connecting")),
+            std::make_pair(1045, std::string("28000")));
+  // a refused connection: retried
+  const ServerFailure refused(ErrorClass::connection_lost, 2003, "HY000", "refused", true);
+  EXPECT_TRUE(refused.retriable());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "process.hpp"
 
+#include "child_environment.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,35 +10,15 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
+#include <utility>
 
 namespace qtopology::testing {
 namespace {
-
-std::vector<std::string> childEnvironment(const Environment& env) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string name = entry.substr(0, entry.find('='));
-    bool dropped = env.set.count(name) > 0;
-    for (const auto& u : env.unset) dropped = dropped || u == name;
-    if (!dropped) out.push_back(entry);
-  }
-  for (const auto& [name, value] : env.set) out.push_back(name + "=" + value);
-  return out;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
 
 std::string temporaryFile(const std::string& content) {
   char path[] = "/tmp/qtopology-test-XXXXXX";
@@ -58,17 +40,19 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!out.empty()) {
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  }
   if (err == out) {
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);  // one log, in write order
+    if (!out.empty()) posix_spawn_file_actions_adddup2(&actions, 1, 2);  // one log, in order
   } else {
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   std::vector<std::string> argv_strings{program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto argv = pointers(argv_strings);
-  auto env_strings = childEnvironment(env);
-  auto envp = pointers(env_strings);
+  auto argv = apps::nullTerminated(argv_strings);
+  auto env_strings = apps::childEnvironment(env.set, env.unset);
+  auto envp = apps::nullTerminated(env_strings);
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -76,7 +60,10 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   return pid;
 }
 
-int exitCodeOf(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+int exitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
 
 }  // namespace
 
@@ -85,6 +72,55 @@ std::string readFile(const std::string& path) {
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
+}
+
+namespace {
+
+// The fields of /proc/PID/stat after the command, which may hold spaces and
+// parentheses: state first, then the parent's pid.
+std::string statAfterCommand(pid_t pid) {
+  const std::string stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  const auto end = stat.rfind(") ");
+  return end == std::string::npos ? "" : stat.substr(end + 2);
+}
+
+}  // namespace
+
+bool eventually(std::chrono::milliseconds timeout, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+bool processAlive(pid_t pid) {
+  const std::string fields = statAfterCommand(pid);
+  return !fields.empty() && fields[0] != 'Z' && fields[0] != 'X';
+}
+
+pid_t parentOf(pid_t pid) {
+  const std::string fields = statAfterCommand(pid);
+  if (fields.size() < 3) return -1;
+  return static_cast<pid_t>(std::stol(fields.substr(2)));
+}
+
+std::vector<pid_t> processesWithEnvironment(const std::vector<std::string>& entries) {
+  std::vector<pid_t> out;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = dir.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string environment = readFile(dir.path() / "environ");
+    std::size_t matched = 0;
+    for (const auto& entry : entries) {
+      const std::string needle = std::string(1, '\0') + entry + '\0';
+      if (('\0' + environment).find(needle) != std::string::npos) ++matched;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (matched == entries.size() && processAlive(pid)) out.push_back(pid);
+  }
+  return out;
 }
 
 RunResult run(const std::string& program, const std::vector<std::string>& args,
@@ -101,12 +137,15 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
 }
 
 Child::Child(const std::string& program, const std::vector<std::string>& args,
-             const std::string& log_file) {
-  pid_ = spawn(program, args, {}, "/dev/null", log_file, log_file);
+             const std::string& log_file, const Environment& env) {
+  pid_ = spawn(program, args, env, "/dev/null", log_file, log_file);
 }
 
+Child::Child(Child&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), exit_code_(std::exchange(other.exit_code_, 0)) {}
+
 Child::~Child() {
-  if (!exit_code_) {
+  if (!exit_code_ && pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;
     ::waitpid(pid_, &status, 0);
@@ -115,6 +154,14 @@ Child::~Child() {
 
 void Child::signal(int signal_number) {
   if (!exit_code_) ::kill(pid_, signal_number);
+}
+
+bool Child::running() { return !wait(std::chrono::milliseconds(0)); }
+
+int Child::wait() {
+  int status = 0;
+  if (!exit_code_ && ::waitpid(pid_, &status, 0) == pid_) exit_code_ = exitCodeOf(status);
+  return exit_code_.value_or(-1);
 }
 
 std::optional<int> Child::wait(std::chrono::milliseconds timeout) {

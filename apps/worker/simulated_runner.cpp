@@ -1,0 +1,28 @@
+#include "simulated_runner.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace qtopology::worker {
+
+void SimulatedRunner::setExitCallback(ExitCallback callback) { on_exit_ = std::move(callback); }
+
+std::optional<int> SimulatedRunner::start(const std::string& uuid, const Json&) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_.insert(uuid);
+  spdlog::info("simulating topology {}", uuid);
+  return static_cast<int>(::getpid());
+}
+
+void SimulatedRunner::stop(const std::string& uuid) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (running_.erase(uuid) == 0) return;
+  }
+  on_exit_({uuid, std::nullopt});
+}
+
+void SimulatedRunner::kill(const std::string& uuid) { stop(uuid); }
+
+}  // namespace qtopology::worker

@@ -1,0 +1,521 @@
+// `qtopology-mysql dashboard` over HTTP, on a private MariaDB: qtopology's
+// API route by route, the errors, the write rules, /health and /metrics.
+#include <cppconn/connection.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <random>
+
+#include <qtopology/mysql_coordinator.hpp>
+
+#include "dashboard_process.hpp"
+#include "test_database.hpp"
+
+namespace qtopology::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  httplib::Headers headers;
+  Json json() const { return Json::parse(body); }
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class DashboardHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage_ = std::make_unique<MySqlCoordinator>(db_.options());
+    populateCluster(*storage_);
+  }
+
+  DashboardProcess& dashboard(const std::vector<std::string>& args = {},
+                              const Environment& env = {}) {
+    dashboard_ = std::make_unique<DashboardProcess>(db_.url(), args, env);
+    return *dashboard_;
+  }
+
+  Reply send(const std::string& method, const std::string& path, const std::string& body = "",
+             httplib::Headers headers = {}, const std::string& content_type = "application/json") {
+    httplib::Client client("127.0.0.1", dashboard_->port());
+    client.set_read_timeout(std::chrono::seconds(30));
+    httplib::Result r = method == "GET"    ? client.Get(path, headers)
+                        : method == "POST" ? client.Post(path, headers, body, content_type)
+                                           : client.Put(path, headers, body, content_type);
+    if (!r) throw std::runtime_error("no answer to " + method + " " + path);
+    return {r->status, r->body, r->headers};
+  }
+  Reply post(const std::string& path, const Json& body = Json::object(),
+             httplib::Headers headers = {}) {
+    return send("POST", path, body.dump(), std::move(headers));
+  }
+  // A call that must succeed; its JSON answer.
+  Json ok(const std::string& path, const Json& body = Json::object()) {
+    const auto r = post(path, body);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    return r.json();
+  }
+  void expectError(const Reply& r, int status, const std::string& text) {
+    EXPECT_EQ(r.status, status) << r.body;
+    ASSERT_EQ(r.header("Content-Type"), "application/json") << r.body;
+    EXPECT_THAT(r.json().at("error").get<std::string>(), HasSubstr(text));
+  }
+  std::vector<MsgQueueItem> queueFor(const std::string& worker) {
+    std::vector<MsgQueueItem> found;
+    for (auto& m : storage_->getMsgQueueContent()) {
+      if (m.name == worker) found.push_back(m);
+    }
+    return found;
+  }
+  // Everything a topology's row holds, to show that a refused call changed
+  // nothing.
+  std::string topologyRows() {
+    std::string all;
+    for (const auto& t : storage_->getTopologyStatus()) {
+      all += t.uuid + "|" + t.status + "|" + std::to_string(t.enabled) + "|" +
+             t.worker.value_or("-") + "|" + t.error.value_or("-") + "\n";
+    }
+    return all + std::to_string(storage_->getMsgQueueContent().size());
+  }
+
+  TestDatabase db_;
+  std::unique_ptr<MySqlCoordinator> storage_;
+  std::unique_ptr<DashboardProcess> dashboard_;
+};
+
+// --- reads --------------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, ReadRoutesAnswerInQtopologysShapes) {
+  dashboard();
+  const auto workers = ok("/worker-status");
+  ASSERT_EQ(workers.size(), 4u);
+  std::map<std::string, Json> by_name;
+  for (const auto& w : workers) by_name[w.at("name")] = w;
+  EXPECT_EQ(by_name.at("worker-alpha").at("status"), "alive");
+  EXPECT_EQ(by_name.at("worker-alpha").at("lstatus"), "leader");
+  EXPECT_EQ(by_name.at("worker-gone").at("status"), "dead");
+  EXPECT_EQ(by_name.at("worker-old").at("status"), "unloaded");
+  // Upstream's page does new Date(last_ping): epoch milliseconds.
+  const auto ping = by_name.at("worker-alpha").at("last_ping").get<long long>();
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  EXPECT_LT(std::llabs(now_ms - ping), 120000);
+  EXPECT_TRUE(by_name.at("worker-alpha").at("last_ping_d").is_string());
+
+  const auto topologies = ok("/topology-status");
+  ASSERT_EQ(topologies.size(), 4u);
+  std::map<std::string, Json> by_uuid;
+  for (const auto& t : topologies) by_uuid[t.at("uuid")] = t;
+  const auto& orders = by_uuid.at("orders-pipeline");
+  EXPECT_EQ(orders.at("status"), "running");
+  EXPECT_EQ(orders.at("worker"), "worker-alpha");
+  EXPECT_EQ(orders.at("enabled"), true);
+  EXPECT_EQ(orders.at("pid"), 4242);
+  EXPECT_EQ(orders.at("weight"), 2);
+  EXPECT_EQ(orders.at("worker_affinity"), Json({"worker-alpha"}));
+  EXPECT_EQ(by_uuid.at("billing-sync").at("error"), "spout crashed: connection refused");
+  EXPECT_EQ(by_uuid.at(kHostileUuid).at("enabled"), false);  // verbatim, not escaped
+
+  const auto info = ok("/topology-info", {{"uuid", "orders-pipeline"}});
+  EXPECT_EQ(info.at("uuid"), "orders-pipeline");
+  EXPECT_EQ(info.at("config").at("spouts").at(0).at("name"), "pump");
+  EXPECT_EQ(info.at("status"), "running");
+
+  const auto history = ok("/topology-history", {{"uuid", "orders-pipeline"}});
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history.at(0).at("status"), "running");  // newest first
+  EXPECT_TRUE(history.at(0).at("ts").is_string());
+
+  const auto worker_history = ok("/worker-history", {{"name", "worker-gone"}});
+  ASSERT_GE(worker_history.size(), 2u);
+  EXPECT_EQ(worker_history.at(0).at("status"), "dead");
+  EXPECT_EQ(worker_history.at(0).at("name"), "worker-gone");
+
+  const auto queue = ok("/msg-queue-content");
+  ASSERT_EQ(queue.at("data").size(), 1u);
+  const auto& message = queue.at("data").at(0);
+  EXPECT_EQ(message.at("worker"), "worker-beta");
+  EXPECT_EQ(message.at("cmd"), "start_topologies");
+  EXPECT_EQ(message.at("content"), Json({{"uuids", {"reports-nightly"}}}));
+  EXPECT_GT(message.at("valid_until").get<long long>(), message.at("ts").get<long long>());
+
+  const auto storage = ok("/storage-info");
+  EXPECT_EQ(storage.at("custom"), Json::array());
+  std::map<std::string, std::string> properties;
+  for (const auto& p : storage.at("storage")) properties[p.at("key")] = p.at("value");
+  EXPECT_EQ(properties.at("database"), db_.name());
+  EXPECT_EQ(properties.at("schema_version"),
+            std::to_string(MySqlCoordinator::latestSchemaVersion()));
+
+  EXPECT_EQ(ok("/display-data"),
+            Json({{"back_title", nullptr}, {"back_url", nullptr}, {"title", nullptr}}));
+  // Reads take an empty body too (curl -X POST).
+  EXPECT_EQ(send("POST", "/worker-status", "").status, 200);
+}
+
+// --- writes -------------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, TopologyActionsChangeTheStorage) {
+  dashboard();
+  const Json config = {{"general", {{"weight", 3}}}, {"spouts", Json::array()}};
+  EXPECT_EQ(ok("/register-topology", {{"uuid", "fresh"}, {"config", config}}), Json::object());
+  EXPECT_EQ(storage_->getTopologyInfo("fresh").weight, 3);
+  EXPECT_FALSE(storage_->getTopologyInfo("fresh").enabled);
+
+  ok("/enable-topology", {{"uuid", "fresh"}});
+  EXPECT_TRUE(storage_->getTopologyInfo("fresh").enabled);
+  ok("/disable-topology", {{"uuid", "fresh"}});
+  EXPECT_FALSE(storage_->getTopologyInfo("fresh").enabled);
+
+  ok("/clear-topology-error", {{"uuid", "billing-sync"}});
+  EXPECT_EQ(storage_->getTopologyInfo("billing-sync").status, "unassigned");
+
+  ok("/kill-topology", {{"uuid", "orders-pipeline"}});
+  EXPECT_FALSE(storage_->getTopologyInfo("orders-pipeline").enabled);
+  auto alpha = queueFor("worker-alpha");
+  ASSERT_EQ(alpha.size(), 1u);
+  EXPECT_EQ(alpha[0].cmd, "kill_topology");
+  EXPECT_EQ(alpha[0].data, Json({{"uuid", "orders-pipeline"}}));
+
+  ok("/enable-topology", {{"uuid", "orders-pipeline"}});
+  ok("/stop-topology", {{"uuid", "orders-pipeline"}});
+  EXPECT_FALSE(storage_->getTopologyInfo("orders-pipeline").enabled);
+  alpha = queueFor("worker-alpha");
+  ASSERT_EQ(alpha.size(), 2u);
+  EXPECT_EQ(alpha[1].cmd, "stop_topology");
+}
+
+TEST_F(DashboardHttpTest, WorkerActionsQueueTheirMessages) {
+  dashboard();
+  ok("/shut-down-worker", {{"name", "worker-beta"}});
+  ok("/enable-worker", {{"name", "worker-beta"}});
+  ok("/disable-worker", {{"name", "worker-beta"}, {"valid_msec", 5000}});
+  ok("/rebalance-leader", {{"name", "worker-alpha"}});
+  const auto beta = queueFor("worker-beta");
+  ASSERT_EQ(beta.size(), 4u);  // the populated one first
+  EXPECT_EQ(beta[1].cmd, "shutdown");
+  EXPECT_EQ(beta[2].cmd, "set_enabled");
+  EXPECT_EQ(beta[3].cmd, "set_disabled");
+  EXPECT_EQ(beta[3].data, Json::object());
+  // valid_msec is honoured (whole seconds, rounded up); 60 s by default.
+  const auto valid_for = [](const MsgQueueItem& m) {
+    return std::chrono::duration_cast<std::chrono::seconds>(m.valid_until - m.created).count();
+  };
+  EXPECT_EQ(valid_for(beta[1]), 60);
+  EXPECT_EQ(valid_for(beta[3]), 5);
+  ASSERT_EQ(queueFor("worker-alpha").size(), 1u);
+  EXPECT_EQ(queueFor("worker-alpha")[0].cmd, "rebalance");
+
+  ok("/delete-worker", {{"name", "worker-old"}});
+  for (const auto& w : storage_->getWorkerStatus()) EXPECT_NE(w.name, "worker-old");
+}
+
+// --- errors -------------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
+  dashboard();
+  const auto before = topologyRows();
+  expectError(send("POST", "/enable-topology", "{\"uuid\": "), 400, "not valid JSON");
+  expectError(send("POST", "/enable-topology", "[\"orders-pipeline\"]"), 400,
+              "must be a JSON object, not array");
+  expectError(post("/enable-topology"), 400, "missing field 'uuid'");
+  expectError(post("/kill-topology", {{"uuid", 7}}), 400,
+              "field 'uuid' must be a non-empty string");
+  expectError(post("/stop-topology", {{"uuid", ""}}), 400, "field 'uuid' must be a non-empty");
+  expectError(post("/register-topology", {{"uuid", "x"}}), 400, "field 'config'");
+  expectError(post("/register-topology", {{"uuid", "x"}, {"config", "text"}}), 400,
+              "field 'config'");
+  // The storage's own checks: a weight of -1 is refused as a whole.
+  expectError(
+      post("/register-topology", {{"uuid", "x"}, {"config", {{"general", {{"weight", -1}}}}}}), 400,
+      "weight");
+  expectError(post("/shut-down-worker", {{"name", "worker-beta"}, {"valid_msec", -5}}), 400,
+              "valid_msec");
+  expectError(post("/delete-worker", {{"name", "worker-alpha"}}), 400, "worker-alpha");
+  expectError(post("/clear-topology-error", {{"uuid", "orders-pipeline"}}), 400, "orders-pipeline");
+  EXPECT_EQ(topologyRows(), before);
+  EXPECT_EQ(storage_->getWorkerStatus().size(), 4u);
+}
+
+TEST_F(DashboardHttpTest, UnknownNamesGet404) {
+  dashboard();
+  const auto before = topologyRows();
+  for (const char* route : {"/topology-info", "/enable-topology", "/disable-topology",
+                            "/stop-topology", "/kill-topology", "/clear-topology-error"}) {
+    expectError(post(route, {{"uuid", "no-such-topology"}}), 404, "no-such-topology");
+  }
+  for (const char* route : {"/shut-down-worker", "/enable-worker", "/disable-worker",
+                            "/rebalance-leader", "/delete-worker"}) {
+    expectError(post(route, {{"name", "no-such-worker"}}), 404, "no-such-worker");
+  }
+  EXPECT_EQ(topologyRows(), before);
+  expectError(post("/no-such-call"), 404, "no such API call: /no-such-call");
+  expectError(send("GET", "/no-such-page"), 404, "no such page");
+  // State never changes on GET; PUT and friends are not used.
+  expectError(send("GET", "/kill-topology"), 405, "POST");
+  expectError(send("GET", "/worker-status"), 405, "POST");
+  expectError(send("PUT", "/kill-topology", "{}"), 405, "PUT");
+}
+
+// --- the write rules ------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, TokenGuardsWrites) {
+  dashboard({"--token", "s3cret-token"});
+  const Json body = {{"uuid", "reports-nightly"}};
+  expectError(post("/enable-topology", body), 403, "X-QTopology-Token");
+  expectError(post("/enable-topology", body, {{"X-QTopology-Token", "guess"}}), 403, "wrong token");
+  EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
+  EXPECT_EQ(post("/enable-topology", body, {{"X-QTopology-Token", "s3cret-token"}}).status, 200);
+  EXPECT_TRUE(storage_->getTopologyInfo("reports-nightly").enabled);
+  EXPECT_EQ(post("/worker-status").status, 200);                   // reads need no token
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");  // the page shows its field
+  // The token never shows in the log.
+  EXPECT_THAT(dashboard_->log(), Not(HasSubstr("s3cret-token")));
+}
+
+TEST_F(DashboardHttpTest, TokenFromTheEnvironment) {
+  dashboard({}, {{{"QTOPOLOGY_DASHBOARD_TOKEN", "env-token"}}, {}});
+  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 403, "X-QTopology-Token");
+  EXPECT_EQ(
+      post("/enable-topology", {{"uuid", "reports-nightly"}}, {{"X-QTopology-Token", "env-token"}})
+          .status,
+      200);
+}
+
+TEST_F(DashboardHttpTest, ReadOnlyRefusesEveryWrite) {
+  dashboard({"--read-only", "--token", "t"});
+  const auto before = topologyRows();
+  for (const char* route :
+       {"/register-topology", "/enable-topology", "/disable-topology", "/stop-topology",
+        "/kill-topology", "/clear-topology-error", "/delete-worker", "/shut-down-worker",
+        "/enable-worker", "/disable-worker", "/rebalance-leader"}) {
+    expectError(post(route, {{"uuid", "orders-pipeline"}, {"name", "worker-old"}},
+                     {{"X-QTopology-Token", "t"}}),
+                403, "--read-only");
+  }
+  EXPECT_EQ(topologyRows(), before);
+  EXPECT_EQ(storage_->getWorkerStatus().size(), 4u);
+  EXPECT_EQ(post("/topology-status").status, 200);
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "refused");
+}
+
+TEST_F(DashboardHttpTest, BeyondLoopbackWithoutTokenRefusesWrites) {
+  dashboard({"--listen", "0.0.0.0:0"});
+  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 403, "--token");
+  EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
+  EXPECT_EQ(post("/worker-status").status, 200);
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "refused");
+}
+
+TEST_F(DashboardHttpTest, CrossSiteRequestsAreRefused) {
+  dashboard();
+  const auto before = topologyRows();
+  const std::string body = R"({"uuid": "orders-pipeline"})";
+  // What an HTML form of another site can send.
+  expectError(send("POST", "/kill-topology", body, {}, "text/plain"), 415, "application/json");
+  expectError(send("POST", "/kill-topology", "uuid=orders-pipeline", {},
+                   "application/x-www-form-urlencoded"),
+              415, "application/json");
+  expectError(send("POST", "/kill-topology", body, {{"Origin", "http://evil.example"}}), 403,
+              "cross-origin");
+  // DNS rebinding: another site's name resolved to 127.0.0.1.
+  expectError(send("POST", "/kill-topology", body, {{"Host", "evil.example:8080"}}), 403,
+              "localhost");
+  expectError(send("GET", "/worker-status", "", {{"Host", "evil.example"}}), 403, "localhost");
+  EXPECT_EQ(topologyRows(), before);
+  // The page's own origin is fine.
+  const auto own = "http://127.0.0.1:" + std::to_string(dashboard_->port());
+  EXPECT_EQ(send("POST", "/kill-topology", body, {{"Origin", own}}).status, 200);
+}
+
+// --- the page -------------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, PageIsSelfContainedAndRendersValuesAsText) {
+  dashboard();
+  const auto page = send("GET", "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.header("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(page.header("Content-Security-Policy"), HasSubstr("script-src 'self'"));
+  EXPECT_EQ(page.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_THAT(page.body, HasSubstr("<script src=\"dashboard.js\"></script>"));
+  std::string everything = page.body;
+  for (const char* asset : {"/dashboard.js", "/dashboard.css"}) {
+    const auto r = send("GET", asset);
+    EXPECT_EQ(r.status, 200) << asset;
+    everything += r.body;
+  }
+  // Works offline: nothing is loaded from elsewhere.
+  EXPECT_THAT(everything, Not(HasSubstr("http://")));
+  EXPECT_THAT(everything, Not(HasSubstr("https://")));
+  EXPECT_THAT(everything, Not(HasSubstr("//cdn")));
+  // Database values reach the DOM as text only.
+  const auto js = send("GET", "/dashboard.js").body;
+  for (const char* sink : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"}) {
+    EXPECT_THAT(js, Not(HasSubstr(sink))) << sink;
+  }
+  // The API answers JSON that no browser will sniff as HTML.
+  const auto list = post("/topology-status");
+  EXPECT_EQ(list.header("Content-Type"), "application/json");
+  EXPECT_EQ(list.header("X-Content-Type-Options"), "nosniff");
+  EXPECT_THAT(list.body, HasSubstr(kHostileUuid));
+}
+
+// --- health and metrics -----------------------------------------------------------
+
+TEST_F(DashboardHttpTest, HealthReportsStorageSchemaAndLeader) {
+  dashboard();
+  const auto health = send("GET", "/health");
+  EXPECT_EQ(health.status, 200) << health.body;
+  const auto j = health.json();
+  EXPECT_EQ(j.at("status"), "ok");
+  EXPECT_EQ(j.at("storage"), "reachable");
+  EXPECT_EQ(j.at("schema_version"), MySqlCoordinator::latestSchemaVersion());
+  EXPECT_EQ(j.at("leader"), "worker-alpha");
+  EXPECT_EQ(j.at("writes"), "open");
+
+  storage_->setWorkerLStatus("worker-alpha", std::string(consts::worker_lstatus::normal));
+  const auto leaderless = send("GET", "/health");
+  EXPECT_EQ(leaderless.status, 200);
+  EXPECT_EQ(leaderless.json().at("status"), "no leader");
+  EXPECT_EQ(leaderless.json().at("leader_present"), false);
+}
+
+TEST_F(DashboardHttpTest, MetricsInPrometheusText) {
+  dashboard();
+  expectError(post("/topology-info", {{"uuid", "missing"}}), 404, "missing");
+  const auto metrics = send("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.header("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  const auto& m = metrics.body;
+  for (const char* line : {
+           "# TYPE qtopology_workers gauge\n",
+           "qtopology_workers{status=\"alive\"} 2\n",
+           "qtopology_workers{status=\"dead\"} 1\n",
+           "qtopology_workers{status=\"unloaded\"} 1\n",
+           "qtopology_workers{status=\"closing\"} 0\n",
+           "qtopology_topologies{status=\"running\"} 1\n",
+           "qtopology_topologies{status=\"error\"} 1\n",
+           "qtopology_topologies{status=\"unassigned\"} 2\n",
+           "qtopology_topologies_enabled 2\n",
+           "qtopology_leader_present 1\n",
+           "qtopology_queued_messages 1\n",
+           "qtopology_storage_up 1\n",
+           "qtopology_dashboard_storage_errors_total{call=\"getTopologyInfo\",kind="
+           "\"NotFoundError\"} 1\n",
+           "qtopology_dashboard_storage_calls_total{call=\"getTopologyInfo\"} 1\n",
+       }) {
+    EXPECT_THAT(m, HasSubstr(line));
+  }
+  EXPECT_THAT(
+      m, ::testing::ContainsRegex(
+             "qtopology_leader_heartbeat_age_seconds\\{worker=\"worker-alpha\"\\} [0-9.e-]+\n"));
+}
+
+// --- the password -----------------------------------------------------------------
+
+// A user of its own, with a password found nowhere else, so that its absence
+// from every answer and log line means something.
+class DashboardPasswordTest : public DashboardHttpTest {
+ protected:
+  void SetUp() override {
+    DashboardHttpTest::SetUp();
+    std::random_device random;
+    user_ = "dash" + std::to_string(random() % 1000000);
+    password_ = "Pw-" + std::to_string(random()) + "-unique";
+    db_.exec("CREATE USER '" + user_ + "'@'%' IDENTIFIED BY '" + password_ + "'");
+    db_.exec("GRANT ALL ON `" + db_.name() + "`.* TO '" + user_ + "'@'%'");
+  }
+  void TearDown() override { db_.exec("DROP USER IF EXISTS '" + user_ + "'@'%'"); }
+
+  std::string url() const {
+    auto o = db_.options();
+    return "mysql://" + user_ + ":" + password_ + "@" + o.host + ":" + std::to_string(o.port) +
+           "/" + db_.name();
+  }
+  // Ends the user's sessions and drops it: the storage becomes unreachable
+  // for the dashboard.
+  void cutTheDashboardOff() {
+    db_.exec("DROP USER '" + user_ + "'@'%'");
+    auto raw = connectRaw(db_.options());
+    std::unique_ptr<sql::Statement> st(raw->createStatement());
+    std::unique_ptr<sql::ResultSet> ids(st->executeQuery(
+        "SELECT id FROM information_schema.processlist WHERE user = '" + user_ + "'"));
+    std::vector<std::string> sessions;
+    while (ids->next()) sessions.push_back(ids->getString(1));
+    for (const auto& id : sessions) st->execute("KILL " + id);
+  }
+
+  std::string user_;
+  std::string password_;
+};
+
+TEST_F(DashboardPasswordTest, NeverInAnyAnswerOrLogLine) {
+  dashboard_ = std::make_unique<DashboardProcess>(url(), std::vector<std::string>{"--token", "t"});
+  std::string seen;
+  const auto call_everything = [&] {
+    for (const char* page : {"/", "/dashboard.js", "/health", "/metrics", "/nope"}) {
+      seen += send("GET", page).body;
+    }
+    for (const char* route :
+         {"/worker-status", "/topology-status", "/topology-info", "/topology-history",
+          "/worker-history", "/msg-queue-content", "/storage-info", "/display-data",
+          "/register-topology", "/enable-topology", "/disable-topology", "/stop-topology",
+          "/kill-topology", "/clear-topology-error", "/delete-worker", "/shut-down-worker",
+          "/enable-worker", "/disable-worker", "/rebalance-leader"}) {
+      seen += post(route, {{"uuid", "no-such"}, {"name", "no-such"}}, {{"X-QTopology-Token", "t"}})
+                  .body;
+      seen += send("POST", route, "{broken").body;
+    }
+  };
+  call_everything();
+  EXPECT_THAT(seen, HasSubstr(user_));  // storage-info names the user...
+
+  // ...and the failures of an unreachable storage do not name the password.
+  cutTheDashboardOff();
+  seen.clear();
+  call_everything();
+  EXPECT_THAT(seen, Not(HasSubstr(password_)));
+  const auto health = send("GET", "/health");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_EQ(health.json().at("status"), "unavailable");
+  const auto reads = post("/worker-status");
+  EXPECT_GE(reads.status, 500) << reads.body;
+  const auto metrics = send("GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("qtopology_storage_up 0\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("qtopology_dashboard_storage_errors_total{call=\"getWorkerStatus\""));
+  EXPECT_THAT(dashboard_->log(), Not(HasSubstr(password_)));
+  EXPECT_THAT(dashboard_->log(), HasSubstr("failed"));  // the failures were logged
+}
+
+// --- the command line ---------------------------------------------------------------
+
+TEST_F(DashboardHttpTest, BadListenAddressIsAUsageError) {
+  const auto r = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "nowhere"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--listen wants HOST:PORT"));
+  dashboard();
+  const auto taken = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen",
+                                         "127.0.0.1:" + std::to_string(dashboard_->port())});
+  EXPECT_EQ(taken.exit_code, 1) << taken.err;
+  EXPECT_THAT(taken.err, HasSubstr("cannot listen on 127.0.0.1:"));
+}
+
+TEST_F(DashboardHttpTest, StopsCleanlyOnSigterm) {
+  dashboard();
+  dashboard_->child().signal(SIGTERM);
+  EXPECT_EQ(dashboard_->child().wait(std::chrono::seconds(10)), 0) << dashboard_->log();
+}
+
+}  // namespace
+}  // namespace qtopology::testing
