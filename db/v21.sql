@@ -150,36 +150,35 @@ create procedure qtopology_sp_worker_heartbeat(
     p_claim_key varchar(40) character set utf8mb4 collate utf8mb4_bin)
 begin
     declare v_now datetime;
-    declare v_leader_s int;
+    declare v_leader varchar(100) character set utf8mb4 collate utf8mb4_bin default null;
+    declare v_leader_alive tinyint default 0;
 
     call qtopology_sp_worker_ping(p_name);
     call qtopology_sp_claim_messages(p_name, p_claim_key, 0);
 
+    -- The leader in a statement of its own: MariaDB 10.11 crashed (signal 11,
+    -- freeing a derived table's temporary table) running this lookup as a
+    -- derived table joined below, under concurrent heartbeats. Should several
+    -- rows be marked leader (a peer's doing), a live one is reported.
     set v_now = now();
-    select coalesce(max(cast(value as unsigned)), 10) into v_leader_s
-    from qtopology_settings
-    where name = 'leader_timeout_s';
+    select c.name,
+           c.status = 'alive'
+               and c.last_ping >= v_now - interval qtopology_setting_int('leader_timeout_s') second
+    into v_leader, v_leader_alive
+    from qtopology_worker c
+    where c.lstatus = 'leader'
+    order by 2 desc, c.last_ping desc
+    limit 1;
 
     -- One row per taken message (id order), each carrying the worker's own
-    -- state; one row with NULL message columns when nothing was taken. Should
-    -- several rows be marked leader (a peer's doing), a live one is reported.
+    -- state; one row with NULL message columns when nothing was taken.
     select w.status,
            case when w.lstatus = '' then 'normal' else w.lstatus end as lstatus,
-           l.name as leader,
-           coalesce(l.live, 0) as leader_alive,
+           v_leader as leader,
+           v_leader_alive as leader_alive,
            unix_timestamp(v_now) as now_unix,
            m.id, m.cmd, m.content, unix_timestamp(m.created) as created_unix
     from qtopology_worker w
-    left join (
-        select c.name,
-               case when c.status = 'alive'
-                         and c.last_ping >= v_now - interval v_leader_s second
-                    then 1 else 0 end as live
-        from qtopology_worker c
-        where c.lstatus = 'leader'
-        order by live desc, c.last_ping desc
-        limit 1
-    ) l on 1 = 1
     left join qtopology_message m on m.worker = w.name and m.claimed_by = p_claim_key
     where w.name = p_name
     order by m.id;

@@ -22,7 +22,12 @@ struct TopologyExit {
 };
 
 // What a host implements: how a topology starts, stops and ends. The worker
-// calls start/stop/kill from its own thread, one call at a time.
+// calls start/stop/kill from its loop thread, one call at a time, except
+// kill(): the worker's lease watchdog thread may call it at any moment, also
+// while the loop thread is inside start(), stop() or kill(), so the runner
+// must be thread-safe at least for kill() against the others. A kill() for a
+// uuid whose start() has not returned yet may be ignored: the worker kills it
+// again once start() returns.
 class TopologyRunner {
  public:
   // Thread-safe; the runner may call it from any thread, also from inside
@@ -56,6 +61,8 @@ struct WorkerOptions {
   // The lease: a worker whose last successful heartbeat is older than this
   // kills all its topologies (TopologyRunner::kill, not a graceful stop), so
   // they are gone before the leader may declare it dead and reassign them.
+  // A watchdog thread (from start() until shutdown() or destruction) holds
+  // it even while the loop thread is blocked in a storage call.
   // Keep it below the storage's dead-worker timeout (30 s by default) by
   // more than one tick plus the time a kill takes.
   std::chrono::milliseconds lease{std::chrono::seconds(20)};
@@ -64,7 +71,9 @@ struct WorkerOptions {
   std::chrono::milliseconds stop_timeout{std::chrono::seconds(10)};
   // The worker's own clock for its intervals (leader loop, rebalance, lease,
   // restart windows). Empty: std::chrono::steady_clock::now. Tests inject a
-  // clock they advance. run() sleeps in real time regardless.
+  // clock they advance. run() sleeps in real time regardless. Called from
+  // the lease watchdog's thread too, so it must be thread-safe; the watchdog
+  // looks at it at least every 100 ms of real time.
   std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
@@ -82,8 +91,9 @@ struct WorkerOptions {
 // every leader_loop: refreshStatuses(), then placement, reclaiming and
 // rebalancing written through applyLeaderActions(), fenced by the storage.
 //
-// Not thread-safe, except requestShutdown(). Storage failures inside a tick
-// are logged and retried on the next tick; they never escape tick().
+// Not thread-safe, except requestShutdown(); its own watchdog thread only
+// kills topologies through the runner. Storage failures inside a tick are
+// logged and retried on the next tick; they never escape tick().
 class TopologyWorker {
  public:
   // Neither the storage nor the runner is owned; both must outlive the worker.

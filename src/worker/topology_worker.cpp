@@ -12,6 +12,7 @@
 
 #include "exit_queue.hpp"
 #include "leader_plan.hpp"
+#include "lease_watchdog.hpp"
 #include "restart_policy.hpp"
 #include "validation.hpp"
 
@@ -53,8 +54,9 @@ const std::string* stringField(const Json& object, const char* key) {
   return &found->get_ref<const std::string&>();
 }
 
-long long millis(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+WorkerOptions withDefaultClock(WorkerOptions options) {
+  if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
+  return options;
 }
 
 void checkPositive(const char* what, std::chrono::milliseconds value) {
@@ -69,14 +71,17 @@ void checkPositive(const char* what, std::chrono::milliseconds value) {
 class TopologyWorker::Impl {
  public:
   Impl(CoordinationStorage& s, TopologyRunner& r, WorkerOptions o)
-      : storage(s), runner(r), options(std::move(o)), exits(std::make_shared<detail::ExitQueue>()) {
+      : storage(s),
+        runner(r),
+        options(withDefaultClock(std::move(o))),
+        exits(std::make_shared<detail::ExitQueue>()),
+        watchdog(options.name, r, options.lease, options.clock) {
     detail::checkIdentifier("TopologyWorker", "worker name", options.name);
     checkPositive("tick", options.tick);
     checkPositive("leader_loop", options.leader_loop);
     checkPositive("rebalance_interval", options.rebalance_interval);
     checkPositive("lease", options.lease);
     checkPositive("stop_timeout", options.stop_timeout);
-    if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
     // The queue is shared with the callback, so a runner that reports after
     // the worker is gone writes into a queue nobody reads, not freed memory.
     runner.setExitCallback([queue = exits](TopologyExit exit) { queue->push(std::move(exit)); });
@@ -85,6 +90,7 @@ class TopologyWorker::Impl {
   ~Impl() {
     // A host that skipped shutdown() must not leave topologies running with
     // nobody watching them.
+    watchdog.stop();
     for (auto& [uuid, t] : local) callRunner("kill", uuid, [&] { runner.kill(uuid); });
   }
 
@@ -123,6 +129,7 @@ class TopologyWorker::Impl {
     registered_at = now();
     storage.registerWorker(name());
     last_heartbeat = now();
+    watchdog.start();
     started = true;
     spdlog::info("worker {}: registered", name());
   }
@@ -147,8 +154,10 @@ class TopologyWorker::Impl {
       checkLease();
       return keepRunning();
     }
+    checkLease();  // the watchdog may have declared a lapse during the call
     const bool lapsed = lease_lapsed;
     last_heartbeat = now();
+    watchdog.renew();
     lease_lapsed = false;
     if (lapsed) reconcile_due = true;
     if (!start_time) {
@@ -206,16 +215,17 @@ class TopologyWorker::Impl {
     leader = marked;
   }
 
+  // Adopts a lapse, whether the watchdog's thread declared it or this call
+  // does; either way the watchdog has killed every topology, once. Their exits
+  // are expected, and nothing starts or campaigns until a heartbeat succeeds.
   void checkLease() {
-    const auto silent = now() - last_heartbeat;
-    if (lease_lapsed || silent <= options.lease) return;
+    if (lease_lapsed || !watchdog.expireIfDue()) return;
     lease_lapsed = true;
     leader = false;
-    spdlog::error(
-        "worker {}: no successful heartbeat for {} ms (lease {} ms); killing {} topologies "
-        "before they may be reassigned",
-        name(), millis(silent), options.lease.count(), local.size());
-    stopAll(true);
+    for (auto& [uuid, t] : local) {
+      t.stopping = true;
+      t.start_after_exit = false;
+    }
   }
 
   // --- messages ------------------------------------------------------------
@@ -325,7 +335,12 @@ class TopologyWorker::Impl {
       report(uuid, ts::error, std::string(e.what()));
       return false;
     }
-    local.emplace(uuid, LocalTopology{std::move(config), detail::RestartBudget(policy)});
+    auto& t = local.emplace(uuid, LocalTopology{std::move(config), detail::RestartBudget(policy)})
+                  .first->second;
+    if (!watchdog.track(uuid)) {
+      t.stopping = true;  // killed: the lease lapsed while it started
+      return false;
+    }
     spdlog::info("worker {}: started topology {}{}", name(), uuid,
                  pid ? " (pid " + std::to_string(*pid) + ")" : std::string());
     report(uuid, ts::running, std::nullopt);
@@ -356,6 +371,7 @@ class TopologyWorker::Impl {
   }
 
   void processExits() {
+    checkLease();  // before the exits: those the watchdog caused are expected
     for (auto& exit : exits->takeAll()) handleExit(std::move(exit));
   }
 
@@ -367,6 +383,7 @@ class TopologyWorker::Impl {
     }
     auto& t = found->second;
     const auto uuid = exit.uuid;
+    watchdog.untrack(uuid);
     if (t.stopping) {
       const bool start_again = t.start_after_exit;
       local.erase(found);
@@ -386,6 +403,10 @@ class TopologyWorker::Impl {
                    t.restarts.policy().window.count() / 1000.0);
       try {
         const auto pid = runner.start(uuid, t.config);
+        if (!watchdog.track(uuid)) {
+          t.stopping = true;
+          return;
+        }
         if (pid) guarded("recording the pid", [&] { storage.setTopologyPid(uuid, pid); });
         return;
       } catch (const std::exception& e) {
@@ -582,6 +603,7 @@ class TopologyWorker::Impl {
     ok &= pending.empty();
     ok &= guarded("reporting unloaded",
                   [&] { storage.setWorkerStatus(name(), std::string(ws::unloaded)); });
+    watchdog.stop();  // nothing left to kill
     spdlog::info("worker {}: shut down{}", name(), ok ? "" : " (some reports failed)");
     return ok;
   }
@@ -619,6 +641,7 @@ class TopologyWorker::Impl {
   TopologyRunner& runner;
   WorkerOptions options;
   std::shared_ptr<detail::ExitQueue> exits;
+  detail::LeaseWatchdog watchdog;
   std::map<std::string, LocalTopology> local;
   std::vector<PendingReport> pending;
 

@@ -19,9 +19,10 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // The dead-worker timeout here is longer than the e2e cluster's: the lease
-// (below) must run out before it by more than a tick, the longest failing
-// storage call (a cut-off worker's URL sets 1 s timeouts) and the second
-// that last_ping's resolution may lose.
+// (below) must run out before it by more than a tick, the time a kill takes
+// to end a topology's processes and the second that last_ping's resolution
+// may lose. The lease holds even while a cut-off worker's storage call hangs
+// (its watchdog kills), so a call's own timeouts do not count.
 constexpr int kMixedWorkerDeadTimeoutS = 8;
 constexpr int kMixedWaitingTimeoutS = 10;
 constexpr milliseconds kTick{250};

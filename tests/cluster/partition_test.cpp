@@ -66,12 +66,10 @@ TEST_F(Partition, CutWorkerStopsItsTopologiesBeforeTheyMove) {
   const auto all = registerCommands(4);
   const auto server = MySqlOptions::fromUrl(db_.url());
   TcpProxy proxy(server.host, static_cast<int>(server.port));
-  // Short client timeouts, so the cut worker's calls fail instead of hanging:
-  // the lease is checked between storage calls, and with the default
-  // read_timeout_s (30 s, retried) one heartbeat outlasts both the lease and
-  // the dead-worker timeout, and two instances run (tried: they do).
-  const std::string cut_url =
-      urlThroughPort(db_.url(), proxy.port()) + "?read_timeout_s=1&connect_timeout_s=1&retries=1";
+  // The client's default timeouts: the cut worker's heartbeat hangs far
+  // longer (read_timeout_s 30, retried) than the lease and the dead-worker
+  // timeout, and the lease must hold all the same.
+  const std::string cut_url = urlThroughPort(db_.url(), proxy.port());
   ProcessSampler sampler(all, milliseconds(20));
 
   startCppWorker("cpp-a");

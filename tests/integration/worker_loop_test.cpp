@@ -17,6 +17,7 @@
 
 #include "basic_calls_storage.hpp"
 #include "test_database.hpp"
+#include "test_thread.hpp"
 
 namespace qtopology {
 namespace {
@@ -437,7 +438,7 @@ TEST_F(MySqlWorkerLoop, ConcurrentCampaignsNeverMakeTwoLeaders) {
   std::atomic<bool> done{false};
   std::atomic<int> wins{0};
   long samples = 0, two_leader_samples = 0;
-  std::thread sampler([&] {
+  std::thread sampler = testing::testThread([&] {
     while (!done) {
       ++samples;
       if (db.count("qtopology_worker", "lstatus = 'leader'") > 1) ++two_leader_samples;
@@ -445,7 +446,7 @@ TEST_F(MySqlWorkerLoop, ConcurrentCampaignsNeverMakeTwoLeaders) {
   });
   std::vector<std::thread> campaigners;
   for (int t = 0; t < kThreads; ++t) {
-    campaigners.emplace_back([&, t] {
+    campaigners.push_back(testing::testThread([&, t] {
       const std::string name = "w" + std::to_string(t);
       for (int round = 0; round < kRounds; ++round) {
         const auto beat = shared.heartbeat(name);
@@ -455,7 +456,7 @@ TEST_F(MySqlWorkerLoop, ConcurrentCampaignsNeverMakeTwoLeaders) {
           shared.setWorkerLStatus(name, "normal");  // step down: the next election starts
         }
       }
-    });
+    }));
   }
   for (auto& c : campaigners) c.join();
   done = true;

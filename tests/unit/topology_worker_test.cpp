@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "worker_cluster.hpp"
@@ -160,6 +162,47 @@ TEST(TopologyWorker, LeaseLapseKillsTopologiesBeforeTheWorkerCouldBeDeclaredDead
   EXPECT_FALSE(c.worker("w1").isLeader());
   // Back online: the report that failed is written, and it runs again.
   c.storage.offline.clear();
+  c.rounds(3);
+  EXPECT_EQ(c.runningOn("a"), std::vector<std::string>{"w1"});
+  EXPECT_EQ(c.info("a").status, ts::running);
+}
+
+// The lease holds whatever the storage call does: a heartbeat that hangs (a
+// silent partition, client timeouts retried) past the lease still ends the
+// worker's topologies in time, from the watchdog's thread, and only once.
+TEST(TopologyWorker, LeaseWatchdogKillsWhileAHeartbeatHangs) {
+  Cluster c;
+  c.add("w1");
+  c.topology("a");
+  c.rounds(3);
+  ASSERT_TRUE(c.runner("w1").runs("a"));
+  std::atomic<bool> hang{true};
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  c.storage.before_heartbeat = [&, released](const std::string&) {
+    if (!hang.exchange(false)) return;
+    entered.set_value();
+    released.wait();
+  };
+  auto in_heartbeat = entered.get_future();
+  std::thread loop([&] { c.worker("w1").tick(); });
+  in_heartbeat.wait();
+  c.clock.advance(20s);
+  std::this_thread::sleep_for(300ms);  // the watchdog looks at the clock every 100 ms
+  EXPECT_TRUE(c.runner("w1").runs("a")) << "20 s: still within the lease";
+  c.clock.advance(1s);
+  bool killed = false;
+  for (int i = 0; i < 500 && !killed; ++i) {
+    std::this_thread::sleep_for(10ms);
+    killed = !c.runner("w1").runs("a");
+  }
+  EXPECT_TRUE(killed) << "killed while the heartbeat still hangs";
+  EXPECT_EQ(c.runner("w1").killed(), std::vector<std::string>{"a"});
+  release.set_value();
+  loop.join();
+  EXPECT_EQ(c.runner("w1").kills, std::vector<std::string>{"a"}) << "the loop kills nothing again";
+  // The heartbeat went through in the end: the kill is reported and the
+  // topology runs again, once.
   c.rounds(3);
   EXPECT_EQ(c.runningOn("a"), std::vector<std::string>{"w1"});
   EXPECT_EQ(c.info("a").status, ts::running);

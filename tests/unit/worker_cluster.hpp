@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -20,27 +23,32 @@ namespace qtopology::testing {
 using namespace std::chrono_literals;
 
 // One time line for the storage (system clock) and the workers (steady).
+// Atomic: the workers' lease watchdogs read it from their own threads.
 class TestClock {
  public:
-  TimePoint system() const { return system_base_ + elapsed_; }
-  std::chrono::steady_clock::time_point steady() const { return steady_base_ + elapsed_; }
-  void advance(std::chrono::milliseconds by) { elapsed_ += by; }
+  TimePoint system() const { return system_base_ + elapsed_.load(); }
+  std::chrono::steady_clock::time_point steady() const { return steady_base_ + elapsed_.load(); }
+  void advance(std::chrono::milliseconds by) { elapsed_ = elapsed_.load() + by; }
 
  private:
   // Mid-second, so whole-second rounding is exercised.
   TimePoint system_base_ = std::chrono::system_clock::from_time_t(1800000000) + 400ms;
   std::chrono::steady_clock::time_point steady_base_{std::chrono::hours(1000)};
-  std::chrono::milliseconds elapsed_{0};
+  std::atomic<std::chrono::milliseconds> elapsed_{std::chrono::milliseconds(0)};
 };
 
 // Runs nothing: a started topology is a uuid in `running` until it is
 // stopped, killed, crashed or finished by the test. Stop and kill report
 // the exit at once (from inside the call), unless exit_on_stop is false.
+// Its calls lock, as a worker's watchdog may kill from its own thread; tests
+// read the fields directly once no watchdog can be killing (or use the
+// locking readers).
 class RecordingRunner : public TopologyRunner {
  public:
   void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
 
   std::optional<int> start(const std::string& uuid, const Json& config) override {
+    std::lock_guard lock(mutex_);
     starts.push_back(uuid);
     if (const auto why = refuse.find(uuid); why != refuse.end())
       throw std::runtime_error(why->second);
@@ -49,16 +57,32 @@ class RecordingRunner : public TopologyRunner {
     return next_pid++;
   }
   void stop(const std::string& uuid) override {
+    std::lock_guard lock(mutex_);
     stops.push_back(uuid);
     if (exit_on_stop) end(uuid, std::nullopt);
   }
   void kill(const std::string& uuid) override {
+    std::lock_guard lock(mutex_);
     kills.push_back(uuid);
     end(uuid, std::nullopt);
   }
 
-  void crash(const std::string& uuid, const std::string& error) { end(uuid, error); }
-  void finish(const std::string& uuid) { end(uuid, std::nullopt); }
+  void crash(const std::string& uuid, const std::string& error) {
+    std::lock_guard lock(mutex_);
+    end(uuid, error);
+  }
+  void finish(const std::string& uuid) {
+    std::lock_guard lock(mutex_);
+    end(uuid, std::nullopt);
+  }
+  bool runs(const std::string& uuid) {
+    std::lock_guard lock(mutex_);
+    return running.count(uuid) > 0;
+  }
+  std::vector<std::string> killed() {
+    std::lock_guard lock(mutex_);
+    return kills;
+  }
 
   std::set<std::string> running;
   std::vector<std::string> starts, stops, kills;
@@ -74,6 +98,7 @@ class RecordingRunner : public TopologyRunner {
   }
 
   ExitCallback exit_;
+  std::mutex mutex_;
 };
 
 // MemoryStorage that can be cut off (every heartbeat throws) and counts the
@@ -83,6 +108,7 @@ class TestStorage : public MemoryStorage {
   explicit TestStorage(MemoryStorageOptions options) : MemoryStorage(std::move(options)) {}
 
   WorkerHeartbeat heartbeat(const std::string& name) override {
+    if (before_heartbeat) before_heartbeat(name);
     if (offline.count(name)) throw ConnectionError("heartbeat(worker=" + name + "): cut off");
     return MemoryStorage::heartbeat(name);
   }
@@ -96,6 +122,7 @@ class TestStorage : public MemoryStorage {
   }
 
   std::set<std::string> offline;
+  std::function<void(const std::string& name)> before_heartbeat;  // may block
   int worker_table_reads = 0;
   std::function<void()> after_refresh;
 };

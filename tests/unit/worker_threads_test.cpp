@@ -32,10 +32,11 @@ TEST(ExitQueue, ReportsFromManyThreadsAreEachTakenOnce) {
 }
 
 // Reports every end from a thread of its own, a little later, as a runner
-// watching child processes would.
+// watching child processes would. Thread-safe, as a worker's watchdog may kill.
 class ThreadedRunner : public TopologyRunner {
  public:
   ~ThreadedRunner() override {
+    std::lock_guard lock(mutex_);
     for (auto& t : threads_) t.join();
   }
   void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
@@ -46,6 +47,7 @@ class ThreadedRunner : public TopologyRunner {
   void stop(const std::string& uuid) override { endLater(uuid, std::nullopt); }
   void kill(const std::string& uuid) override { endLater(uuid, std::nullopt); }
   void endLater(const std::string& uuid, std::optional<std::string> error) {
+    std::lock_guard lock(mutex_);
     threads_.emplace_back([this, uuid, error] {
       std::this_thread::sleep_for(5ms);
       exit_({uuid, error});
@@ -56,6 +58,7 @@ class ThreadedRunner : public TopologyRunner {
 
  private:
   ExitCallback exit_;
+  std::mutex mutex_;
   std::vector<std::thread> threads_;
 };
 

@@ -2,6 +2,7 @@
 // the standard library and nlohmann/json, and that an outside host can run a
 // worker of its own: its own TopologyRunner, a TopologyWorker, MemoryStorage.
 #include <iostream>
+#include <mutex>
 #include <set>
 
 #include <qtopology/memory_storage.hpp>
@@ -11,14 +12,17 @@
 namespace {
 
 // The host's idea of running a topology: remember it until told to stop.
+// Locked: the worker's lease watchdog may kill from its own thread.
 class SetRunner : public qtopology::TopologyRunner {
  public:
   void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
   std::optional<int> start(const std::string& uuid, const qtopology::Json&) override {
+    std::lock_guard<std::mutex> lock(mutex_);
     running.insert(uuid);
     return 4242;
   }
   void stop(const std::string& uuid) override {
+    std::lock_guard<std::mutex> lock(mutex_);
     if (running.erase(uuid)) exit_({uuid, std::nullopt});
   }
   void kill(const std::string& uuid) override { stop(uuid); }
@@ -27,6 +31,7 @@ class SetRunner : public qtopology::TopologyRunner {
 
  private:
   ExitCallback exit_;
+  std::mutex mutex_;
 };
 
 bool runsAWorker() {

@@ -1,0 +1,118 @@
+#include "lease_watchdog.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace qtopology::detail {
+namespace {
+
+// The injected clock may be a test's, which real waits cannot follow: the
+// thread looks at it at least this often.
+constexpr std::chrono::milliseconds kLongestWait{100};
+
+long long millis(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
+}  // namespace
+
+LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
+                             std::chrono::milliseconds lease, Clock clock)
+    : worker_(std::move(worker)),
+      runner_(runner),
+      lease_(lease),
+      clock_(std::move(clock)),
+      renewed_(clock_()) {}
+
+LeaseWatchdog::~LeaseWatchdog() { stop(); }
+
+void LeaseWatchdog::start() {
+  renew();
+  Lock lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { watch(); });
+}
+
+void LeaseWatchdog::stop() {
+  {
+    Lock lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LeaseWatchdog::renew() {
+  {
+    Lock lock(mutex_);
+    renewed_ = clock_();
+    expired_ = false;
+  }
+  changed_.notify_all();
+}
+
+bool LeaseWatchdog::expireIfDue() {
+  Lock lock(mutex_);
+  if (!expired_ && due(lock)) expire(lock);
+  return expired_;
+}
+
+bool LeaseWatchdog::track(const std::string& uuid) {
+  Lock lock(mutex_);
+  if (!expired_ && due(lock)) expire(lock);
+  if (!expired_) {
+    tracked_.insert(uuid);
+    return true;
+  }
+  spdlog::error("worker {}: lease lapsed while topology {} started; killing it", worker_, uuid);
+  runner_.kill(uuid);
+  return false;
+}
+
+void LeaseWatchdog::untrack(const std::string& uuid) {
+  Lock lock(mutex_);
+  tracked_.erase(uuid);
+}
+
+bool LeaseWatchdog::due(const Lock&) const { return clock_() - renewed_ > lease_; }
+
+// Kills under the lock, so that a topology started meanwhile is either among
+// these or killed by track(), and so that whoever next takes the lock sees
+// the runner's state after the kills.
+void LeaseWatchdog::expire(Lock&) {
+  expired_ = true;
+  spdlog::error(
+      "worker {}: no successful heartbeat for {} ms (lease {} ms); killing {} topologies before "
+      "they may be reassigned",
+      worker_, millis(clock_() - renewed_), lease_.count(), tracked_.size());
+  for (const auto& uuid : tracked_) {
+    try {
+      runner_.kill(uuid);
+    } catch (const std::exception& e) {
+      spdlog::error("worker {}: runner kill of topology {} failed: {}", worker_, uuid, e.what());
+    }
+  }
+  tracked_.clear();
+}
+
+void LeaseWatchdog::watch() {
+  Lock lock(mutex_);
+  while (!stopping_) {
+    if (expired_) {
+      changed_.wait(lock, [&] { return stopping_ || !expired_; });
+      continue;
+    }
+    if (due(lock)) {
+      expire(lock);
+      continue;
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(renewed_ + lease_ - clock_()) +
+        std::chrono::milliseconds(1);
+    changed_.wait_for(lock, std::clamp(left, std::chrono::milliseconds(1), kLongestWait));
+  }
+}
+
+}  // namespace qtopology::detail

@@ -1,0 +1,70 @@
+// The lease, held whatever the worker's loop thread is doing: a storage call
+// may block far longer than the lease (a silent partition, client timeouts
+// retried), and a worker that only checks between calls would keep running
+// topologies the leader has already given to another worker.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <qtopology/worker.hpp>
+
+namespace qtopology::detail {
+
+// Tracks the topologies the runner runs for one worker and, once the last
+// renewal is older than the lease by `clock`, kills every one of them exactly
+// once, from its own thread or from whichever thread calls expireIfDue()
+// first. Thread-safe.
+class LeaseWatchdog {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  LeaseWatchdog(std::string worker, TopologyRunner& runner, std::chrono::milliseconds lease,
+                Clock clock);
+  ~LeaseWatchdog();
+  LeaseWatchdog(const LeaseWatchdog&) = delete;
+  LeaseWatchdog& operator=(const LeaseWatchdog&) = delete;
+
+  // Starts the watching thread (again after stop()); renews the lease.
+  void start();
+  // Ends the watching thread; expireIfDue() still works without it.
+  void stop();
+
+  // A successful heartbeat: the lease runs from now again.
+  void renew();
+  // Kills everything tracked when the lease ran out; true once it has (until
+  // the next renew()).
+  bool expireIfDue();
+
+  // A topology the runner started: killed at once when the lease already ran
+  // out (it may have been given away). False then.
+  bool track(const std::string& uuid);
+  // Its exit was seen: nothing to kill any more.
+  void untrack(const std::string& uuid);
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+  bool due(const Lock&) const;
+  void expire(Lock&);
+  void watch();
+
+  const std::string worker_;
+  TopologyRunner& runner_;
+  const std::chrono::milliseconds lease_;
+  const Clock clock_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::chrono::steady_clock::time_point renewed_;
+  bool expired_ = false;
+  bool stopping_ = false;
+  std::set<std::string> tracked_;
+  std::thread thread_;
+};
+
+}  // namespace qtopology::detail
