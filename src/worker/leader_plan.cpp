@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "load_balancer.hpp"
 
@@ -66,9 +67,11 @@ LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
     if (t.enabled && t.status == ts::unassigned) pending.push_back(&t);
   }
   // Heaviest first: big topologies placed while every worker is still light
-  // spread the total more evenly than the storage's order would.
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const auto* a, const auto* b) { return a->weight > b->weight; });
+  // spread the total more evenly than the storage's order would. Ties by
+  // uuid, so the plan does not depend on the order the storage lists them in.
+  std::sort(pending.begin(), pending.end(), [](const auto* a, const auto* b) {
+    return std::make_pair(-a->weight, a->uuid) < std::make_pair(-b->weight, b->uuid);
+  });
   for (auto* t : pending) {
     t->worker = balancer.next(t->worker_affinity, t->weight);
     t->status = ts::waiting;
