@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "leader_messages.hpp"
 #include "validation.hpp"
 
 namespace qtopology {
@@ -274,24 +275,13 @@ class MemoryStorage::Impl {
     for (const auto& uuid : actions.unassign_topologies) {
       setStatus(topologies.at(uuid), std::string(ts::unassigned), std::nullopt, at);
     }
-    std::map<std::string, Json> starts;
     for (const auto& a : actions.assignments) {
       auto& t = topologies.at(a.uuid);
       t.worker = a.worker;
       setStatus(t, std::string(ts::waiting), t.error, at);
-      starts[a.worker].push_back(a.uuid);
     }
-    for (auto& [name, uuids] : starts) {
-      send(name, consts::leader_messages::start_topologies, Json{{"uuids", std::move(uuids)}},
-           actions.start_valid_for, at);
-    }
-    std::map<std::string, Json> stops;
-    for (const auto& m : actions.moves) {
-      stops[m.worker_old].push_back(Json{{"uuid", m.uuid}, {"worker_new", m.worker_new}});
-    }
-    for (auto& [name, list] : stops) {
-      send(name, consts::leader_messages::stop_topologies,
-           Json{{"stop_topologies", std::move(list)}}, actions.stop_valid_for, at);
+    for (auto& m : detail::leaderMessages(actions)) {
+      send(m.worker, m.cmd, std::move(m.content), m.valid_for, at);
     }
   }
 
