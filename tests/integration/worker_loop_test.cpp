@@ -424,6 +424,32 @@ TEST_F(MySqlWorkerLoop, EmptyPollTakesNoLockAndWritesNothing) {
   EXPECT_EQ(storage.getMessages("w1").size(), 1u);
 }
 
+// v21's heartbeat joined the worker row to its messages and sorted: the
+// message text (MEDIUMTEXT) sent that join through an internal temporary
+// table, which MariaDB keeps on disk, on every call. No form of the
+// heartbeat may build one, with or without messages to take.
+TEST_F(MySqlWorkerLoop, HeartbeatBuildsNoTemporaryTable) {
+  storage.registerWorker("w1");
+  storage.registerWorker("w2");
+  storage.campaign("w2");
+  RawSession poller(db.options());
+  const auto tmpTables = {"Created_tmp_tables", "Created_tmp_disk_tables"};
+
+  auto before = poller.counters(tmpTables);
+  EXPECT_EQ(poller.run("CALL qtopology_sp_worker_heartbeat('w1', 'claim-1')"), 1u);
+  for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
+    EXPECT_EQ(value, 0) << name << " grew on an empty heartbeat";
+  }
+
+  storage.sendMessageToWorker("w1", "rebalance", Json::object(), 30s);
+  storage.sendMessageToWorker("w1", "set_enabled", Json::object(), 30s);
+  before = poller.counters(tmpTables);
+  EXPECT_EQ(poller.run("CALL qtopology_sp_worker_heartbeat('w1', 'claim-2')"), 2u);
+  for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
+    EXPECT_EQ(value, 0) << name << " grew on a heartbeat that took messages";
+  }
+}
+
 // 16 workers campaign on 16 threads, a winner steps down at once; a sampler
 // watches the table: never two leaders.
 TEST_F(MySqlWorkerLoop, ConcurrentCampaignsNeverMakeTwoLeaders) {
