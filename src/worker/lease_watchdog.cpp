@@ -3,13 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace qtopology::detail {
 namespace {
 
-// The injected clock may be a test's, which real waits cannot follow: the
+// An injected clock may be a test's, which real waits cannot follow: the
 // thread looks at it at least this often.
-constexpr std::chrono::milliseconds kLongestWait{100};
+constexpr std::chrono::milliseconds kInjectedClockPoll{100};
 
 long long millis(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -23,7 +24,8 @@ LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
       runner_(runner),
       lease_(lease),
       clock_(std::move(clock)),
-      renewed_(clock_()) {}
+      injected_clock_(static_cast<bool>(clock_)),
+      renewed_(now()) {}
 
 LeaseWatchdog::~LeaseWatchdog() { stop(); }
 
@@ -45,12 +47,16 @@ void LeaseWatchdog::stop() {
 }
 
 void LeaseWatchdog::renew() {
+  bool was_expired = false;
   {
     Lock lock(mutex_);
-    renewed_ = clock_();
-    expired_ = false;
+    renewed_ = now();
+    was_expired = std::exchange(expired_, false);
   }
-  changed_.notify_all();
+  // Only a thread parked on an expired lease needs waking: one waiting for
+  // the old deadline finds the new one when it wakes. (Every tick notifying
+  // was most of the client's CPU with thousands of workers in one process.)
+  if (was_expired) changed_.notify_all();
 }
 
 bool LeaseWatchdog::expireIfDue() {
@@ -76,7 +82,11 @@ void LeaseWatchdog::untrack(const std::string& uuid) {
   tracked_.erase(uuid);
 }
 
-bool LeaseWatchdog::due(const Lock&) const { return clock_() - renewed_ > lease_; }
+std::chrono::steady_clock::time_point LeaseWatchdog::now() const {
+  return injected_clock_ ? clock_() : std::chrono::steady_clock::now();
+}
+
+bool LeaseWatchdog::due(const Lock&) const { return now() - renewed_ > lease_; }
 
 // Kills under the lock, so that a topology started meanwhile is either among
 // these or killed by track(), and so that whoever next takes the lock sees
@@ -86,7 +96,7 @@ void LeaseWatchdog::expire(Lock&) {
   spdlog::error(
       "worker {}: no successful heartbeat for {} ms (lease {} ms); killing {} topologies before "
       "they may be reassigned",
-      worker_, millis(clock_() - renewed_), lease_.count(), tracked_.size());
+      worker_, millis(now() - renewed_), lease_.count(), tracked_.size());
   for (const auto& uuid : tracked_) {
     try {
       runner_.kill(uuid);
@@ -108,10 +118,10 @@ void LeaseWatchdog::watch() {
       expire(lock);
       continue;
     }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(renewed_ + lease_ - clock_()) +
-        std::chrono::milliseconds(1);
-    changed_.wait_for(lock, std::clamp(left, std::chrono::milliseconds(1), kLongestWait));
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(renewed_ + lease_ - now()) +
+                std::chrono::milliseconds(1);
+    if (injected_clock_) left = std::min(left, kInjectedClockPoll);
+    changed_.wait_for(lock, std::max(left, std::chrono::milliseconds(1)));
   }
 }
 

@@ -20,6 +20,11 @@ namespace qtopology::detail {
 // renewal is older than the lease by `clock`, kills every one of them exactly
 // once, from its own thread or from whichever thread calls expireIfDue()
 // first. Thread-safe.
+//
+// With the steady clock (an empty `clock`) the thread sleeps until the lease
+// could run out, about once per lease: a process may host thousands of
+// workers. An injected clock, which real waits cannot follow, is polled
+// every 100 ms instead.
 class LeaseWatchdog {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -50,6 +55,7 @@ class LeaseWatchdog {
  private:
   using Lock = std::unique_lock<std::mutex>;
   bool due(const Lock&) const;
+  std::chrono::steady_clock::time_point now() const;
   void expire(Lock&);
   void watch();
 
@@ -57,6 +63,7 @@ class LeaseWatchdog {
   TopologyRunner& runner_;
   const std::chrono::milliseconds lease_;
   const Clock clock_;
+  const bool injected_clock_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

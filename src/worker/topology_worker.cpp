@@ -73,9 +73,10 @@ class TopologyWorker::Impl {
   Impl(CoordinationStorage& s, TopologyRunner& r, WorkerOptions o)
       : storage(s),
         runner(r),
+        // an injected clock only: the watchdog polls that one
+        watchdog(o.name, r, o.lease, o.clock),
         options(withDefaultClock(std::move(o))),
-        exits(std::make_shared<detail::ExitQueue>()),
-        watchdog(options.name, r, options.lease, options.clock) {
+        exits(std::make_shared<detail::ExitQueue>()) {
     detail::checkIdentifier("TopologyWorker", "worker name", options.name);
     checkPositive("tick", options.tick);
     checkPositive("leader_loop", options.leader_loop);
@@ -639,9 +640,9 @@ class TopologyWorker::Impl {
 
   CoordinationStorage& storage;
   TopologyRunner& runner;
+  detail::LeaseWatchdog watchdog;
   WorkerOptions options;
   std::shared_ptr<detail::ExitQueue> exits;
-  detail::LeaseWatchdog watchdog;
   std::map<std::string, LocalTopology> local;
   std::vector<PendingReport> pending;
 
