@@ -6,7 +6,8 @@
 # the mixed C++/Node clusters with partitions and pauses,
 # the reliability suite and the 3-node Galera tier; then unit, integration and
 # e2e again under AddressSanitizer + UndefinedBehaviorSanitizer, and the
-# tests where threads share one coordinator under ThreadSanitizer.
+# tests where threads share one coordinator, and the lease watchdog, under
+# ThreadSanitizer.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -24,7 +25,8 @@ run_suite "$root/build" "-L unit|integration|packaging|e2e|cluster|stress|galera
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "$root/build-asan" "-L unit|integration|e2e" -DCMAKE_BUILD_TYPE=Debug \
   -DQTOPOLOGY_MYSQL_SANITIZE=address,undefined
-# The tests where threads share one coordinator, under ThreadSanitizer.
+# The tests where threads share one coordinator, and the lease watchdog's
+# thread, under ThreadSanitizer.
 TSAN_OPTIONS=halt_on_error=1 \
-  run_suite "$root/build-tsan" "-R ^(Leadership.Contested|Messages.ConcurrentReaders|Stress.CutConnections|MySqlWorkerLoop.ConcurrentCampaigns)" \
+  run_suite "$root/build-tsan" "-R ^(Leadership.Contested|Messages.ConcurrentReaders|Stress.CutConnections|MySqlWorkerLoop.ConcurrentCampaigns|LeaseWatchdog|TopologyWorker.LeaseWatchdog)" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTOPOLOGY_MYSQL_SANITIZE=thread
