@@ -85,6 +85,7 @@ ResultTable BulkReadSession::query(const std::string& text) {
   MYSQL* mysql = handle_->mysql;
   if (mysql_real_query(mysql, text.data(), text.size()) != 0) fail();
   ResultTable table;
+  SizeHint& hint = size_hints_[text];
   for (;;) {
     ResultGuard guard{mysql_use_result(mysql)};
     if (guard.result) {
@@ -95,6 +96,8 @@ ResultTable BulkReadSession::query(const std::string& text) {
         for (unsigned int c = 0; c < count; ++c) {
           table.addColumn(std::string(fields[c].name, fields[c].name_length));
         }
+        // a little over the last size: tables grow a few rows at a time
+        table.reserve(hint.cells + hint.cells / 16, hint.text_bytes + hint.text_bytes / 16);
       }
       while (MYSQL_ROW cells = mysql_fetch_row(guard.result)) {
         if (!wanted) continue;
@@ -113,7 +116,10 @@ ResultTable BulkReadSession::query(const std::string& text) {
       fail();  // there was a result set, but it could not be read
     }
     const int next = mysql_next_result(mysql);
-    if (next < 0) return table;
+    if (next < 0) {
+      hint = {table.cellCount(), table.textBytes()};
+      return table;
+    }
     if (next > 0) fail();
   }
 }

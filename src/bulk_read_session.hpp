@@ -9,6 +9,7 @@
 // and each cell is copied once.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,14 @@ class BulkReadSession {
   struct Handle;
   std::unique_ptr<Handle> handle_;
   bool broken_ = false;
+  // Per statement, the size its last result had: the next table is reserved
+  // that large at once instead of growing by doubling (a copy of the whole
+  // table at each step, and fresh pages to fault in).
+  struct SizeHint {
+    std::size_t cells = 0;
+    std::size_t text_bytes = 0;
+  };
+  std::map<std::string, SizeHint, std::less<>> size_hints_;
 };
 
 }  // namespace qtopology::detail

@@ -55,6 +55,13 @@ class ResultTable {
   void addCell(std::string_view text);
   void addNull() { cells_.push_back({0, kNull}); }
   void reserve(std::size_t rows) { cells_.reserve(rows * columns_.size()); }
+  // Room for this many cells and bytes of text, so that filling grows nothing.
+  void reserve(std::size_t cells, std::size_t text_bytes) {
+    cells_.reserve(cells);
+    text_.reserve(text_bytes);
+  }
+  std::size_t cellCount() const { return cells_.size(); }
+  std::size_t textBytes() const { return text_.size(); }
   bool hasColumns() const { return !columns_.empty(); }
 
  private:
