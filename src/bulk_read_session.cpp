@@ -81,34 +81,76 @@ bool BulkReadSession::rollBack() noexcept {
   return mysql_real_query(handle_->mysql, kRollBack.data(), kRollBack.size()) == 0;
 }
 
+namespace {
+
+// Copies the rows into a table, reserved at the size the statement's last
+// result had.
+class TableSink final : public RowSink {
+ public:
+  TableSink(ResultTable& table, std::size_t cells, std::size_t text_bytes)
+      : table_(table), cells_(cells), text_bytes_(text_bytes) {}
+
+  void start(const std::vector<std::string>& columns) override {
+    table_ = ResultTable();
+    for (const auto& name : columns) table_.addColumn(name);
+    // a little over the last size: tables grow a few rows at a time
+    table_.reserve(cells_ + cells_ / 16, text_bytes_ + text_bytes_ / 16);
+  }
+
+  void row(const std::vector<std::string_view>& cells) override {
+    for (const auto& cell : cells) {
+      if (cell.data()) {
+        table_.addCell(cell);
+      } else {
+        table_.addNull();
+      }
+    }
+  }
+
+ private:
+  ResultTable& table_;
+  const std::size_t cells_;
+  const std::size_t text_bytes_;
+};
+
+}  // namespace
+
 ResultTable BulkReadSession::query(const std::string& text) {
+  SizeHint& hint = size_hints_[text];
+  ResultTable table;
+  TableSink sink(table, hint.cells, hint.text_bytes);
+  query(text, sink);
+  hint = {table.cellCount(), table.textBytes()};
+  return table;
+}
+
+void BulkReadSession::query(const std::string& text, RowSink& sink) {
   MYSQL* mysql = handle_->mysql;
   if (mysql_real_query(mysql, text.data(), text.size()) != 0) fail();
-  ResultTable table;
-  SizeHint& hint = size_hints_[text];
+  bool started = false;
+  std::vector<std::string> columns;
+  std::vector<std::string_view> cells;
   for (;;) {
     ResultGuard guard{mysql_use_result(mysql)};
     if (guard.result) {
       const unsigned int count = mysql_num_fields(guard.result);
-      const bool wanted = !table.hasColumns() && count > 0;
+      const bool wanted = !started && count > 0;
       if (wanted) {
         const MYSQL_FIELD* fields = mysql_fetch_fields(guard.result);
         for (unsigned int c = 0; c < count; ++c) {
-          table.addColumn(std::string(fields[c].name, fields[c].name_length));
+          columns.emplace_back(fields[c].name, fields[c].name_length);
         }
-        // a little over the last size: tables grow a few rows at a time
-        table.reserve(hint.cells + hint.cells / 16, hint.text_bytes + hint.text_bytes / 16);
+        sink.start(columns);
+        started = true;
+        cells.resize(count);
       }
-      while (MYSQL_ROW cells = mysql_fetch_row(guard.result)) {
+      while (MYSQL_ROW row = mysql_fetch_row(guard.result)) {
         if (!wanted) continue;
         const unsigned long* lengths = mysql_fetch_lengths(guard.result);
         for (unsigned int c = 0; c < count; ++c) {
-          if (cells[c]) {
-            table.addCell(std::string_view(cells[c], lengths[c]));
-          } else {
-            table.addNull();
-          }
+          cells[c] = row[c] ? std::string_view(row[c], lengths[c]) : std::string_view();
         }
+        sink.row(cells);
       }
       // mysql_fetch_row ends a result with NULL also when the connection broke.
       if (mysql_errno(mysql) != 0) fail();
@@ -116,12 +158,10 @@ ResultTable BulkReadSession::query(const std::string& text) {
       fail();  // there was a result set, but it could not be read
     }
     const int next = mysql_next_result(mysql);
-    if (next < 0) {
-      hint = {table.cellCount(), table.textBytes()};
-      return table;
-    }
+    if (next < 0) break;
     if (next > 0) fail();
   }
+  if (!started) sink.start({});
 }
 
 }  // namespace qtopology::detail

@@ -6,7 +6,7 @@
 // several checked calls and two copies; for 10,000 topologies that was 60% of
 // the client's time (README, Performance). Here rows are read as the server
 // sends them (mysql_use_result), so the client's work overlaps the server's,
-// and each cell is copied once.
+// and each cell is copied once into a table, or not at all into a RowSink.
 #pragma once
 
 #include <map>
@@ -37,6 +37,8 @@ class BulkReadSession {
   // error code and SQLSTATE, so that callers classify and retry them as they
   // do Connector/C++'s; the session is then broken().
   ResultTable query(const std::string& text);
+  // The same, handing the first result set's rows to `sink` as they arrive.
+  void query(const std::string& text, RowSink& sink);
 
   // A failure left the session in an unknown state: open a new one.
   bool broken() const { return broken_; }

@@ -106,13 +106,17 @@ ResultTable execute(PooledConnection& connection, const std::string& text,
 
 }  // namespace
 
-ResultTable::Column ResultTable::column(std::string_view name) const {
-  const auto it = std::find(columns_.begin(), columns_.end(), name);
-  if (it == columns_.end()) {
+std::size_t columnIndex(const std::vector<std::string>& columns, std::string_view name) {
+  const auto it = std::find(columns.begin(), columns.end(), name);
+  if (it == columns.end()) {
     throw SchemaError("result has no column '" + std::string(name) +
                       "': the stored procedures do not match this library");
   }
-  return static_cast<Column>(it - columns_.begin());
+  return static_cast<std::size_t>(it - columns.begin());
+}
+
+ResultTable::Column ResultTable::column(std::string_view name) const {
+  return columnIndex(columns_, name);
 }
 
 void ResultTable::addCell(std::string_view text) {
@@ -132,31 +136,29 @@ std::string_view ResultTable::view(std::size_t row, Column column) const {
 namespace {
 
 template <typename Number>
-Number parseCell(const ResultTable& table, std::size_t row, ResultTable::Column column) {
-  const auto text = table.view(row, column);
+Number parseCell(std::string_view text, const std::string& column) {
   Number value{};
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    throw StorageError("result column '" + table.columnName(column) + "' holds '" +
-                       std::string(text.substr(0, 40)) + "', not a number");
+    throw StorageError("result column '" + column + "' holds '" + std::string(text.substr(0, 40)) +
+                       "', not a number");
   }
   return value;
 }
 
 }  // namespace
 
-double ResultTable::number(std::size_t row, Column column) const {
-  if (cell(row, column).null()) return 0.0;
-  return parseCell<double>(*this, row, column);
+double numberCell(std::string_view cell, const std::string& column) {
+  return cell.data() ? parseCell<double>(cell, column) : 0.0;
 }
 
-std::optional<int> ResultTable::optInt(std::size_t row, Column column) const {
-  if (cell(row, column).null()) return std::nullopt;
-  return parseCell<int>(*this, row, column);
+std::optional<int> optIntCell(std::string_view cell, const std::string& column) {
+  if (!cell.data()) return std::nullopt;
+  return parseCell<int>(cell, column);
 }
 
-TimePoint ResultTable::time(std::size_t row, Column column) const {
-  const std::chrono::duration<double> since_epoch(number(row, column));
+TimePoint timeCell(std::string_view cell, const std::string& column) {
+  const std::chrono::duration<double> since_epoch(numberCell(cell, column));
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(since_epoch));
 }
 
@@ -175,7 +177,7 @@ BulkReadSession& ProcedureRunner::bulkSession(ConnectionPool::Lease& lease) {
   }
 }
 
-ResultTable ProcedureRunner::tryOnce(const std::string& text, const std::vector<SqlValue>& args) {
+ResultTable ProcedureRunner::tryOnce(const Attempt& attempt) {
   auto lease = [this] {
     try {
       return pool_.acquire();
@@ -184,12 +186,7 @@ ResultTable ProcedureRunner::tryOnce(const std::string& text, const std::vector<
     }
   }();
   try {
-    // Nothing to bind, so nothing is pasted into the text: these are the
-    // leader's reads of many rows, which libmariadb reads at a fraction of
-    // Connector/C++'s cost (bulk_read_session.hpp). Its failures are
-    // sql::SQLExceptions too, classified, rolled back and retried below.
-    if (args.empty()) return bulkSession(lease).query(text);
-    return execute(*lease.operator->(), text, args);
+    return attempt(lease);
   } catch (const ServerFailure&) {
     throw;  // the bulk session could not be opened: bulkSession() saw to the lease
   } catch (const sql::SQLException& e) {
@@ -206,14 +203,36 @@ ResultTable ProcedureRunner::tryOnce(const std::string& text, const std::vector<
 
 ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<SqlValue>& args,
                                   const std::string& operation) {
-  auto& log = loggerOf(options_);
   const std::string text = callText(procedure, args.size());
+  return withRetries(procedure, args, operation, [&](ConnectionPool::Lease& lease) {
+    // Nothing to bind, so nothing is pasted into the text: these are the
+    // leader's reads of many rows, which libmariadb reads at a fraction of
+    // Connector/C++'s cost (bulk_read_session.hpp). Its failures are
+    // sql::SQLExceptions too, classified, rolled back and retried.
+    if (args.empty()) return bulkSession(lease).query(text);
+    return execute(*lease.operator->(), text, args);
+  });
+}
+
+void ProcedureRunner::read(std::string_view procedure, RowSink& sink,
+                           const std::string& operation) {
+  const std::string text = callText(procedure, 0);
+  withRetries(procedure, {}, operation, [&](ConnectionPool::Lease& lease) {
+    bulkSession(lease).query(text, sink);
+    return ResultTable();
+  });
+}
+
+ResultTable ProcedureRunner::withRetries(std::string_view procedure,
+                                         const std::vector<SqlValue>& args,
+                                         const std::string& operation, const Attempt& attempt) {
+  auto& log = loggerOf(options_);
   if (log.should_log(spdlog::level::debug)) {
     log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, describeArgs(args));
   }
   try {
     return policy_.run<ServerFailure>(
-        [&] { return tryOnce(text, args); },
+        [&] { return tryOnce(attempt); },
         [](const ServerFailure& failure) { return failure.retriable(); },
         [&](const ServerFailure& failure, int retry, std::chrono::milliseconds wait) {
           log.warn("qtopology: {} failed with server error {} ({}); retry {}/{} in {} ms",

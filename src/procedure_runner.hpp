@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,33 @@
 namespace qtopology::detail {
 
 using SqlValue = std::variant<std::monostate, std::string, std::int64_t, double>;
+
+// A result's cells are text, a NULL cell a view whose data() is nullptr.
+// Numbers throw StorageError naming the column when a cell holds anything
+// else: a silent 0 would pass a broken procedure off as data.
+double numberCell(std::string_view cell, const std::string& column);  // NULL reads as 0
+std::optional<int> optIntCell(std::string_view cell, const std::string& column);
+// from a UNIX_TIMESTAMP column; NULL reads as the epoch
+TimePoint timeCell(std::string_view cell, const std::string& column);
+inline std::optional<std::string> optTextCell(std::string_view cell) {
+  if (!cell.data()) return std::nullopt;
+  return std::string(cell);
+}
+// The position of a column; throws SchemaError when there is none.
+std::size_t columnIndex(const std::vector<std::string>& columns, std::string_view name);
+
+// Receives the first result set of a call row by row, as the server sends
+// it: for reads of thousands of rows, which a ResultTable would copy first.
+class RowSink {
+ public:
+  virtual ~RowSink() = default;
+  // The columns. Called again when a retry starts the read over: drop the
+  // rows received so far.
+  virtual void start(const std::vector<std::string>& columns) = 0;
+  // One row's cells in column order, valid during the call; a NULL cell is a
+  // view whose data() is nullptr.
+  virtual void row(const std::vector<std::string_view>& cells) = 0;
+};
 
 // The rows a procedure returned, as text, detached from the connection.
 // Callers resolve a column's position once, then read cells by position: the
@@ -34,20 +62,26 @@ class ResultTable {
   std::size_t size() const { return columns_.empty() ? 0 : cells_.size() / columns_.size(); }
   bool empty() const { return cells_.empty(); }
 
+  const std::vector<std::string>& columns() const { return columns_; }
   // A copy of the cell, nullopt for NULL.
   std::optional<std::string> take(std::size_t row, Column column) const {
-    if (cell(row, column).null()) return std::nullopt;
-    return std::string(view(row, column));
+    return optTextCell(view(row, column));
   }
   std::string takeText(std::size_t row, Column column) const {  // NULL reads as ""
     return std::string(view(row, column));
   }
-  std::string_view view(std::size_t row, Column column) const;  // NULL reads as ""
-  // Numbers throw StorageError naming the column when a cell holds anything
-  // else: a silent 0 would pass a broken procedure off as data.
-  double number(std::size_t row, Column column) const;  // NULL reads as 0
-  std::optional<int> optInt(std::size_t row, Column column) const;
-  TimePoint time(std::size_t row, Column column) const;  // from a UNIX_TIMESTAMP column
+  // NULL reads as "" (a view whose data() is nullptr)
+  std::string_view view(std::size_t row, Column column) const;
+  // As numberCell(), optIntCell() and timeCell() read them.
+  double number(std::size_t row, Column column) const {
+    return numberCell(view(row, column), columns_[column]);
+  }
+  std::optional<int> optInt(std::size_t row, Column column) const {
+    return optIntCell(view(row, column), columns_[column]);
+  }
+  TimePoint time(std::size_t row, Column column) const {
+    return timeCell(view(row, column), columns_[column]);
+  }
 
   // Filled by the runner: the columns, then each row's cells in column order.
   void addColumn(std::string name) { columns_.push_back(std::move(name)); }
@@ -91,9 +125,15 @@ class ProcedureRunner {
   // back, or closed when that fails or the session broke.
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& operation);
+  // CALL qtopology_sp_<procedure>() with no arguments, its rows handed to
+  // `sink` as they arrive; retried like call().
+  void read(std::string_view procedure, RowSink& sink, const std::string& operation);
 
  private:
-  ResultTable tryOnce(const std::string& text, const std::vector<SqlValue>& args);
+  using Attempt = std::function<ResultTable(ConnectionPool::Lease&)>;
+  ResultTable withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
+                          const std::string& operation, const Attempt& attempt);
+  ResultTable tryOnce(const Attempt& attempt);
   static BulkReadSession& bulkSession(ConnectionPool::Lease& lease);
 
   ConnectionPool& pool_;
