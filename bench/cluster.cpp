@@ -56,6 +56,13 @@ class RecordingRunner final : public qtopology::TopologyRunner {
   std::set<std::string> running_;
 };
 
+// 'a','b',... for an IN list; the names are the bench's own.
+std::string quotedList(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "'" : ",'") + n + "'";
+  return list;
+}
+
 std::string workerName(int index) {
   char text[16];
   std::snprintf(text, sizeof text, "cw%05d", index + 1);
@@ -215,12 +222,11 @@ class Cluster {
       }
     }
     // A tick in flight may still finish; its heartbeat changes nothing here.
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "'" : ",'") + n + "'";
-    stopped_names_ = list;
+    stopped_names_ = quotedList(names);
     std::vector<std::string> uuids;
-    const std::string text = raw_.scalar(
-        "select group_concat(uuid) from qtopology_topology where worker in (" + list + ")");
+    const std::string text =
+        raw_.scalar("select group_concat(uuid) from qtopology_topology where worker in (" +
+                    stopped_names_ + ")");
     std::string uuid;
     for (char c : text + ",") {
       if (c != ',') {
@@ -241,11 +247,9 @@ class Cluster {
   // How many of `uuids` run on a worker that stopWorkers() did not stop.
   int runningElsewhere(const std::vector<std::string>& uuids) {
     if (uuids.empty()) return 0;
-    std::string list;
-    for (const auto& u : uuids) list += (list.empty() ? "'" : ",'") + u + "'";
-    return std::stoi(raw_.scalar("select count(*) from qtopology_topology where uuid in (" + list +
-                                 ") and status = 'running' and worker not in (" + stopped_names_ +
-                                 ")"));
+    return std::stoi(
+        raw_.scalar("select count(*) from qtopology_topology where uuid in (" + quotedList(uuids) +
+                    ") and status = 'running' and worker not in (" + stopped_names_ + ")"));
   }
 
  private:

@@ -83,18 +83,13 @@ bool BulkReadSession::rollBack() noexcept {
 
 namespace {
 
-// Copies the rows into a table, reserved at the size the statement's last
-// result had.
 class TableSink final : public RowSink {
  public:
-  TableSink(ResultTable& table, std::size_t cells, std::size_t text_bytes)
-      : table_(table), cells_(cells), text_bytes_(text_bytes) {}
+  explicit TableSink(ResultTable& table) : table_(table) {}
 
   void start(const std::vector<std::string>& columns) override {
     table_ = ResultTable();
     for (const auto& name : columns) table_.addColumn(name);
-    // a little over the last size: tables grow a few rows at a time
-    table_.reserve(cells_ + cells_ / 16, text_bytes_ + text_bytes_ / 16);
   }
 
   void row(const std::vector<std::string_view>& cells) override {
@@ -109,18 +104,14 @@ class TableSink final : public RowSink {
 
  private:
   ResultTable& table_;
-  const std::size_t cells_;
-  const std::size_t text_bytes_;
 };
 
 }  // namespace
 
 ResultTable BulkReadSession::query(const std::string& text) {
-  SizeHint& hint = size_hints_[text];
   ResultTable table;
-  TableSink sink(table, hint.cells, hint.text_bytes);
+  TableSink sink(table);
   query(text, sink);
-  hint = {table.cellCount(), table.textBytes()};
   return table;
 }
 

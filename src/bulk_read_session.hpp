@@ -5,11 +5,11 @@
 // Connector/C++ 1.1 hands a result over cell by cell, each cell costing
 // several checked calls and two copies; for 10,000 topologies that was 60% of
 // the client's time (README, Performance). Here rows are read as the server
-// sends them (mysql_use_result), so the client's work overlaps the server's,
-// and each cell is copied once into a table, or not at all into a RowSink.
+// sends them (mysql_use_result), so the client's work overlaps the server's;
+// the big reads take them straight into records (RowSink), the others into a
+// ResultTable.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 
@@ -54,14 +54,6 @@ class BulkReadSession {
   struct Handle;
   std::unique_ptr<Handle> handle_;
   bool broken_ = false;
-  // Per statement, the size its last result had: the next table is reserved
-  // that large at once instead of growing by doubling (a copy of the whole
-  // table at each step, and fresh pages to fault in).
-  struct SizeHint {
-    std::size_t cells = 0;
-    std::size_t text_bytes = 0;
-  };
-  std::map<std::string, SizeHint, std::less<>> size_hints_;
 };
 
 }  // namespace qtopology::detail

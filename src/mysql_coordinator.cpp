@@ -43,13 +43,29 @@ Json parseStoredJson(const std::optional<std::string>& text, const std::string& 
   }
 }
 
+// The column positions of a result, looked up once.
+class ColumnIndex {
+ protected:
+  explicit ColumnIndex(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+  std::size_t index(std::string_view name) const { return detail::columnIndex(columns_, name); }
+  const std::string& name(std::size_t column) const { return columns_[column]; }
+
+ private:
+  const std::vector<std::string> columns_;
+};
+
+// A row of a ResultTable as the readers below take rows: `cell(column)`. The
+// rows a RowSink receives are read the same way.
+auto tableRow(const ResultTable& table, std::size_t row) {
+  return [&table, row](std::size_t column) { return table.view(row, column); };
+}
+
 // Topology rows of the status, info and history results; `time_column` is
-// the one that fills last_ping. fill() takes the row as `cell(column)`, so
-// that rows of a ResultTable and rows a RowSink receives read alike.
-class TopologyReader {
+// the one that fills last_ping.
+class TopologyReader : ColumnIndex {
  public:
   TopologyReader(std::vector<std::string> columns, std::string_view time_column)
-      : columns_(std::move(columns)),
+      : ColumnIndex(std::move(columns)),
         uuid_(index("uuid")),
         status_(index("status")),
         worker_(index("worker")),
@@ -66,38 +82,58 @@ class TopologyReader {
     t.status = cell(status_);
     t.worker = detail::optTextCell(cell(worker_));
     t.error = detail::optTextCell(cell(error_));
-    t.pid = detail::optIntCell(cell(pid_), columns_[pid_]);
-    t.weight = detail::numberCell(cell(weight_), columns_[weight_]);
-    t.enabled = detail::numberCell(cell(enabled_), columns_[enabled_]) != 0;
-    t.last_ping = detail::timeCell(cell(time_), columns_[time_]);
+    t.pid = detail::optIntCell(cell(pid_), name(pid_));
+    t.weight = detail::numberCell(cell(weight_), name(weight_));
+    t.enabled = detail::numberCell(cell(enabled_), name(enabled_)) != 0;
+    t.last_ping = detail::timeCell(cell(time_), name(time_));
     t.worker_affinity = detail::splitAffinity(cell(affinity_));
   }
 
-  void fill(TopologyStatus& t, const ResultTable& table, std::size_t row) const {
-    fill(t, [&](std::size_t column) { return table.view(row, column); });
+ private:
+  const std::size_t uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
+};
+
+// Worker rows of the status and history results; `time_column` is the one
+// that fills last_ping.
+class WorkerReader : ColumnIndex {
+ public:
+  WorkerReader(std::vector<std::string> columns, std::string_view time_column)
+      : ColumnIndex(std::move(columns)),
+        name_(index("name")),
+        status_(index("status")),
+        lstatus_(index("lstatus")),
+        time_(index(time_column)),
+        pid_(index("pid")) {}
+
+  template <typename Cell>
+  void fill(WorkerStatus& w, const Cell& cell) const {
+    w.name = cell(name_);
+    w.status = cell(status_);
+    w.lstatus = normalLStatus(std::string(cell(lstatus_)));
+    w.last_ping = detail::timeCell(cell(time_), name(time_));
+    w.pid = detail::optIntCell(cell(pid_), name(pid_));
   }
 
  private:
-  std::size_t index(std::string_view name) const { return detail::columnIndex(columns_, name); }
-
-  const std::vector<std::string> columns_;
-  const std::size_t uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
+  const std::size_t name_, status_, lstatus_, time_, pid_;
 };
 
 std::vector<TopologyStatus> topologiesFrom(const ResultTable& table) {
   const TopologyReader reader(table.columns(), "last_ping_unix");
   std::vector<TopologyStatus> out(table.size());
-  for (std::size_t i = 0; i < out.size(); ++i) reader.fill(out[i], table, i);
+  for (std::size_t i = 0; i < out.size(); ++i) reader.fill(out[i], tableRow(table, i));
   return out;
 }
 
 // The leader's reads of every worker and every topology: records are built
 // as the rows arrive, with no ResultTable in between (the copy into it was
 // the client's largest cost for 10,000 topologies; README, Performance).
-class TopologySink final : public detail::RowSink {
+// `expected` rows (the last read's count) are reserved at once: growing by
+// doubling moved every record built so far at each step.
+template <typename Reader, typename Record>
+class RecordSink final : public detail::RowSink {
  public:
-  // `expected`: how many rows the last read had
-  explicit TopologySink(std::size_t expected) : expected_(expected) {}
+  explicit RecordSink(std::size_t expected) : expected_(expected) {}
   void start(const std::vector<std::string>& columns) override {
     records.clear();
     records.reserve(expected_ + expected_ / 16);
@@ -107,40 +143,11 @@ class TopologySink final : public detail::RowSink {
     reader_->fill(records.emplace_back(), [&](std::size_t column) { return cells[column]; });
   }
 
-  std::vector<TopologyStatus> records;
+  std::vector<Record> records;
 
  private:
   const std::size_t expected_;
-  std::optional<TopologyReader> reader_;
-};
-
-class WorkerSink final : public detail::RowSink {
- public:
-  explicit WorkerSink(std::size_t expected) : expected_(expected) {}
-  void start(const std::vector<std::string>& columns) override {
-    records.clear();
-    records.reserve(expected_ + expected_ / 16);
-    columns_ = columns;
-    const auto index = [&](std::string_view name) { return detail::columnIndex(columns_, name); };
-    name_ = index("name");
-    status_ = index("status");
-    lstatus_ = index("lstatus");
-    last_ping_ = index("last_ping_unix");
-    pid_ = index("pid");
-  }
-  void row(const std::vector<std::string_view>& cells) override {
-    records.push_back({std::string(cells[name_]), std::string(cells[status_]),
-                       normalLStatus(std::string(cells[lstatus_])),
-                       detail::timeCell(cells[last_ping_], columns_[last_ping_]),
-                       detail::optIntCell(cells[pid_], columns_[pid_])});
-  }
-
-  std::vector<WorkerStatus> records;
-
- private:
-  const std::size_t expected_;
-  std::vector<std::string> columns_;
-  std::size_t name_ = 0, status_ = 0, lstatus_ = 0, last_ping_ = 0, pid_ = 0;
+  std::optional<Reader> reader_;
 };
 
 std::vector<StorageMessage> messagesFrom(ResultTable table, const std::string& op) {
@@ -174,6 +181,17 @@ class MySqlCoordinator::Impl {
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& op) {
     return runner.call(procedure, args, op);
+  }
+
+  // A read of every row of a kind, its records built as the rows arrive;
+  // `rows_last_read` sizes the next read of the same kind.
+  template <typename Reader, typename Record>
+  std::vector<Record> readEvery(std::string_view procedure,
+                                std::atomic<std::size_t>& rows_last_read, const std::string& op) {
+    RecordSink<Reader, Record> sink(rows_last_read);
+    runner.read(procedure, sink, op);
+    rows_last_read = sink.records.size();
+    return std::move(sink.records);
   }
 
   // The servers, as "h1:3306,h2:3307", or the socket path.
@@ -241,9 +259,7 @@ class MySqlCoordinator::Impl {
   MySqlOptions options;
   detail::ConnectionPool pool;
   detail::ProcedureRunner runner;
-  // Row counts of the last big reads, to size the next ones at once.
-  std::atomic<std::size_t> workers_last_read{0};
-  std::atomic<std::size_t> topologies_last_read{0};
+  std::atomic<std::size_t> workers_read{0}, topologies_read{0};  // for readEvery()
 };
 
 MySqlCoordinator::MySqlCoordinator(MySqlOptions options)
@@ -263,17 +279,13 @@ int MySqlCoordinator::schemaVersion() {
 // --- reads ------------------------------------------------------------------
 
 std::vector<WorkerStatus> MySqlCoordinator::getWorkerStatus() {
-  WorkerSink sink(impl_->workers_last_read);
-  impl_->runner.read("workers", sink, "getWorkerStatus()");
-  impl_->workers_last_read = sink.records.size();
-  return std::move(sink.records);
+  return impl_->readEvery<WorkerReader, WorkerStatus>("workers", impl_->workers_read,
+                                                      "getWorkerStatus()");
 }
 
 std::vector<TopologyStatus> MySqlCoordinator::getTopologyStatus() {
-  TopologySink sink(impl_->topologies_last_read);
-  impl_->runner.read("topologies", sink, "getTopologyStatus()");
-  impl_->topologies_last_read = sink.records.size();
-  return std::move(sink.records);
+  return impl_->readEvery<TopologyReader, TopologyStatus>("topologies", impl_->topologies_read,
+                                                          "getTopologyStatus()");
 }
 
 std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::string& worker) {
@@ -286,7 +298,7 @@ TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
   auto table = impl_->call("topology_info", {uuid}, op);
   if (table.empty()) throw NotFoundError(op + ": topology not found");
   TopologyInfo info;
-  TopologyReader(table.columns(), "last_ping_unix").fill(info, table, 0);
+  TopologyReader(table.columns(), "last_ping_unix").fill(info, tableRow(table, 0));
   info.config = parseStoredJson(table.take(0, table.column("config")), op);
   return info;
 }
@@ -297,7 +309,7 @@ std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const st
   const TopologyReader reader(table.columns(), "ts_unix");
   std::vector<TopologyStatusHistory> out(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    reader.fill(out[i], table, i);
+    reader.fill(out[i], tableRow(table, i));
     out[i].ts = out[i].last_ping;
   }
   return out;
@@ -306,15 +318,14 @@ std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const st
 std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::string& name) {
   const auto op = checkedOperation("getWorkerHistory", "worker", name);
   auto table = impl_->call("worker_history", {name}, op);
-  const auto name_column = table.column("name"), status = table.column("status"),
-             lstatus = table.column("lstatus"), ts = table.column("ts_unix"),
-             pid = table.column("pid");
+  const WorkerReader reader(table.columns(), "ts_unix");
   std::vector<WorkerStatusHistory> out;
   out.reserve(table.size());
   for (std::size_t i = 0; i < table.size(); ++i) {
-    out.push_back({table.takeText(i, name_column), table.takeText(i, status),
-                   normalLStatus(table.takeText(i, lstatus)), table.time(i, ts),
-                   table.optInt(i, pid)});
+    WorkerStatus w;
+    reader.fill(w, tableRow(table, i));
+    out.push_back(
+        {std::move(w.name), std::move(w.status), std::move(w.lstatus), w.last_ping, w.pid});
   }
   return out;
 }

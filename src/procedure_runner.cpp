@@ -177,7 +177,7 @@ BulkReadSession& ProcedureRunner::bulkSession(ConnectionPool::Lease& lease) {
   }
 }
 
-ResultTable ProcedureRunner::tryOnce(const Attempt& attempt) {
+void ProcedureRunner::tryOnce(const Attempt& attempt) {
   auto lease = [this] {
     try {
       return pool_.acquire();
@@ -186,7 +186,7 @@ ResultTable ProcedureRunner::tryOnce(const Attempt& attempt) {
     }
   }();
   try {
-    return attempt(lease);
+    attempt(lease);
   } catch (const ServerFailure&) {
     throw;  // the bulk session could not be opened: bulkSession() saw to the lease
   } catch (const sql::SQLException& e) {
@@ -204,36 +204,34 @@ ResultTable ProcedureRunner::tryOnce(const Attempt& attempt) {
 ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<SqlValue>& args,
                                   const std::string& operation) {
   const std::string text = callText(procedure, args.size());
-  return withRetries(procedure, args, operation, [&](ConnectionPool::Lease& lease) {
-    // Nothing to bind, so nothing is pasted into the text: these are the
-    // leader's reads of many rows, which libmariadb reads at a fraction of
-    // Connector/C++'s cost (bulk_read_session.hpp). Its failures are
-    // sql::SQLExceptions too, classified, rolled back and retried.
-    if (args.empty()) return bulkSession(lease).query(text);
-    return execute(*lease.operator->(), text, args);
+  ResultTable table;
+  withRetries(procedure, args, operation, [&](ConnectionPool::Lease& lease) {
+    // Nothing to bind, so nothing is pasted into the text: calls without
+    // parameters go through libmariadb, at a fraction of Connector/C++'s
+    // cost (bulk_read_session.hpp). Its failures are sql::SQLExceptions too,
+    // classified, rolled back and retried.
+    table =
+        args.empty() ? bulkSession(lease).query(text) : execute(*lease.operator->(), text, args);
   });
+  return table;
 }
 
 void ProcedureRunner::read(std::string_view procedure, RowSink& sink,
                            const std::string& operation) {
   const std::string text = callText(procedure, 0);
-  withRetries(procedure, {}, operation, [&](ConnectionPool::Lease& lease) {
-    bulkSession(lease).query(text, sink);
-    return ResultTable();
-  });
+  withRetries(procedure, {}, operation,
+              [&](ConnectionPool::Lease& lease) { bulkSession(lease).query(text, sink); });
 }
 
-ResultTable ProcedureRunner::withRetries(std::string_view procedure,
-                                         const std::vector<SqlValue>& args,
-                                         const std::string& operation, const Attempt& attempt) {
+void ProcedureRunner::withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
+                                  const std::string& operation, const Attempt& attempt) {
   auto& log = loggerOf(options_);
   if (log.should_log(spdlog::level::debug)) {
     log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, describeArgs(args));
   }
   try {
-    return policy_.run<ServerFailure>(
-        [&] { return tryOnce(attempt); },
-        [](const ServerFailure& failure) { return failure.retriable(); },
+    policy_.run<ServerFailure>(
+        [&] { tryOnce(attempt); }, [](const ServerFailure& failure) { return failure.retriable(); },
         [&](const ServerFailure& failure, int retry, std::chrono::milliseconds wait) {
           log.warn("qtopology: {} failed with server error {} ({}); retry {}/{} in {} ms",
                    operation, failure.code, failure.what(), retry, policy_.retries(), wait.count());

@@ -89,13 +89,6 @@ class ResultTable {
   void addCell(std::string_view text);
   void addNull() { cells_.push_back({0, kNull}); }
   void reserve(std::size_t rows) { cells_.reserve(rows * columns_.size()); }
-  // Room for this many cells and bytes of text, so that filling grows nothing.
-  void reserve(std::size_t cells, std::size_t text_bytes) {
-    cells_.reserve(cells);
-    text_.reserve(text_bytes);
-  }
-  std::size_t cellCount() const { return cells_.size(); }
-  std::size_t textBytes() const { return text_.size(); }
   bool hasColumns() const { return !columns_.empty(); }
 
  private:
@@ -130,10 +123,11 @@ class ProcedureRunner {
   void read(std::string_view procedure, RowSink& sink, const std::string& operation);
 
  private:
-  using Attempt = std::function<ResultTable(ConnectionPool::Lease&)>;
-  ResultTable withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
-                          const std::string& operation, const Attempt& attempt);
-  ResultTable tryOnce(const Attempt& attempt);
+  // One try on a leased session; a retry runs it again from the start.
+  using Attempt = std::function<void(ConnectionPool::Lease&)>;
+  void withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
+                   const std::string& operation, const Attempt& attempt);
+  void tryOnce(const Attempt& attempt);
   static BulkReadSession& bulkSession(ConnectionPool::Lease& lease);
 
   ConnectionPool& pool_;

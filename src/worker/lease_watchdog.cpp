@@ -24,7 +24,6 @@ LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
       runner_(runner),
       lease_(lease),
       clock_(std::move(clock)),
-      injected_clock_(static_cast<bool>(clock_)),
       renewed_(now()) {}
 
 LeaseWatchdog::~LeaseWatchdog() { stop(); }
@@ -83,7 +82,7 @@ void LeaseWatchdog::untrack(const std::string& uuid) {
 }
 
 std::chrono::steady_clock::time_point LeaseWatchdog::now() const {
-  return injected_clock_ ? clock_() : std::chrono::steady_clock::now();
+  return clock_ ? clock_() : std::chrono::steady_clock::now();
 }
 
 bool LeaseWatchdog::due(const Lock&) const { return now() - renewed_ > lease_; }
@@ -120,7 +119,7 @@ void LeaseWatchdog::watch() {
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(renewed_ + lease_ - now()) +
                 std::chrono::milliseconds(1);
-    if (injected_clock_) left = std::min(left, kInjectedClockPoll);
+    if (clock_) left = std::min(left, kInjectedClockPoll);
     changed_.wait_for(lock, std::max(left, std::chrono::milliseconds(1)));
   }
 }

@@ -62,8 +62,7 @@ class LeaseWatchdog {
   const std::string worker_;
   TopologyRunner& runner_;
   const std::chrono::milliseconds lease_;
-  const Clock clock_;
-  const bool injected_clock_;
+  const Clock clock_;  // empty: the steady clock
 
   std::mutex mutex_;
   std::condition_variable changed_;

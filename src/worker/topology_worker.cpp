@@ -59,11 +59,6 @@ const std::string* stringField(const Json& object, const char* key) {
   return &found->get_ref<const std::string&>();
 }
 
-WorkerOptions withDefaultClock(WorkerOptions options) {
-  if (!options.clock) options.clock = [] { return std::chrono::steady_clock::now(); };
-  return options;
-}
-
 void checkPositive(const char* what, std::chrono::milliseconds value) {
   if (value.count() <= 0) {
     throw InvalidArgument(std::string("WorkerOptions: ") + what + " must be positive, got " +
@@ -78,10 +73,9 @@ class TopologyWorker::Impl {
   Impl(CoordinationStorage& s, TopologyRunner& r, WorkerOptions o)
       : storage(s),
         runner(r),
-        // an injected clock only: the watchdog polls that one
-        watchdog(o.name, r, o.lease, o.clock),
-        options(withDefaultClock(std::move(o))),
-        exits(std::make_shared<detail::ExitQueue>()) {
+        options(std::move(o)),
+        exits(std::make_shared<detail::ExitQueue>()),
+        watchdog(options.name, r, options.lease, options.clock) {
     detail::checkIdentifier("TopologyWorker", "worker name", options.name);
     checkPositive("tick", options.tick);
     checkPositive("leader_loop", options.leader_loop);
@@ -100,7 +94,10 @@ class TopologyWorker::Impl {
     for (auto& [uuid, t] : local) callRunner("kill", uuid, [&] { runner.kill(uuid); });
   }
 
-  SteadyTime now() const { return options.clock(); }
+  // An empty clock is the steady clock, here as in the watchdog.
+  SteadyTime now() const {
+    return options.clock ? options.clock() : std::chrono::steady_clock::now();
+  }
   const std::string& name() const { return options.name; }
 
   // Not accepting: stopping for good, disabled, or unsure we still hold our
@@ -645,9 +642,9 @@ class TopologyWorker::Impl {
 
   CoordinationStorage& storage;
   TopologyRunner& runner;
-  detail::LeaseWatchdog watchdog;
   WorkerOptions options;
   std::shared_ptr<detail::ExitQueue> exits;
+  detail::LeaseWatchdog watchdog;
   std::map<std::string, LocalTopology> local;
   std::vector<PendingReport> pending;
 
