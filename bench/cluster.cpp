@@ -20,7 +20,7 @@
 #include <string>
 #include <thread>
 
-#include "counting_logger.hpp"
+#include "problem_counter.hpp"
 
 namespace bench {
 namespace {
@@ -96,7 +96,9 @@ double serverCpuSeconds(RawClient& raw) {
 double clientCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -179,7 +181,7 @@ class Cluster {
     const long long questions_before = questions(raw_);
     const double server_before = serverCpuSeconds(raw_);
     const double client_before = clientCpuSeconds();
-    const long warnings_before = sink_->warnings + sink_->errors;
+    const long warnings_before = sink_->count();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       heartbeat_ = Recorder();
@@ -205,7 +207,7 @@ class Cluster {
     const long long calls = questions(raw_) - questions_before - 3;
     step.workers = size();
     step.round_trips_per_worker_s = static_cast<double>(calls) / size() / window;
-    step.warnings = static_cast<std::size_t>(sink_->warnings + sink_->errors - warnings_before);
+    step.warnings = static_cast<std::size_t>(sink_->count() - warnings_before);
     return step;
   }
 
@@ -259,9 +261,11 @@ class Cluster {
     bool operator>(const Due& o) const { return at > o.at; }
   };
 
-  static std::shared_ptr<qtopology::testing::CountingSink> logSink() {
-    auto sink = std::make_shared<qtopology::testing::CountingSink>();
-    spdlog::set_default_logger(qtopology::testing::countingLogger(sink));
+  static std::shared_ptr<ProblemCounter> logSink() {
+    auto sink = std::make_shared<ProblemCounter>();
+    auto logger = std::make_shared<spdlog::logger>("qtopology-bench", sink);
+    logger->set_level(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
     return sink;
   }
 
@@ -322,7 +326,7 @@ class Cluster {
   }
 
   RawClient raw_;
-  std::shared_ptr<qtopology::testing::CountingSink> sink_;
+  std::shared_ptr<ProblemCounter> sink_;
   std::unique_ptr<qtopology::MySqlCoordinator> storage_;
   std::vector<RecordingRunner> runners_;  // outlive the workers that call them
   std::vector<std::unique_ptr<TopologyWorker>> workers_;

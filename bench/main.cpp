@@ -1,4 +1,4 @@
-// qtopology_bench: the figures of issue #6 as one table. scripts/bench.sh
+// qtopology_bench: the benchmark figures as one table. scripts/bench.sh
 // runs the Node peer first and passes its results with --node.
 //
 //   qtopology_bench --url mysql://user:pass@host:port/ [--node node.json]

@@ -1,4 +1,4 @@
-// The measured scenarios of issue #6, for the library and the C floor.
+// The measured scenarios, for the library and the C floor.
 #pragma once
 
 #include <string>

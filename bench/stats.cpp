@@ -18,7 +18,7 @@ double Recorder::percentileUs(double p) const {
     sorted_ = true;
   }
   // nearest rank
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * samples_.size()));
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(samples_.size())));
   const std::size_t index = std::min(samples_.size() - 1, rank == 0 ? 0 : rank - 1);
   return static_cast<double>(samples_[index]) / 1000.0;
 }

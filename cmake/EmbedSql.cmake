@@ -22,7 +22,7 @@ foreach(file IN LISTS sql_files)
   endif()
 endforeach()
 set(content "// Generated from db/*.sql by cmake/EmbedSql.cmake. Do not edit.
-#include \"embedded_scripts.hpp\"
+#include \"mysql/embedded_scripts.hpp\"
 
 #include <stdexcept>
 #include <string>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks of issue #6, in one command: installs what is missing,
+# The benchmarks, in one command: installs what is missing,
 # builds in Release (build-bench/), starts a private MariaDB, runs the Node
 # peer (qtopology-mysql 2.2.1) and qtopology_bench against it on the same
 # server, stops the server, and prints one table (also saved as

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include <qtopology/admin.hpp>
+#include <qtopology/mysql_admin.hpp>
 
 #include "commands.hpp"
 #include "output.hpp"

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The Node peer of qtopology_bench: the package qtopology-mysql 2.2.1 doing
-// the operations of issue #6 on databases of its own (built by its own init,
+// the benchmarked operations on databases of its own (built by its own init,
 // schema version 17) on the same server. Writes one JSON file that
 // qtopology_bench merges into its table.
 //

@@ -166,9 +166,9 @@ struct LeaderActions {
 // Errors. Every message names the operation and the worker or uuid concerned,
 // and never contains a password.
 
-// Base of everything the storage throws. When a server (or client library)
-// error caused it, code() and sqlstate() say which, as the message does; a
-// check made before any server was asked leaves them 0 and "".
+// Base of everything a storage throws. When the backend reported an error
+// code, code() and sqlstate() say which, as the message does; a check made
+// before the backend was asked leaves them 0 and "".
 class StorageError : public std::runtime_error {
  public:
   explicit StorageError(const std::string& what) : std::runtime_error(what) {}
@@ -176,10 +176,10 @@ class StorageError : public std::runtime_error {
   StorageError(const std::string& what, int code, std::string sqlstate)
       : std::runtime_error(what), code_(code), sqlstate_(std::move(sqlstate)) {}
 
-  // The server's error number (e.g. 1213, or 1644 for a procedure's SIGNAL)
-  // or the client library's (e.g. 2013); 0 when there was none.
+  // The backend's error number (a database server's, say); 0 when there
+  // was none.
   int code() const noexcept { return code_; }
-  // The five-character SQLSTATE (e.g. "45404", "40001"); "" when unknown.
+  // The backend's five-character SQLSTATE (e.g. "40001"); "" when unknown.
   const std::string& sqlstate() const noexcept { return sqlstate_; }
 
  private:
@@ -187,7 +187,7 @@ class StorageError : public std::runtime_error {
   std::string sqlstate_;
 };
 
-// The server could not be reached, or the connection broke, and the retry
+// The backend could not be reached, or the connection broke, and the retry
 // budget is spent. The call may or may not have taken effect.
 class ConnectionError : public StorageError {
  public:
@@ -245,7 +245,7 @@ class CoordinationStorage {
   // call retried after a lost reply returns what the first attempt took.
   virtual std::vector<StorageMessage> getMessages(const std::string& worker) = 0;
   virtual std::optional<StorageMessage> getMessage(const std::string& worker) = 0;
-  // Queue a message, expiring valid_for after the server's now. A retried call
+  // Queue a message, expiring valid_for after the storage's now. A retried call
   // never queues it twice.
   virtual void sendMessageToWorker(const std::string& worker, const std::string& cmd,
                                    const Json& content, std::chrono::milliseconds valid_for) = 0;
@@ -257,7 +257,7 @@ class CoordinationStorage {
   // Become candidate if the worker is alive and there is no live leader.
   virtual void announceLeaderCandidacy(const std::string& name) = 0;
   // True when the worker is (now) the one leader. Never two leaders: both
-  // calls serialize on one row lock, also on a Galera cluster.
+  // calls are serialised with every other election step of the storage.
   virtual bool checkLeaderCandidacy(const std::string& name) = 0;
   virtual void setWorkerStatus(const std::string& name, const std::string& status) = 0;
   // "leader" and "candidate" are accepted only for an alive worker, and
@@ -298,7 +298,7 @@ class CoordinationStorage {
 
   // --- combined calls of the worker loop -------------------------------------
   // The defaults below are built from the calls above, so every storage has
-  // them; MySqlCoordinator does each in one round trip.
+  // them; a storage may do each in one step (one round trip).
 
   // The heartbeat of one tick: ping the worker (its status is left as it is:
   // a disabled worker stays disabled), take its messages, and report its own
@@ -312,7 +312,7 @@ class CoordinationStorage {
   // writes nothing and returns false when `leader` is no longer an alive
   // leader (fencing: a resumed old leader changes nothing). The default
   // checks leadership first and then writes call by call, so it fences only
-  // up to that check; MySqlCoordinator checks and writes in one transaction.
+  // up to that check; an override checks and writes in one transaction.
   // A worker or topology that does not exist throws NotFoundError (the
   // default may have written the actions before it by then).
   virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions);

@@ -1,7 +1,7 @@
-// An in-memory coordination storage with the semantics of MySqlCoordinator
-// (db/README.md): the same validation, errors, history rows, message expiry
-// and once-only delivery, election rules and timeouts. For single-process
-// hosts, and for testing the worker protocol without a server.
+// An in-memory coordination storage: the CoordinationStorage contract with
+// its validation, errors, history rows, message expiry and once-only
+// delivery, election rules and timeouts, as every storage keeps it. For
+// single-process hosts, and for testing the worker protocol.
 #pragma once
 
 #include <chrono>
@@ -16,10 +16,10 @@ namespace qtopology {
 
 struct MemoryStorageOptions {
   // The storage's clock: every time point it records or compares comes from
-  // here (the role the server clock plays for MySqlCoordinator). Empty:
+  // here (the role a shared storage's own clock plays). Empty:
   // std::chrono::system_clock::now. Tests inject a clock they advance.
   std::function<TimePoint()> clock;
-  // The qtopology_settings timeouts of the MySQL storage, with its defaults.
+  // The cluster's timeouts, with the defaults every storage starts from.
   std::chrono::milliseconds worker_dead_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds leader_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds waiting_timeout{std::chrono::seconds(30)};
@@ -30,7 +30,7 @@ struct MemoryStorageOptions {
 
 // Thread-safe: every call holds one mutex, so each is atomic, and
 // applyLeaderActions() checks leadership and writes in one step (fenced);
-// like MySqlCoordinator's, it unloads only workers that are still dead.
+// it unloads only workers that are still dead.
 class MemoryStorage : public CoordinationStorage {
  public:
   explicit MemoryStorage(MemoryStorageOptions options = {});
@@ -54,7 +54,7 @@ class MemoryStorage : public CoordinationStorage {
   void sendMessageToWorker(const std::string& worker, const std::string& cmd, const Json& content,
                            std::chrono::milliseconds valid_for) override;
 
-  // Records the calling process's pid, as MySqlCoordinator does.
+  // Records the calling process's pid.
   void registerWorker(const std::string& name) override;
   void pingWorker(const std::string& name) override;
   void announceLeaderCandidacy(const std::string& name) override;

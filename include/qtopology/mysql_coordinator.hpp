@@ -83,12 +83,6 @@ class MySqlCoordinator final : public CoordinationStorage {
   void refreshStatuses() override;
   // Leadership status ("leader", "candidate", "normal") -> number of workers.
   std::map<std::string, int> leadershipStatusCounts();
-  // The name DESIGN.md gives leadershipStatusCounts(); it counts leadership
-  // statuses, not worker statuses.
-  std::map<std::string, int> workerStatuses() { return leadershipStatusCounts(); }
-  // The leader's heartbeat is a worker's heartbeat: the leader stays
-  // effective by pinging within leader_timeout_s. Kept for DESIGN.md.
-  void leaderPing(const std::string& name) { pingWorker(name); }
 
   // Version of the connected database's schema, read now.
   int schemaVersion();

@@ -8,14 +8,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 
+#include "core/validation.hpp"
 #include "exit_queue.hpp"
 #include "leader_plan.hpp"
 #include "lease_watchdog.hpp"
 #include "restart_policy.hpp"
-#include "validation.hpp"
 
 namespace qtopology {
 namespace {
@@ -32,10 +33,17 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // leaves the topology waiting, which the leader repairs after
 // waiting_timeout_s (30 s), and a worker that finds itself dead or lapsed
 // re-reads at once. Node's coordinator reads every fifth loop; every
-// twentieth keeps a worker at 1.05 round trips a second (#12).
+// twentieth keeps a worker at about 1.05 round trips a second.
 constexpr unsigned kReconcileEveryTicks = 20;
 constexpr std::chrono::milliseconds kExitPollSlice{100};
 constexpr std::string_view kRebalanceIntervalProperty = "rebalance_interval_s";
+
+// "60", "1.5": a duration in seconds as people write it.
+std::string secondsText(std::chrono::milliseconds duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", std::chrono::duration<double>(duration).count());
+  return text;
+}
 
 // A topology this worker has started and not yet seen exit.
 struct LocalTopology {
@@ -403,7 +411,7 @@ class TopologyWorker::Impl {
     if (accepting() && t.restarts.allow(now())) {
       spdlog::warn("worker {}: topology {} failed ({}); restart {} of {} within {} s", name(), uuid,
                    *exit.error, t.restarts.used(), t.restarts.policy().max,
-                   t.restarts.policy().window.count() / 1000.0);
+                   secondsText(t.restarts.policy().window));
       try {
         const auto pid = runner.start(uuid, t.config);
         if (!watchdog.track(uuid)) {
@@ -417,7 +425,7 @@ class TopologyWorker::Impl {
       }
     } else if (t.restarts.policy().max > 0) {
       *exit.error += " (after " + std::to_string(t.restarts.used()) + " restarts within " +
-                     std::to_string(t.restarts.policy().window.count() / 1000.0) + " s)";
+                     secondsText(t.restarts.policy().window) + " s)";
     }
     local.erase(found);
     spdlog::error("worker {}: topology {} failed: {}", name(), uuid, *exit.error);

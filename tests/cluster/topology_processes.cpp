@@ -1,6 +1,6 @@
 #include "topology_processes.hpp"
 
-#include "process.hpp"  // tests/e2e
+#include "process.hpp"
 
 #include <dirent.h>
 

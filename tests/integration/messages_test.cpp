@@ -8,8 +8,8 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "connection_pool.hpp"
-#include "procedure_runner.hpp"
+#include "mysql/connection_pool.hpp"
+#include "mysql/procedure_runner.hpp"
 #include "test_database.hpp"
 #include "test_thread.hpp"
 
@@ -139,54 +139,6 @@ TEST_F(Messages, RetriedCallsAreIdempotent) {
   const auto remaining = storage.getMessages("w1");
   ASSERT_EQ(remaining.size(), 1u);
   EXPECT_EQ(remaining[0].cmd, "d");
-}
-
-// Four readers drain one worker's queue while a sender fills it: every message
-// is received exactly once.
-TEST_F(Messages, ConcurrentReadersReceiveEveryMessageExactlyOnce) {
-  constexpr int kMessages = 20000;
-  constexpr int kReaders = 4;
-  auto options = db.options();
-  options.pool_size = kReaders + 1;
-  options.retries = 50;
-  MySqlCoordinator shared(options);
-
-  std::atomic<bool> sending_done{false};
-  std::mutex mutex;
-  std::multiset<int> received;
-  std::vector<std::thread> readers;
-  for (int r = 0; r < kReaders; ++r) {
-    readers.push_back(testing::testThread([&, r] {
-      std::vector<int> mine;
-      while (true) {
-        const bool finished = sending_done;
-        std::vector<StorageMessage> batch;
-        if (r % 2 == 0) {
-          batch = shared.getMessages("w1");
-        } else if (auto one = shared.getMessage("w1")) {
-          batch.push_back(std::move(*one));
-        }
-        for (const auto& m : batch) mine.push_back(m.content["n"].get<int>());
-        if (finished && batch.empty()) break;
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      received.insert(mine.begin(), mine.end());
-    }));
-  }
-  for (int n = 0; n < kMessages; ++n) shared.sendMessageToWorker("w1", "work", {{"n", n}}, 600s);
-  sending_done = true;
-  for (auto& r : readers) r.join();
-
-  int duplicates = 0, lost = 0;
-  for (int n = 0; n < kMessages; ++n) {
-    const auto c = received.count(n);
-    if (c == 0) ++lost;
-    if (c > 1) duplicates += static_cast<int>(c - 1);
-  }
-  std::printf("messages: %d sent, %zu received, %d duplicated, %d lost\n", kMessages,
-              received.size(), duplicates, lost);
-  EXPECT_EQ(duplicates, 0);
-  EXPECT_EQ(lost, 0);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "embedded_scripts.hpp"
-#include "migrator.hpp"
+#include "mysql/embedded_scripts.hpp"
+#include "mysql/migrator.hpp"
 #include "test_database.hpp"
 
 extern char** environ;

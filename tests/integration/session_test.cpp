@@ -8,8 +8,8 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "connection_pool.hpp"
-#include "procedure_runner.hpp"
+#include "mysql/connection_pool.hpp"
+#include "mysql/procedure_runner.hpp"
 #include "test_database.hpp"
 
 namespace qtopology {

@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "elect" && argc == 6)
-      return elect(argv[2], argv[3], std::stoi(argv[4]), std::stoul(argv[5]));
+      return elect(argv[2], argv[3], std::stoi(argv[4]),
+                   static_cast<unsigned>(std::stoul(argv[5])));
     if (mode == "send" && argc == 6)
       return send(argv[2], argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
     if (mode == "read" && argc == 6) return read(argv[2], argv[3], argv[4], argv[5]);

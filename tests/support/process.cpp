@@ -1,7 +1,5 @@
 #include "process.hpp"
 
-#include "child_environment.hpp"
-
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,13 +10,39 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
+extern char** environ;
+
 namespace qtopology::testing {
 namespace {
+
+// Ours, edited as `env` says: "NAME=value" entries.
+std::vector<std::string> environmentFor(const Environment& env) {
+  std::map<std::string, std::string> variables;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text = *entry;
+    const auto equals = text.find('=');
+    variables[text.substr(0, equals)] = equals == std::string::npos ? "" : text.substr(equals + 1);
+  }
+  for (const auto& name : env.unset) variables.erase(name);
+  for (const auto& [name, value] : env.set) variables[name] = value;
+  std::vector<std::string> entries;
+  for (const auto& [name, value] : variables) entries.push_back(name + "=" + value);
+  return entries;
+}
+
+// argv and envp: pointers into `strings`, then a null pointer.
+std::vector<char*> pointersTo(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
 
 std::string temporaryFile(const std::string& content) {
   char path[] = "/tmp/qtopology-test-XXXXXX";
@@ -50,9 +74,9 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args,
   }
   std::vector<std::string> argv_strings{program};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  auto argv = apps::nullTerminated(argv_strings);
-  auto env_strings = apps::childEnvironment(env.set, env.unset);
-  auto envp = apps::nullTerminated(env_strings);
+  auto argv = pointersTo(argv_strings);
+  auto env_strings = environmentFor(env);
+  auto envp = pointersTo(env_strings);
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);

@@ -12,7 +12,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "script_runner.hpp"
+#include "mysql/script_runner.hpp"
 
 namespace qtopology::testing {
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {

@@ -7,7 +7,7 @@
 
 #include <qtopology/mysql_options.hpp>
 
-#include "embedded_scripts.hpp"
+#include "mysql/embedded_scripts.hpp"
 
 namespace sql {
 class Connection;

@@ -17,8 +17,8 @@ namespace qtopology::cli::dashboard {
 // or mistyped field. Answered with `status` and {"error": what()}.
 class RequestError : public std::runtime_error {
  public:
-  RequestError(int status, const std::string& message)
-      : std::runtime_error(message), status(status) {}
+  RequestError(int http_status, const std::string& message)
+      : std::runtime_error(message), status(http_status) {}
   int status;
 };
 

@@ -25,6 +25,7 @@ void dashboardCommand(Context& c) {
     if (const char* env = std::getenv("QTOPOLOGY_DASHBOARD_TOKEN")) settings.token = env;
   }
   settings.read_only = c.line.read_only;
+  settings.expected_schema_version = MySqlCoordinator::latestSchemaVersion();
 
   // Blocked before any thread starts, so all inherit the mask and the one
   // thread below receives the signals, where stopping the server is safe.

@@ -4,7 +4,7 @@
 #include <optional>
 #include <sstream>
 
-#include <qtopology/mysql_coordinator.hpp>
+#include <cstdlib>
 
 namespace qtopology::cli::dashboard {
 namespace {
@@ -121,6 +121,14 @@ void callCounters(const CallCounts& counts, Exposition& out) {
   }
 }
 
+// The storage's "schema_version" property; -1 when it has none.
+int schemaVersionOf(const std::vector<StorageProperty>& properties) {
+  for (const auto& p : properties) {
+    if (p.key == "schema_version") return std::atoi(p.value.c_str());
+  }
+  return -1;
+}
+
 }  // namespace
 
 std::string escapeLabelValue(const std::string& value) {
@@ -139,11 +147,11 @@ std::string escapeLabelValue(const std::string& value) {
   return out;
 }
 
-Health checkHealth(TrackedStorage& storage) {
-  const int expected = MySqlCoordinator::latestSchemaVersion();
+Health checkHealth(TrackedStorage& storage, int expected) {
   Json body = {{"expected_schema_version", expected}};
   try {
-    const int version = storage.call("schemaVersion", [](auto& s) { return s.schemaVersion(); });
+    const int version =
+        schemaVersionOf(storage.call("getProperties", [](auto& s) { return s.getProperties(); }));
     body["storage"] = "reachable";
     body["schema_version"] = version;
     if (version != expected) {

@@ -14,9 +14,10 @@ struct Health {
   Json body;
 };
 
-// Storage reachable, schema version, leader present. Never throws for a
+// Storage reachable, schema version (the "schema_version" property) equal to
+// `expected_schema_version`, leader present. Never throws for a
 // storage failure: that is what it reports.
-Health checkHealth(TrackedStorage& storage);
+Health checkHealth(TrackedStorage& storage, int expected_schema_version);
 
 // Prometheus text exposition (version 0.0.4): workers and topologies per
 // status, the leader's heartbeat age, queued messages, and the dashboard's

@@ -68,10 +68,11 @@ const httplib::Headers kSecurityHeaders = {
 
 class Server::Impl {
  public:
-  Impl(MySqlCoordinator& storage, const ServerSettings& settings,
+  Impl(CoordinationStorage& storage, const ServerSettings& settings,
        std::shared_ptr<spdlog::logger> log)
       : tracked_(storage),
         policy_(isLoopback(settings.listen.host), settings.token, settings.read_only),
+        expected_schema_version_(settings.expected_schema_version),
         log_(std::move(log)) {
     // httplib's default, SO_REUSEPORT, would let a second server (anyone's
     // of this user) share the port and take half of the requests.
@@ -136,7 +137,7 @@ class Server::Impl {
       }
     }
     if (path == "/health") {
-      auto health = checkHealth(tracked_);
+      auto health = checkHealth(tracked_, expected_schema_version_);
       health.body["writes"] = policy_.writeMode();
       return sendJson(res, health.http_status, health.body);
     }
@@ -184,12 +185,13 @@ class Server::Impl {
 
   TrackedStorage tracked_;
   AccessPolicy policy_;
+  int expected_schema_version_;
   std::shared_ptr<spdlog::logger> log_;
   httplib::Server http_;
   int port_ = -1;
 };
 
-Server::Server(MySqlCoordinator& storage, const ServerSettings& settings,
+Server::Server(CoordinationStorage& storage, const ServerSettings& settings,
                std::shared_ptr<spdlog::logger> log)
     : impl_(std::make_unique<Impl>(storage, settings, std::move(log))) {}
 Server::~Server() = default;

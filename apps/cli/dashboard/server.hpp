@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include <qtopology/mysql_coordinator.hpp>
+#include <qtopology/coordination_storage.hpp>
 
 #include "access_policy.hpp"
 
@@ -19,13 +19,16 @@ struct ServerSettings {
   ListenAddress listen;
   std::string token;  // empty: none
   bool read_only = false;
+  // The schema version this build works with: /health compares the storage's
+  // "schema_version" property with it.
+  int expected_schema_version = 0;
 };
 
 class Server {
  public:
   // Binds at once; throws std::runtime_error when the address is taken or
   // cannot be bound.
-  Server(MySqlCoordinator& storage, const ServerSettings& settings,
+  Server(CoordinationStorage& storage, const ServerSettings& settings,
          std::shared_ptr<spdlog::logger> log);
   ~Server();
   Server(const Server&) = delete;

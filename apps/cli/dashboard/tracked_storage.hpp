@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include <qtopology/mysql_coordinator.hpp>
+#include <qtopology/coordination_storage.hpp>
 
 namespace qtopology::cli::dashboard {
 
@@ -24,7 +24,7 @@ struct CallCounts {
 // Thread-safe: the storage is, and the counters are guarded.
 class TrackedStorage {
  public:
-  explicit TrackedStorage(MySqlCoordinator& storage) : storage_(storage) {}
+  explicit TrackedStorage(CoordinationStorage& storage) : storage_(storage) {}
 
   // Runs `work(storage)`, counting it as `call`; exceptions pass through.
   template <typename Work>
@@ -43,7 +43,7 @@ class TrackedStorage {
  private:
   void count(const std::string& call, const std::exception* failure);
 
-  MySqlCoordinator& storage_;
+  CoordinationStorage& storage_;
   mutable std::mutex mutex_;
   CallCounts counts_;
 };

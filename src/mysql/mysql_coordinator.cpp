@@ -1,0 +1,584 @@
+#include <qtopology/mysql_coordinator.hpp>
+
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <optional>
+
+#include "connection_pool.hpp"
+#include "core/leader_messages.hpp"
+#include "core/logging.hpp"
+#include "core/validation.hpp"
+#include "migrator.hpp"
+#include "procedure_runner.hpp"
+#include "random_key.hpp"
+#include "server_errors.hpp"
+
+namespace qtopology {
+
+using detail::checkedOperation;
+using detail::randomKey;
+using detail::ResultTable;
+using detail::SqlValue;
+
+namespace {
+
+constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
+
+std::string normalLStatus(std::string lstatus) {
+  return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
+}
+
+Json parseStoredJson(const std::optional<std::string>& text, const std::string& what) {
+  try {
+    // Upstream tolerates comments in topology configs; so do we.
+    return Json::parse(text.value_or("null"), nullptr, true, true);
+  } catch (const Json::parse_error& e) {
+    throw StorageError(what + ": stored JSON does not parse: " + e.what());
+  }
+}
+
+// The column positions of a result, looked up once.
+class ColumnIndex {
+ protected:
+  explicit ColumnIndex(std::vector<std::string> columns) : columns_(std::move(columns)) {}
+  std::size_t index(std::string_view name) const { return detail::columnIndex(columns_, name); }
+  const std::string& name(std::size_t column) const { return columns_[column]; }
+
+ private:
+  const std::vector<std::string> columns_;
+};
+
+// A row of a ResultTable as the readers below take rows: `cell(column)`. The
+// rows a RowSink receives are read the same way.
+auto tableRow(const ResultTable& table, std::size_t row) {
+  return [&table, row](std::size_t column) { return table.view(row, column); };
+}
+
+// Topology rows of the status, info and history results; `time_column` is
+// the one that fills last_ping.
+class TopologyReader : ColumnIndex {
+ public:
+  TopologyReader(std::vector<std::string> columns, std::string_view time_column)
+      : ColumnIndex(std::move(columns)),
+        uuid_(index("uuid")),
+        status_(index("status")),
+        worker_(index("worker")),
+        error_(index("error")),
+        pid_(index("pid")),
+        weight_(index("weight")),
+        enabled_(index("enabled")),
+        time_(index(time_column)),
+        affinity_(index("worker_affinity")) {}
+
+  template <typename Cell>
+  void fill(TopologyStatus& t, const Cell& cell) const {
+    t.uuid = cell(uuid_);
+    t.status = cell(status_);
+    t.worker = detail::optTextCell(cell(worker_));
+    t.error = detail::optTextCell(cell(error_));
+    t.pid = detail::optIntCell(cell(pid_), name(pid_));
+    t.weight = detail::numberCell(cell(weight_), name(weight_));
+    t.enabled = detail::numberCell(cell(enabled_), name(enabled_)) != 0;
+    t.last_ping = detail::timeCell(cell(time_), name(time_));
+    t.worker_affinity = detail::splitAffinity(cell(affinity_));
+  }
+
+ private:
+  const std::size_t uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
+};
+
+// Worker rows of the status and history results; `time_column` is the one
+// that fills last_ping.
+class WorkerReader : ColumnIndex {
+ public:
+  WorkerReader(std::vector<std::string> columns, std::string_view time_column)
+      : ColumnIndex(std::move(columns)),
+        name_(index("name")),
+        status_(index("status")),
+        lstatus_(index("lstatus")),
+        time_(index(time_column)),
+        pid_(index("pid")) {}
+
+  template <typename Cell>
+  void fill(WorkerStatus& w, const Cell& cell) const {
+    w.name = cell(name_);
+    w.status = cell(status_);
+    w.lstatus = normalLStatus(std::string(cell(lstatus_)));
+    w.last_ping = detail::timeCell(cell(time_), name(time_));
+    w.pid = detail::optIntCell(cell(pid_), name(pid_));
+  }
+
+ private:
+  const std::size_t name_, status_, lstatus_, time_, pid_;
+};
+
+std::vector<TopologyStatus> topologiesFrom(const ResultTable& table) {
+  const TopologyReader reader(table.columns(), "last_ping_unix");
+  std::vector<TopologyStatus> out(table.size());
+  for (std::size_t i = 0; i < out.size(); ++i) reader.fill(out[i], tableRow(table, i));
+  return out;
+}
+
+// The leader's reads of every worker and every topology: records are built
+// as the rows arrive, with no ResultTable in between (the copy into it was
+// the client's largest cost for 10,000 topologies; README, Performance).
+// `expected` rows (the last read's count) are reserved at once: growing by
+// doubling moved every record built so far at each step.
+template <typename Reader, typename Record>
+class RecordSink final : public detail::RowSink {
+ public:
+  explicit RecordSink(std::size_t expected) : expected_(expected) {}
+  void start(const std::vector<std::string>& columns) override {
+    records.clear();
+    records.reserve(expected_ + expected_ / 16);
+    reader_.emplace(columns, "last_ping_unix");
+  }
+  void row(const std::vector<std::string_view>& cells) override {
+    reader_->fill(records.emplace_back(), [&](std::size_t column) { return cells[column]; });
+  }
+
+  std::vector<Record> records;
+
+ private:
+  const std::size_t expected_;
+  std::optional<Reader> reader_;
+};
+
+std::vector<StorageMessage> messagesFrom(ResultTable table, const std::string& op) {
+  const auto cmd = table.column("cmd"), content = table.column("content"),
+             created = table.column("created_unix");
+  std::vector<StorageMessage> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out.push_back({table.takeText(i, cmd), parseStoredJson(table.take(i, content), op),
+                   table.time(i, created)});
+  }
+  return out;
+}
+
+// The text of a one-row result's column; "" when there is no row.
+std::string firstText(ResultTable table, std::string_view column) {
+  return table.empty() ? std::string() : table.takeText(0, table.column(column));
+}
+
+}  // namespace
+
+class MySqlCoordinator::Impl {
+ public:
+  explicit Impl(MySqlOptions o) : options(std::move(o)), pool(options), runner(pool, options) {
+    if (options.database.empty()) throw InvalidArgument("MySqlOptions: database is empty");
+    if (options.pool_size == 0) throw InvalidArgument("MySqlOptions: pool_size is 0");
+    if (options.retries < 0) throw InvalidArgument("MySqlOptions: retries is negative");
+    bringSchemaUpToDate();
+  }
+
+  ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
+                   const std::string& op) {
+    return runner.call(procedure, args, op);
+  }
+
+  // A read of every row of a kind, its records built as the rows arrive;
+  // `rows_last_read` sizes the next read of the same kind.
+  template <typename Reader, typename Record>
+  std::vector<Record> readEvery(std::string_view procedure,
+                                std::atomic<std::size_t>& rows_last_read, const std::string& op) {
+    RecordSink<Reader, Record> sink(rows_last_read);
+    runner.read(procedure, sink, op);
+    rows_last_read = sink.records.size();
+    return std::move(sink.records);
+  }
+
+  // The servers, as "h1:3306,h2:3307", or the socket path.
+  std::string servers() const {
+    if (!options.unix_socket.empty()) return options.unix_socket;
+    std::string out;
+    for (const auto& e : options.endpoints()) {
+      out += (out.empty() ? "" : ",") + e.host + ":" + std::to_string(e.port);
+    }
+    return out;
+  }
+
+  std::string where() const { return options.user + "@" + servers() + "/" + options.database; }
+
+  // Connects, then migrates (or checks). A session that breaks on the way,
+  // while connecting or mid-migration, is a ConnectionError, retried under
+  // the retry policy like any call: the scripts are re-runnable, and the
+  // restarted migration takes its own lock back. Anything else the migration
+  // hits is a SchemaError, at once.
+  void bringSchemaUpToDate() {
+    auto& log = detail::loggerOr(options.logger);
+    const auto policy = detail::RetryPolicy::from(options);
+    const std::string lock_token = randomKey();
+    policy.run<ConnectionError>(
+        [&] {
+          std::unique_ptr<sql::Connection> connection;
+          try {
+            // No read timeout: an ALTER of a large table may take long.
+            connection = pool.connect(std::chrono::seconds(0));
+          } catch (const sql::SQLException& e) {
+            std::rethrow_exception(detail::ServerFailure::whileConnecting(e).toStorageError(
+                "MySqlCoordinator: connecting to " + where()));
+          }
+          detail::Migrator migrator(*connection, log, policy, lock_token);
+          if (options.db_check_only) {
+            migrator.check();
+          } else {
+            migrator.migrate();
+          }
+        },
+        [](const ConnectionError& e) {
+          return detail::isRetriable(detail::classifyServerError(e.code(), e.sqlstate()));
+        },
+        [&](const ConnectionError& e, int retry, std::chrono::milliseconds wait) {
+          log.warn("qtopology: {} ({}); retry {}/{} in {} ms", e.what(), where(), retry,
+                   policy.retries(), wait.count());
+        });
+  }
+
+  void setTopologyEnabled(const std::string& uuid, bool enabled, const char* method) {
+    const auto op = checkedOperation(method, "uuid", uuid);
+    call("set_topology_enabled", {uuid, std::int64_t{enabled ? 1 : 0}}, op);
+  }
+
+  void stop(const std::string& uuid, std::string_view cmd, const char* method) {
+    const auto op = checkedOperation(method, "uuid", uuid);
+    call("stop_topology", {uuid, std::string(cmd), randomKey()}, op);
+  }
+
+  void send(const std::string& worker, const std::string& cmd, const std::string& content,
+            std::chrono::milliseconds valid_for, const std::string& op) {
+    call("send_message", {worker, cmd, content, std::int64_t{valid_for.count()}, randomKey()}, op);
+  }
+
+  MySqlOptions options;
+  detail::ConnectionPool pool;
+  detail::ProcedureRunner runner;
+  std::atomic<std::size_t> workers_read{0}, topologies_read{0};  // for readEvery()
+};
+
+MySqlCoordinator::MySqlCoordinator(MySqlOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+MySqlCoordinator::~MySqlCoordinator() = default;
+
+int MySqlCoordinator::latestSchemaVersion() {
+  return detail::latestVersionOf(detail::upgradeScripts());
+}
+
+int MySqlCoordinator::schemaVersion() {
+  auto table = impl_->call("storage_properties", {}, "schemaVersion()");
+  return table.empty() ? 0 : table.optInt(0, table.column("db_version")).value_or(0);
+}
+
+// --- reads ------------------------------------------------------------------
+
+std::vector<WorkerStatus> MySqlCoordinator::getWorkerStatus() {
+  return impl_->readEvery<WorkerReader, WorkerStatus>("workers", impl_->workers_read,
+                                                      "getWorkerStatus()");
+}
+
+std::vector<TopologyStatus> MySqlCoordinator::getTopologyStatus() {
+  return impl_->readEvery<TopologyReader, TopologyStatus>("topologies", impl_->topologies_read,
+                                                          "getTopologyStatus()");
+}
+
+std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::string& worker) {
+  const auto op = checkedOperation("getTopologiesForWorker", "worker", worker);
+  return topologiesFrom(impl_->call("topologies_for_worker", {worker}, op));
+}
+
+TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
+  const auto op = checkedOperation("getTopologyInfo", "uuid", uuid);
+  auto table = impl_->call("topology_info", {uuid}, op);
+  if (table.empty()) throw NotFoundError(op + ": topology not found");
+  TopologyInfo info;
+  TopologyReader(table.columns(), "last_ping_unix").fill(info, tableRow(table, 0));
+  info.config = parseStoredJson(table.take(0, table.column("config")), op);
+  return info;
+}
+
+std::vector<TopologyStatusHistory> MySqlCoordinator::getTopologyHistory(const std::string& uuid) {
+  const auto op = checkedOperation("getTopologyHistory", "uuid", uuid);
+  auto table = impl_->call("topology_history", {uuid}, op);
+  const TopologyReader reader(table.columns(), "ts_unix");
+  std::vector<TopologyStatusHistory> out(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    reader.fill(out[i], tableRow(table, i));
+    out[i].ts = out[i].last_ping;
+  }
+  return out;
+}
+
+std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::string& name) {
+  const auto op = checkedOperation("getWorkerHistory", "worker", name);
+  auto table = impl_->call("worker_history", {name}, op);
+  const WorkerReader reader(table.columns(), "ts_unix");
+  std::vector<WorkerStatusHistory> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    WorkerStatus w;
+    reader.fill(w, tableRow(table, i));
+    out.push_back(
+        {std::move(w.name), std::move(w.status), std::move(w.lstatus), w.last_ping, w.pid});
+  }
+  return out;
+}
+
+std::vector<MsgQueueItem> MySqlCoordinator::getMsgQueueContent() {
+  const std::string op = "getMsgQueueContent()";
+  auto table = impl_->call("message_queue", {}, op);
+  const auto worker = table.column("worker"), cmd = table.column("cmd"),
+             content = table.column("content"), created = table.column("created_unix"),
+             valid_until = table.column("valid_until_unix");
+  std::vector<MsgQueueItem> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out.push_back({table.takeText(i, worker), table.takeText(i, cmd),
+                   parseStoredJson(table.take(i, content), op), table.time(i, created),
+                   table.time(i, valid_until)});
+  }
+  return out;
+}
+
+std::vector<StorageProperty> MySqlCoordinator::getProperties() {
+  auto table = impl_->call("storage_properties", {}, "getProperties()");
+  const auto& o = impl_->options;
+  std::vector<StorageProperty> out{
+      {"type", "MySqlCoordinator"},
+      {"host", o.unix_socket.empty() ? o.host : o.unix_socket},
+      {"port", std::to_string(o.port)},
+      {"servers", impl_->servers()},  // every server of a cluster, in the order tried
+      {"database", o.database},
+      {"user", o.user},
+      {"pool_size", std::to_string(o.pool_size)},
+  };
+  if (!table.empty()) {
+    out.push_back({"schema_version", table.takeText(0, table.column("db_version"))});
+    out.push_back({"server_version", table.takeText(0, table.column("server_version"))});
+    // The cluster-wide setting TopologyWorker rebalances by.
+    if (auto interval = table.take(0, table.column("rebalance_interval_s"))) {
+      out.push_back({"rebalance_interval_s", std::move(*interval)});
+    }
+  }
+  return out;
+}
+
+// --- messages -----------------------------------------------------------------
+
+std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {
+  const auto op = checkedOperation("getMessages", "worker", worker);
+  return messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{0}}, op), op);
+}
+
+std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& worker) {
+  const auto op = checkedOperation("getMessage", "worker", worker);
+  auto messages =
+      messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{1}}, op), op);
+  if (messages.empty()) return std::nullopt;
+  return std::move(messages.front());
+}
+
+void MySqlCoordinator::sendMessageToWorker(const std::string& worker, const std::string& cmd,
+                                           const Json& content,
+                                           std::chrono::milliseconds valid_for) {
+  const auto op = checkedOperation("sendMessageToWorker", "worker", worker);
+  detail::checkCommand(op, cmd);
+  if (valid_for.count() <= 0) {
+    throw InvalidArgument(op + ": valid_for must be positive, got " +
+                          std::to_string(valid_for.count()) + " ms");
+  }
+  impl_->send(worker, cmd, detail::serializeContent(op, content), valid_for, op);
+}
+
+// --- workers and leadership --------------------------------------------------
+
+void MySqlCoordinator::registerWorker(const std::string& name) {
+  const auto op = checkedOperation("registerWorker", "worker", name);
+  // The pid is the calling process's: a worker registers itself.
+  impl_->call("register_worker_process", {name, std::int64_t{::getpid()}}, op);
+}
+
+void MySqlCoordinator::pingWorker(const std::string& name) {
+  const auto op = checkedOperation("pingWorker", "worker", name);
+  impl_->call("worker_ping", {name}, op);
+}
+
+void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
+  const auto op = checkedOperation("announceLeaderCandidacy", "worker", name);
+  impl_->call("announce_leader_candidacy", {name}, op);
+}
+
+bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
+  const auto op = checkedOperation("checkLeaderCandidacy", "worker", name);
+  return firstText(impl_->call("check_leader_candidacy", {name}, op), "status") ==
+         consts::worker_lstatus::leader;
+}
+
+void MySqlCoordinator::setWorkerStatus(const std::string& name, const std::string& status) {
+  const auto op = checkedOperation("setWorkerStatus", "worker", name);
+  detail::checkWorkerStatus(op, status);
+  impl_->call("set_worker_status", {name, status}, op);
+}
+
+void MySqlCoordinator::setWorkerLStatus(const std::string& name, const std::string& lstatus) {
+  const auto op = checkedOperation("setWorkerLStatus", "worker", name);
+  detail::checkLeadershipStatus(op, lstatus);
+  impl_->call("set_worker_lstatus", {name, lstatus}, op);
+}
+
+void MySqlCoordinator::deleteWorker(const std::string& name) {
+  const auto op = checkedOperation("deleteWorker", "worker", name);
+  impl_->call("delete_worker", {name}, op);
+}
+
+void MySqlCoordinator::shutDownWorker(const std::string& name) {
+  const auto op = checkedOperation("shutDownWorker", "worker", name);
+  impl_->send(name, std::string(consts::leader_messages::shutdown), "{}", kShutdownMessageLifetime,
+              op);
+}
+
+// --- combined calls of the worker loop -----------------------------------------
+
+WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
+  const auto op = checkedOperation("heartbeat", "worker", name);
+  auto table = impl_->call("worker_heartbeat", {name, randomKey()}, op);
+  // The procedure signals an unknown worker; no row would mean it vanished
+  // between the ping and the read.
+  if (table.empty()) throw NotFoundError(op + ": worker not found");
+  WorkerHeartbeat beat;
+  beat.status = table.takeText(0, table.column("status"));
+  beat.lstatus = normalLStatus(table.takeText(0, table.column("lstatus")));
+  beat.leader = table.take(0, table.column("leader"));
+  beat.leader_alive = table.number(0, table.column("leader_alive")) != 0;
+  beat.now = table.time(0, table.column("now_unix"));
+  // Without a message the one row has NULL message columns.
+  if (table.optInt(0, table.column("id"))) beat.messages = messagesFrom(std::move(table), op);
+  return beat;
+}
+
+bool MySqlCoordinator::campaign(const std::string& name) {
+  const auto op = checkedOperation("campaign", "worker", name);
+  return firstText(impl_->call("campaign", {name}, op), "status") == consts::worker_lstatus::leader;
+}
+
+bool MySqlCoordinator::applyLeaderActions(const std::string& leader, const LeaderActions& actions) {
+  const auto op = checkedOperation("applyLeaderActions", "leader", leader);
+  for (const auto& worker : actions.unload_workers) {
+    detail::checkIdentifier(op, "worker in unload_workers", worker);
+  }
+  for (const auto& uuid : actions.unassign_topologies) {
+    detail::checkIdentifier(op, "uuid in unassign_topologies", uuid);
+  }
+  Json assignments = Json::array();
+  for (const auto& a : actions.assignments) {
+    detail::checkIdentifier(op, "uuid in assignments", a.uuid);
+    detail::checkIdentifier(op, "worker in assignments", a.worker);
+    assignments.push_back({{"uuid", a.uuid}, {"worker", a.worker}});
+  }
+  for (const auto& m : actions.moves) {
+    detail::checkIdentifier(op, "uuid in moves", m.uuid);
+    detail::checkIdentifier(op, "worker_old in moves", m.worker_old);
+    detail::checkIdentifier(op, "worker_new in moves", m.worker_new);
+  }
+  for (const auto validity : {actions.start_valid_for, actions.stop_valid_for}) {
+    if (validity.count() <= 0) {
+      throw InvalidArgument(op + ": start_valid_for and stop_valid_for must be positive, got " +
+                            std::to_string(validity.count()) + " ms");
+    }
+  }
+  Json messages = Json::array();
+  for (const auto& m : detail::leaderMessages(actions)) {
+    // One key per message: a retried call sends none of them twice.
+    messages.push_back({{"worker", m.worker},
+                        {"cmd", m.cmd},
+                        {"content", detail::serializeContent(op, m.content)},
+                        {"valid_ms", m.valid_for.count()},
+                        {"msg_key", randomKey()}});
+  }
+  const Json body{{"unload_workers", actions.unload_workers},
+                  {"unassign_topologies", actions.unassign_topologies},
+                  {"assignments", std::move(assignments)},
+                  {"messages", std::move(messages)}};
+  return firstText(impl_->call("apply_leader_actions", {leader, body.dump()}, op), "applied") ==
+         "1";
+}
+
+void MySqlCoordinator::refreshStatuses() {
+  impl_->call("refresh_statuses", {}, "refreshStatuses()");
+}
+
+std::map<std::string, int> MySqlCoordinator::leadershipStatusCounts() {
+  auto table = impl_->call("worker_statuses", {}, "leadershipStatusCounts()");
+  const auto lstatus = table.column("lstatus"), count = table.column("cnt");
+  std::map<std::string, int> out;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out[normalLStatus(table.takeText(i, lstatus))] += static_cast<int>(table.number(i, count));
+  }
+  return out;
+}
+
+// --- topologies -----------------------------------------------------------------
+
+void MySqlCoordinator::registerTopology(const std::string& uuid, const Json& config) {
+  const auto op = checkedOperation("registerTopology", "uuid", uuid);
+  auto columns = detail::topologyColumns(op, config);
+  impl_->call("register_topology",
+              {uuid, std::move(columns.config), columns.weight, std::move(columns.worker_affinity)},
+              op);
+}
+
+void MySqlCoordinator::assignTopology(const std::string& uuid, const std::string& worker) {
+  const auto op = checkedOperation("assignTopology", "uuid", uuid);
+  detail::checkIdentifier(op, "worker", worker);
+  impl_->call("assign_topology", {uuid, worker}, op);
+}
+
+void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
+                                         const std::optional<std::string>& worker,
+                                         const std::string& status,
+                                         const std::optional<std::string>& error) {
+  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
+  const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
+    return v ? SqlValue(*v) : SqlValue();
+  };
+  impl_->call("set_topology_status", {uuid, optional(worker), status, optional(error)}, op);
+}
+
+void MySqlCoordinator::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
+  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
+  impl_->call("set_topology_pid", {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue()}, op);
+}
+
+void MySqlCoordinator::disableTopology(const std::string& uuid) {
+  impl_->setTopologyEnabled(uuid, false, "disableTopology");
+}
+
+void MySqlCoordinator::enableTopology(const std::string& uuid) {
+  impl_->setTopologyEnabled(uuid, true, "enableTopology");
+}
+
+void MySqlCoordinator::stopTopology(const std::string& uuid) {
+  impl_->stop(uuid, consts::leader_messages::stop_topology, "stopTopology");
+}
+
+void MySqlCoordinator::killTopology(const std::string& uuid) {
+  impl_->stop(uuid, consts::leader_messages::kill_topology, "killTopology");
+}
+
+void MySqlCoordinator::deleteTopology(const std::string& uuid) {
+  const auto op = checkedOperation("deleteTopology", "uuid", uuid);
+  impl_->call("delete_topology", {uuid}, op);
+}
+
+void MySqlCoordinator::clearTopologyError(const std::string& uuid) {
+  const auto op = checkedOperation("clearTopologyError", "uuid", uuid);
+  impl_->call("clear_topology_error", {uuid}, op);
+}
+
+}  // namespace qtopology
