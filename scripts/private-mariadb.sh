@@ -3,14 +3,26 @@
 # directory: no system service, no root password, its own socket and port.
 # Used by the ctest fixtures, the demo and the benchmarks.
 #
-#   private-mariadb.sh start DIR [PORT]   prints the URL to use on stdout
+#   private-mariadb.sh start DIR [PORT] [-- SERVER_OPTION...]
+#                                         prints the URL to use on stdout
 #   private-mariadb.sh stop DIR
 #   private-mariadb.sh url DIR
+#
+# SERVER_OPTIONs go to mariadbd after the script's own, for tests that need a
+# server configured otherwise (binary log, TLS, sql_mode, time zone).
 set -euo pipefail
 
-action=${1:?usage: private-mariadb.sh start|stop|url DIR [PORT]}
+usage="usage: private-mariadb.sh start|stop|url DIR [PORT] [-- SERVER_OPTION...]"
+action=${1:?$usage}
 dir=$(mkdir -p "${2:?missing DIR}" && cd "$2" && pwd)
-port=${3:-0}
+shift 2
+port=0
+if [[ $# -gt 0 && "$1" != "--" ]]; then
+  port=$1
+  shift
+fi
+[[ $# -eq 0 || "$1" != "--" ]] || shift
+server_options=("$@")
 datadir="$dir/data"
 socket="$dir/mysqld.sock"
 pidfile="$dir/mysqld.pid"
@@ -92,7 +104,7 @@ start() {
     --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
     --innodb-buffer-pool-size=256M --max-connections=500 \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-    --skip-name-resolve >/dev/null 2>&1 &
+    --skip-name-resolve "${server_options[@]}" >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
     if mariadb-admin --no-defaults --socket="$socket" -uroot ping >/dev/null 2>&1; then
       mariadb --no-defaults --socket="$socket" -uroot -e \
@@ -125,5 +137,5 @@ case "$action" in
   start) start ;;
   stop) stop ;;
   url) print_url ;;
-  *) echo "usage: private-mariadb.sh start|stop|url DIR [PORT]" >&2; exit 2 ;;
+  *) echo "$usage" >&2; exit 2 ;;
 esac
