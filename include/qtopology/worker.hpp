@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,11 +42,28 @@ class TopologyRunner {
   // the storage), or nullopt. Throw a std::exception whose what() says why it
   // cannot start: the topology goes to "error" with that text.
   virtual std::optional<int> start(const std::string& uuid, const Json& config) = 0;
+  // The same, with the assignment's epoch (TopologyStatus::epoch), which grows
+  // on every assignment: a runner hands it to the topology so that its sinks
+  // can refuse writes from an older instance. The default ignores the epoch.
+  virtual std::optional<int> start(const std::string& uuid, const Json& config,
+                                   std::int64_t epoch) {
+    static_cast<void>(epoch);
+    return start(uuid, config);
+  }
   // Ask it to stop gracefully (stop) or end it at once (kill). Neither waits:
   // the runner reports the end through the exit callback. Unknown uuids are
   // ignored.
   virtual void stop(const std::string& uuid) = 0;
   virtual void kill(const std::string& uuid) = 0;
+  // After each successful heartbeat, from the loop thread: the worker's lease
+  // now ends at `deadline` (on WorkerOptions::clock, the steady clock unless
+  // injected), and every topology must be gone by then unless renewed again.
+  // A runner whose topologies outlive a paused or dead worker (separate
+  // processes) enforces it beside them. The default does nothing: the
+  // worker's own watchdog still kills through kill().
+  virtual void renewLease(std::chrono::steady_clock::time_point deadline) {
+    static_cast<void>(deadline);
+  }
 };
 
 struct WorkerOptions {
