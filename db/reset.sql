@@ -42,6 +42,7 @@ drop procedure if exists qtopology_sp_workers;
 
 -- helpers of v20
 drop function if exists qtopology_setting_int;
+drop procedure if exists qtopology_sp_setting_int;
 drop procedure if exists qtopology_sp_demote_other_leaders;
 drop procedure if exists qtopology_sp_purge_stale_messages;
 drop procedure if exists qtopology_sp_require_topology;

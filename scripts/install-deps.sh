@@ -7,6 +7,8 @@ packages=(
   libmysqlcppconn-dev libmariadb-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   mariadb-server mariadb-client galera-4 rsync
+  # the field tier makes its own certificate authority and server certificates
+  openssl
   # the dashboard: its HTTP library, and the browser its tests drive
   libcpp-httplib-dev chromium
 )

@@ -103,7 +103,6 @@ start() {
     --pid-file="$pidfile" --log-error="$log" \
     --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
     --innodb-buffer-pool-size=256M --max-connections=500 \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
     --skip-name-resolve "${server_options[@]}" >/dev/null 2>&1 &
   for _ in $(seq 1 300); do
     if mariadb-admin --no-defaults --socket="$socket" -uroot ping >/dev/null 2>&1; then

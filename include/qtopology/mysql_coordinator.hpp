@@ -34,8 +34,10 @@ class MySqlCoordinator final : public CoordinationStorage {
   std::vector<WorkerStatusHistory> getWorkerHistory(const std::string& name) override;
   std::vector<MsgQueueItem> getMsgQueueContent() override;
   // type, host, port (the first server), servers (all), database, user,
-  // pool_size, schema_version, server_version, and rebalance_interval_s (the
-  // cluster-wide setting in qtopology_settings). Never the password.
+  // pool_size, schema_version, server_version, and the cluster-wide settings
+  // of qtopology_settings that workers follow: rebalance_interval_s,
+  // worker_dead_timeout_s, leader_timeout_s, waiting_timeout_s (seconds,
+  // defaults filled in). Never the password.
   std::vector<StorageProperty> getProperties() override;
 
   std::vector<StorageMessage> getMessages(const std::string& worker) override;

@@ -34,7 +34,11 @@ struct MySqlOptions {
   std::string user;
   std::string password;
 
-  // Connections opened at most; each serves one call at a time.
+  // Calls in flight at most: the pool's slots, each serving one call at a
+  // time. A slot holds up to two server sessions: its Connector/C++ session,
+  // and a libmariadb session once it has served a read (the parameterless
+  // reads run there), so a coordinator keeps at most 2 x pool_size sessions
+  // open, plus one while its constructor migrates.
   std::size_t pool_size = 4;
 
   // Transient failures (connection lost or refused, deadlock, lock wait
@@ -51,10 +55,21 @@ struct MySqlOptions {
   // Only check that the schema is at the latest version; change nothing.
   bool db_check_only = false;
 
-  // TLS: a CA file turns it on.
+  // TLS, with the values and meaning of MySQL clients' --ssl-mode:
+  // disabled: plaintext; preferred: TLS when the server offers it, else
+  // plaintext; required: TLS or no session (the certificate is not checked
+  // unless ssl_ca is given); verify_ca: also the certificate must be signed
+  // by ssl_ca; verify_identity: also it must name the host connected to.
+  // From required up there is never a plaintext fallback, on every session the
+  // library opens. automatic: verify_ca when ssl_ca is given, else preferred.
+  enum class SslMode { automatic, disabled, preferred, required, verify_ca, verify_identity };
+  SslMode ssl_mode = SslMode::automatic;
   std::string ssl_ca;
-  std::string ssl_cert;
+  std::string ssl_cert;  // client certificate and key, for servers that ask for one
   std::string ssl_key;
+  // ssl_mode with `automatic` resolved. Throws InvalidArgument when the
+  // settings contradict each other (verify_* without ssl_ca, disabled with it).
+  SslMode effectiveSslMode() const;
 
   // Where to log; nullptr means spdlog's default logger. spdlog::logger is
   // only declared here: setting one needs <spdlog/spdlog.h> and spdlog on the
@@ -68,9 +83,17 @@ struct MySqlOptions {
   // Several servers: mysql://user:password@h1:3306,h2:3307,[::1]:3308/database
   // fills `hosts` (and host and port with the first); one server leaves
   // `hosts` empty. Parts are percent-decoded. Other query keys: retries, retry_timeout_ms,
-  // connect_timeout_s, read_timeout_s, ssl_ca, ssl_cert, ssl_key.
+  // connect_timeout_s, read_timeout_s, ssl_mode (DISABLED, PREFERRED, REQUIRED,
+  // VERIFY_CA, VERIFY_IDENTITY), ssl_ca, ssl_cert, ssl_key, and password_file:
+  // the password is the file's first line, read now; the file must be a regular
+  // file that neither group nor others may read (mode 0600 or 0400), or the URL
+  // is refused. A password in the URL and a password_file are exclusive.
   // Throws InvalidArgument naming the bad part (never echoing the password).
   static MySqlOptions fromUrl(std::string_view url);
+
+  // The password of a password_file (above), for hosts that take the file's
+  // path elsewhere. Throws InvalidArgument naming the path, never the content.
+  static std::string readPasswordFile(const std::string& path);
 };
 
 }  // namespace qtopology

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "session_options.hpp"
+
 namespace qtopology::detail {
 
 struct BulkReadSession::Handle {
@@ -15,15 +17,6 @@ struct BulkReadSession::Handle {
 };
 
 namespace {
-
-void setText(MYSQL* mysql, mysql_option option, const std::string& value) {
-  if (!value.empty()) mysql_optionsv(mysql, option, value.c_str());
-}
-
-void setSeconds(MYSQL* mysql, mysql_option option, std::chrono::seconds value) {
-  const unsigned int seconds = static_cast<unsigned int>(value.count());
-  mysql_optionsv(mysql, option, &seconds);
-}
 
 // Frees a result set however the reading of it ends.
 struct ResultGuard {
@@ -41,15 +34,7 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   handle_->mysql = mysql_init(nullptr);
   if (!handle_->mysql) throw sql::SQLException("mysql_init: out of memory", "HY001", 2008);
   MYSQL* mysql = handle_->mysql;
-  mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  setSeconds(mysql, MYSQL_OPT_CONNECT_TIMEOUT, options.connect_timeout);
-  if (options.read_timeout.count() > 0) {
-    setSeconds(mysql, MYSQL_OPT_READ_TIMEOUT, options.read_timeout);
-    setSeconds(mysql, MYSQL_OPT_WRITE_TIMEOUT, options.read_timeout);
-  }
-  setText(mysql, MYSQL_OPT_SSL_CA, options.ssl_ca);
-  setText(mysql, MYSQL_OPT_SSL_CERT, options.ssl_cert);
-  setText(mysql, MYSQL_OPT_SSL_KEY, options.ssl_key);
+  configureNativeSession(mysql, options, options.read_timeout);
   const char* host = endpoint ? endpoint->host.c_str() : "localhost";
   const unsigned int port = endpoint ? endpoint->port : 0;
   const char* socket = endpoint ? nullptr : options.unix_socket.c_str();
@@ -58,6 +43,13 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
                           options.database.empty() ? nullptr : options.database.c_str(), port,
                           socket, CLIENT_MULTI_RESULTS)) {
     fail();
+  }
+  // The client's own view of its transport: libmariadb falls back to
+  // plaintext when the server offers no TLS unless it checks the host name.
+  if (tlsDemand(options).mandatory && !mysql_get_ssl_cipher(mysql)) {
+    broken_ = true;
+    throw sql::SQLException(plaintextRefusal(endpoint ? endpoint->host : options.unix_socket),
+                            "08004", 2026);
   }
   // The procedures read with plain SELECTs, which this variable does make
   // wait for the cluster (see prepareGaleraSession in connection_pool.cpp).

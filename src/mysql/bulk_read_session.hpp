@@ -1,10 +1,11 @@
-// A MariaDB Connector/C (libmariadb) session for the calls without
-// parameters: the reads of every worker and every topology, which the leader
-// runs each loop.
+// A MariaDB Connector/C (libmariadb) session for the reads: procedures that
+// take no parameter and change nothing (ProcedureRunner::read), among them
+// the reads of every worker and every topology, which the leader runs each
+// loop.
 //
 // Connector/C++ 1.1 hands a result over cell by cell, each cell costing
 // several checked calls and two copies; for 10,000 topologies that was 60% of
-// the client's time (README, Performance). Here rows are read as the server
+// the client's time (docs/performance.md). Here rows are read as the server
 // sends them (mysql_use_result), so the client's work overlaps the server's;
 // the big reads take them straight into records (RowSink), the others into a
 // ResultTable.

@@ -13,6 +13,7 @@
 
 #include "bulk_read_session.hpp"
 #include "core/logging.hpp"
+#include "session_options.hpp"
 
 namespace qtopology::detail {
 
@@ -202,31 +203,16 @@ ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
 std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endpoint* endpoint,
                                                         std::chrono::seconds read_timeout,
                                                         bool& causal_sync) const {
-  sql::ConnectOptionsMap o;
-  if (!endpoint) {
-    o["socket"] = sql::SQLString(options_.unix_socket);
-    o["hostName"] = sql::SQLString("localhost");
-  } else {
-    o["hostName"] = sql::SQLString(endpoint->host);
-    o["port"] = static_cast<int>(endpoint->port);
-  }
-  o["userName"] = sql::SQLString(options_.user);
-  o["password"] = sql::SQLString(options_.password);
-  if (!options_.database.empty()) o["schema"] = sql::SQLString(options_.database);
-  o["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-  o["OPT_RECONNECT"] = false;  // a silent reconnect would lose session state: we reconnect
-  o["OPT_CONNECT_TIMEOUT"] = static_cast<int>(options_.connect_timeout.count());
-  if (read_timeout.count() > 0) {
-    o["OPT_READ_TIMEOUT"] = static_cast<int>(read_timeout.count());
-    o["OPT_WRITE_TIMEOUT"] = static_cast<int>(read_timeout.count());
-  }
-  if (!options_.ssl_ca.empty()) o["sslCA"] = sql::SQLString(options_.ssl_ca);
-  if (!options_.ssl_cert.empty()) o["sslCert"] = sql::SQLString(options_.ssl_cert);
-  if (!options_.ssl_key.empty()) o["sslKey"] = sql::SQLString(options_.ssl_key);
-
+  sql::ConnectOptionsMap o = connectorOptions(options_, endpoint, read_timeout);
   std::unique_ptr<sql::Connection> connection(connectDriver(o));
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
   setup->execute(kSessionSetup);
+  // Connector/C++ does not tell whether its session is encrypted, and the
+  // client library under it may have fallen back to plaintext: ask the server.
+  if (tlsDemand(options_).mandatory &&
+      variable(*setup, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").empty()) {
+    throw sql::SQLException(plaintextRefusal(describe(endpoint, options_)), "08004", 2026);
+  }
   causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
   return connection;
 }

@@ -43,6 +43,33 @@ int latestVersionOf(const std::vector<EmbeddedScript>& upgrades) {
   return latest;
 }
 
+std::vector<int> replacedVersions(const EmbeddedScript& script) {
+  static constexpr std::string_view kMarker = "\n-- replaces:";
+  std::vector<int> versions;
+  const std::string_view text = script.text;
+  const auto at = text.find(kMarker);
+  if (at == std::string_view::npos) return versions;
+  const auto begin = at + kMarker.size();
+  const std::string_view line = text.substr(begin, text.find('\n', begin) - begin);
+  const char* cursor = line.data();
+  const char* const end = line.data() + line.size();
+  while (cursor != end) {
+    if (*cursor == ' ') {
+      ++cursor;
+      continue;
+    }
+    int version = 0;
+    const auto [next, error] = std::from_chars(cursor, end, version);
+    if (error != std::errc() || version < kBaselineVersion || version >= script.version) {
+      throw SchemaError(std::string(script.name) + ": the replaces line must list versions from " +
+                        std::to_string(kBaselineVersion) + " up to below its own");
+    }
+    versions.push_back(version);
+    cursor = next;
+  }
+  return versions;
+}
+
 Migrator::Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
                    std::string lock_token, std::vector<EmbeddedScript> upgrades)
     : connection_(connection),
@@ -259,8 +286,17 @@ int Migrator::migrate() {
     last_renewal_ = std::chrono::steady_clock::now();
     version = readVersion();
     refuseLegacy(version);
+    std::vector<int> replaced;
     for (const auto& script : upgrades_) {
       if (script.version <= version) continue;
+      for (int old : replacedVersions(script)) replaced.push_back(old);
+    }
+    for (const auto& script : upgrades_) {
+      if (script.version <= version) continue;
+      if (std::find(replaced.begin(), replaced.end(), script.version) != replaced.end()) {
+        log_.info("qtopology: skipping {}: a later script replaces it", script.name);
+        continue;
+      }
       log_.info("qtopology: applying {} (schema {} -> {})", script.name, version, script.version);
       try {
         runSqlScript(connection_, script, policy_, log_, [this] { renewLock(); });

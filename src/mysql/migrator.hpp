@@ -24,6 +24,13 @@ inline constexpr int kBaselineVersion = 17;
 // The highest N among the vN.sql scripts; 0 when there are none.
 int latestVersionOf(const std::vector<EmbeddedScript>& upgrades);
 
+// The versions a script declares it replaces, in a comment line of its header
+// "-- replaces: 19 20 21": it holds all they would do, so a database that has
+// not run them yet runs only the replacing script. A frozen script that no
+// server accepts any more (a stored function under binary logging) is retired
+// this way without being edited. Throws SchemaError for a malformed line.
+std::vector<int> replacedVersions(const EmbeddedScript& script);
+
 // Every SQL failure ends as a ConnectionError when the session broke (the
 // caller may reconnect and migrate again: the scripts are re-runnable), else
 // as a SchemaError. Transient failures of single statements are retried

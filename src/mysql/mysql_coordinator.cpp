@@ -182,6 +182,10 @@ class MySqlCoordinator::Impl {
                    const std::string& op) {
     return runner.call(procedure, args, op);
   }
+  // A procedure without parameters that only reads (ProcedureRunner::read).
+  ResultTable read(std::string_view procedure, const std::string& op) {
+    return runner.read(procedure, op);
+  }
 
   // A read of every row of a kind, its records built as the rows arrive;
   // `rows_last_read` sizes the next read of the same kind.
@@ -272,7 +276,7 @@ int MySqlCoordinator::latestSchemaVersion() {
 }
 
 int MySqlCoordinator::schemaVersion() {
-  auto table = impl_->call("storage_properties", {}, "schemaVersion()");
+  auto table = impl_->read("storage_properties", "schemaVersion()");
   return table.empty() ? 0 : table.optInt(0, table.column("db_version")).value_or(0);
 }
 
@@ -332,7 +336,7 @@ std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::s
 
 std::vector<MsgQueueItem> MySqlCoordinator::getMsgQueueContent() {
   const std::string op = "getMsgQueueContent()";
-  auto table = impl_->call("message_queue", {}, op);
+  auto table = impl_->read("message_queue", op);
   const auto worker = table.column("worker"), cmd = table.column("cmd"),
              content = table.column("content"), created = table.column("created_unix"),
              valid_until = table.column("valid_until_unix");
@@ -347,7 +351,7 @@ std::vector<MsgQueueItem> MySqlCoordinator::getMsgQueueContent() {
 }
 
 std::vector<StorageProperty> MySqlCoordinator::getProperties() {
-  auto table = impl_->call("storage_properties", {}, "getProperties()");
+  auto table = impl_->read("storage_properties", "getProperties()");
   const auto& o = impl_->options;
   std::vector<StorageProperty> out{
       {"type", "MySqlCoordinator"},
@@ -362,8 +366,13 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
     out.push_back({"schema_version", table.takeText(0, table.column("db_version"))});
     out.push_back({"server_version", table.takeText(0, table.column("server_version"))});
     // The cluster-wide setting TopologyWorker rebalances by.
-    if (auto interval = table.take(0, table.column("rebalance_interval_s"))) {
-      out.push_back({"rebalance_interval_s", std::move(*interval)});
+    // The cluster-wide settings TopologyWorker follows: its rebalancing
+    // interval, and its lease below the dead-worker timeout.
+    for (const char* setting : {"rebalance_interval_s", "worker_dead_timeout_s", "leader_timeout_s",
+                                "waiting_timeout_s"}) {
+      if (auto value = table.take(0, table.column(setting))) {
+        out.push_back({setting, std::move(*value)});
+      }
     }
   }
   return out;
@@ -514,7 +523,7 @@ void MySqlCoordinator::refreshStatuses() {
 }
 
 std::map<std::string, int> MySqlCoordinator::leadershipStatusCounts() {
-  auto table = impl_->call("worker_statuses", {}, "leadershipStatusCounts()");
+  auto table = impl_->read("worker_statuses", "leadershipStatusCounts()");
   const auto lstatus = table.column("lstatus"), count = table.column("cnt");
   std::map<std::string, int> out;
   for (std::size_t i = 0; i < table.size(); ++i) {

@@ -1,9 +1,20 @@
 #include <qtopology/coordination_storage.hpp>
 #include <qtopology/mysql_options.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "core/printable.hpp"
 
 namespace qtopology {
 namespace {
@@ -53,6 +64,21 @@ bool parseFlag(std::string_view text, std::string_view key) {
   badUrl("'" + std::string(key) + "' must be 0 or 1, got '" + std::string(text) + "'");
 }
 
+MySqlOptions::SslMode parseSslMode(const std::string& text) {
+  using Mode = MySqlOptions::SslMode;
+  static const std::pair<const char*, Mode> kModes[] = {{"DISABLED", Mode::disabled},
+                                                        {"PREFERRED", Mode::preferred},
+                                                        {"REQUIRED", Mode::required},
+                                                        {"VERIFY_CA", Mode::verify_ca},
+                                                        {"VERIFY_IDENTITY", Mode::verify_identity}};
+  std::string upper = text;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (const auto& [name, mode] : kModes) {
+    if (upper == name) return mode;
+  }
+  badUrl("'ssl_mode' must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY");
+}
+
 void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::string& value) {
   if (key == "pool_size") {
     o.pool_size = parseNumber<std::size_t>(value, key, 1);
@@ -68,6 +94,11 @@ void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::strin
     o.connect_timeout = std::chrono::seconds(parseNumber<long>(value, key, 1));
   } else if (key == "read_timeout_s") {
     o.read_timeout = std::chrono::seconds(parseNumber<long>(value, key, 0));
+  } else if (key == "ssl_mode") {
+    o.ssl_mode = parseSslMode(value);
+  } else if (key == "password_file") {
+    if (!o.password.empty()) badUrl("give the password in the URL or in password_file, not both");
+    o.password = MySqlOptions::readPasswordFile(value);
   } else if (key == "ssl_ca") {
     o.ssl_ca = value;
   } else if (key == "ssl_cert") {
@@ -101,6 +132,53 @@ MySqlOptions::Endpoint parseHost(std::string_view authority) {
 }
 
 }  // namespace
+
+std::string MySqlOptions::readPasswordFile(const std::string& path) {
+  const std::string what = "password_file '" + detail::escapeControl(path) + "'";
+  // O_NOFOLLOW: a link another user planted must not choose the file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) badUrl(what + " cannot be opened: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) badUrl(what + " is not a regular file");
+  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    badUrl(what + " may be read by group or others: chmod 600 it");
+  }
+  constexpr std::size_t kLongest = 4096;
+  std::string content(kLongest + 1, '\0');
+  std::size_t filled = 0;
+  for (ssize_t got; filled < content.size() &&
+                    (got = ::read(fd, content.data() + filled, content.size() - filled)) != 0;) {
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      badUrl(what + " cannot be read: " + std::strerror(errno));
+    }
+    filled += static_cast<std::size_t>(got);
+  }
+  content.resize(filled);
+  const auto end_of_line = content.find_first_of("\r\n");
+  if (end_of_line == std::string::npos && content.size() > kLongest) {
+    badUrl(what + " holds no password of at most 4096 bytes on its first line");
+  }
+  content.resize(std::min(end_of_line, content.size()));
+  if (content.empty()) badUrl(what + " is empty");
+  return content;
+}
+
+MySqlOptions::SslMode MySqlOptions::effectiveSslMode() const {
+  SslMode mode = ssl_mode;
+  if (mode == SslMode::automatic) mode = ssl_ca.empty() ? SslMode::preferred : SslMode::verify_ca;
+  if ((mode == SslMode::verify_ca || mode == SslMode::verify_identity) && ssl_ca.empty()) {
+    throw InvalidArgument("MySqlOptions: ssl_mode VERIFY_CA and VERIFY_IDENTITY need ssl_ca");
+  }
+  if (mode == SslMode::disabled && !(ssl_ca.empty() && ssl_cert.empty() && ssl_key.empty())) {
+    throw InvalidArgument("MySqlOptions: ssl_mode DISABLED contradicts ssl_ca, ssl_cert, ssl_key");
+  }
+  return mode;
+}
 
 std::vector<MySqlOptions::Endpoint> MySqlOptions::endpoints() const {
   if (!hosts.empty()) return hosts;
@@ -160,6 +238,7 @@ MySqlOptions MySqlOptions::fromUrl(std::string_view url) {
     if (eq == std::string_view::npos) badUrl("parameter '" + std::string(pair) + "' has no value");
     applyQueryParameter(o, pair.substr(0, eq), percentDecode(pair.substr(eq + 1), "query"));
   }
+  o.effectiveSslMode();  // refuses contradicting TLS settings now
   return o;
 }
 

@@ -206,13 +206,17 @@ ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<
   const std::string text = callText(procedure, args.size());
   ResultTable table;
   withRetries(procedure, args, operation, [&](ConnectionPool::Lease& lease) {
-    // Nothing to bind, so nothing is pasted into the text: calls without
-    // parameters go through libmariadb, at a fraction of Connector/C++'s
-    // cost (bulk_read_session.hpp). Its failures are sql::SQLExceptions too,
-    // classified, rolled back and retried.
-    table =
-        args.empty() ? bulkSession(lease).query(text) : execute(*lease.operator->(), text, args);
+    table = execute(*lease.operator->(), text, args);
   });
+  return table;
+}
+
+ResultTable ProcedureRunner::read(std::string_view procedure, const std::string& operation) {
+  // No parameter, so nothing is pasted into the text.
+  const std::string text = callText(procedure, 0);
+  ResultTable table;
+  withRetries(procedure, {}, operation,
+              [&](ConnectionPool::Lease& lease) { table = bulkSession(lease).query(text); });
   return table;
 }
 

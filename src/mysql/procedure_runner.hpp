@@ -111,15 +111,21 @@ class ProcedureRunner {
  public:
   ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options);
 
-  // CALL qtopology_sp_<procedure>(args...). `operation` names the API call and
-  // its subject for error messages and logs, e.g. "assignTopology(uuid=t1)".
-  // Returns the first result set (empty when the procedure returns none).
-  // A failed try leaves no session behind inside a transaction: it is rolled
-  // back, or closed when that fails or the session broke.
+  // CALL qtopology_sp_<procedure>(args...) on the slot's Connector/C++
+  // session. `operation` names the API call and its subject for error
+  // messages and logs, e.g. "assignTopology(uuid=t1)". Returns the first
+  // result set (empty when the procedure returns none). A failed try leaves
+  // no session behind inside a transaction: it is rolled back, or closed when
+  // that fails or the session broke.
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& operation);
-  // CALL qtopology_sp_<procedure>() with no arguments, its rows handed to
-  // `sink` as they arrive; retried like call().
+
+  // The reads: procedures that take no parameter and change nothing run on
+  // the slot's libmariadb session (bulk_read_session.hpp), whose rows cost a
+  // fraction of Connector/C++'s. Retried like call(). Never for a procedure
+  // that writes: its result and its retry would not be those of call().
+  ResultTable read(std::string_view procedure, const std::string& operation);
+  // The same, the rows handed to `sink` as they arrive.
   void read(std::string_view procedure, RowSink& sink, const std::string& operation);
 
  private:

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <thread>
 #include <typeinfo>
 
@@ -20,15 +21,12 @@ extern char** environ;
 namespace qtopology {
 namespace {
 
+using testing::freshUpgradeCount;
 using testing::TestDatabase;
 
 const char* const kTables[] = {"qtopology_settings",       "qtopology_worker",
                                "qtopology_topology",       "qtopology_message",
                                "qtopology_worker_history", "qtopology_topology_history"};
-
-// The upgrade files compiled in. Versions need not be contiguous: the
-// migrator applies whatever is newer than the database, in order.
-long long upgradeFileCount() { return static_cast<long long>(detail::upgradeScripts().size()); }
 
 long long tableCount(TestDatabase& db) {
   return std::stoll(
@@ -61,7 +59,7 @@ TEST(Migration, FreshDatabaseReachesLatestVersionWithAllTables) {
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(MySqlCoordinator::latestSchemaVersion()));
   // Every upgrade file from the baseline on ran exactly once.
-  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), upgradeFileCount());
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), freshUpgradeCount());
   EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
 }
 
@@ -101,7 +99,7 @@ TEST(Migration, EightProcessesStartingTogetherApplyEachFileOnce) {
   }
   EXPECT_EQ(succeeded, 8);
   // A second application of a file would have failed on its audit row.
-  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), upgradeFileCount());
+  EXPECT_EQ(db.count("qtopology_settings", "name LIKE 'schema\\_file:%'"), freshUpgradeCount());
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(MySqlCoordinator::latestSchemaVersion()));
 }
@@ -223,6 +221,20 @@ void arrangeBaseline(TestDatabase& db) {
           "' WHERE name = 'db_version'");
 }
 
+// A database as an earlier release of this library left it at `version`: every
+// file up to it run in order, none replaced.
+void arrangeVersion(TestDatabase& db, int version) {
+  runNamedScript(db, "init.sql");
+  auto scripts = detail::upgradeScripts();
+  std::sort(scripts.begin(), scripts.end(),
+            [](const auto& a, const auto& b) { return a.version < b.version; });
+  for (const auto& script : scripts) {
+    if (script.version <= version) db.runScript(script);
+  }
+  db.exec("UPDATE qtopology_settings SET value = '" + std::to_string(version) +
+          "' WHERE name = 'db_version'");
+}
+
 // Constructs a coordinator on `db` (which migrates it from the baseline) and
 // KILLs the migrating session in the middle: `db`'s own session holds a
 // metadata lock on every table, so the migration's first ALTER waits, and is
@@ -318,6 +330,36 @@ TEST(Migration, WrongPasswordIsAConnectionErrorWithoutPassword) {
     FAIL() << "connected with a wrong password";
   } catch (const ConnectionError& e) {
     EXPECT_EQ(std::string(e.what()).find("Wr0ng"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace qtopology
+
+namespace qtopology {
+namespace {
+
+// Whatever version an earlier release left, the upgrade ends with the same
+// routines and no stored function (which binary logging would refuse to
+// create without SUPER), and the storage works.
+TEST(Migration, EveryEarlierVersionUpgradesToTheSameRoutines) {
+  std::string expected;
+  for (int from : {-1, 17, 19, 20, 23}) {
+    TestDatabase db;
+    if (from > 0) arrangeVersion(db, from);
+    MySqlCoordinator coordinator(db.options());
+    EXPECT_EQ(coordinator.schemaVersion(), MySqlCoordinator::latestSchemaVersion()) << from;
+    EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = "
+                        "DATABASE() AND routine_type = 'FUNCTION'"),
+              "0")
+        << "from version " << from;
+    const auto routines = db.scalar(
+        "SELECT GROUP_CONCAT(routine_name ORDER BY routine_name) FROM information_schema.routines "
+        "WHERE routine_schema = DATABASE()");
+    if (expected.empty()) expected = routines;
+    EXPECT_EQ(routines, expected) << "from version " << from;
+    coordinator.registerWorker("w\u00e9");
+    EXPECT_EQ(coordinator.getWorkerStatus().size(), 1u) << "from version " << from;
   }
 }
 

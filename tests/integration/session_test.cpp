@@ -6,6 +6,12 @@
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <thread>
+#include <vector>
+
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "mysql/connection_pool.hpp"
@@ -45,19 +51,64 @@ TEST(Sessions, AFailedCallLeavesNoPooledSessionInATransaction) {
   detail::ConnectionPool pool(options);
   detail::ProcedureRunner runner(pool, options);
 
-  try {
-    runner.call("test_fails_in_transaction", {}, "testFailsInTransaction()");
-    FAIL() << "the procedure did not fail";
-  } catch (const StorageError& e) {
-    EXPECT_EQ(e.code(), 1205) << e.what();
-  }
+  // Through either client library: the call's and the read's.
+  for (const bool as_read : {false, true}) {
+    SCOPED_TRACE(as_read ? "read" : "call");
+    try {
+      if (as_read) {
+        runner.read("test_fails_in_transaction", "testFailsInTransaction()");
+      } else {
+        runner.call("test_fails_in_transaction", {}, "testFailsInTransaction()");
+      }
+      FAIL() << "the procedure did not fail";
+    } catch (const StorageError& e) {
+      EXPECT_EQ(e.code(), 1205) << e.what();
+    }
 
-  // The epoch row the call had locked is free again...
-  EXPECT_NO_THROW(db.scalar(
-      "SELECT value FROM qtopology_settings WHERE name = 'leadership_epoch' FOR UPDATE NOWAIT"));
-  // ...and the session the pool hands out next is outside any transaction.
-  auto lease = pool.acquire();
-  EXPECT_EQ(scalarOn(*lease.operator->(), "SELECT @@in_transaction"), "0");
+    // The epoch row the call had locked is free again...
+    EXPECT_NO_THROW(db.scalar(
+        "SELECT value FROM qtopology_settings WHERE name = 'leadership_epoch' FOR UPDATE NOWAIT"));
+    // ...and the session the pool hands out next is outside any transaction.
+    auto lease = pool.acquire();
+    EXPECT_EQ(scalarOn(*lease.operator->(), "SELECT @@in_transaction"), "0");
+  }
+}
+
+// MySqlOptions::pool_size's contract: at most two server sessions per slot,
+// whatever mix of calls and reads runs at once.
+TEST(Sessions, PoolSizeBoundsTheServerSessions) {
+  TestDatabase db;
+  auto options = db.options();
+  options.pool_size = 3;
+  MySqlCoordinator coordinator(options);
+  const std::string sessions =
+      "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND id <> "
+      "CONNECTION_ID()";
+  std::atomic<bool> done{false};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 12; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        coordinator.registerWorker("w" + std::to_string(t));
+        coordinator.getWorkerStatus();
+        coordinator.getMsgQueueContent();
+      }
+    });
+  }
+  long long most = 0;
+  std::thread sampler([&] {
+    while (!done) {
+      most = std::max(most, std::stoll(db.scalar(sessions)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  for (auto& caller : callers) caller.join();
+  done = true;
+  sampler.join();
+  most = std::max(most, std::stoll(db.scalar(sessions)));
+  std::cout << "[ figures  ] pool_size 3: at most " << most << " server sessions seen\n";
+  EXPECT_LE(most, 2 * 3);
+  EXPECT_GT(most, 0);
 }
 
 }  // namespace

@@ -7,27 +7,22 @@
 #include <mysql_driver.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <stdexcept>
 
+#include "mysql/migrator.hpp"
 #include "mysql/script_runner.hpp"
+#include "mysql/session_options.hpp"
 
 namespace qtopology::testing {
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& o) {
-  sql::ConnectOptionsMap map;
-  if (!o.unix_socket.empty()) {
-    map["socket"] = sql::SQLString(o.unix_socket);
-    map["hostName"] = sql::SQLString("localhost");
-  } else {
-    map["hostName"] = sql::SQLString(o.host);
-    map["port"] = static_cast<int>(o.port);
-  }
-  map["userName"] = sql::SQLString(o.user);
-  map["password"] = sql::SQLString(o.password);
-  map["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
-  if (!o.database.empty()) map["schema"] = sql::SQLString(o.database);
+  // As the library's sessions are opened, TLS included.
+  const MySqlOptions::Endpoint endpoint{o.host, o.port};
+  auto map = detail::connectorOptions(o, o.unix_socket.empty() ? &endpoint : nullptr,
+                                      std::chrono::seconds(0));
   return std::unique_ptr<sql::Connection>(sql::mysql::get_mysql_driver_instance()->connect(map));
 }
 
@@ -46,6 +41,19 @@ std::string databaseNameForCurrentTest() {
   return base + "_" + std::to_string(random() % 1000000);
 }
 
+// The GRANT statement README.md documents for the application user, so that
+// the least-privilege tier runs with exactly what users are told to grant.
+std::string documentedGrant(const std::string& database, const std::string& user) {
+  std::ifstream readme(std::string(QTOPOLOGY_SOURCE_DIR) + "/README.md");
+  const std::string marker = " ON app.* TO 'qtopology'@'%';";
+  for (std::string line; std::getline(readme, line);) {
+    const auto at = line.find(marker);
+    if (line.rfind("GRANT ", 0) != 0 || at == std::string::npos) continue;
+    return line.substr(0, at) + " ON `" + database + "`.* TO '" + user + "'@'%'";
+  }
+  throw std::runtime_error("README.md documents no GRANT ... ON app.* TO 'qtopology'@'%';");
+}
+
 }  // namespace
 
 std::string serverUrl() {
@@ -60,14 +68,37 @@ std::string serverUrl() {
       "fixture starts a private mariadbd");
 }
 
+long long freshUpgradeCount() {
+  std::vector<int> replaced;
+  for (const auto& script : detail::upgradeScripts()) {
+    for (int old : detail::replacedVersions(script)) replaced.push_back(old);
+  }
+  long long count = 0;
+  for (const auto& script : detail::upgradeScripts()) {
+    if (std::find(replaced.begin(), replaced.end(), script.version) == replaced.end()) ++count;
+  }
+  return count;
+}
+
 TestDatabase::TestDatabase() : name_(databaseNameForCurrentTest()) {
   connection_ = connectRaw(MySqlOptions::fromUrl(serverUrl()));
-  exec("CREATE DATABASE `" + name_ + "` CHARACTER SET utf8mb4");
+  // A plain CREATE DATABASE, as users make theirs: the server's default
+  // character set, latin1 on a stock MariaDB.
+  exec("CREATE DATABASE `" + name_ + "`");
   connection_->setSchema(name_);
+  if (const char* least = std::getenv("QTOPOLOGY_TEST_LEAST_PRIVILEGE"); least && *least == '1') {
+    std::random_device random;
+    app_user_ = "app" + std::to_string(random() % 100000000);
+    app_password_ = "pw" + std::to_string(random()) + std::to_string(random());
+    exec("CREATE USER '" + app_user_ + "'@'%' IDENTIFIED BY '" + app_password_ + "'" +
+         (MySqlOptions::fromUrl(serverUrl()).ssl_ca.empty() ? "" : " REQUIRE SSL"));
+    exec(documentedGrant(name_, app_user_));
+  }
 }
 
 TestDatabase::~TestDatabase() {
   try {
+    if (!app_user_.empty()) exec("DROP USER IF EXISTS '" + app_user_ + "'@'%'");
     exec("DROP DATABASE IF EXISTS `" + name_ + "`");
   } catch (const std::exception&) {
     // The server may be down on purpose; the harness removes its data dir.
@@ -77,6 +108,10 @@ TestDatabase::~TestDatabase() {
 MySqlOptions TestDatabase::options() const {
   auto o = MySqlOptions::fromUrl(serverUrl());
   o.database = name_;
+  if (!app_user_.empty()) {
+    o.user = app_user_;
+    o.password = app_password_;
+  }
   o.retries = 3;
   o.retry_timeout = std::chrono::milliseconds(200);
   return o;
@@ -88,6 +123,11 @@ std::string TestDatabase::url() const {
   std::string tail = query == std::string::npos ? "" : base.substr(query);
   base = base.substr(0, query);
   if (base.empty() || base.back() != '/') base += '/';
+  if (!app_user_.empty()) {  // the generated names need no percent-encoding
+    const auto credentials = base.find("://") + 3;
+    base = base.substr(0, credentials) + app_user_ + ":" + app_password_ +
+           base.substr(base.rfind('@'));
+  }
   return base + name_ + tail;
 }
 

@@ -1,5 +1,6 @@
 // A private database per test, on the harness's server or on
-// QTOPOLOGY_TEST_MYSQL_URL. Created empty, dropped when the test ends.
+// QTOPOLOGY_TEST_MYSQL_URL. Created empty by a plain CREATE DATABASE,
+// dropped when the test ends.
 #pragma once
 
 #include <memory>
@@ -17,6 +18,10 @@ namespace qtopology::testing {
 
 // The server URL without a database (mysql://user:pass@host:port/).
 std::string serverUrl();
+
+// How many upgrade files a fresh database runs: every vN.sql compiled in but
+// those a later file replaces.
+long long freshUpgradeCount();
 
 // A plain Connector/C++ session (utf8mb4) to the options' first server and
 // database, for arranging and inspecting state behind the library's back.
@@ -54,6 +59,11 @@ class TestDatabase {
  private:
   std::string checksumBesideWorkers();  // the four data tables but qtopology_worker
   std::string name_;
+  // With QTOPOLOGY_TEST_LEAST_PRIVILEGE=1: a user of this database alone,
+  // with README's grants, which options() and url() then name; the test's
+  // own session keeps the server URL's user.
+  std::string app_user_;
+  std::string app_password_;
   std::unique_ptr<sql::Connection> connection_;
 };
 

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -343,6 +347,87 @@ TEST(MySqlOptions, HostListReplacesHostAndPort) {
   ASSERT_EQ(endpoints.size(), 2u);
   EXPECT_EQ(endpoints[0].host, "a");
   EXPECT_EQ(endpoints[1].port, 2u);
+}
+
+using Mode = MySqlOptions::SslMode;
+
+TEST(MySqlOptionsSsl, ModesParseCaseInsensitively) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?ssl_mode=disabled").effectiveSslMode(),
+            Mode::disabled);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?ssl_mode=PREFERRED").effectiveSslMode(),
+            Mode::preferred);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?ssl_mode=Required").effectiveSslMode(),
+            Mode::required);
+  EXPECT_EQ(
+      MySqlOptions::fromUrl("mysql://h/db?ssl_mode=VERIFY_IDENTITY&ssl_ca=/ca").effectiveSslMode(),
+      Mode::verify_identity);
+  EXPECT_NE(errorOf("mysql://h/db?ssl_mode=ON").find("must be DISABLED, PREFERRED"),
+            std::string::npos);
+}
+
+// As MySQL clients: nothing given tries TLS, a CA alone verifies against it.
+TEST(MySqlOptionsSsl, DefaultsFollowMySqlClients) {
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db").effectiveSslMode(), Mode::preferred);
+  EXPECT_EQ(MySqlOptions::fromUrl("mysql://h/db?ssl_ca=/ca").effectiveSslMode(), Mode::verify_ca);
+}
+
+TEST(MySqlOptionsSsl, ContradictionsAreRefused) {
+  EXPECT_NE(errorOf("mysql://h/db?ssl_mode=VERIFY_CA").find("need ssl_ca"), std::string::npos);
+  EXPECT_NE(errorOf("mysql://h/db?ssl_mode=VERIFY_IDENTITY").find("need ssl_ca"),
+            std::string::npos);
+  EXPECT_NE(errorOf("mysql://h/db?ssl_mode=DISABLED&ssl_ca=/ca").find("contradicts"),
+            std::string::npos);
+}
+
+class PasswordFile : public ::testing::Test {
+ protected:
+  void write(const std::string& content, mode_t mode) {
+    std::FILE* file = std::fopen(path_.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs(content.c_str(), file);
+    std::fclose(file);
+    ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  std::string url() const { return "mysql://u@h/db?password_file=" + path_; }
+  const std::string path_ =
+      ::testing::TempDir() + "qtopology-password-" + std::to_string(::getpid());
+};
+
+TEST_F(PasswordFile, FirstLineIsThePassword) {
+  write("s3cret:@/\nsecond line\n", 0600);
+  EXPECT_EQ(MySqlOptions::fromUrl(url()).password, "s3cret:@/");
+  write("no-newline", 0400);
+  EXPECT_EQ(MySqlOptions::fromUrl(url()).password, "no-newline");
+}
+
+TEST_F(PasswordFile, ReadableByOthersIsRefusedWithoutShowingIt) {
+  write("visible-secret\n", 0644);
+  const auto error = errorOf(url());
+  EXPECT_NE(error.find("group or others"), std::string::npos) << error;
+  EXPECT_NE(error.find(path_), std::string::npos) << error;
+  EXPECT_EQ(error.find("visible-secret"), std::string::npos) << error;
+  write("visible-secret\n", 0640);
+  EXPECT_NE(errorOf(url()).find("group or others"), std::string::npos);
+}
+
+TEST_F(PasswordFile, MissingEmptyOrLinkedFilesAreRefused) {
+  EXPECT_NE(errorOf(url()).find("cannot be opened"), std::string::npos);
+  write("\n", 0600);
+  EXPECT_NE(errorOf(url()).find("is empty"), std::string::npos);
+  const std::string link = path_ + ".link";
+  write("secret\n", 0600);
+  ASSERT_EQ(::symlink(path_.c_str(), link.c_str()), 0);
+  EXPECT_NE(errorOf("mysql://u@h/db?password_file=" + link).find("cannot be opened"),
+            std::string::npos);
+  std::remove(link.c_str());
+}
+
+TEST_F(PasswordFile, ExclusiveWithAPasswordInTheUrl) {
+  write("secret\n", 0600);
+  const auto error = errorOf("mysql://u:other@h/db?password_file=" + path_);
+  EXPECT_NE(error.find("not both"), std::string::npos) << error;
+  EXPECT_EQ(error.find("other"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+// The one place that turns MySqlOptions into the settings of a server
+// session, for both client libraries the library opens sessions with:
+// Connector/C++ (the pool's sessions, every call with parameters) and
+// libmariadb (the bulk reads, see bulk_read_session.hpp). Whatever one gets,
+// the other gets: server, credentials, character set, timeouts and TLS.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <cppconn/connection.h>
+
+#include <qtopology/mysql_options.hpp>
+
+// libmariadb's handle (MYSQL), declared so that this header needs no
+// libmariadb include path.
+struct st_mysql;
+
+namespace qtopology::detail {
+
+// What a session asks of TLS, from MySqlOptions::effectiveSslMode().
+struct TlsDemand {
+  bool attempt = false;          // ask for TLS when the server offers it
+  bool mandatory = false;        // refuse a session that ended up plaintext
+  bool verify_identity = false;  // the certificate must name the host
+};
+TlsDemand tlsDemand(const MySqlOptions& options);
+
+// Connector/C++'s options for a session on `endpoint` (nullptr: the unix
+// socket).
+sql::ConnectOptionsMap connectorOptions(const MySqlOptions& options,
+                                        const MySqlOptions::Endpoint* endpoint,
+                                        std::chrono::seconds read_timeout);
+
+// The same settings on a libmariadb handle, before mysql_real_connect.
+void configureNativeSession(st_mysql* mysql, const MySqlOptions& options,
+                            std::chrono::seconds read_timeout);
+
+// libmariadb 3.3 asks for TLS but falls back to plaintext when a server does
+// not offer it, unless it also verifies the host name. The text a session
+// that must be encrypted fails with when it is not.
+std::string plaintextRefusal(const std::string& where);
+
+}  // namespace qtopology::detail
