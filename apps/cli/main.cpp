@@ -15,6 +15,7 @@
 
 #include "command_line.hpp"
 #include "commands.hpp"
+#include "secret_arguments.hpp"
 
 namespace {
 
@@ -75,8 +76,9 @@ constexpr Command kCommands[] = {
 };
 
 constexpr std::string_view kOptions = R"(options:
-  --url URL   mysql://user:password@host:port/database?key=value...
-              (default: $QTOPOLOGY_MYSQL_URL)
+  --url URL   mysql://user@host:port/database?password_file=PATH&key=value...
+              (default: $QTOPOLOGY_MYSQL_URL); without a password in it,
+              $QTOPOLOGY_MYSQL_PASSWORD_FILE names a file holding it
   --json      print results as JSON, for scripts
   --yes, -y   do not ask before clear and reset
   --help, -h  show help (of a command, when given one)
@@ -163,6 +165,7 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   MySqlOptions options;
   try {
     options = MySqlOptions::fromUrl(line.url);
+    apps::applyPasswordFileVariable(options);
   } catch (const InvalidArgument& e) {
     throw UsageError(std::string("bad database URL: ") + e.what());
   }
@@ -191,6 +194,7 @@ MySqlOptions connectionOptions(const CommandLine& line) {
 int main(int argc, char** argv) {
   try {
     const CommandLine line = parseCommandLine(argc, argv);
+    apps::hidePasswordsInArguments(argc, argv);
     if (line.help || line.command == "help") {
       const std::string topic =
           line.command == "help" ? (line.args.empty() ? "" : line.args[0]) : line.command;

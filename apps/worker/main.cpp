@@ -10,6 +10,7 @@
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "process_runner.hpp"
+#include "secret_arguments.hpp"
 #include "simulated_runner.hpp"
 #include "worker_options.hpp"
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   std::optional<worker::CommandLineOptions> options;
   try {
     options = worker::parseWorkerOptions(argc, argv);
+    apps::hidePasswordsInArguments(argc, argv);
   } catch (const worker::UsageError& e) {
     std::cerr << "qtopology-worker: " << e.what() << "\n";
     return 2;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "secret_arguments.hpp"
+
 namespace qtopology::worker {
 namespace {
 
@@ -17,8 +19,10 @@ SIGTERM stops its topologies and unloads it cleanly.
 
 options:
   --name NAME            worker name, unique in the cluster (default: HOST-PID)
-  --url URL              mysql://user:password@host:port/database?... (default:
-                         $QTOPOLOGY_MYSQL_URL)
+  --url URL              mysql://user@host:port/database?password_file=PATH&...
+                         (default: $QTOPOLOGY_MYSQL_URL); a password in the URL
+                         is hidden from ps once parsed; without one,
+                         $QTOPOLOGY_MYSQL_PASSWORD_FILE names a file holding it
   --tick-ms N            heartbeat and message poll interval (1000)
   --leader-loop-ms N     how often a leader places and repairs topologies (5000)
   --lease-ms N           without a successful heartbeat for this long, kill
@@ -97,6 +101,7 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
   if (url.empty()) throw UsageError("no database: pass --url or set QTOPOLOGY_MYSQL_URL");
   try {
     o.storage = MySqlOptions::fromUrl(url);
+    apps::applyPasswordFileVariable(o.storage);
   } catch (const InvalidArgument& e) {
     throw UsageError(e.what());
   }
