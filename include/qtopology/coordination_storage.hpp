@@ -303,18 +303,23 @@ class CoordinationStorage {
   // The heartbeat of one tick: ping the worker (its status is left as it is:
   // a disabled worker stays disabled), take its messages, and report its own
   // status and the leader's liveness. NotFoundError when the worker is not
-  // registered. The default reads every worker row; overrides are O(1).
+  // registered. The default reads every worker row, and knows the leader
+  // timeout from getProperties()' leader_timeout_s (10 s without it);
+  // overrides are O(1).
   virtual WorkerHeartbeat heartbeat(const std::string& name);
   // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
   // (now) the one leader.
   virtual bool campaign(const std::string& name);
   // Applies a leader loop's writes, all or nothing, and returns true; or
   // writes nothing and returns false when `leader` is no longer an alive
-  // leader (fencing: a resumed old leader changes nothing). The default
-  // checks leadership first and then writes call by call, so it fences only
-  // up to that check; an override checks and writes in one transaction.
-  // A worker or topology that does not exist throws NotFoundError (the
-  // default may have written the actions before it by then).
+  // leader, or no longer exists (fencing: a resumed old leader changes
+  // nothing). Malformed actions throw InvalidArgument before that check. The
+  // default checks leadership with checkLeaderCandidacy (which keeps a
+  // silent leader nobody replaced) and then writes call by call, so it
+  // fences only up to that check; an override checks and writes in one
+  // transaction. A worker or topology that does not exist throws
+  // NotFoundError and nothing is written (the default checks them all before
+  // its first write, but a row deleted meanwhile can still stop it half way).
   virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions);
 };
 

@@ -1,70 +1,83 @@
 // The combined calls of the worker loop, built from the basic calls, for
 // storages that have nothing better. MySqlCoordinator overrides all three.
-#include <map>
-
 #include <qtopology/coordination_storage.hpp>
 
+#include <set>
+
 #include "leader_messages.hpp"
+#include "leadership.hpp"
+#include "validation.hpp"
 
 namespace qtopology {
-namespace {
-
-// What the basic calls cannot tell: how long a leader may stay silent. The
-// default matches the MySQL storage's leader_timeout_s setting.
-constexpr std::chrono::seconds default_leader_timeout{10};
-
-}  // namespace
 
 WorkerHeartbeat CoordinationStorage::heartbeat(const std::string& name) {
-  pingWorker(name);
+  const auto op = detail::checkedOperation("heartbeat", "worker", name);
+  const auto notFound = [&] { return NotFoundError(op + ": worker not found: " + name); };
+  try {
+    pingWorker(name);
+  } catch (const NotFoundError&) {
+    throw notFound();
+  }
   WorkerHeartbeat beat;
   beat.messages = getMessages(name);
-  beat.now = std::chrono::system_clock::now();
-  bool found = false;
-  for (const auto& w : getWorkerStatus()) {
-    if (w.name == name) {
-      found = true;
-      beat.status = w.status;
-      beat.lstatus = w.lstatus;
-    }
-    if (w.lstatus == consts::worker_lstatus::leader) {
-      beat.leader = w.name;
-      beat.leader_alive = w.status == consts::worker_status::alive &&
-                          beat.now - w.last_ping <= default_leader_timeout;
-    }
+  const auto workers = getWorkerStatus();
+  const WorkerStatus* self = nullptr;
+  for (const auto& w : workers) {
+    if (w.name == name) self = &w;
   }
-  if (!found) throw NotFoundError("heartbeat(name=" + name + "): worker not found: " + name);
+  if (!self) throw notFound();
+  beat.status = self->status;
+  beat.lstatus = self->lstatus;
+  // The ping just written is the storage's now; the client's clock may
+  // disagree with the storage's by any amount.
+  beat.now = self->last_ping;
+  detail::LeaderFinder finder(beat.now, detail::leaderTimeoutOf(getProperties()));
+  for (const auto& w : workers) finder.consider(w);
+  beat.leader = finder.leader();
+  beat.leader_alive = finder.alive();
   return beat;
 }
 
 bool CoordinationStorage::campaign(const std::string& name) {
-  announceLeaderCandidacy(name);
-  return checkLeaderCandidacy(name);
+  const auto op = detail::checkedOperation("campaign", "worker", name);
+  try {
+    announceLeaderCandidacy(name);
+    return checkLeaderCandidacy(name);
+  } catch (const NotFoundError&) {
+    throw NotFoundError(op + ": worker not found: " + name);  // named as every storage names it
+  }
 }
 
 bool CoordinationStorage::applyLeaderActions(const std::string& leader,
                                              const LeaderActions& actions) {
-  if (!checkLeaderCandidacy(leader)) return false;
+  const auto op = detail::checkedOperation("applyLeaderActions", "leader", leader);
+  detail::checkLeaderActions(op, actions);
+  try {
+    if (!checkLeaderCandidacy(leader)) return false;
+  } catch (const NotFoundError&) {
+    return false;  // deleted: no longer a leader, as for every storage
+  }
+  // Everything named must exist before the first write.
+  std::set<std::string> dead, workers, topologies;
+  for (auto& w : getWorkerStatus()) {
+    if (w.status == consts::worker_status::dead) dead.insert(w.name);
+    workers.insert(std::move(w.name));
+  }
+  for (auto& t : getTopologyStatus()) topologies.insert(std::move(t.uuid));
+  detail::checkLeaderActionsExist(
+      op, actions, [&](const std::string& w) { return workers.count(w) > 0; },
+      [&](const std::string& t) { return topologies.count(t) > 0; });
+
   const std::string unassigned(consts::topology_status::unassigned);
-  if (!actions.unload_workers.empty()) {
+  for (const auto& worker : actions.unload_workers) {
     // Only workers still dead: one that came back since the leader looked
     // keeps its status and its topologies.
-    std::map<std::string, std::string> statuses;
-    for (auto& w : getWorkerStatus()) statuses[w.name] = std::move(w.status);
-    for (const auto& worker : actions.unload_workers) {
-      if (statuses.count(worker) == 0) {
-        throw NotFoundError("applyLeaderActions(leader=" + leader +
-                            "): worker not found: " + worker);
-      }
+    if (dead.count(worker) == 0) continue;
+    for (const auto& t : getTopologiesForWorker(worker)) {
+      if (t.status == consts::topology_status::error) continue;
+      setTopologyStatus(t.uuid, worker, unassigned, std::nullopt);
     }
-    for (const auto& worker : actions.unload_workers) {
-      if (statuses[worker] != consts::worker_status::dead) continue;
-      for (const auto& t : getTopologiesForWorker(worker)) {
-        if (t.status == consts::topology_status::error) continue;
-        setTopologyStatus(t.uuid, worker, unassigned, std::nullopt);
-      }
-      setWorkerStatus(worker, std::string(consts::worker_status::unloaded));
-    }
+    setWorkerStatus(worker, std::string(consts::worker_status::unloaded));
   }
   for (const auto& uuid : actions.unassign_topologies) {
     setTopologyStatus(uuid, std::nullopt, unassigned, std::nullopt);

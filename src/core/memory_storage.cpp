@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "leader_messages.hpp"
+#include "leadership.hpp"
 #include "validation.hpp"
 
 namespace qtopology {
@@ -102,7 +103,7 @@ class MemoryStorage::Impl {
 
   const WorkerStatus* effectiveLeader(TimePoint at) const {
     for (const auto& [name, w] : workers) {
-      if (fresh(w, ls::leader, at)) return &w;
+      if (detail::isLiveLeader(w, at, options.leader_timeout)) return &w;
     }
     return nullptr;
   }
@@ -245,16 +246,9 @@ class MemoryStorage::Impl {
   // Everything applyLeaderActions() names must exist before anything is
   // written.
   void validate(const std::string& op, const LeaderActions& actions) {
-    for (const auto& name : actions.unload_workers) worker(op, name);
-    for (const auto& uuid : actions.unassign_topologies) topology(op, uuid);
-    for (const auto& a : actions.assignments) {
-      topology(op, a.uuid);
-      worker(op, a.worker);
-    }
-    for (const auto& m : actions.moves) worker(op, m.worker_old);
-    if (actions.start_valid_for.count() <= 0 || actions.stop_valid_for.count() <= 0) {
-      throw InvalidArgument(op + ": message validity must be positive");
-    }
+    detail::checkLeaderActionsExist(
+        op, actions, [&](const std::string& name) { return workers.count(name) > 0; },
+        [&](const std::string& uuid) { return topologies.count(uuid) > 0; });
   }
 
   void apply(const LeaderActions& actions, TimePoint at) {
@@ -262,7 +256,7 @@ class MemoryStorage::Impl {
       // One that came back since the leader looked keeps what it runs.
       if (workers.at(name).status != ws::dead) continue;
       for (auto& [uuid, t] : topologies) {
-        if (t.worker == name && t.status != ts::error && t.status != ts::unassigned) {
+        if (t.worker == name && t.status != ts::error) {
           setStatus(t, std::string(ts::unassigned), std::nullopt, at);
         }
       }
@@ -594,12 +588,10 @@ WorkerHeartbeat MemoryStorage::heartbeat(const std::string& name) {
   beat.lstatus = self.lstatus;
   beat.messages = impl_->take(name, SIZE_MAX);
   beat.now = at;
-  for (const auto& [other, w] : impl_->workers) {
-    // A stale row may still say leader; the live one is what counts.
-    if (w.lstatus != ls::leader || beat.leader_alive) continue;
-    beat.leader = other;
-    beat.leader_alive = impl_->fresh(w, ls::leader, at);
-  }
+  detail::LeaderFinder finder(at, impl_->options.leader_timeout);
+  for (const auto& [other, w] : impl_->workers) finder.consider(w);
+  beat.leader = finder.leader();
+  beat.leader_alive = finder.alive();
   return beat;
 }
 
@@ -611,11 +603,16 @@ bool MemoryStorage::campaign(const std::string& name) {
 }
 
 bool MemoryStorage::applyLeaderActions(const std::string& leader, const LeaderActions& actions) {
-  const auto op = checkedOperation("applyLeaderActions", "worker", leader);
+  const auto op = checkedOperation("applyLeaderActions", "leader", leader);
+  detail::checkLeaderActions(op, actions);
   std::lock_guard lock(impl_->mutex);
   const auto at = impl_->now();
-  const auto& self = impl_->worker(op, leader);
-  if (!impl_->fresh(self, ls::leader, at)) return false;
+  const auto self = impl_->workers.find(leader);
+  // A deleted leader is no longer one either.
+  if (self == impl_->workers.end() ||
+      !detail::isLiveLeader(self->second, at, impl_->options.leader_timeout)) {
+    return false;
+  }
   impl_->validate(op, actions);
   impl_->apply(actions, at);
   return true;

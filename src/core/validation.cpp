@@ -178,6 +178,53 @@ std::string checkedTopologyStatusCall(const std::string& uuid,
   return op;
 }
 
+void checkLeaderActions(std::string_view operation, const LeaderActions& actions) {
+  for (const auto& worker : actions.unload_workers) {
+    checkIdentifier(operation, "worker in unload_workers", worker);
+  }
+  for (const auto& uuid : actions.unassign_topologies) {
+    checkIdentifier(operation, "uuid in unassign_topologies", uuid);
+  }
+  for (const auto& a : actions.assignments) {
+    checkIdentifier(operation, "uuid in assignments", a.uuid);
+    checkIdentifier(operation, "worker in assignments", a.worker);
+  }
+  for (const auto& m : actions.moves) {
+    checkIdentifier(operation, "uuid in moves", m.uuid);
+    checkIdentifier(operation, "worker_old in moves", m.worker_old);
+    checkIdentifier(operation, "worker_new in moves", m.worker_new);
+  }
+  for (const auto validity : {actions.start_valid_for, actions.stop_valid_for}) {
+    if (validity.count() <= 0) {
+      reject(operation, "start_valid_for and stop_valid_for must be positive, got " +
+                            std::to_string(validity.count()) + " ms");
+    }
+  }
+}
+
+void checkLeaderActionsExist(std::string_view operation, const LeaderActions& actions,
+                             const std::function<bool(const std::string&)>& worker_exists,
+                             const std::function<bool(const std::string&)>& topology_exists) {
+  const auto missing = [&](std::string_view what, const std::string& key) {
+    throw NotFoundError(std::string(operation) + ": " + std::string(what) + " not found: " + key);
+  };
+  for (const auto& worker : actions.unload_workers) {
+    if (!worker_exists(worker)) missing("worker", worker);
+  }
+  for (const auto& a : actions.assignments) {
+    if (!worker_exists(a.worker)) missing("worker", a.worker);
+  }
+  for (const auto& m : actions.moves) {
+    if (!worker_exists(m.worker_old)) missing("worker", m.worker_old);
+  }
+  for (const auto& uuid : actions.unassign_topologies) {
+    if (!topology_exists(uuid)) missing("topology", uuid);
+  }
+  for (const auto& a : actions.assignments) {
+    if (!topology_exists(a.uuid)) missing("topology", a.uuid);
+  }
+}
+
 std::string serializeContent(std::string_view operation, const Json& content) {
   std::string text;
   try {

@@ -2,6 +2,7 @@
 // input fails with InvalidArgument and nothing is half written.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,19 @@ std::string checkedTopologyStatusCall(const std::string& uuid,
                                       const std::optional<std::string>& worker,
                                       const std::string& status,
                                       const std::optional<std::string>& error);
+
+// Every name and validity of a leader loop's actions (InvalidArgument naming
+// the list, e.g. "worker in assignments is empty"), the same for every
+// storage; `operation` is applyLeaderActions(leader=...).
+void checkLeaderActions(std::string_view operation, const LeaderActions& actions);
+
+// Every worker and topology the actions name exists, or NotFoundError for
+// the first that does not: workers (unload_workers, the assignments' and the
+// moves' old workers, who get messages) before topologies
+// (unassign_topologies, the assignments'), as the MySQL procedure checks.
+void checkLeaderActionsExist(std::string_view operation, const LeaderActions& actions,
+                             const std::function<bool(const std::string&)>& worker_exists,
+                             const std::function<bool(const std::string&)>& topology_exists);
 
 // Makes any text fit checkErrorText(): invalid UTF-8 bytes and control
 // characters other than newline and tab become '?', and the text is cut to

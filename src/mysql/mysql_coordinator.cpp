@@ -300,7 +300,7 @@ std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::
 TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
   const auto op = checkedOperation("getTopologyInfo", "uuid", uuid);
   auto table = impl_->call("topology_info", {uuid}, op);
-  if (table.empty()) throw NotFoundError(op + ": topology not found");
+  if (table.empty()) throw NotFoundError(op + ": topology not found: " + uuid);
   TopologyInfo info;
   TopologyReader(table.columns(), "last_ping_unix").fill(info, tableRow(table, 0));
   info.config = parseStoredJson(table.take(0, table.column("config")), op);
@@ -459,7 +459,7 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
   auto table = impl_->call("worker_heartbeat", {name, randomKey()}, op);
   // The procedure signals an unknown worker; no row would mean it vanished
   // between the ping and the read.
-  if (table.empty()) throw NotFoundError(op + ": worker not found");
+  if (table.empty()) throw NotFoundError(op + ": worker not found: " + name);
   WorkerHeartbeat beat;
   beat.status = table.takeText(0, table.column("status"));
   beat.lstatus = normalLStatus(table.takeText(0, table.column("lstatus")));
@@ -478,28 +478,10 @@ bool MySqlCoordinator::campaign(const std::string& name) {
 
 bool MySqlCoordinator::applyLeaderActions(const std::string& leader, const LeaderActions& actions) {
   const auto op = checkedOperation("applyLeaderActions", "leader", leader);
-  for (const auto& worker : actions.unload_workers) {
-    detail::checkIdentifier(op, "worker in unload_workers", worker);
-  }
-  for (const auto& uuid : actions.unassign_topologies) {
-    detail::checkIdentifier(op, "uuid in unassign_topologies", uuid);
-  }
+  detail::checkLeaderActions(op, actions);
   Json assignments = Json::array();
   for (const auto& a : actions.assignments) {
-    detail::checkIdentifier(op, "uuid in assignments", a.uuid);
-    detail::checkIdentifier(op, "worker in assignments", a.worker);
     assignments.push_back({{"uuid", a.uuid}, {"worker", a.worker}});
-  }
-  for (const auto& m : actions.moves) {
-    detail::checkIdentifier(op, "uuid in moves", m.uuid);
-    detail::checkIdentifier(op, "worker_old in moves", m.worker_old);
-    detail::checkIdentifier(op, "worker_new in moves", m.worker_new);
-  }
-  for (const auto validity : {actions.start_valid_for, actions.stop_valid_for}) {
-    if (validity.count() <= 0) {
-      throw InvalidArgument(op + ": start_valid_for and stop_valid_for must be positive, got " +
-                            std::to_string(validity.count()) + " ms");
-    }
   }
   Json messages = Json::array();
   for (const auto& m : detail::leaderMessages(actions)) {

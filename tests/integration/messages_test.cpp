@@ -26,43 +26,6 @@ class Messages : public ::testing::Test {
   MySqlCoordinator storage{db.options()};
 };
 
-TEST_F(Messages, ArriveInSendOrderAndAreTakenOnce) {
-  for (int i = 0; i < 5; ++i) storage.sendMessageToWorker("w1", "rebalance", {{"i", i}}, 30s);
-  EXPECT_EQ(storage.getMsgQueueContent().size(), 5u);
-  const auto first = storage.getMessage("w1");
-  ASSERT_TRUE(first.has_value());
-  EXPECT_EQ(first->content["i"], 0);
-  const auto rest = storage.getMessages("w1");
-  ASSERT_EQ(rest.size(), 4u);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(rest[i].content["i"], i + 1);
-  EXPECT_TRUE(storage.getMessages("w1").empty());
-  EXPECT_FALSE(storage.getMessage("w1").has_value());
-  EXPECT_TRUE(storage.getMsgQueueContent().empty());
-}
-
-TEST_F(Messages, QueueContentShowsWorkerCommandAndLifetime) {
-  storage.sendMessageToWorker("w1", "start_topology", {{"uuid", "t1"}}, 10s);
-  const auto queue = storage.getMsgQueueContent();
-  ASSERT_EQ(queue.size(), 1u);
-  EXPECT_EQ(queue[0].name, "w1");
-  EXPECT_EQ(queue[0].cmd, "start_topology");
-  EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
-  const auto lifetime =
-      std::chrono::duration_cast<std::chrono::seconds>(queue[0].valid_until - queue[0].created);
-  EXPECT_NEAR(static_cast<double>(lifetime.count()), 10.0, 1.0);
-}
-
-TEST_F(Messages, ExpiredMessagesAreNeverReturned) {
-  storage.sendMessageToWorker("w1", "old", Json::object(), 30s);
-  storage.sendMessageToWorker("w1", "new", Json::object(), 30s);
-  db.exec(
-      "UPDATE qtopology_message SET valid_until = NOW() - INTERVAL 1 SECOND "
-      "WHERE cmd = 'old'");
-  const auto messages = storage.getMessages("w1");
-  ASSERT_EQ(messages.size(), 1u);
-  EXPECT_EQ(messages[0].cmd, "new");
-}
-
 TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
   storage.registerWorker("w2");
   storage.sendMessageToWorker("w2", "stale", Json::object(), 30s);
@@ -80,25 +43,6 @@ TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
   EXPECT_EQ(db.count("qtopology_message"), 1);
   db.exec("UPDATE qtopology_message SET claimed_at = NOW() - INTERVAL 121 SECOND");
   storage.refreshStatuses();
-  EXPECT_EQ(db.count("qtopology_message"), 0);
-}
-
-TEST_F(Messages, ShutDownWorkerSendsShutdownForSixtySeconds) {
-  storage.shutDownWorker("w1");
-  const auto queue = storage.getMsgQueueContent();
-  ASSERT_EQ(queue.size(), 1u);
-  EXPECT_EQ(queue[0].cmd, "shutdown");
-  EXPECT_EQ(db.scalar("SELECT TIMESTAMPDIFF(SECOND, created, valid_until) FROM qtopology_message"),
-            "60");
-}
-
-TEST_F(Messages, BadInputIsRejectedBeforeWriting) {
-  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json::object(), -1ms), InvalidArgument);
-  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json::object(), 0ms), InvalidArgument);
-  EXPECT_THROW(storage.sendMessageToWorker("w1", "", Json::object(), 1s), InvalidArgument);
-  EXPECT_THROW(storage.sendMessageToWorker("w1", "x", Json("\xff"), 1s), InvalidArgument);
-  EXPECT_THROW(storage.sendMessageToWorker("ghost", "x", Json::object(), 1s), NotFoundError);
-  EXPECT_THROW(storage.getMessages("ghost"), NotFoundError);
   EXPECT_EQ(db.count("qtopology_message"), 0);
 }
 

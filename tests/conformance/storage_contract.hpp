@@ -1,0 +1,1063 @@
+// The CoordinationStorage contract (include/qtopology/coordination_storage.hpp)
+// as one typed suite: every storage, and the interface's default combined
+// calls over every storage, must pass it alike, error types and texts
+// included. A test program instantiates it with its harnesses (harness.hpp):
+//
+//   INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StorageContract, MemoryHarnesses, ...);
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <qtopology/coordination_storage.hpp>
+
+#include "harness.hpp"
+
+namespace qtopology::conformance {
+
+using namespace std::chrono_literals;
+
+// "Type: what()" of what the call throws, "no error" when it returns.
+template <typename Call>
+std::string failure(Call&& call) {
+  try {
+    call();
+  } catch (const NotFoundError& e) {
+    return std::string("NotFoundError: ") + e.what();
+  } catch (const InvalidArgument& e) {
+    return std::string("InvalidArgument: ") + e.what();
+  } catch (const ConnectionError& e) {
+    return std::string("ConnectionError: ") + e.what();
+  } catch (const StorageError& e) {
+    return std::string("StorageError: ") + e.what();
+  }
+  return "no error";
+}
+
+inline std::string text(const std::optional<std::string>& v) { return v ? *v : "(none)"; }
+
+template <typename Harness>
+class StorageContract : public ::testing::Test {
+ protected:
+  StorageContract() : harness_(std::make_unique<Harness>(Timeouts{})) {}
+
+  // A fresh storage with other timeouts; call before anything else.
+  void useTimeouts(const Timeouts& timeouts) {
+    harness_.reset();
+    harness_ = std::make_unique<Harness>(timeouts);
+  }
+
+  CoordinationStorage& s() { return harness_->storage(); }
+  void advance(std::chrono::seconds by) { harness_->advance(by); }
+  TimePoint now() { return harness_->now(); }
+  static constexpr std::chrono::seconds slack() { return Harness::kClockSlack; }
+
+  WorkerStatus worker(const std::string& name) {
+    for (auto& w : s().getWorkerStatus()) {
+      if (w.name == name) return w;
+    }
+    ADD_FAILURE() << "no worker row " << name;
+    return {};
+  }
+  TopologyInfo topology(const std::string& uuid) { return s().getTopologyInfo(uuid); }
+  int leaders() {
+    int n = 0;
+    for (const auto& w : s().getWorkerStatus()) n += w.lstatus == consts::worker_lstatus::leader;
+    return n;
+  }
+  std::map<std::string, std::string> properties() {
+    std::map<std::string, std::string> out;
+    for (const auto& p : s().getProperties()) out[p.key] = p.value;
+    return out;
+  }
+
+  // Every row but the pings and time stamps, and the history lengths: equal
+  // before and after a call means the call wrote nothing (a sitting leader's
+  // fencing check may refresh its ping).
+  std::string state() {
+    std::ostringstream out;
+    for (const auto& w : s().getWorkerStatus()) {
+      out << "worker " << w.name << ' ' << w.status << ' ' << w.lstatus << ' '
+          << s().getWorkerHistory(w.name).size() << '\n';
+    }
+    for (const auto& t : s().getTopologyStatus()) {
+      out << "topology " << t.uuid << ' ' << t.status << ' ' << text(t.worker) << ' '
+          << text(t.error) << ' ' << t.pid.value_or(-1) << ' ' << t.enabled << ' '
+          << s().getTopologyHistory(t.uuid).size() << '\n';
+    }
+    for (const auto& m : s().getMsgQueueContent()) {
+      out << "message " << m.name << ' ' << m.cmd << ' ' << m.data.dump() << '\n';
+    }
+    return out.str();
+  }
+
+  std::unique_ptr<Harness> harness_;
+};
+
+TYPED_TEST_SUITE_P(StorageContract);
+
+// --- validation and errors -----------------------------------------------------
+
+TYPED_TEST_P(StorageContract, BadIdentifiersAreRejectedBeforeAnyWrite) {
+  auto& s = this->s();
+  EXPECT_EQ(failure([&] { s.registerWorker(""); }),
+            "InvalidArgument: registerWorker(worker=): worker is empty");
+  EXPECT_EQ(failure([&] { s.registerTopology(std::string(101, 'u'), Json::object()); }),
+            "InvalidArgument: registerTopology(uuid=" + std::string(100, 'u') +
+                "...): uuid is 101 characters long; at most 100 are allowed");
+  EXPECT_EQ(failure([&] { s.registerWorker(std::string("a\0b", 3)); }),
+            "InvalidArgument: registerWorker(worker=a?b): worker 'a?b' contains a control "
+            "character");
+  EXPECT_EQ(failure([&] { s.registerWorker("\xff\xfe"); }),
+            "InvalidArgument: registerWorker(worker=\xff\xfe): worker is not valid UTF-8");
+  EXPECT_EQ(failure([&] { s.pingWorker(""); }),
+            "InvalidArgument: pingWorker(worker=): worker is empty");
+  EXPECT_EQ(failure([&] { s.heartbeat(""); }),
+            "InvalidArgument: heartbeat(worker=): worker is empty");
+  EXPECT_EQ(failure([&] { s.campaign(""); }),
+            "InvalidArgument: campaign(worker=): worker is empty");
+  EXPECT_TRUE(s.getWorkerStatus().empty());
+  EXPECT_TRUE(s.getTopologyStatus().empty());
+  // Odd but valid names round-trip exactly.
+  const std::string odd = "w'; DROP TABLE qtopology_worker; -- %_\\ \xF0\x9F\x98\x80";
+  s.registerWorker(odd);
+  EXPECT_EQ(s.getWorkerStatus().at(0).name, odd);
+}
+
+TYPED_TEST_P(StorageContract, BadArgumentsNameTheCallAndChangeNothing) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerTopology("t1", Json::object());
+  const auto before = this->state();
+  EXPECT_EQ(failure([&] { s.setWorkerStatus("w1", "sleepy"); }),
+            "InvalidArgument: setWorkerStatus(worker=w1): unknown worker status 'sleepy' "
+            "(expected one of alive, closing, dead, disabled, unloaded)");
+  EXPECT_EQ(failure([&] { s.setWorkerLStatus("w1", "boss"); }),
+            "InvalidArgument: setWorkerLStatus(worker=w1): unknown leadership status 'boss' "
+            "(expected one of leader, candidate, normal)");
+  EXPECT_EQ(failure([&] { s.setTopologyStatus("t1", std::nullopt, "exploded", std::nullopt); }),
+            "InvalidArgument: setTopologyStatus(uuid=t1): unknown topology status 'exploded' "
+            "(expected one of unassigned, waiting, running, error)");
+  EXPECT_EQ(
+      failure([&] { s.setTopologyStatus("t1", std::nullopt, "error", std::string(1001, 'e')); }),
+      "InvalidArgument: setTopologyStatus(uuid=t1): error text is 1001 characters long; "
+      "at most 1000 are allowed");
+  EXPECT_EQ(failure([&] { s.setTopologyStatus("t1", std::string(""), "running", std::nullopt); }),
+            "InvalidArgument: setTopologyStatus(uuid=t1): worker is empty");
+  EXPECT_EQ(failure([&] { s.sendMessageToWorker("w1", "x", Json::object(), 0ms); }),
+            "InvalidArgument: sendMessageToWorker(worker=w1): valid_for must be positive, got "
+            "0 ms");
+  EXPECT_EQ(failure([&] { s.sendMessageToWorker("w1", "x", Json::object(), -1ms); }),
+            "InvalidArgument: sendMessageToWorker(worker=w1): valid_for must be positive, got "
+            "-1 ms");
+  EXPECT_EQ(failure([&] { s.sendMessageToWorker("w1", "", Json::object(), 1s); }),
+            "InvalidArgument: sendMessageToWorker(worker=w1): message command is empty");
+  EXPECT_EQ(failure([&] { s.sendMessageToWorker("w1", "x", Json("\xff"), 1s); })
+                .rfind("InvalidArgument: sendMessageToWorker(worker=w1): content cannot be "
+                       "serialised: ",
+                       0),
+            0u);
+  EXPECT_EQ(failure([&] { s.registerTopology("t2", Json::array()); }),
+            "InvalidArgument: registerTopology(uuid=t2): config must be a JSON object, not array");
+  EXPECT_EQ(failure([&] {
+              s.registerTopology("t2", Json{{"general", {{"weight", -1}}}});
+            }),
+            "InvalidArgument: registerTopology(uuid=t2): config.general.weight must be a "
+            "positive number, not -1");
+  EXPECT_EQ(failure([&] {
+              s.registerTopology("t2", Json{{"general", {{"worker_affinity", "w1"}}}});
+            }),
+            "InvalidArgument: registerTopology(uuid=t2): config.general.worker_affinity must be an "
+            "array");
+  EXPECT_EQ(failure([&] { s.assignTopology("t1", ""); }),
+            "InvalidArgument: assignTopology(uuid=t1): worker is empty");
+  EXPECT_EQ(this->state(), before);
+}
+
+TYPED_TEST_P(StorageContract, UnknownWorkerIsNotFoundByEveryCallThatNamesOne) {
+  auto& s = this->s();
+  s.registerTopology("t1", Json::object());
+  const auto nf = [](const std::string& op) {
+    return "NotFoundError: " + op + "(worker=ghost): worker not found: ghost";
+  };
+  EXPECT_EQ(failure([&] { s.pingWorker("ghost"); }), nf("pingWorker"));
+  EXPECT_EQ(failure([&] { s.announceLeaderCandidacy("ghost"); }), nf("announceLeaderCandidacy"));
+  EXPECT_EQ(failure([&] { s.checkLeaderCandidacy("ghost"); }), nf("checkLeaderCandidacy"));
+  EXPECT_EQ(failure([&] { s.setWorkerStatus("ghost", "dead"); }), nf("setWorkerStatus"));
+  EXPECT_EQ(failure([&] { s.setWorkerLStatus("ghost", "normal"); }), nf("setWorkerLStatus"));
+  EXPECT_EQ(failure([&] { s.deleteWorker("ghost"); }), nf("deleteWorker"));
+  EXPECT_EQ(failure([&] { s.shutDownWorker("ghost"); }), nf("shutDownWorker"));
+  EXPECT_EQ(failure([&] { s.getMessages("ghost"); }), nf("getMessages"));
+  EXPECT_EQ(failure([&] { s.getMessage("ghost"); }), nf("getMessage"));
+  EXPECT_EQ(failure([&] { s.sendMessageToWorker("ghost", "x", Json::object(), 1s); }),
+            nf("sendMessageToWorker"));
+  EXPECT_EQ(failure([&] { s.heartbeat("ghost"); }), nf("heartbeat"));
+  EXPECT_EQ(failure([&] { s.campaign("ghost"); }), nf("campaign"));
+  EXPECT_EQ(failure([&] { s.assignTopology("t1", "ghost"); }),
+            "NotFoundError: assignTopology(uuid=t1): worker not found: ghost");
+  // Lists and histories of nobody are empty, not errors.
+  EXPECT_TRUE(s.getTopologiesForWorker("ghost").empty());
+  EXPECT_TRUE(s.getWorkerHistory("ghost").empty());
+  EXPECT_TRUE(s.getWorkerStatus().empty());
+  EXPECT_EQ(s.getTopologyHistory("t1").size(), 1u);
+}
+
+TYPED_TEST_P(StorageContract, UnknownTopologyIsNotFoundByEveryCallThatNamesOne) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  const auto nf = [](const std::string& op) {
+    return "NotFoundError: " + op + "(uuid=nope): topology not found: nope";
+  };
+  EXPECT_EQ(failure([&] { s.getTopologyInfo("nope"); }), nf("getTopologyInfo"));
+  EXPECT_EQ(failure([&] { s.assignTopology("nope", "w1"); }), nf("assignTopology"));
+  EXPECT_EQ(failure([&] { s.setTopologyStatus("nope", std::nullopt, "running", std::nullopt); }),
+            nf("setTopologyStatus"));
+  EXPECT_EQ(failure([&] { s.setTopologyPid("nope", 12); }), nf("setTopologyPid"));
+  EXPECT_EQ(failure([&] { s.enableTopology("nope"); }), nf("enableTopology"));
+  EXPECT_EQ(failure([&] { s.disableTopology("nope"); }), nf("disableTopology"));
+  EXPECT_EQ(failure([&] { s.stopTopology("nope"); }), nf("stopTopology"));
+  EXPECT_EQ(failure([&] { s.killTopology("nope"); }), nf("killTopology"));
+  EXPECT_EQ(failure([&] { s.deleteTopology("nope"); }), nf("deleteTopology"));
+  EXPECT_EQ(failure([&] { s.clearTopologyError("nope"); }), nf("clearTopologyError"));
+  EXPECT_TRUE(s.getTopologyHistory("nope").empty());
+  EXPECT_TRUE(s.getTopologyStatus().empty());
+  EXPECT_TRUE(s.getMsgQueueContent().empty());
+}
+
+// --- workers ---------------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, RegisterWorkerInsertsAliveWorkerWithPidAndRevivesIt) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  auto w = this->worker("w1");
+  EXPECT_EQ(w.status, "alive");
+  EXPECT_EQ(w.lstatus, "normal");
+  EXPECT_EQ(w.pid, ::getpid());
+  EXPECT_LE(std::chrono::abs(w.last_ping - this->now()), this->slack());
+  ASSERT_EQ(s.getWorkerHistory("w1").size(), 1u);
+  s.setWorkerStatus("w1", "dead");
+  this->advance(5s);
+  s.registerWorker("w1");
+  ASSERT_EQ(s.getWorkerStatus().size(), 1u);
+  w = this->worker("w1");
+  EXPECT_EQ(w.status, "alive");
+  EXPECT_LE(std::chrono::abs(w.last_ping - this->now()), this->slack());
+  const auto history = s.getWorkerHistory("w1");
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].status, "alive");
+  EXPECT_EQ(history[1].status, "dead");
+  EXPECT_EQ(history[0].pid, ::getpid());
+}
+
+TYPED_TEST_P(StorageContract, PingMovesLastPingAndNothingElse) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.setWorkerStatus("w1", "disabled");
+  this->advance(100s);
+  EXPECT_GE(this->now() - this->worker("w1").last_ping, 100s);
+  s.pingWorker("w1");
+  const auto w = this->worker("w1");
+  EXPECT_LE(std::chrono::abs(w.last_ping - this->now()), this->slack());
+  EXPECT_EQ(w.status, "disabled");
+  EXPECT_EQ(s.getWorkerHistory("w1").size(), 2u);  // a ping is no change of status
+}
+
+TYPED_TEST_P(StorageContract, SetWorkerStatusDropsLeadershipAndWritesHistory) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  ASSERT_TRUE(s.campaign("w1"));
+  const auto before = s.getWorkerHistory("w1").size();
+  s.setWorkerStatus("w1", "closing");
+  const auto w = this->worker("w1");
+  EXPECT_EQ(w.status, "closing");
+  EXPECT_EQ(w.lstatus, "normal");  // only an alive worker may lead
+  const auto history = s.getWorkerHistory("w1");
+  ASSERT_EQ(history.size(), before + 1);
+  EXPECT_EQ(history[0].status, "closing");
+  EXPECT_EQ(history[0].lstatus, "normal");
+}
+
+TYPED_TEST_P(StorageContract, SetWorkerLStatusGuardsLeadership) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  s.setWorkerLStatus("w1", "leader");
+  EXPECT_EQ(this->worker("w1").lstatus, "leader");
+  EXPECT_EQ(failure([&] { s.setWorkerLStatus("w2", "leader"); }),
+            "InvalidArgument: setWorkerLStatus(worker=w2): another worker is leader, cannot "
+            "promote: w2");
+  s.setWorkerStatus("w2", "dead");
+  EXPECT_EQ(failure([&] { s.setWorkerLStatus("w2", "candidate"); }),
+            "InvalidArgument: setWorkerLStatus(worker=w2): worker is dead, cannot be candidate: "
+            "w2");
+  s.setWorkerLStatus("w1", "normal");
+  EXPECT_EQ(this->leaders(), 0);
+  s.setWorkerStatus("w2", "alive");
+  s.setWorkerLStatus("w2", "leader");
+  EXPECT_EQ(this->leaders(), 1);
+  EXPECT_EQ(s.getWorkerHistory("w2")[0].lstatus, "leader");
+}
+
+TYPED_TEST_P(StorageContract, OnlyAnUnloadedWorkerCanBeDeleted) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  EXPECT_EQ(failure([&] { s.deleteWorker("w1"); }),
+            "InvalidArgument: deleteWorker(worker=w1): worker is alive, not unloaded: w1");
+  s.setWorkerStatus("w1", "unloaded");
+  s.deleteWorker("w1");
+  EXPECT_TRUE(s.getWorkerStatus().empty());
+  EXPECT_EQ(failure([&] { s.deleteWorker("w1"); }),
+            "NotFoundError: deleteWorker(worker=w1): worker not found: w1");
+}
+
+TYPED_TEST_P(StorageContract, WorkerHistoryIsNewestFirstAndKeeps100Rows) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  for (int i = 0; i < 110; ++i) s.setWorkerStatus("w1", i % 2 ? "alive" : "closing");
+  const auto history = s.getWorkerHistory("w1");
+  ASSERT_EQ(history.size(), 100u);
+  EXPECT_EQ(history.front().status, "alive");   // the last change, i = 109
+  EXPECT_EQ(history.back().status, "closing");  // i = 10: the registration and i < 10 are gone
+  EXPECT_EQ(history.front().name, "w1");
+}
+
+// --- topologies ------------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, RegisterTopologyInsertsUnassignedDisabledThenUpdatesTheDefinition) {
+  auto& s = this->s();
+  const Json config{{"general", {{"weight", 2.5}, {"worker_affinity", {"w1", "w2"}}}},
+                    {"text", "\xC3\xBCn\xC3\xAF \"q\" 'single' back\\slash \t %_;"},
+                    {"bolts", Json::array()}};
+  s.registerTopology("t1", config);
+  auto info = this->topology("t1");
+  EXPECT_EQ(info.uuid, "t1");
+  EXPECT_EQ(info.status, "unassigned");
+  EXPECT_FALSE(info.enabled);
+  EXPECT_FALSE(info.worker.has_value());
+  EXPECT_FALSE(info.error.has_value());
+  EXPECT_FALSE(info.pid.has_value());
+  EXPECT_DOUBLE_EQ(info.weight, 2.5);
+  EXPECT_EQ(info.worker_affinity, (std::vector<std::string>{"w1", "w2"}));
+  EXPECT_EQ(info.config.dump(), config.dump());
+
+  s.registerWorker("w1");
+  s.assignTopology("t1", "w1");
+  s.enableTopology("t1");
+  s.registerTopology("t1", Json::object());  // the definition only, not the run state
+  info = this->topology("t1");
+  EXPECT_EQ(info.status, "waiting");
+  EXPECT_EQ(info.worker, "w1");
+  EXPECT_TRUE(info.enabled);
+  EXPECT_DOUBLE_EQ(info.weight, 1.0);
+  EXPECT_TRUE(info.worker_affinity.empty());
+  EXPECT_EQ(s.getTopologyStatus().size(), 1u);
+  const auto history = s.getTopologyHistory("t1");
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[0].status, "waiting");  // newest first
+  EXPECT_DOUBLE_EQ(history[0].weight, 1.0);
+  EXPECT_EQ(history[3].status, "unassigned");
+}
+
+TYPED_TEST_P(StorageContract, AssignTopologyMakesItWaitingOnTheWorker) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  s.registerTopology("t1", Json::object());
+  s.registerTopology("t2", Json::object());
+  s.assignTopology("t1", "w1");
+  const auto t = this->topology("t1");
+  EXPECT_EQ(t.status, "waiting");
+  EXPECT_EQ(t.worker, "w1");
+  const auto mine = s.getTopologiesForWorker("w1");
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].uuid, "t1");
+  EXPECT_TRUE(s.getTopologiesForWorker("w2").empty());
+  const auto history = s.getTopologyHistory("t1");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].status, "waiting");
+  EXPECT_EQ(history[0].worker, "w1");
+}
+
+TYPED_TEST_P(StorageContract, StatusFromAWorkerTheTopologyLeftChangesNothing) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  s.registerTopology("t1", Json::object());
+  s.assignTopology("t1", "w1");
+  s.setTopologyStatus("t1", std::string("w1"), "running", std::nullopt);
+  EXPECT_EQ(this->topology("t1").status, "running");
+  const auto before = this->state();
+  s.setTopologyStatus("t1", std::string("w2"), "error", std::string("boom"));
+  EXPECT_EQ(this->state(), before);
+  s.setTopologyStatus("t1", std::nullopt, "error", std::string("boom"));
+  const auto t = this->topology("t1");
+  EXPECT_EQ(t.status, "error");
+  EXPECT_EQ(t.error, "boom");
+  EXPECT_EQ(t.worker, "w1");
+  EXPECT_EQ(s.getTopologyHistory("t1")[0].error, "boom");
+}
+
+TYPED_TEST_P(StorageContract, SetTopologyPidWritesHistory) {
+  auto& s = this->s();
+  s.registerTopology("t1", Json::object());
+  s.setTopologyPid("t1", 4242);
+  EXPECT_EQ(this->topology("t1").pid, 4242);
+  s.setTopologyPid("t1", std::nullopt);
+  EXPECT_FALSE(this->topology("t1").pid.has_value());
+  const auto history = s.getTopologyHistory("t1");
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_FALSE(history[0].pid.has_value());
+  EXPECT_EQ(history[1].pid, 4242);
+}
+
+TYPED_TEST_P(StorageContract, EnableAndDisableWriteHistory) {
+  auto& s = this->s();
+  s.registerTopology("t1", Json::object());
+  s.enableTopology("t1");
+  EXPECT_TRUE(this->topology("t1").enabled);
+  s.disableTopology("t1");
+  EXPECT_FALSE(this->topology("t1").enabled);
+  const auto history = s.getTopologyHistory("t1");
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_FALSE(history[0].enabled);
+  EXPECT_TRUE(history[1].enabled);
+}
+
+TYPED_TEST_P(StorageContract, StopAndKillDisableAndTellTheAssignedWorker) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerTopology("t1", Json::object());
+  s.registerTopology("t2", Json::object());
+  s.enableTopology("t1");
+  s.enableTopology("t2");
+  s.stopTopology("t2");  // not assigned: disabled, nobody to tell
+  EXPECT_FALSE(this->topology("t2").enabled);
+  EXPECT_TRUE(s.getMsgQueueContent().empty());
+  s.assignTopology("t1", "w1");
+  s.stopTopology("t1");
+  EXPECT_FALSE(this->topology("t1").enabled);
+  EXPECT_EQ(this->topology("t1").status, "waiting");  // the worker reports the end
+  s.enableTopology("t1");
+  s.killTopology("t1");
+  EXPECT_FALSE(this->topology("t1").enabled);
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue[0].name, "w1");
+  EXPECT_EQ(queue[0].cmd, "stop_topology");
+  EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
+  EXPECT_EQ(queue[1].cmd, "kill_topology");
+  EXPECT_EQ(queue[1].data, (Json{{"uuid", "t1"}}));
+  EXPECT_EQ(queue[1].valid_until - queue[1].created, 30s);
+  EXPECT_EQ(s.getTopologyHistory("t1")[0].enabled, false);
+}
+
+TYPED_TEST_P(StorageContract, ClearTopologyErrorOnlyFromError) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerTopology("t1", Json::object());
+  EXPECT_EQ(failure([&] { s.clearTopologyError("t1"); }),
+            "InvalidArgument: clearTopologyError(uuid=t1): topology is unassigned, not in error: "
+            "t1");
+  s.assignTopology("t1", "w1");
+  s.setTopologyStatus("t1", std::string("w1"), "error", std::string("crashed"));
+  s.clearTopologyError("t1");
+  const auto t = this->topology("t1");
+  EXPECT_EQ(t.status, "unassigned");
+  EXPECT_FALSE(t.error.has_value());
+  const auto history = s.getTopologyHistory("t1");
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history[0].status, "unassigned");
+  EXPECT_FALSE(history[0].error.has_value());
+}
+
+TYPED_TEST_P(StorageContract, DeleteTopologyRemovesIt) {
+  auto& s = this->s();
+  s.registerTopology("t1", Json::object());
+  s.registerTopology("t2", Json::object());
+  s.deleteTopology("t1");
+  const auto all = s.getTopologyStatus();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].uuid, "t2");
+  EXPECT_EQ(failure([&] { s.getTopologyInfo("t1"); }),
+            "NotFoundError: getTopologyInfo(uuid=t1): topology not found: t1");
+}
+
+// --- messages --------------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, MessagesAreTakenOnceInSendOrder) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  for (int i = 0; i < 5; ++i) s.sendMessageToWorker("w1", "rebalance", Json{{"i", i}}, 30s);
+  s.sendMessageToWorker("w2", "shutdown", Json::object(), 30s);
+  EXPECT_EQ(s.getMsgQueueContent().size(), 6u);
+  const auto first = s.getMessage("w1");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->cmd, "rebalance");
+  EXPECT_EQ(first->content, (Json{{"i", 0}}));
+  EXPECT_LE(std::chrono::abs(first->created - this->now()), this->slack());
+  const auto rest = s.getMessages("w1");
+  ASSERT_EQ(rest.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(rest[static_cast<std::size_t>(i)].content["i"], i + 1);
+  EXPECT_TRUE(s.getMessages("w1").empty());
+  EXPECT_FALSE(s.getMessage("w1").has_value());
+  // w2's message is still queued, for w2 alone.
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w2");
+  EXPECT_EQ(s.getMessages("w2").size(), 1u);
+  EXPECT_TRUE(s.getMsgQueueContent().empty());
+}
+
+TYPED_TEST_P(StorageContract, QueueContentShowsWorkerCommandDataAndLifetime) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.sendMessageToWorker("w1", "start_topology", Json{{"uuid", "t1"}}, 10s);
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w1");
+  EXPECT_EQ(queue[0].cmd, "start_topology");
+  EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
+  EXPECT_EQ(queue[0].valid_until - queue[0].created, 10s);
+  EXPECT_LE(std::chrono::abs(queue[0].created - this->now()), this->slack());
+}
+
+TYPED_TEST_P(StorageContract, ExpiredMessagesAreNeverReturned) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.sendMessageToWorker("w1", "a", Json{{"n", 1}}, 30s);
+  s.sendMessageToWorker("w1", "b", Json{{"n", 2}}, 2s);
+  s.sendMessageToWorker("w1", "c", Json{{"n", 3}}, 30s);
+  s.sendMessageToWorker("w1", "d", Json{{"n", 4}}, 2s);
+  this->advance(5s);  // b and d expired
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 2u);
+  EXPECT_EQ(queue[0].cmd, "a");
+  EXPECT_EQ(queue[1].cmd, "c");
+  EXPECT_EQ(s.getMessage("w1")->cmd, "a");
+  const auto rest = s.getMessages("w1");
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].cmd, "c");
+  s.refreshStatuses();
+  EXPECT_TRUE(s.getMsgQueueContent().empty());
+  EXPECT_TRUE(s.heartbeat("w1").messages.empty());
+}
+
+TYPED_TEST_P(StorageContract, ShutDownWorkerSendsShutdownForSixtySeconds) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.shutDownWorker("w1");
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w1");
+  EXPECT_EQ(queue[0].cmd, "shutdown");
+  EXPECT_EQ(queue[0].data, Json::object());
+  EXPECT_EQ(queue[0].valid_until - queue[0].created, 60s);
+}
+
+// --- elections -------------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, LoneCandidateBecomesAndStaysLeader) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  EXPECT_FALSE(s.checkLeaderCandidacy("w1"));  // never announced
+  EXPECT_EQ(this->worker("w1").lstatus, "normal");
+  s.announceLeaderCandidacy("w1");
+  EXPECT_EQ(this->worker("w1").lstatus, "candidate");
+  EXPECT_TRUE(s.checkLeaderCandidacy("w1"));
+  EXPECT_TRUE(s.checkLeaderCandidacy("w1"));  // asking again keeps the seat
+  EXPECT_EQ(this->worker("w1").lstatus, "leader");
+  const auto history = s.getWorkerHistory("w1");
+  ASSERT_EQ(history.size(), 3u);  // registered, candidate, leader
+  EXPECT_EQ(history[0].lstatus, "leader");
+  EXPECT_EQ(history[1].lstatus, "candidate");
+}
+
+TYPED_TEST_P(StorageContract, AmongCandidatesTheGreatestNameWins) {
+  auto& s = this->s();
+  for (auto name : {"a", "b", "c"}) s.registerWorker(name);
+  for (auto name : {"a", "b", "c"}) s.announceLeaderCandidacy(name);
+  EXPECT_FALSE(s.checkLeaderCandidacy("a"));
+  EXPECT_EQ(this->worker("a").lstatus, "normal");  // a greater candidate: steps back
+  EXPECT_TRUE(s.checkLeaderCandidacy("c"));
+  EXPECT_FALSE(s.checkLeaderCandidacy("b"));  // c leads now
+  EXPECT_EQ(this->worker("b").lstatus, "normal");
+  EXPECT_EQ(this->worker("c").lstatus, "leader");
+  EXPECT_EQ(this->leaders(), 1);
+  s.announceLeaderCandidacy("a");  // a live leader: no candidacy
+  EXPECT_EQ(this->worker("a").lstatus, "normal");
+  EXPECT_FALSE(s.campaign("b"));
+}
+
+TYPED_TEST_P(StorageContract, OnlyAliveWorkersBecomeLeader) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  for (const char* status : {"closing", "disabled", "dead", "unloaded"}) {
+    s.setWorkerStatus("w1", status);
+    s.announceLeaderCandidacy("w1");
+    EXPECT_FALSE(s.checkLeaderCandidacy("w1")) << status;
+    EXPECT_FALSE(s.campaign("w1")) << status;
+    EXPECT_EQ(this->worker("w1").lstatus, "normal") << status;
+  }
+  EXPECT_EQ(this->leaders(), 0);
+}
+
+TYPED_TEST_P(StorageContract, SilentLeaderIsReplacedOnlyAfterTheLeaderTimeout) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  ASSERT_TRUE(s.campaign("w1"));
+  this->advance(6s);  // 6 s (plus the clock's slack) < 10 s
+  s.pingWorker("w2");
+  EXPECT_FALSE(s.campaign("w2"));
+  EXPECT_EQ(this->worker("w1").lstatus, "leader");
+  this->advance(6s);  // 12 s
+  s.pingWorker("w2");
+  EXPECT_TRUE(s.campaign("w2"));
+  EXPECT_EQ(this->worker("w1").lstatus, "normal");
+  EXPECT_EQ(this->leaders(), 1);
+  s.pingWorker("w1");  // resumed: not leader, and not again while w2 lives
+  EXPECT_FALSE(s.checkLeaderCandidacy("w1"));
+  EXPECT_FALSE(s.campaign("w1"));
+  EXPECT_EQ(this->worker("w2").lstatus, "leader");
+}
+
+TYPED_TEST_P(StorageContract, RefreshDemotesASilentLeaderBeforeDeclaringItDead) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  ASSERT_TRUE(s.campaign("w1"));
+  this->advance(12s);
+  s.refreshStatuses();
+  auto w = this->worker("w1");
+  EXPECT_EQ(w.lstatus, "normal");
+  EXPECT_EQ(w.status, "alive");  // not dead yet: 30 s for that
+  EXPECT_EQ(s.getWorkerHistory("w1")[0].lstatus, "normal");
+  this->advance(20s);
+  s.refreshStatuses();
+  w = this->worker("w1");
+  EXPECT_EQ(w.status, "dead");
+  EXPECT_EQ(s.getWorkerHistory("w1")[0].status, "dead");
+}
+
+// --- heartbeat and campaign ------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, HeartbeatPingsButNeverChangesStatus) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  for (const char* status : {"disabled", "dead", "closing", "alive"}) {
+    s.setWorkerStatus("w1", status);
+    this->advance(100s);
+    const auto beat = s.heartbeat("w1");
+    EXPECT_EQ(beat.status, status);
+    EXPECT_EQ(beat.lstatus, "normal");
+    const auto row = this->worker("w1");
+    EXPECT_EQ(row.status, status);
+    EXPECT_EQ(row.last_ping, beat.now) << status;  // the ping, at the storage's now
+    EXPECT_LE(std::chrono::abs(beat.now - this->now()), this->slack()) << status;
+  }
+  EXPECT_EQ(s.getWorkerHistory("w1").size(), 5u);
+}
+
+TYPED_TEST_P(StorageContract, HeartbeatTakesMessagesOnceInSendOrder) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  for (int i = 0; i < 3; ++i) s.sendMessageToWorker("w1", "rebalance", Json{{"i", i}}, 30s);
+  s.sendMessageToWorker("w2", "shutdown", Json::object(), 30s);
+  const auto beat = s.heartbeat("w1");
+  ASSERT_EQ(beat.messages.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(beat.messages[i].cmd, "rebalance");
+    EXPECT_EQ(beat.messages[i].content, (Json{{"i", i}}));
+  }
+  EXPECT_TRUE(s.heartbeat("w1").messages.empty());
+  EXPECT_TRUE(s.getMessages("w1").empty());
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w2");
+}
+
+TYPED_TEST_P(StorageContract, HeartbeatReportsTheLeaderAndItsLiveness) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  auto beat = s.heartbeat("w2");
+  EXPECT_FALSE(beat.leader.has_value());
+  EXPECT_FALSE(beat.leader_alive);
+  ASSERT_TRUE(s.campaign("w1"));
+  beat = s.heartbeat("w2");
+  EXPECT_EQ(beat.leader, "w1");
+  EXPECT_TRUE(beat.leader_alive);
+  EXPECT_EQ(s.heartbeat("w1").lstatus, "leader");
+  this->advance(6s);
+  EXPECT_TRUE(s.heartbeat("w2").leader_alive);
+  this->advance(6s);  // 12 s since the leader's last ping
+  beat = s.heartbeat("w2");
+  EXPECT_EQ(beat.leader, "w1");  // still marked, no longer live
+  EXPECT_FALSE(beat.leader_alive);
+  s.heartbeat("w1");  // a heartbeat is a ping: live again
+  EXPECT_TRUE(s.heartbeat("w2").leader_alive);
+  s.setWorkerStatus("w1", "closing");  // not alive, so no longer leader
+  beat = s.heartbeat("w2");
+  EXPECT_FALSE(beat.leader_alive);
+}
+
+TYPED_TEST_P(StorageContract, CampaignElectsOneLeaderAndKeepsIt) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerWorker("w2");
+  EXPECT_TRUE(s.campaign("w1"));
+  EXPECT_FALSE(s.campaign("w2"));
+  EXPECT_TRUE(s.campaign("w1"));
+  EXPECT_EQ(this->worker("w1").lstatus, "leader");
+  EXPECT_EQ(this->worker("w2").lstatus, "normal");
+  EXPECT_EQ(this->leaders(), 1);
+  s.setWorkerStatus("w2", "disabled");
+  this->advance(12s);
+  EXPECT_FALSE(s.campaign("w2"));  // only alive workers campaign
+  s.setWorkerStatus("w2", "alive");
+  EXPECT_TRUE(s.campaign("w2"));
+  EXPECT_EQ(this->worker("w1").lstatus, "normal");
+  EXPECT_EQ(this->leaders(), 1);
+}
+
+// --- the leader's writes ---------------------------------------------------------
+
+// Every kind of action at once, in the message shapes Node qtopology's
+// workers parse.
+TYPED_TEST_P(StorageContract, LeaderActionsApplyInNodeFormat) {
+  auto& s = this->s();
+  for (const char* w : {"leader", "w2", "w3"}) s.registerWorker(w);
+  ASSERT_TRUE(s.campaign("leader"));
+  for (const char* t : {"t1", "t2", "t3", "t4", "t5", "t6"}) s.registerTopology(t, Json::object());
+  // w3 died running t1; t2 failed there.
+  s.assignTopology("t1", "w3");
+  s.setTopologyStatus("t1", std::string("w3"), "running", std::nullopt);
+  s.assignTopology("t2", "w3");
+  s.setTopologyStatus("t2", std::string("w3"), "error", std::string("boom"));
+  s.setWorkerStatus("w3", "dead");
+  // t3 claims to run on nobody.
+  s.setTopologyStatus("t3", std::nullopt, "running", std::nullopt);
+  // t6 runs on w2 and moves to the leader.
+  s.assignTopology("t6", "w2");
+  s.setTopologyStatus("t6", std::string("w2"), "running", std::nullopt);
+  std::map<std::string, std::size_t> history_before;
+  for (const auto& t : s.getTopologyStatus()) {
+    history_before[t.uuid] = s.getTopologyHistory(t.uuid).size();
+  }
+
+  LeaderActions actions;
+  actions.unload_workers = {"w3", "w2"};  // w2 is alive: not unloaded
+  actions.unassign_topologies = {"t3"};
+  actions.assignments = {{"t4", "w2"}, {"t5", "w2"}, {"t1", "leader"}};
+  actions.moves = {{"t6", "w2", "leader"}};
+  actions.start_valid_for = 120s;
+  actions.stop_valid_for = 30s;
+  ASSERT_TRUE(s.applyLeaderActions("leader", actions));
+
+  std::map<std::string, std::string> topologies;
+  for (const auto& t : s.getTopologyStatus()) {
+    topologies[t.uuid] = t.status + " on " + text(t.worker);
+  }
+  EXPECT_EQ(topologies["t1"], "waiting on leader");  // unassigned from w3, then assigned
+  EXPECT_EQ(topologies["t2"], "error on w3");
+  EXPECT_EQ(topologies["t3"], "unassigned on (none)");
+  EXPECT_EQ(topologies["t4"], "waiting on w2");
+  EXPECT_EQ(topologies["t5"], "waiting on w2");
+  EXPECT_EQ(topologies["t6"], "running on w2");  // until w2 reports the stop
+  EXPECT_EQ(this->worker("w3").status, "unloaded");
+  EXPECT_EQ(this->worker("w2").status, "alive");
+  EXPECT_EQ(s.getWorkerHistory("w3")[0].status, "unloaded");
+  const std::map<std::string, std::size_t> written{{"t1", 2}, {"t2", 0}, {"t3", 1},
+                                                   {"t4", 1}, {"t5", 1}, {"t6", 0}};
+  for (const auto& [uuid, rows] : written) {
+    EXPECT_EQ(s.getTopologyHistory(uuid).size() - history_before[uuid], rows) << uuid;
+  }
+  EXPECT_EQ(s.getTopologyHistory("t1")[1].status, "unassigned");
+
+  std::map<std::pair<std::string, std::string>, MsgQueueItem> messages;
+  for (auto& m : s.getMsgQueueContent()) messages[{m.name, m.cmd}] = m;
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ((messages[{"w2", "start_topologies"}].data), (Json{{"uuids", {"t4", "t5"}}}));
+  EXPECT_EQ((messages[{"leader", "start_topologies"}].data), (Json{{"uuids", {"t1"}}}));
+  EXPECT_EQ((messages[{"w2", "stop_topologies"}].data),
+            (Json{{"stop_topologies", {{{"uuid", "t6"}, {"worker_new", "leader"}}}}}));
+  const auto lifetime = [&](const std::string& worker, const std::string& cmd) {
+    const auto& m = messages[{worker, cmd}];
+    return m.valid_until - m.created;
+  };
+  EXPECT_EQ(lifetime("w2", "start_topologies"), 120s);
+  EXPECT_EQ(lifetime("w2", "stop_topologies"), 30s);
+}
+
+// Fencing: leader a is silent past its timeout, b is elected; a resumes and
+// tries to write its loop's actions. Nothing may change.
+TYPED_TEST_P(StorageContract, DemotedLeaderWritesNothing) {
+  auto& s = this->s();
+  for (const char* w : {"a", "b"}) s.registerWorker(w);
+  s.registerTopology("t1", Json::object());
+  ASSERT_TRUE(s.campaign("a"));
+  this->advance(12s);
+  s.pingWorker("b");
+  ASSERT_TRUE(s.campaign("b"));
+  s.pingWorker("a");  // resumed: alive again, but not leader
+  LeaderActions actions;
+  actions.assignments = {{"t1", "a"}};
+  actions.moves = {{"t1", "b", "a"}};
+  const auto before = this->state();
+  EXPECT_FALSE(s.applyLeaderActions("a", actions));
+  EXPECT_EQ(this->state(), before);
+  EXPECT_TRUE(s.applyLeaderActions("b", actions));
+  EXPECT_NE(this->state(), before);
+  EXPECT_EQ(this->topology("t1").worker, "a");
+}
+
+// A leader silent past its timeout that nobody replaced yet: an override
+// refuses its writes; the default's fence, checkLeaderCandidacy, still
+// takes it for the leader (the weaker fence the interface documents).
+TYPED_TEST_P(StorageContract, SilentLeaderIsFencedBeforeAnyElection) {
+  auto& s = this->s();
+  s.registerWorker("a");
+  s.registerTopology("t1", Json::object());
+  ASSERT_TRUE(s.campaign("a"));
+  this->advance(12s);
+  LeaderActions actions;
+  actions.assignments = {{"t1", "a"}};
+  const auto before = this->state();
+  if (TypeParam::kDefaults) {
+    EXPECT_TRUE(s.applyLeaderActions("a", actions));
+    EXPECT_EQ(this->topology("t1").status, "waiting");
+  } else {
+    EXPECT_FALSE(s.applyLeaderActions("a", actions));
+    EXPECT_EQ(this->state(), before);
+  }
+}
+
+TYPED_TEST_P(StorageContract, LeaderActionsOfAnUnknownOrNonLeaderWorkerWriteNothing) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerTopology("t1", Json::object());
+  LeaderActions actions;
+  actions.assignments = {{"t1", "w1"}};
+  const auto before = this->state();
+  EXPECT_FALSE(s.applyLeaderActions("w1", actions));  // never elected
+  EXPECT_FALSE(s.applyLeaderActions("ghost", actions));
+  EXPECT_EQ(this->state(), before);
+}
+
+TYPED_TEST_P(StorageContract, LeaderActionsNamingUnknownRowsFailWhole) {
+  auto& s = this->s();
+  s.registerWorker("leader");
+  s.registerWorker("w2");
+  s.registerTopology("t1", Json::object());
+  s.registerTopology("t2", Json::object());
+  ASSERT_TRUE(s.campaign("leader"));
+  const auto before = this->state();
+  const auto apply = [&](LeaderActions actions) {
+    // Valid actions first, so that a storage writing call by call would
+    // have written something by the time it meets the unknown name.
+    actions.unassign_topologies.insert(actions.unassign_topologies.begin(), "t2");
+    actions.assignments.insert(actions.assignments.begin(), {"t1", "w2"});
+    return failure([&] { s.applyLeaderActions("leader", actions); });
+  };
+  const std::string op = "NotFoundError: applyLeaderActions(leader=leader): ";
+  LeaderActions a;
+  a.unload_workers = {"ghost"};
+  EXPECT_EQ(apply(a), op + "worker not found: ghost");
+  a = {};
+  a.assignments = {{"t2", "ghost"}};
+  EXPECT_EQ(apply(a), op + "worker not found: ghost");
+  a = {};
+  a.moves = {{"t1", "ghost", "w2"}};
+  EXPECT_EQ(apply(a), op + "worker not found: ghost");
+  a = {};
+  a.unassign_topologies = {"nope"};
+  EXPECT_EQ(apply(a), op + "topology not found: nope");
+  a = {};
+  a.assignments = {{"nope", "w2"}};
+  EXPECT_EQ(apply(a), op + "topology not found: nope");
+  a = {};  // workers are checked before topologies
+  a.unassign_topologies = {"nope"};
+  a.unload_workers = {"ghost"};
+  EXPECT_EQ(apply(a), op + "worker not found: ghost");
+  EXPECT_EQ(this->state(), before);
+}
+
+TYPED_TEST_P(StorageContract, MalformedLeaderActionsAreRejectedBeforeTheFence) {
+  auto& s = this->s();
+  s.registerWorker("leader");
+  s.registerTopology("t1", Json::object());
+  const std::string op = "InvalidArgument: applyLeaderActions(leader=leader): ";
+  const auto apply = [&](const LeaderActions& actions) {
+    return failure([&] { s.applyLeaderActions("leader", actions); });
+  };
+  LeaderActions a;
+  a.assignments = {{"t1", ""}};
+  EXPECT_EQ(apply(a), op + "worker in assignments is empty");  // not leader: still rejected
+  ASSERT_TRUE(s.campaign("leader"));
+  const auto before = this->state();
+  a = {};
+  a.unload_workers = {""};
+  EXPECT_EQ(apply(a), op + "worker in unload_workers is empty");
+  a = {};
+  a.unassign_topologies = {std::string(101, 'u')};
+  EXPECT_EQ(apply(a), op + "uuid in unassign_topologies is 101 characters long; at most 100 are "
+                           "allowed");
+  a = {};
+  a.moves = {{"t1", "leader", ""}};
+  EXPECT_EQ(apply(a), op + "worker_new in moves is empty");
+  a = {};
+  a.assignments = {{"t1", "leader"}};
+  a.start_valid_for = 0ms;
+  EXPECT_EQ(apply(a), op + "start_valid_for and stop_valid_for must be positive, got 0 ms");
+  a.start_valid_for = 1s;
+  a.stop_valid_for = -5ms;
+  EXPECT_EQ(apply(a), op + "start_valid_for and stop_valid_for must be positive, got -5 ms");
+  EXPECT_EQ(failure([&] { s.applyLeaderActions("", a); }),
+            "InvalidArgument: applyLeaderActions(leader=): leader is empty");
+  EXPECT_EQ(this->state(), before);
+}
+
+TYPED_TEST_P(StorageContract, OnlyWorkersStillDeadAreUnloaded) {
+  auto& s = this->s();
+  s.registerWorker("leader");
+  s.registerWorker("gone");
+  ASSERT_TRUE(s.campaign("leader"));
+  for (auto uuid : {"r", "e", "u"}) {
+    s.registerTopology(uuid, Json::object());
+    s.assignTopology(uuid, "gone");
+  }
+  s.setTopologyStatus("r", std::string("gone"), "running", std::nullopt);
+  s.setTopologyStatus("e", std::string("gone"), "error", std::string("x"));
+  s.setTopologyStatus("u", std::string("gone"), "unassigned", std::nullopt);
+  LeaderActions unload;
+  unload.unload_workers = {"gone"};
+  // Alive again when the actions arrive: left alone.
+  const auto before = this->state();
+  ASSERT_TRUE(s.applyLeaderActions("leader", unload));
+  EXPECT_EQ(this->state(), before);
+  s.setWorkerStatus("gone", "dead");
+  const auto u_history = s.getTopologyHistory("u").size();
+  ASSERT_TRUE(s.applyLeaderActions("leader", unload));
+  EXPECT_EQ(this->worker("gone").status, "unloaded");
+  EXPECT_EQ(this->worker("gone").lstatus, "normal");
+  EXPECT_EQ(this->topology("r").status, "unassigned");
+  EXPECT_EQ(this->topology("r").worker, "gone");  // the worker is kept, as a refresh keeps it
+  EXPECT_EQ(this->topology("e").status, "error");
+  EXPECT_EQ(this->topology("e").error, "x");
+  EXPECT_EQ(this->topology("u").status, "unassigned");
+  EXPECT_EQ(s.getTopologyHistory("u").size(), u_history + 1);  // every one not in error
+  EXPECT_TRUE(s.getMsgQueueContent().empty());
+}
+
+// --- timeouts --------------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, RefreshAppliesTheThreeTimeouts) {
+  auto& s = this->s();
+  s.registerWorker("leader");
+  s.registerWorker("quiet");
+  ASSERT_TRUE(s.campaign("leader"));
+  s.registerTopology("waits", Json::object());
+  s.registerTopology("runs", Json::object());
+  s.registerTopology("errs", Json::object());
+  s.assignTopology("waits", "leader");
+  s.assignTopology("runs", "quiet");
+  s.setTopologyStatus("runs", std::string("quiet"), "running", std::nullopt);
+  s.assignTopology("errs", "quiet");
+  s.setTopologyStatus("errs", std::string("quiet"), "error", std::string("x"));
+  this->advance(12s);
+  s.pingWorker("quiet");
+  s.refreshStatuses();  // the leader silent for 12 s: no longer leader, still alive
+  EXPECT_EQ(this->worker("leader").lstatus, "normal");
+  EXPECT_EQ(this->worker("leader").status, "alive");
+  EXPECT_EQ(this->topology("waits").status, "waiting");
+  this->advance(21s);
+  s.refreshStatuses();  // 33 s: the leader dead, the topology waited too long
+  EXPECT_EQ(this->worker("leader").status, "dead");
+  EXPECT_EQ(this->topology("waits").status, "unassigned");
+  EXPECT_EQ(this->topology("waits").worker, "leader");  // kept, as the Node package keeps it
+  EXPECT_EQ(this->topology("runs").status, "running");
+  EXPECT_EQ(this->worker("quiet").status, "alive");
+  this->advance(12s);
+  s.refreshStatuses();  // quiet silent for 33 s: dead, its running topology freed
+  EXPECT_EQ(this->worker("quiet").status, "dead");
+  EXPECT_EQ(this->topology("runs").status, "unassigned");
+  EXPECT_EQ(this->topology("errs").status, "error");
+  EXPECT_EQ(s.getTopologyHistory("runs")[0].status, "unassigned");
+}
+
+TYPED_TEST_P(StorageContract, OtherTimeoutsAreHonouredEverywhere) {
+  this->useTimeouts(
+      Timeouts{std::chrono::seconds(10), std::chrono::seconds(4), std::chrono::seconds(20)});
+  auto& s = this->s();
+  s.registerWorker("a");
+  s.registerWorker("b");
+  s.registerTopology("t", Json::object());
+  ASSERT_TRUE(s.campaign("a"));
+  s.assignTopology("t", "b");
+  this->advance(6s);  // past the leader timeout (4), not the dead one (10)
+  s.pingWorker("b");
+  // (the default heartbeat learns the timeout from getProperties())
+  const auto beat = s.heartbeat("b");
+  EXPECT_EQ(beat.leader, "a");
+  EXPECT_FALSE(beat.leader_alive);
+  EXPECT_TRUE(s.campaign("b"));
+  EXPECT_EQ(this->worker("a").lstatus, "normal");
+  s.refreshStatuses();
+  EXPECT_EQ(this->worker("a").status, "alive");
+  EXPECT_EQ(this->topology("t").status, "waiting");
+  this->advance(6s);  // a silent for 12 s (> 10); t waiting for 12 s (< 20)
+  s.pingWorker("b");
+  s.refreshStatuses();
+  EXPECT_EQ(this->worker("a").status, "dead");
+  EXPECT_EQ(this->topology("t").status, "waiting");
+  this->advance(10s);  // t waiting for 22 s
+  s.pingWorker("b");
+  s.refreshStatuses();
+  EXPECT_EQ(this->topology("t").status, "unassigned");
+  EXPECT_EQ(this->worker("b").lstatus, "leader");
+  const auto p = this->properties();
+  EXPECT_EQ(std::stod(p.at("leader_timeout_s")), 4.0);
+  EXPECT_EQ(std::stod(p.at("worker_dead_timeout_s")), 10.0);
+  EXPECT_EQ(std::stod(p.at("waiting_timeout_s")), 20.0);
+}
+
+TYPED_TEST_P(StorageContract, PropertiesNameTheStorage) {
+  const auto p = this->properties();
+  ASSERT_EQ(p.count("type"), 1u);
+  EXPECT_FALSE(p.at("type").empty());
+  EXPECT_EQ(this->s().getProperties().front().key, "type");
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    StorageContract, BadIdentifiersAreRejectedBeforeAnyWrite,
+    BadArgumentsNameTheCallAndChangeNothing, UnknownWorkerIsNotFoundByEveryCallThatNamesOne,
+    UnknownTopologyIsNotFoundByEveryCallThatNamesOne,
+    RegisterWorkerInsertsAliveWorkerWithPidAndRevivesIt, PingMovesLastPingAndNothingElse,
+    SetWorkerStatusDropsLeadershipAndWritesHistory, SetWorkerLStatusGuardsLeadership,
+    OnlyAnUnloadedWorkerCanBeDeleted, WorkerHistoryIsNewestFirstAndKeeps100Rows,
+    RegisterTopologyInsertsUnassignedDisabledThenUpdatesTheDefinition,
+    AssignTopologyMakesItWaitingOnTheWorker, StatusFromAWorkerTheTopologyLeftChangesNothing,
+    SetTopologyPidWritesHistory, EnableAndDisableWriteHistory,
+    StopAndKillDisableAndTellTheAssignedWorker, ClearTopologyErrorOnlyFromError,
+    DeleteTopologyRemovesIt, MessagesAreTakenOnceInSendOrder,
+    QueueContentShowsWorkerCommandDataAndLifetime, ExpiredMessagesAreNeverReturned,
+    ShutDownWorkerSendsShutdownForSixtySeconds, LoneCandidateBecomesAndStaysLeader,
+    AmongCandidatesTheGreatestNameWins, OnlyAliveWorkersBecomeLeader,
+    SilentLeaderIsReplacedOnlyAfterTheLeaderTimeout,
+    RefreshDemotesASilentLeaderBeforeDeclaringItDead, HeartbeatPingsButNeverChangesStatus,
+    HeartbeatTakesMessagesOnceInSendOrder, HeartbeatReportsTheLeaderAndItsLiveness,
+    CampaignElectsOneLeaderAndKeepsIt, LeaderActionsApplyInNodeFormat, DemotedLeaderWritesNothing,
+    SilentLeaderIsFencedBeforeAnyElection, LeaderActionsOfAnUnknownOrNonLeaderWorkerWriteNothing,
+    LeaderActionsNamingUnknownRowsFailWhole, MalformedLeaderActionsAreRejectedBeforeTheFence,
+    OnlyWorkersStillDeadAreUnloaded, RefreshAppliesTheThreeTimeouts,
+    OtherTimeoutsAreHonouredEverywhere, PropertiesNameTheStorage);
+
+}  // namespace qtopology::conformance
