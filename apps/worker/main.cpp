@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -44,14 +46,21 @@ int main(int argc, char** argv) {
   }
   if (!options) return 0;
   setUpLogging(options->worker.name, options->verbose);
+  // Topologies run as our user: without this, any of them could read our
+  // environment (QTOPOLOGY_MYSQL_URL) and memory through /proc/PID. Not
+  // dumpable, those files belong to root. Core dumps of the worker go too.
+  ::prctl(PR_SET_DUMPABLE, 0);
 
   try {
     std::unique_ptr<TopologyRunner> runner;
     if (options->simulate) {
       runner = std::make_unique<worker::SimulatedRunner>();
     } else {
-      runner = std::make_unique<worker::ProcessRunner>(
-          worker::ProcessRunnerOptions{options->worker.name, options->grace});
+      worker::ProcessRunnerOptions runner_options;
+      runner_options.worker = options->worker.name;
+      runner_options.grace = options->grace;
+      runner_options.passed_environment = options->passed_environment;
+      runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
     }
     MySqlCoordinator storage(options->storage);
     TopologyWorker topology_worker(storage, *runner, options->worker);
@@ -65,6 +74,9 @@ int main(int argc, char** argv) {
     spdlog::info("exiting");
     return 0;
   } catch (const StorageError& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  } catch (const std::runtime_error& e) {  // no supervisor to run topologies with
     spdlog::error("{}", e.what());
     return 1;
   }
