@@ -179,37 +179,37 @@ std::string leaseMessage(SteadyClock::time_point deadline) {
   return w.message(sv::Type::Lease);
 }
 
-// The supervisor's first answer, read from a blocking socket within
-// `timeout`; nullopt when the socket closed or the time ran out.
+// Exactly `size` bytes from a blocking socket by `deadline`; false when it
+// closed or the time ran out. Exactly: what follows is the reaper's.
+bool receiveExactly(int fd, char* out, std::size_t size, SteadyClock::time_point deadline) {
+  std::size_t got = 0;
+  while (got < size) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() < 0) return false;
+    pollfd polled{fd, POLLIN, 0};
+    if (::poll(&polled, 1, static_cast<int>(left.count()) + 1) <= 0) continue;
+    const auto n = ::recv(fd, out + got, size - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// The supervisor's first answer within `timeout`: Started or Failed, each
+// with one int32.
 std::optional<std::pair<sv::Type, std::string>> firstAnswer(int fd,
                                                             std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
-  sv::Inbox inbox;
-  for (;;) {
-    if (auto message = inbox.next()) return message;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) return std::nullopt;
-    pollfd polled{fd, POLLIN, 0};
-    if (::poll(&polled, 1, static_cast<int>(left.count()) + 1) <= 0) continue;
-    // Exactly the first message's bytes: what follows is the reaper's.
-    char buffer[sv::kHeaderSize + 8];
-    const auto n = ::recv(fd, buffer, sizeof buffer, MSG_PEEK);
-    if (n == 0) return std::nullopt;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    std::size_t wanted = sizeof buffer;
-    if (static_cast<std::size_t>(n) >= sv::kHeaderSize) {
-      std::uint32_t size;
-      std::memcpy(&size, buffer + 1, sizeof size);
-      wanted = std::min<std::size_t>(sv::kHeaderSize + size, sizeof buffer);
-    }
-    const auto taken = ::recv(fd, buffer, std::min(wanted, static_cast<std::size_t>(n)), 0);
-    if (taken <= 0) return std::nullopt;
-    inbox.append(buffer, static_cast<std::size_t>(taken));
-  }
+  char header[sv::kHeaderSize];
+  if (!receiveExactly(fd, header, sizeof header, deadline)) return std::nullopt;
+  std::uint32_t size;
+  std::memcpy(&size, header + 1, sizeof size);
+  if (size != sizeof(std::int32_t)) return std::nullopt;
+  std::string payload(size, '\0');
+  if (!receiveExactly(fd, payload.data(), size, deadline)) return std::nullopt;
+  return std::make_pair(static_cast<sv::Type>(header[0]), payload);
 }
 
 std::string signalName(int signal_number) {
@@ -278,8 +278,9 @@ struct ProcessRunner::Stream {
   pid_t supervisor = -1;
   pid_t pid = -1;
   std::string config_file;
-  int control_fd = -1;  // -1 once the supervisor's socket reached its end
-  int stderr_fd = -1;   // -1 once the pipe reached its end
+  int control_fd = -1;
+  bool control_open = true;  // false once the supervisor's socket reached its end
+  int stderr_fd = -1;        // -1 once the pipe reached its end
   sv::Inbox inbox;
   std::optional<std::pair<int, sv::Cause>> report;  // Exited: wait status, cause
   int left_behind = 0;
@@ -339,16 +340,16 @@ struct ProcessRunner::Stream {
     }
   }
 
-  // Reads what the supervisor sent; false once its socket has closed.
+  // Reads what the supervisor sent.
   void readControl() {
     char buffer[4096];
-    while (control_fd >= 0) {
+    while (control_open) {
       const auto n = ::recv(control_fd, buffer, sizeof buffer, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (n <= 0) {
-        ::close(control_fd);
-        control_fd = -1;
+        // Closed in finish(), once stop() and kill() can no longer use it.
+        control_open = false;
         break;
       }
       inbox.append(buffer, static_cast<std::size_t>(n));
@@ -604,7 +605,7 @@ void ProcessRunner::wake() {
 // Once the supervisor has reported (or vanished): the rest of the stderr,
 // the runner's records, the exit. True when the stream is done.
 bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
-  if (!stream.report && stream.control_fd >= 0) return false;
+  if (!stream.report && stream.control_open) return false;
   stream.readStderr(true);
   const auto now = SteadyClock::now();
   if (!stream.partial_line.empty()) {
@@ -679,7 +680,7 @@ void ProcessRunner::reap() {
         polled.push_back(pollfd{stream->stderr_fd, POLLIN, 0});
         polled_streams.emplace_back(stream.get(), true);
       }
-      if (stream->control_fd >= 0) {
+      if (stream->control_open) {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
         polled_streams.emplace_back(stream.get(), false);
       }

@@ -88,9 +88,9 @@ bool sendAll(const std::string& bytes) {
   return true;
 }
 
-// Reads the spec, the first message, within kSpecTimeoutMs.
-std::optional<Spec> readSpec() {
-  Inbox inbox;
+// Reads the spec, the first message, within kSpecTimeoutMs; what came after
+// it stays in `inbox`.
+std::optional<Spec> readSpec(Inbox& inbox) {
   timespec start{};
   ::clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
@@ -171,7 +171,8 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 
 class Supervisor {
  public:
-  Supervisor(pid_t parent, Spec spec) : parent_(parent), spec_(std::move(spec)) {}
+  Supervisor(pid_t parent, Spec spec, Inbox inbox)
+      : parent_(parent), spec_(std::move(spec)), inbox_(std::move(inbox)) {}
 
   int run() {
     if (!start()) return 0;
@@ -295,6 +296,10 @@ class Supervisor {
       }
       inbox_.append(buffer, static_cast<std::size_t>(n));
     }
+    handleMessages();
+  }
+
+  void handleMessages() {
     try {
       while (auto message = inbox_.next()) {
         Reader r(message->second);
@@ -356,6 +361,7 @@ class Supervisor {
 
   void loop() {
     ::fcntl(kControlFd, F_SETFL, ::fcntl(kControlFd, F_GETFL) | O_NONBLOCK);
+    handleMessages();  // what came with the spec
     for (;;) {
       if (phase_ == Phase::Killing) {
         for (const pid_t pid : signalDescendants(::getpid(), SIGKILL)) {
@@ -427,11 +433,12 @@ int main(int argc, char** argv) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   ::prctl(PR_SET_PDEATHSIG, SIGUSR2);
-  auto spec = readSpec();
+  Inbox inbox;
+  auto spec = readSpec(inbox);
   if (!spec) return 1;          // the worker removes the config file when start() fails
   if (::getppid() != parent) {  // it died before PR_SET_PDEATHSIG could tell us
     std::remove(spec->config_file.c_str());
     return 0;
   }
-  return Supervisor(parent, std::move(*spec)).run();
+  return Supervisor(parent, std::move(*spec), std::move(inbox)).run();
 }
