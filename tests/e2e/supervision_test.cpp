@@ -218,7 +218,8 @@ TEST_F(SupervisionTest, TopologiesGetNoCredentials) {
   EXPECT_EQ(readFile("/proc/" + std::to_string(parentOf(*t.pid)) + "/environ"), "");
 }
 
-// Reads a pipe slowly, as a lagging log shipper does: 4 KiB every 20 ms.
+// Reads a pipe slowly, as a lagging log shipper does: 1 KiB every 100 ms,
+// slower than one topology's log limit, so that the pipe fills.
 class SlowReader {
  public:
   explicit SlowReader(int fd) : fd_(fd), thread_([this] { run(); }) {}
@@ -235,7 +236,7 @@ class SlowReader {
 
  private:
   void run() {
-    char buffer[4096];
+    char buffer[1024];
     while (!stopping_) {
       pollfd polled{fd_, POLLIN, 0};
       if (::poll(&polled, 1, 100) <= 0) continue;
@@ -245,13 +246,18 @@ class SlowReader {
         continue;
       }
       bytes_ += static_cast<std::size_t>(n);
-      std::istringstream lines(std::string(buffer, static_cast<std::size_t>(n)));
-      std::lock_guard<std::mutex> lock(mutex_);
-      // Everything but the flood itself, for the checks.
-      for (std::string line; std::getline(lines, line);) {
-        if (line.find("flooding") == std::string::npos) notes_ += line + "\n";
+      partial_.append(buffer, static_cast<std::size_t>(n));
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // Every whole line but the flood itself, for the checks.
+        std::size_t newline;
+        while ((newline = partial_.find('\n')) != std::string::npos) {
+          const std::string line = partial_.substr(0, newline);
+          partial_.erase(0, newline + 1);
+          if (line.find("flooding") == std::string::npos) notes_ += line + "\n";
+        }
       }
-      std::this_thread::sleep_for(milliseconds(20));
+      std::this_thread::sleep_for(milliseconds(100));
     }
   }
 
@@ -260,13 +266,15 @@ class SlowReader {
   std::atomic<std::size_t> bytes_{0};
   std::mutex mutex_;
   std::string notes_;
+  std::string partial_;  // the reader's own
   std::thread thread_;
 };
 
 // A topology floods its stderr (and ignores the stop's SIGTERM, so it floods
-// through the grace) while the worker's stdout is a pipe read slowly. The
-// worker's heartbeat keeps its cadence: last_ping, stored in whole seconds,
-// is never older than two ticks plus that second.
+// through the grace) while the worker's stdout is a pipe read more slowly
+// than even the limited log fills it. The worker's heartbeat keeps its
+// cadence: last_ping, stored in whole seconds, is never older than two ticks
+// plus that second; the stop works.
 TEST_F(SupervisionTest, ChattyTopologyDoesNotStallTheHeartbeatOnASlowStdout) {
   constexpr auto kTick = milliseconds(1000);
   const std::string fifo = path("stdout.fifo");
