@@ -456,6 +456,30 @@ TEST_F(ProcessRunnerTest, AChildFloodingAStuckLogDelaysNeitherStopNorKillNorTheL
   EXPECT_EQ(exit->error, std::nullopt);
 }
 
+TEST_F(ProcessRunnerTest, ASupervisorSentSigtermStopsItsTopologyAndThatIsAnError) {
+  const int pid = startTrappingSigterm("echo TERM > " + path("signal") + "; exit 0");
+  const pid_t supervisor = parentOf(pid);
+  ASSERT_GT(supervisor, 0);
+  ::kill(supervisor, SIGTERM);
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("was sent a signal"));
+  EXPECT_EQ(readFile(path("signal")), "TERM\n");
+  EXPECT_FALSE(processAlive(pid));
+}
+
+TEST_F(ProcessRunnerTest, ASupervisorKilledFromOutsideTakesItsTopologyAlongAndIsAnError) {
+  const auto pid = runner_->start("t-1", shell("exec sleep 100")).value();
+  const pid_t supervisor = parentOf(pid);
+  ASSERT_GT(supervisor, 0);
+  ::kill(supervisor, SIGKILL);
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""),
+              HasSubstr("its supervisor (pid " + std::to_string(supervisor) + ")"));
+  EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(pid); }));
+}
+
 // A fork of this test process that runs a ProcessRunner with a topology
 // tree (treeScript), writes the tree's pids and its config file's path,
 // renews the lease `renewals` times every 100 ms (none: never), then waits
