@@ -379,6 +379,9 @@ ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(
   if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(systemError("cannot create a pipe", errno));
   }
+  // spdlog's registry is made on first use: here, before the reaper's
+  // thread uses it, rather than in a race between that thread and ours.
+  spdlog::default_logger();
   reaper_ = std::thread([this] { reap(); });
 }
 
