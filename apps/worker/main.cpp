@@ -1,7 +1,10 @@
 // qtopology-worker: the reference QTopology worker on MySQL/MariaDB, a thin
 // host over the library's TopologyWorker that runs topologies as processes.
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <sys/prctl.h>
 
 #include <csignal>
 #include <iostream>
@@ -23,7 +26,11 @@ extern "C" void onSignal(int) {
 }
 
 void setUpLogging(const std::string& name, bool verbose) {
-  auto logger = spdlog::stdout_color_mt(name);
+  // Asynchronous, and dropping the oldest lines when the queue is full: a
+  // slow stdout (a pipe to a log shipper that lags) must never hold up the
+  // heartbeat, whose lease would run out, nor the runner's thread.
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = spdlog::create_async_nb<spdlog::sinks::stdout_color_sink_mt>(name);
   // One line per event, prefixed with the worker so the logs of a cluster
   // can be read interleaved. The library logs through the same logger.
   logger->set_pattern("%H:%M:%S.%e %-9n %^%-5l%$ %v");
@@ -46,14 +53,21 @@ int main(int argc, char** argv) {
   }
   if (!options) return 0;
   setUpLogging(options->worker.name, options->verbose);
+  // Topologies run as our user: without this, any of them could read our
+  // environment (QTOPOLOGY_MYSQL_URL) and memory through /proc/PID. Not
+  // dumpable, those files belong to root. Core dumps of the worker go too.
+  ::prctl(PR_SET_DUMPABLE, 0);
 
   try {
     std::unique_ptr<TopologyRunner> runner;
     if (options->simulate) {
       runner = std::make_unique<worker::SimulatedRunner>();
     } else {
-      runner = std::make_unique<worker::ProcessRunner>(
-          worker::ProcessRunnerOptions{options->worker.name, options->grace});
+      worker::ProcessRunnerOptions runner_options;
+      runner_options.worker = options->worker.name;
+      runner_options.grace = options->grace;
+      runner_options.passed_environment = options->passed_environment;
+      runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
     }
     MySqlCoordinator storage(options->storage);
     TopologyWorker topology_worker(storage, *runner, options->worker);
@@ -65,9 +79,15 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, SIG_DFL);
     g_worker = nullptr;
     spdlog::info("exiting");
+    spdlog::shutdown();  // what the queue still holds reaches stdout
     return 0;
   } catch (const StorageError& e) {
     spdlog::error("{}", e.what());
+    spdlog::shutdown();
+    return 1;
+  } catch (const std::runtime_error& e) {  // no supervisor to run topologies with
+    spdlog::error("{}", e.what());
+    spdlog::shutdown();
     return 1;
   }
 }

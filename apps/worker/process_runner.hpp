@@ -1,24 +1,34 @@
-// Runs each topology as a child process: the program and arguments of its
-// general.command. What the child gets:
-// - environment: the worker's, plus QTOPOLOGY_UUID, QTOPOLOGY_WORKER and
-//   QTOPOLOGY_CONFIG (the path of a file holding the topology's config as
-//   JSON, removed once the child has ended);
+// Runs each topology as a child process, the program and arguments of its
+// general.command, under a qtopology-supervisor process of its own that
+// holds the worker's lease beside it (supervisor_main.cpp). What the
+// topology gets:
+// - environment: the worker's without credentials (child_environment.hpp),
+//   plus QTOPOLOGY_UUID, QTOPOLOGY_WORKER, QTOPOLOGY_CONFIG (the path of a
+//   file holding the topology's config as JSON, removed once the topology's
+//   processes have all ended) and, when started with an epoch,
+//   QTOPOLOGY_EPOCH (also the config file's "epoch" key);
 // - stdin /dev/null, stdout the worker's, stderr a pipe the runner reads:
-//   each line is logged, and the last ones go into the error text when the
-//   child fails;
-// - its own process group (stop and kill signal the whole group), and
-//   SIGKILL when the worker dies, even by SIGKILL.
+//   lines are logged within a per-topology rate limit, and the last ones go
+//   into the error text when it fails;
+// - its own process group; its supervisor is the subreaper of everything it
+//   starts, and ends that whole tree (other groups and sessions included)
+//   when the lease passes without renewLease(), when the worker dies (even
+//   by SIGKILL, or paused processes aside, when it stops answering), on
+//   stop() (SIGTERM to the tree, SIGKILL after the grace) and on kill().
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <qtopology/worker.hpp>
 
@@ -28,17 +38,30 @@ struct ProcessRunnerOptions {
   std::string worker;  // the worker's name, for QTOPOLOGY_WORKER
   // How long stop() waits after SIGTERM before it sends SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(5)};
+  // The qtopology-supervisor program. Empty: the one installed beside this
+  // process's executable.
+  std::string supervisor;
+  // Variables the credential filter would drop that go to topologies anyway
+  // (never QTOPOLOGY_MYSQL_* nor QTOPOLOGY_DASHBOARD_*).
+  std::set<std::string> passed_environment;
+  // Each topology's stderr is logged at most this fast (bytes per second,
+  // after a burst); 0: no limit.
+  std::size_t log_bytes_per_second = 16 * 1024;
+  std::size_t log_burst_bytes = 64 * 1024;
 };
 
-// Thread-safe. Exits are reported from the runner's own thread.
-//
-// The children die with the thread that started them (PR_SET_PDEATHSIG
-// follows the thread, not the process): call start() from a thread that
-// lives as long as the worker, as TopologyWorker::run() does.
+// Thread-safe. Exits are reported from the runner's own thread. No call
+// waits for a topology's log: reading and logging its stderr happen on the
+// runner's thread without the lock that start, stop, kill and renewLease
+// take, so a child flooding its stderr into a slow stdout delays only its
+// own log lines.
 class ProcessRunner final : public TopologyRunner {
  public:
+  // Throws std::runtime_error when the supervisor program cannot be found
+  // or run, or a pipe cannot be made.
   explicit ProcessRunner(ProcessRunnerOptions options);
-  // SIGKILLs what still runs and waits for it, without reporting.
+  // SIGKILLs every tree that still runs and waits for its supervisor,
+  // without reporting.
   ~ProcessRunner() override;
   ProcessRunner(const ProcessRunner&) = delete;
   ProcessRunner& operator=(const ProcessRunner&) = delete;
@@ -46,32 +69,45 @@ class ProcessRunner final : public TopologyRunner {
   void setExitCallback(ExitCallback callback) override;
   // Throws apps::InvalidTopology for a config without a valid
   // general.command, std::runtime_error when the program cannot be run (not
-  // found, not executable) or the topology already runs here.
+  // found, not executable), the supervisor fails, or the topology already
+  // runs here. Returns the pid of the topology's own process (not of its
+  // supervisor). Without an epoch, neither QTOPOLOGY_EPOCH nor "epoch" is
+  // given to the topology.
   std::optional<int> start(const std::string& uuid, const Json& config) override;
+  std::optional<int> start(const std::string& uuid, const Json& config,
+                           std::int64_t epoch) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
+  // Passed on to every supervisor, and to those started later. Until the
+  // first call, supervisors hold no deadline.
+  void renewLease(std::chrono::steady_clock::time_point deadline) override;
 
  private:
   struct Child {
+    pid_t supervisor = -1;
     pid_t pid = -1;
-    int stderr_fd = -1;  // -1 once the pipe reached its end
-    std::string config_file;
-    std::string stderr_tail;
-    std::string partial_line;  // stderr since the last newline, not logged yet
+    int control_fd = -1;  // owned by the reaper's Stream; used here under mutex_
     bool end_requested = false;
-    std::optional<std::chrono::steady_clock::time_point> kill_at;
   };
+  struct Stream;  // what only the reaper's thread touches
 
+  std::optional<int> launch(const std::string& uuid, const Json& config,
+                            std::optional<std::int64_t> epoch);
   void reap();
-  void readStderr(const std::string& uuid, Child& child);
+  bool finish(Stream& stream, std::vector<TopologyExit>& exits);
   void wake();
 
   ProcessRunnerOptions options_;
   ExitCallback on_exit_;
   std::mutex mutex_;
   std::map<std::string, Child> children_;
+  std::vector<std::unique_ptr<Stream>> arrived_;  // started, not yet seen by the reaper
+  std::optional<std::chrono::steady_clock::time_point> lease_deadline_;
   bool closing_ = false;
   int wake_fds_[2] = {-1, -1};
+  // The reaper's own; the destructor's once the reaper has ended.
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::vector<pid_t> unreaped_;  // supervisors that reported but had not exited yet
   std::thread reaper_;
 };
 

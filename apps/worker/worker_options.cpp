@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "child_environment.hpp"
 #include "secret_arguments.hpp"
 
 namespace qtopology::worker {
@@ -30,11 +31,16 @@ options:
                          worker_dead_timeout_s by more than a tick (20000)
   --grace-ms N           how long a stopped topology may take after SIGTERM
                          before it gets SIGKILL (5000)
+  --pass-env NAME        give topologies the variable NAME although its name
+                         looks like a credential (PASSWORD, TOKEN, SECRET...);
+                         repeatable; never QTOPOLOGY_MYSQL_* or
+                         QTOPOLOGY_DASHBOARD_*
   --simulate             run no processes: topologies only "run" in the worker
   --verbose              also log every tick
   --help                 this text
 
-exit codes: 0 clean shutdown, 1 storage failure, 2 bad options
+exit codes: 0 clean shutdown, 1 storage failure or no qtopology-supervisor beside
+the worker, 2 bad options
 )";
 
 std::string defaultName() {
@@ -87,6 +93,16 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
       o.worker.lease = positiveMillis(arg, next());
     } else if (arg == "--grace-ms") {
       o.grace = positiveMillis(arg, next());
+    } else if (arg == "--pass-env") {
+      const std::string name = next();
+      if (name.empty() || name.find('=') != std::string::npos) {
+        throw UsageError("--pass-env needs a variable name, not '" + name + "'");
+      }
+      if (apps::isCoordinationVariable(name)) {
+        throw UsageError("--pass-env " + name +
+                         ": the storage's and the dashboard's variables never reach topologies");
+      }
+      o.passed_environment.insert(name);
     } else if (arg == "--simulate") {
       o.simulate = true;
     } else if (arg == "--verbose") {

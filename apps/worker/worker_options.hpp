@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,8 @@ struct CommandLineOptions {
   MySqlOptions storage;
   // How long a stopped topology may take after SIGTERM before SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(5)};
+  // Credential-named variables passed on to topologies all the same.
+  std::set<std::string> passed_environment;
   bool simulate = false;
   bool verbose = false;
 };

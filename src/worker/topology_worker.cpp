@@ -169,6 +169,9 @@ class TopologyWorker::Impl {
     const bool lapsed = lease_lapsed;
     last_heartbeat = now();
     watchdog.renew();
+    // The runner's own copy of the lease, for topologies that outlive a
+    // paused worker (separate processes).
+    runner.renewLease(last_heartbeat + options.lease);
     lease_lapsed = false;
     if (lapsed) reconcile_due = true;
     if (!start_time) {

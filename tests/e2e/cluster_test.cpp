@@ -32,11 +32,12 @@ class ClusterTest : public ClusterFixture {
     return true;
   }
 
-  // The topology runs as a child of its worker's process, started for it.
+  // The topology runs under its worker's process (through the supervisor the
+  // worker started for it).
   void expectRunsAsChildOf(const TopologyStatus& t) {
     ASSERT_TRUE(t.pid.has_value()) << t.uuid;
     EXPECT_TRUE(processAlive(*t.pid)) << t.uuid;
-    EXPECT_EQ(parentOf(*t.pid), workers_.at(t.worker.value())->pid()) << t.uuid;
+    EXPECT_EQ(parentOf(parentOf(*t.pid)), workers_.at(t.worker.value())->pid()) << t.uuid;
     const auto found = processesOfThisTestWith("QTOPOLOGY_UUID=" + t.uuid);
     EXPECT_EQ(found, std::vector<pid_t>{*t.pid}) << t.uuid;
   }

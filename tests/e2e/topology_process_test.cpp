@@ -159,6 +159,11 @@ TEST(WorkerCommandLine, BadOptionsExitWithTwo) {
                    "--tick-ms needs a positive number of milliseconds, not '0'");
   expectUsageError({"--url", "mysql://u@h/db", "--grace-ms", "x"}, "--grace-ms needs");
   expectUsageError({"--url", "mysql://u@h/db", "--frobnicate"}, "unknown option '--frobnicate'");
+  expectUsageError({"--url", "mysql://u@h/db", "--pass-env", "QTOPOLOGY_MYSQL_URL"},
+                   "--pass-env QTOPOLOGY_MYSQL_URL: the storage's and the dashboard's variables "
+                   "never reach topologies");
+  expectUsageError({"--url", "mysql://u@h/db", "--pass-env", "A=B"},
+                   "--pass-env needs a variable name, not 'A=B'");
   const Environment no_url{{}, {"QTOPOLOGY_MYSQL_URL"}};
   const auto r = run(QTOPOLOGY_WORKER, {}, "", no_url);
   EXPECT_EQ(r.exit_code, 2);
@@ -166,6 +171,20 @@ TEST(WorkerCommandLine, BadOptionsExitWithTwo) {
   const auto help = run(QTOPOLOGY_WORKER, {"--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, HasSubstr("--simulate"));
+}
+
+TEST(WorkerCommandLine, NoSupervisorBesideTheWorkerExitsWithOneSayingSo) {
+  // The worker alone in a directory of its own (its libraries are found by
+  // the build tree's RPATH).
+  const std::string dir = ::testing::TempDir() + "lonely-worker-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string lonely = dir + "/qtopology-worker";
+  std::filesystem::copy_file(QTOPOLOGY_WORKER, lonely);
+  const auto r = run(lonely, {"--url", "mysql://u@127.0.0.1:1/db?retries=0"});
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_THAT(r.out + r.err,
+              HasSubstr("cannot run the topology supervisor " + dir + "/qtopology-supervisor"));
 }
 
 TEST(WorkerCommandLine, StorageFailureExitsWithOne) {

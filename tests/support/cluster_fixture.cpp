@@ -71,7 +71,8 @@ std::map<std::string, TopologyStatus> ClusterFixture::topologies() {
 bool ClusterFixture::runsAsChildOfItsWorker(const TopologyStatus& t) {
   if (t.status != "running" || !t.worker || !t.pid) return false;
   const auto process = workers_.find(*t.worker);
-  return process != workers_.end() && parentOf(*t.pid) == process->second->pid();
+  // qtopology-worker runs each topology under its qtopology-supervisor.
+  return process != workers_.end() && parentOf(parentOf(*t.pid)) == process->second->pid();
 }
 
 std::vector<std::string> ClusterFixture::leaders() {

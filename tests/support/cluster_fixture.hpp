@@ -41,8 +41,9 @@ class ClusterFixture : public ::testing::Test {
   // The live processes this test's workers started (their descendants too)
   // whose environment also holds `entry` ("QTOPOLOGY_UUID=t1").
   std::vector<pid_t> processesOfThisTestWith(const std::string& entry);
-  // Reported running, with the pid of a live child of its worker's process
-  // (the worker records the pid right after it reports the topology running).
+  // Reported running, with the pid of a live process its worker's supervisor
+  // started (the worker records the pid right after it reports the topology
+  // running).
   bool runsAsChildOfItsWorker(const TopologyStatus& t);
   // The alive leaders' names.
   std::vector<std::string> leaders();

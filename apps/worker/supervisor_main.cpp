@@ -1,0 +1,444 @@
+// qtopology-supervisor: runs one topology for qtopology-worker and holds the
+// worker's lease beside it. Not for running by hand: the worker starts it
+// with the control socket as descriptor 3 and the write end of the
+// topology's stderr pipe as descriptor 4 (see supervisor_protocol.hpp).
+//
+// It is the subreaper of the topology's whole tree, and ends that tree (every
+// descendant, in whatever process group or session) when the lease's
+// deadline passes without renewal, when the worker goes away (the socket
+// closes, or the parent-death signal arrives), or on request. It reports the
+// end once nothing of the tree lives, removes the config file, and exits.
+//
+// Single-threaded: one poll loop over the socket, a signalfd and two
+// timerfds. Its environment is empty; the topology's travels in the spec, so
+// that the supervisor never looks like a process of the topology in /proc.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/close_range.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "process_tree.hpp"
+#include "supervisor_protocol.hpp"
+
+namespace {
+
+using namespace qtopology::worker;
+using namespace qtopology::worker::supervision;
+
+constexpr int kControlFd = 3;
+constexpr int kStderrFd = 4;
+// Between kill rounds: a SIGKILLed process needs a moment to become a
+// zombie, and whatever it leaves behind reparents to us only then.
+constexpr int kKillRoundMs = 10;
+constexpr int kSpecTimeoutMs = 30000;
+
+// Notes for the operator, on the worker's stderr: only for what happens
+// while nobody else can tell (the worker paused or gone). No uuid in them:
+// the text would come from outside; the pids and the parent say whose.
+void note(const char* format, ...) {
+  char text[512];
+  const int prefix = std::snprintf(text, sizeof text, "qtopology-supervisor[%d]: ", ::getpid());
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(text + prefix, sizeof text - static_cast<std::size_t>(prefix) - 1, format, args);
+  va_end(args);
+  std::size_t size = std::strlen(text);
+  text[size++] = '\n';
+  [[maybe_unused]] auto ignored = ::write(2, text, size);
+}
+
+std::int64_t nanosOf(clockid_t clock) {
+  timespec now{};
+  ::clock_gettime(clock, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
+
+timespec timespecOf(std::int64_t nanos) {
+  return timespec{static_cast<time_t>(nanos / 1000000000), static_cast<long>(nanos % 1000000000)};
+}
+
+bool sendAll(const std::string& bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto n = ::send(kControlFd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Reads the spec, the first message, within kSpecTimeoutMs; what came after
+// it stays in `inbox`.
+std::optional<Spec> readSpec(Inbox& inbox) {
+  timespec start{};
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  for (;;) {
+    try {
+      if (auto message = inbox.next()) {
+        if (message->first != Type::Spec) return std::nullopt;
+        return decodeSpec(message->second);
+      }
+    } catch (const ProtocolError& e) {
+      note("bad spec from the worker: %s", e.what());
+      return std::nullopt;
+    }
+    pollfd polled{kControlFd, POLLIN, 0};
+    const auto waited_ms =
+        (nanosOf(CLOCK_MONOTONIC) -
+         (static_cast<std::int64_t>(start.tv_sec) * 1000000000 + start.tv_nsec)) /
+        1000000;
+    if (waited_ms >= kSpecTimeoutMs) return std::nullopt;
+    if (::poll(&polled, 1, static_cast<int>(kSpecTimeoutMs - waited_ms)) < 0 && errno != EINTR) {
+      return std::nullopt;
+    }
+    char buffer[65536];
+    const auto n = ::read(kControlFd, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) return std::nullopt;
+    inbox.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// In the topology's process, between fork and exec (we are single-threaded,
+// yet keep to async-signal-safe calls, as the state after fork is a copy).
+[[noreturn]] void execTopology(pid_t supervisor, int exec_error_fd, const char* program,
+                               char* const* argv, char* const* envp) {
+  ::setpgid(0, 0);
+  // The tree's first process dies with us whatever happens to us; what it
+  // starts reparents to us while we live, and we end it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != supervisor) ::_exit(127);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal_number : {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGQUIT}) {
+    ::sigaction(signal_number, &default_action, nullptr);
+  }
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  const int stdin_fd = ::open("/dev/null", O_RDONLY);
+  if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(kStderrFd, 2) < 0) ::_exit(127);
+  // The control socket and everything else stay with us.
+  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 1024; ++fd) {
+      if (fd != exec_error_fd) ::close(fd);
+    }
+  }
+  ::execve(program, argv, envp);
+  const int error_number = errno;
+  [[maybe_unused]] auto ignored = ::write(exec_error_fd, &error_number, sizeof error_number);
+  ::_exit(127);
+}
+
+// What the loop reads from its signalfd; blocked from the start, so that none
+// of them can end us before the loop runs.
+const sigset_t& handledSignals() {
+  static const sigset_t handled = [] {
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR2}) ::sigaddset(&set, s);
+    return set;
+  }();
+  return handled;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+class Supervisor {
+ public:
+  Supervisor(pid_t parent, Spec spec, Inbox inbox)
+      : parent_(parent), spec_(std::move(spec)), inbox_(std::move(inbox)) {}
+
+  int run() {
+    if (!start()) return 0;
+    loop();
+    std::remove(spec_.config_file.c_str());
+    if (control_open_) {
+      Writer w;
+      w.i32(main_status_.value_or(0));
+      w.u8(static_cast<std::uint8_t>(cause_));
+      w.i32(static_cast<std::int32_t>(left_behind_.size()));
+      sendAll(w.message(Type::Exited));
+    }
+    return 0;
+  }
+
+ private:
+  enum class Phase { Running, Stopping, Killing };
+
+  bool start() {
+    signal_fd_ = ::signalfd(-1, &handledSignals(), SFD_CLOEXEC | SFD_NONBLOCK);
+    lease_fd_ = ::timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+    grace_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (signal_fd_ < 0 || lease_fd_ < 0 || grace_fd_ < 0) {
+      note("cannot set up: %s", std::strerror(errno));
+      fail(errno);
+      return false;
+    }
+    if (spec_.lease_deadline_ns != kNoDeadline) renew(spec_.lease_deadline_ns);
+
+    int exec_error[2];
+    if (::pipe2(exec_error, O_CLOEXEC) != 0) {
+      fail(errno);
+      return false;
+    }
+    auto argv = pointers(spec_.argv);
+    auto envp = pointers(spec_.envp);
+    const pid_t self = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      fail(errno);
+      return false;
+    }
+    if (pid == 0)
+      execTopology(self, exec_error[1], spec_.program.c_str(), argv.data(), envp.data());
+    ::setpgid(pid, pid);  // also here: a stop right after start reaches the group
+    ::close(exec_error[1]);
+    ::close(kStderrFd);  // else the worker would see the stderr pipe's end only after us
+    int error_number = 0;
+    ssize_t n;
+    do {
+      n = ::read(exec_error[0], &error_number, sizeof error_number);
+    } while (n < 0 && errno == EINTR);
+    ::close(exec_error[0]);
+    if (n > 0) {
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      fail(error_number);
+      return false;
+    }
+    main_ = pid;
+    Writer w;
+    w.i32(pid);
+    if (!sendAll(w.message(Type::Started))) workerGone();
+    return true;
+  }
+
+  void fail(int error_number) {
+    std::remove(spec_.config_file.c_str());
+    Writer w;
+    w.i32(error_number);
+    sendAll(w.message(Type::Failed));
+  }
+
+  // The deadline is on the worker's CLOCK_MONOTONIC; the timer runs on
+  // CLOCK_BOOTTIME, which also counts a suspended machine's sleep, so that a
+  // host that resumes after its lease ends the tree at once.
+  void renew(std::int64_t deadline_ns) {
+    const std::int64_t remaining = deadline_ns - nanosOf(CLOCK_MONOTONIC);
+    itimerspec timer{};
+    // A zero it_value would disarm the timer: a deadline already past fires
+    // one nanosecond from now.
+    timer.it_value = timespecOf(nanosOf(CLOCK_BOOTTIME) + std::max<std::int64_t>(remaining, 1));
+    ::timerfd_settime(lease_fd_, TFD_TIMER_ABSTIME, &timer, nullptr);
+  }
+
+  void stop(std::int64_t grace_ms, Cause cause) {
+    if (phase_ != Phase::Running) return;  // a second stop does not extend the grace
+    cause_ = cause;
+    phase_ = Phase::Stopping;
+    signalDescendants(::getpid(), SIGTERM);
+    itimerspec timer{};
+    timer.it_value = timespecOf(std::max<std::int64_t>(grace_ms, 1) * 1000000);
+    ::timerfd_settime(grace_fd_, 0, &timer, nullptr);
+  }
+
+  void killAll(Cause cause) {
+    if (phase_ == Phase::Killing) return;
+    // A tree asked to stop that ends by SIGKILL was still stopped on request.
+    if (!(phase_ == Phase::Stopping && (cause == Cause::Killed))) cause_ = cause;
+    phase_ = Phase::Killing;
+  }
+
+  void workerGone() {
+    control_open_ = false;
+    if (phase_ != Phase::Killing && main_status_ == std::nullopt) {
+      note("the worker (pid %d) is gone: killing topology pid %d and its descendants", parent_,
+           main_);
+    }
+    killAll(Cause::WorkerGone);
+  }
+
+  void readControl() {
+    char buffer[4096];
+    for (;;) {
+      const auto n = ::read(kControlFd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) {
+        workerGone();
+        return;
+      }
+      inbox_.append(buffer, static_cast<std::size_t>(n));
+    }
+    handleMessages();
+  }
+
+  void handleMessages() {
+    try {
+      while (auto message = inbox_.next()) {
+        Reader r(message->second);
+        switch (message->first) {
+          case Type::Lease:
+            if (phase_ != Phase::Killing) renew(r.i64());
+            break;
+          case Type::Stop:
+            stop(r.i64(), Cause::Stopped);
+            break;
+          case Type::Kill:
+            killAll(Cause::Killed);
+            break;
+          default:
+            throw ProtocolError("unexpected message type");
+        }
+      }
+    } catch (const ProtocolError& e) {
+      note("bad message from the worker (%s): treating it as gone", e.what());
+      workerGone();
+    }
+  }
+
+  void readSignals() {
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      switch (info.ssi_signo) {
+        case SIGCHLD:
+          break;  // reaped below, whichever child it was
+        case SIGUSR2:
+          // The parent-death signal follows the thread that forked us: only
+          // the parent process's end counts.
+          if (::getppid() != parent_) workerGone();
+          break;
+        default:
+          stop(spec_.grace_ms, Cause::Signalled);
+      }
+    }
+    reap();
+  }
+
+  void reap() {
+    for (;;) {
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) return;
+      if (pid == main_) {
+        main_status_ = status;
+        // Whatever it left behind ends with it.
+        killAll(phase_ == Phase::Running ? Cause::Exited : cause_);
+      }
+    }
+  }
+
+  static void drainTimer(int fd) {
+    std::uint64_t expirations;
+    [[maybe_unused]] auto ignored = ::read(fd, &expirations, sizeof expirations);
+  }
+
+  void loop() {
+    ::fcntl(kControlFd, F_SETFL, ::fcntl(kControlFd, F_GETFL) | O_NONBLOCK);
+    handleMessages();  // what came with the spec
+    for (;;) {
+      if (phase_ == Phase::Killing) {
+        for (const pid_t pid : signalDescendants(::getpid(), SIGKILL)) {
+          if (pid != main_) left_behind_.insert(pid);
+        }
+        reap();
+        if (main_status_ && liveDescendants(::getpid()).empty()) return;
+      }
+      pollfd polled[4] = {{signal_fd_, POLLIN, 0},
+                          {lease_fd_, POLLIN, 0},
+                          {grace_fd_, POLLIN, 0},
+                          {control_open_ ? kControlFd : -1, POLLIN, 0}};
+      ::poll(polled, 4, phase_ == Phase::Killing ? kKillRoundMs : -1);
+      if (polled[0].revents) readSignals();
+      if (polled[1].revents) {
+        drainTimer(lease_fd_);
+        if (phase_ != Phase::Killing) {
+          note(
+              "the worker's lease ran out without renewal: killing topology pid %d and its "
+              "descendants",
+              main_);
+          killAll(Cause::LeaseLapsed);
+        }
+      }
+      if (polled[2].revents) {
+        drainTimer(grace_fd_);
+        killAll(cause_);
+      }
+      if (polled[3].revents) readControl();
+    }
+  }
+
+  const pid_t parent_;
+  Spec spec_;
+  pid_t main_ = -1;
+  std::optional<int> main_status_;
+  Phase phase_ = Phase::Running;
+  Cause cause_ = Cause::Exited;
+  std::set<pid_t> left_behind_;
+  bool control_open_ = true;
+  Inbox inbox_;
+  int signal_fd_ = -1;
+  int lease_fd_ = -1;
+  int grace_fd_ = -1;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pid_t parent = -1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--parent") == 0) parent = static_cast<pid_t>(std::atoi(argv[i + 1]));
+    // --topology UUID is only there for ps and top.
+  }
+  struct stat control {};
+  if (parent <= 0 || ::fstat(kControlFd, &control) != 0 || !S_ISSOCK(control.st_mode) ||
+      ::fcntl(kStderrFd, F_GETFD) < 0) {
+    std::fprintf(stderr,
+                 "qtopology-supervisor: started by qtopology-worker for each topology; not to be "
+                 "run by hand\n");
+    return 2;
+  }
+  ::fcntl(kControlFd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(kStderrFd, F_SETFD, FD_CLOEXEC);
+  std::signal(SIGPIPE, SIG_IGN);
+  ::sigprocmask(SIG_BLOCK, &handledSignals(), nullptr);
+  // Out of the worker's process group: a Ctrl-C at the worker's terminal
+  // reaches the worker, which stops its topologies gracefully, and not us.
+  ::setpgid(0, 0);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  ::prctl(PR_SET_PDEATHSIG, SIGUSR2);
+  Inbox inbox;
+  auto spec = readSpec(inbox);
+  if (!spec) return 1;          // the worker removes the config file when start() fails
+  if (::getppid() != parent) {  // it died before PR_SET_PDEATHSIG could tell us
+    std::remove(spec->config_file.c_str());
+    return 0;
+  }
+  return Supervisor(parent, std::move(*spec), std::move(inbox)).run();
+}
