@@ -227,7 +227,7 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
   const auto before = topologyRows();
   expectError(send("POST", "/enable-topology", "{\"uuid\": "), 400, "not valid JSON");
   expectError(send("POST", "/enable-topology", "[\"orders-pipeline\"]"), 400,
-              "must be a JSON object, not array");
+              "must be a JSON object, not an array");
   expectError(post("/enable-topology"), 400, "missing field 'uuid'");
   expectError(post("/kill-topology", {{"uuid", 7}}), 400,
               "field 'uuid' must be a non-empty string");
