@@ -123,13 +123,14 @@ void dashboardCommand(Context& c) {
   // generated token rides in the fragment, which browsers never send, so
   // it reaches no server log; a token the operator chose is not repeated.
   // The database is named without its URL, which holds the password.
-  c.out << "dashboard on " << (server.tls() ? "https" : "http") << "://" << host << ":"
-        << server.port() << "/" << (generated ? "#token=" + settings.token : "") << std::endl;
+  // The URL comes last: whoever waits for it finds the rest printed.
   if (!token_file.empty()) {
     c.out << "token file: " << detail::escapeControl(token_file) << std::endl;
   } else if (generated) {
-    log->warn("no $XDG_RUNTIME_DIR and no --token-file: the token is only in the URL above");
+    log->warn("no $XDG_RUNTIME_DIR and no --token-file: the token is only in the URL below");
   }
+  c.out << "dashboard on " << (server.tls() ? "https" : "http") << "://" << host << ":"
+        << server.port() << "/" << (generated ? "#token=" + settings.token : "") << std::endl;
   log->info("serving database '{}' on {}; write actions: {}", detail::escapeControl(o.database),
             detail::escapeControl(o.unix_socket.empty() ? o.host + ":" + std::to_string(o.port)
                                                         : o.unix_socket),
