@@ -245,11 +245,9 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
                      {{"uuid", "x"}, {"config", {{"general", {{"command", command}}}}}}),
                 400, why);
   }
-  expectError(post("/register-topology",
-                   {{"uuid", "x"},
-                    {"config",
-                     {{"general",
-                       {{"command", {"ls"}}, {"restart", {{"max", -5}, {"window_s", 10}}}}}}}}}),
+  Json restart = {{"general", {{"command", {"ls"}}}}};
+  restart["general"]["restart"] = {{"max", -5}, {"window_s", 10}};
+  expectError(post("/register-topology", {{"uuid", "x"}, {"config", restart}}),
               400, "general.restart.max: must be 0 or more");
   expectError(post("/register-topology", {{"uuid", "x"}, {"config", {{"spouts", 1}}}}), 400,
               "not a valid Node qtopology topology");

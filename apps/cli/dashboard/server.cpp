@@ -195,6 +195,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                              std::to_string(shared_.limits.header_bytes) + " bytes");
     }
     if (ec == beast::error::timeout) {
+      // An idle kept-alive connection just goes; a request cut short is
+      // worth a line.
+      if (!parser_ || !parser_->got_some()) return close();
       shared_.log->info("closed a connection whose request was not complete within {} ms",
                         shared_.limits.request_deadline.count());
       return close();
