@@ -32,11 +32,11 @@ using namespace std::chrono_literals;
 constexpr long kMaxGrowthKiB = 64 * 1024;
 
 const std::vector<std::string> kAllRoutes = {
-    "/worker-status",     "/topology-status",  "/topology-info",     "/topology-history",
-    "/worker-history",    "/msg-queue-content", "/storage-info",     "/display-data",
-    "/register-topology", "/enable-topology",  "/disable-topology",  "/stop-topology",
-    "/kill-topology",     "/clear-topology-error", "/delete-worker", "/shut-down-worker",
-    "/enable-worker",     "/disable-worker",   "/rebalance-leader"};
+    "/worker-status",     "/topology-status",      "/topology-info",    "/topology-history",
+    "/worker-history",    "/msg-queue-content",    "/storage-info",     "/display-data",
+    "/register-topology", "/enable-topology",      "/disable-topology", "/stop-topology",
+    "/kill-topology",     "/clear-topology-error", "/delete-worker",    "/shut-down-worker",
+    "/enable-worker",     "/disable-worker",       "/rebalance-leader"};
 
 HttpOptions within(std::chrono::milliseconds timeout) {
   HttpOptions options;
@@ -87,8 +87,8 @@ class DashboardAbuseTest : public ::testing::Test {
     return httpRequest(dashboard_->port(), "POST", path, headers, body, within(30s));
   }
   std::string requestHead(const std::string& method, const std::string& path) const {
-    return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-           std::to_string(dashboard_->port()) + "\r\n";
+    return method + " " + path +
+           " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(dashboard_->port()) + "\r\n";
   }
 
   TestDatabase db_;
@@ -100,15 +100,15 @@ class DashboardAbuseTest : public ::testing::Test {
 
 TEST_F(DashboardAbuseTest, DeepJsonOnEveryRouteIsRefusedWithoutEchoingIt) {
   dashboard();
-  const auto deep = nested(60000);  // about 120 KB: past the small body limit
+  const auto deep = nested(60000);            // about 120 KB: past the small body limit
   const auto deep_but_small = nested(20000);  // 40 KB: parsed, and stopped at 64 levels
   for (const auto& route : kAllRoutes) {
     withinMemory("deep-json" + route, [&] {
       // As a field's value (the field the route reads) and as the body.
-      const auto field = route.find("worker") != std::string::npos ||
-                                 route.find("leader") != std::string::npos
-                             ? "name"
-                             : "uuid";
+      const auto field =
+          route.find("worker") != std::string::npos || route.find("leader") != std::string::npos
+              ? "name"
+              : "uuid";
       const auto as_field = post(route, "{\"" + std::string(field) + "\": " + deep_but_small + "}");
       EXPECT_EQ(as_field.status, 413) << route << ": " << as_field.body.substr(0, 200);
       EXPECT_THAT(as_field.json().at("error").get<std::string>(),
@@ -205,8 +205,7 @@ TEST_F(DashboardAbuseTest, HeaderFloodIsCut) {
     std::size_t sent = 0;
     while (sent < 102400 && c.send(line, 5s)) ++sent;
     const auto answer = c.receive(10s);
-    std::cout << "header flood: " << sent << " of 102400 lines sent before the answer"
-              << std::endl;
+    std::cout << "header flood: " << sent << " of 102400 lines sent before the answer" << std::endl;
     EXPECT_EQ(statusOf(answer), 431) << answer.substr(0, 300);
     EXPECT_LT(sent, 102400u);
   });
@@ -243,7 +242,8 @@ TEST_F(DashboardAbuseTest, SlowClientsDoNotStopHealthAndAreCutAtTheDeadline) {
     for (const char* path : {"/health", "/metrics"}) {
       ++asked;
       try {
-        if (httpRequest(dashboard_->port(), "GET", path, {}, "", within(5s)).status == 200) ++answered;
+        if (httpRequest(dashboard_->port(), "GET", path, {}, "", within(5s)).status == 200)
+          ++answered;
       } catch (const std::exception& e) {
         ADD_FAILURE() << path << " while slow clients held connections: " << e.what();
       }
@@ -259,8 +259,8 @@ TEST_F(DashboardAbuseTest, SlowClientsDoNotStopHealthAndAreCutAtTheDeadline) {
     closed += c->closed();
   }
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-  std::cout << "slowloris: " << kSlow << " slow clients; /health and /metrics answered "
-            << answered << " of " << asked << "; " << closed << " slow connections closed by "
+  std::cout << "slowloris: " << kSlow << " slow clients; /health and /metrics answered " << answered
+            << " of " << asked << "; " << closed << " slow connections closed by "
             << seconds.count() << " s (deadline 6 s)" << std::endl;
   EXPECT_EQ(closed, kSlow);
   EXPECT_THAT(dashboard_->log(), HasSubstr("not complete within 6000 ms"));
@@ -333,8 +333,8 @@ class TestCertificates {
              file("ca.key"), "-CAcreateserial", "-out", file("server.pem"), "-days", "2",
              "-extfile", file("san.ext")});
     // A CA the server's certificate does not come from.
-    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("other.key"),
-             "-out", file("other.pem"), "-days", "2", "-subj", "/CN=another CA"});
+    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", file("other.key"), "-out",
+             file("other.pem"), "-days", "2", "-subj", "/CN=another CA"});
   }
   ~TestCertificates() {
     for (const char* f : {"ca.key", "ca.pem", "ca.srl", "server.key", "server.csr", "server.pem",
@@ -386,9 +386,9 @@ TEST_F(DashboardAbuseTest, ServesHttpsBeyondLoopbackWithTheToken) {
 }
 
 TEST_F(DashboardAbuseTest, UnusableTlsFilesAreNamed) {
-  const auto r = run(QTOPOLOGY_CLI,
-                     {"--url", db_.url(), "dashboard", "--listen", "127.0.0.1:0", "--tls-cert",
-                      "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"});
+  const auto r =
+      run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "127.0.0.1:0", "--tls-cert",
+                          "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_THAT(r.err, HasSubstr("cannot use the TLS certificate /nonexistent/cert.pem"));
 }

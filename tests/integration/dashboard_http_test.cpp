@@ -233,9 +233,10 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
   expectError(post("/register-topology", {{"uuid", "x"}, {"config", "text"}}), 400,
               "field 'config'");
   // The storage's own checks: a weight of -1 is refused as a whole.
-  expectError(post("/register-topology",
-                   {{"uuid", "x"}, {"config", {{"general", {{"weight", -1}, {"command", {"ls"}}}}}}}),
-              400, "weight");
+  expectError(
+      post("/register-topology",
+           {{"uuid", "x"}, {"config", {{"general", {{"weight", -1}, {"command", {"ls"}}}}}}}),
+      400, "weight");
   // The CLI's rules, by the CLI's function: what it refuses, this refuses.
   for (const auto& [command, why] : std::vector<std::pair<Json, std::string>>{
            {Json::array({1}), "general.command[0]: must be a string, not a number"},
@@ -247,8 +248,8 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
   }
   Json restart = {{"general", {{"command", {"ls"}}}}};
   restart["general"]["restart"] = {{"max", -5}, {"window_s", 10}};
-  expectError(post("/register-topology", {{"uuid", "x"}, {"config", restart}}),
-              400, "general.restart.max: must be 0 or more");
+  expectError(post("/register-topology", {{"uuid", "x"}, {"config", restart}}), 400,
+              "general.restart.max: must be 0 or more");
   expectError(post("/register-topology", {{"uuid", "x"}, {"config", {{"spouts", 1}}}}), 400,
               "not a valid Node qtopology topology");
   expectError(post("/shut-down-worker", {{"name", "worker-beta"}, {"valid_msec", -5}}), 400,
@@ -333,9 +334,9 @@ TEST_F(DashboardHttpTest, ByDefaultWritesNeedTheGeneratedToken) {
   EXPECT_EQ(post("/worker-status").status, 200);  // loopback reads need none
   EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");
   // The bearer form, for tools that send only that.
-  EXPECT_EQ(post("/enable-topology", body, {{"Authorization", "Bearer " + dashboard_->token()}})
-                .status,
-            200);
+  EXPECT_EQ(
+      post("/enable-topology", body, {{"Authorization", "Bearer " + dashboard_->token()}}).status,
+      200);
   EXPECT_TRUE(storage_->getTopologyInfo("reports-nightly").enabled);
   // Only the URL line shows it: no log line of a request does.
   const auto log = dashboard_->log();
@@ -383,9 +384,9 @@ TEST_F(DashboardHttpTest, OpenWritesIsExplicitAndLogged) {
   EXPECT_TRUE(eventually(std::chrono::seconds(10), [&] {
     return dashboard_->log().find("--open-writes: every local user") != std::string::npos;
   })) << dashboard_->log();
-  const auto beyond = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen",
-                                          "0.0.0.0:0", "--open-writes", "--public-host", "x",
-                                          "--allow-plain-http"});
+  const auto beyond =
+      run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "0.0.0.0:0", "--open-writes",
+                          "--public-host", "x", "--allow-plain-http"});
   EXPECT_EQ(beyond.exit_code, 2) << beyond.err;
   EXPECT_THAT(beyond.err, HasSubstr("--open-writes is for a dashboard on loopback"));
 }

@@ -39,7 +39,9 @@ class DashboardProcess {
   }
   // The page's URL with the generated token in its fragment, as printed;
   // baseUrl() when the token was not generated.
-  std::string pageUrl() const { return token_.empty() ? baseUrl() : baseUrl() + "/#token=" + token_; }
+  std::string pageUrl() const {
+    return token_.empty() ? baseUrl() : baseUrl() + "/#token=" + token_;
+  }
   // The generated token from the announced URL; empty when none was
   // generated (a fixed token, --open-writes).
   const std::string& token() const { return token_; }

@@ -51,8 +51,9 @@ HttpReply exchange(asio::io_context& ioc, Stream& stream, http::request<http::st
       result = ec;
       return;
     }
-    http::async_read(stream, buffer, parser,
-                     [&](beast::error_code e, std::size_t) { result = e ? e : beast::error_code(); });
+    http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
+      result = e ? e : beast::error_code();
+    });
   });
   ioc.run_for(timeout);
   if (result == asio::error::would_block) throw std::runtime_error(what + ": no answer in time");

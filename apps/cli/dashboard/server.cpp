@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -36,6 +37,9 @@ using HttpResponse = http::response<http::string_body>;
 // the client reads it.
 constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+// How often a request waiting to send a large body asks for a slot.
+constexpr std::chrono::milliseconds kSlotPoll{50};
 
 // The answer to a connection beyond the cap, written without any state.
 constexpr std::string_view kTooManyConnections =
@@ -120,7 +124,10 @@ template <typename Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream stream, Shared& shared, CounterSlot slot)
-      : stream_(std::move(stream)), shared_(shared), slot_(std::move(slot)) {}
+      : stream_(std::move(stream)),
+        shared_(shared),
+        slot_(std::move(slot)),
+        timer_(stream_.get_executor()) {}
 
   void start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -141,10 +148,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void readHeader() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
-    parser_->body_limit(shared_.limits.small_body_bytes);
+    parser_->body_limit(shared_.limits.large_body_bytes);
     // One deadline for the whole request, headers and body: a client
     // trickling bytes cannot keep the connection past it.
     lowest().expires_after(shared_.limits.request_deadline);
+    deadline_ = std::chrono::steady_clock::now() + shared_.limits.request_deadline;
+    header_read_ = false;
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code ec, std::size_t) { self->onHeader(ec); });
@@ -152,6 +161,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void onHeader(error_code ec) {
     if (ec) return onReadError(ec);
+    header_read_ = true;
     const auto& request = parser_->get();
     const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
     if (fields > shared_.limits.header_fields) {
@@ -161,11 +171,33 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const std::string method(request.method_string());
     const std::string target(request.target());
     if (shared_.handler.mayCarryLargeBody(method, target, token(request))) {
-      large_slot_ = CounterSlot::take(shared_.large_bodies, shared_.limits.large_bodies_at_once);
-      // Without a slot, the small limit applies: a small config still
-      // goes through, a large one is told to come back.
-      if (large_slot_) parser_->body_limit(shared_.limits.large_body_bytes);
+      return waitForLargeSlot();
     }
+    readBody(shared_.limits.small_body_bytes);
+  }
+
+  // Large bodies are read a few at a time; the others wait unread (the
+  // client is held back by TCP) until a slot frees or the deadline passes.
+  void waitForLargeSlot() {
+    large_slot_ = CounterSlot::take(shared_.large_bodies, shared_.limits.large_bodies_at_once);
+    if (large_slot_) return readBody(shared_.limits.large_body_bytes);
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      return refuse(503, "other large requests are being read; try again");
+    }
+    timer_.expires_after(kSlotPoll);
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec) return self->close();
+      self->waitForLargeSlot();
+    });
+  }
+
+  void readBody(std::size_t limit) {
+    // The header was read with the large limit, so that a declared length
+    // is judged here, by the limit that applies to this request.
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+      return onReadError(http::error::body_limit);
+    }
+    parser_->body_limit(limit);
     if (parser_->is_done()) return dispatch();
     http::async_read(
         stream_, buffer_, *parser_,
@@ -179,12 +211,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void onReadError(error_code ec) {
     if (ec == http::error::body_limit) {
-      const bool large = large_slot_.has_value();
-      const bool busy = !large && parser_ &&
-                        shared_.handler.mayCarryLargeBody(
-                            std::string(parser_->get().method_string()),
-                            std::string(parser_->get().target()), token(parser_->get()));
-      if (busy) return refuse(503, "another large request is being read; try again");
+      // Before the header was complete only the large limit applied.
+      const bool large = large_slot_.has_value() || !header_read_;
       const auto limit = large ? shared_.limits.large_body_bytes : shared_.limits.small_body_bytes;
       return refuse(413,
                     "the request body is larger than " + std::to_string(limit) + " bytes" +
@@ -313,6 +341,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<CounterSlot> large_slot_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool header_read_ = false;
   std::shared_ptr<HttpResponse> response_;
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
