@@ -314,6 +314,17 @@ TEST_F(DashboardAbuseTest, RequestsCannotForgeLogLines) {
   EXPECT_THAT(log, HasSubstr("GET /x%0a2026-01-01%20FORGED%1b[31m 404"));
 }
 
+TEST_F(DashboardAbuseTest, CliTablesShowControlCharactersEscaped) {
+  storage_->setTopologyStatus("billing-sync", std::nullopt,
+                              std::string(consts::topology_status::error),
+                              std::string("spout died\nFORGED ROW \x1b[2J"));
+  const auto r = run(QTOPOLOGY_CLI, {"--url", db_.url(), "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("spout died\\nFORGED ROW \\x1b[2J"));
+  EXPECT_THAT(r.out, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(r.out, Not(HasSubstr("\nFORGED")));
+}
+
 // --- HTTPS -------------------------------------------------------------------------
 
 // A CA and a certificate for "localhost" it signed, made with openssl in a
