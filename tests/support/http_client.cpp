@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 
@@ -43,23 +44,31 @@ template <typename Stream>
 HttpReply exchange(asio::io_context& ioc, Stream& stream, http::request<http::string_body>& req,
                    std::chrono::milliseconds timeout, const std::string& what) {
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
+  std::optional<http::response_parser<http::string_body>> parser;
   beast::error_code result = asio::error::would_block;
+  // Reads one answer; an interim "100 Continue" is passed over.
+  std::function<void()> read = [&] {
+    parser.emplace();
+    parser->body_limit(64 * 1024 * 1024);
+    // The answer to HEAD has a length but no body.
+    parser->skip(req.method() == http::verb::head);
+    http::async_read(stream, buffer, *parser, [&](beast::error_code e, std::size_t) {
+      if (!e && parser->get().result() == http::status::continue_) return read();
+      result = e ? e : beast::error_code();
+    });
+  };
   http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
     if (ec) {
       result = ec;
       return;
     }
-    http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
-      result = e ? e : beast::error_code();
-    });
+    read();
   });
   ioc.run_for(timeout);
   if (result == asio::error::would_block) throw std::runtime_error(what + ": no answer in time");
   if (result) throw std::runtime_error(what + ": " + result.message());
   HttpReply reply;
-  const auto& res = parser.get();
+  const auto& res = parser->get();
   reply.status = static_cast<int>(res.result_int());
   reply.body = res.body();
   for (const auto& field : res) {

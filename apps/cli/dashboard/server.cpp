@@ -199,6 +199,22 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     parser_->body_limit(limit);
     if (parser_->is_done()) return dispatch();
+    // curl and others wait (a second) for leave to send a body; the body is
+    // within its limit, so it is welcome.
+    if (beast::iequals(headerValue(parser_->get(), http::field::expect), "100-continue")) {
+      continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     parser_->get().version());
+      return http::async_write(stream_, *continue_,
+                               [self = this->shared_from_this()](error_code e, std::size_t) {
+                                 self->continue_.reset();
+                                 if (e) return self->close();
+                                 self->readBodyNow();
+                               });
+    }
+    readBodyNow();
+  }
+
+  void readBodyNow() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code e, std::size_t) { self->onBody(e); });
@@ -345,6 +361,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::chrono::steady_clock::time_point deadline_;
   bool header_read_ = false;
   std::shared_ptr<HttpResponse> response_;
+  std::shared_ptr<http::response<http::empty_body>> continue_;
   std::array<char, 4096> scratch_{};
   std::size_t drained_ = 0;
 };
