@@ -69,8 +69,8 @@ class RawConnection {
 // The status code of the first HTTP answer in `bytes`, 0 when there is none.
 int statusOf(const std::string& bytes);
 
-// The resident memory of a process in KiB (VmRSS of /proc/PID/status); -1
-// when it cannot be read.
-long residentKiB(pid_t pid);
+// The resident memory of a process in KiB (VmRSS of /proc/PID/status), or
+// with "VmHWM" its peak so far; -1 when it cannot be read.
+long residentKiB(pid_t pid, const std::string& field = "VmRSS");
 
 }  // namespace qtopology::testing

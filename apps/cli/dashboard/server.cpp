@@ -311,6 +311,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Answers a request the transport refused, and closes the connection.
   void refuse(int status, const std::string& message) {
     shared_.log->info("refused a request: {} {}", status, detail::escapeControl(message));
+    // What was read of the request goes now, not when the connection ends.
+    parser_.reset();
+    large_slot_.reset();
+    buffer_ = beast::flat_buffer();
     auto response = toResponse(errorReply(status, message), 11, false);
     response->keep_alive(false);
     write(std::move(response), true);
