@@ -170,6 +170,23 @@ TEST_F(DashboardAbuseTest, CliRegisterOfADeepFileFailsWithAMessage) {
   EXPECT_THROW(storage_->getTopologyInfo("deep"), NotFoundError);
 }
 
+TEST_F(DashboardAbuseTest, ADeepConfigInTheDatabaseIsAnErrorNotACrash) {
+  // Whoever can write the table can store anything there.
+  db_.exec("UPDATE qtopology_topology SET config = '{\"general\": " + nested(100000) +
+           "}' WHERE uuid = 'reports-nightly'");
+  dashboard();
+  withinMemory("deep-stored-config", [&] {
+    const auto r = post("/topology-info", "{\"uuid\": \"reports-nightly\"}");
+    EXPECT_EQ(r.status, 500) << r.body.substr(0, 200);
+    EXPECT_THAT(r.json().at("error").get<std::string>(), HasSubstr("nested deeper than 64 levels"));
+  });
+  const auto cli = run(QTOPOLOGY_CLI, {"--url", db_.url(), "details", "reports-nightly"});
+  EXPECT_EQ(cli.exit_code, 1) << cli.err;
+  EXPECT_THAT(cli.err, HasSubstr("stored JSON does not parse: nested deeper than 64 levels"));
+  // The other topologies read as before.
+  EXPECT_EQ(post("/topology-info", "{\"uuid\": \"orders-pipeline\"}").status, 200);
+}
+
 // --- bounded requests -----------------------------------------------------------
 
 TEST_F(DashboardAbuseTest, ChunkedBodyPastTheLimitIsCut) {
