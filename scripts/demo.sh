@@ -138,7 +138,7 @@ say "Starting the dashboard"
 dashboard_log="$demo_dir/dashboard.log"
 "$cli_bin" dashboard --listen "${QTOPOLOGY_DEMO_DASHBOARD:-127.0.0.1:0}" >"$dashboard_log" 2>&1 &
 dashboard_pid=$!
-dashboard_url() { grep -o 'http://[^ ]*/' "$dashboard_log" | head -1; }
+dashboard_url() { grep -o 'http://[^ ]*' "$dashboard_log" | head -1; }
 has_dashboard_url() { [[ -n $(dashboard_url) ]] || ! kill -0 "$dashboard_pid" 2>/dev/null; }
 wait_for 10 "the dashboard's start" has_dashboard_url
 [[ -n $(dashboard_url) ]] || fail "the dashboard did not start: $(cat "$dashboard_log")"

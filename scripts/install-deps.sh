@@ -7,10 +7,9 @@ packages=(
   libmysqlcppconn-dev libmariadb-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   mariadb-server mariadb-client galera-4 rsync
-  # the field tier makes its own certificate authority and server certificates
-  openssl
-  # the dashboard: its HTTP library, and the browser its tests drive
-  libcpp-httplib-dev chromium
+  # the dashboard: its HTTP(S) server (Boost.Beast, OpenSSL), openssl for the
+  # tests' certificates (the field tier's too), and the browser its tests drive
+  libboost-dev libssl-dev openssl chromium
 )
 missing=()
 for p in "${packages[@]}"; do

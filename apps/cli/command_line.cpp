@@ -2,7 +2,24 @@
 
 #include <cstdlib>
 
+#include "core/printable.hpp"
+
 namespace qtopology::cli {
+namespace {
+
+// The dashboard's options that take one value: where it goes.
+std::string* valueOption(CommandLine& line, const std::string& arg) {
+  if (arg == "--listen") return &line.listen;
+  if (arg == "--token") return &line.token;
+  if (arg == "--token-file") return &line.token_file;
+  if (arg == "--tls-cert") return &line.tls_cert;
+  if (arg == "--tls-key") return &line.tls_key;
+  if (arg == "--max-connections") return &line.max_connections;
+  if (arg == "--request-timeout") return &line.request_timeout;
+  return nullptr;
+}
+
+}  // namespace
 
 CommandLine parseCommandLine(int argc, char** argv) {
   CommandLine line;
@@ -25,13 +42,20 @@ CommandLine parseCommandLine(int argc, char** argv) {
       line.url = argv[++i];
     } else if (arg.rfind("--url=", 0) == 0) {
       line.url = arg.substr(6);
-    } else if (arg == "--listen" || arg == "--token") {
+    } else if (std::string* value = valueOption(line, arg)) {
       if (i + 1 >= argc) throw UsageError(arg + " needs a value");
-      (arg == "--listen" ? line.listen : line.token) = argv[++i];
+      *value = argv[++i];
+    } else if (arg == "--public-host") {
+      if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+      line.public_hosts.emplace_back(argv[++i]);
     } else if (arg == "--read-only") {
       line.read_only = true;
+    } else if (arg == "--open-writes") {
+      line.open_writes = true;
+    } else if (arg == "--allow-plain-http") {
+      line.allow_plain_http = true;
     } else {
-      throw UsageError("unknown option '" + arg + "'");
+      throw UsageError("unknown option '" + detail::escapeControl(arg) + "'");
     }
   }
   if (!positional.empty()) {

@@ -29,7 +29,15 @@ struct CommandLine {
   // dashboard
   std::string listen = "127.0.0.1:8080";
   std::string token;  // --token; the command falls back to $QTOPOLOGY_DASHBOARD_TOKEN
+  std::string token_file;
+  bool open_writes = false;
   bool read_only = false;
+  std::vector<std::string> public_hosts;
+  std::string tls_cert;
+  std::string tls_key;
+  bool allow_plain_http = false;
+  std::string max_connections;  // as given; the command checks it
+  std::string request_timeout;
 };
 
 // Options may appear anywhere; "--" ends them, so a text argument may start

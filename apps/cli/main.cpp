@@ -83,11 +83,21 @@ constexpr std::string_view kOptions = R"(options:
   --yes, -y   do not ask before clear and reset
   --help, -h  show help (of a command, when given one)
 dashboard options:
-  --listen HOST:PORT  address to serve on (default 127.0.0.1:8080)
-  --token TOKEN       token that write actions must send in the X-QTopology-Token
-                      header (default: $QTOPOLOGY_DASHBOARD_TOKEN); beyond loopback,
-                      writes are refused without one
-  --read-only         refuse every write action
+  --listen HOST:PORT   address to serve on (default 127.0.0.1:8080)
+  --token TOKEN        the token write actions (and, when exposed, reads) must send in
+                       the X-QTopology-Token header (default: $QTOPOLOGY_DASHBOARD_TOKEN,
+                       else a random one, printed in the page's URL and written to
+                       --token-file, default $XDG_RUNTIME_DIR/qtopology-dashboard-PORT.token)
+  --token-file PATH    where to write the token (mode 0600, a new file)
+  --open-writes        no token: any local user may write (loopback only)
+  --read-only          refuse every write action
+  --public-host NAME   a name clients use (repeatable); needed beyond loopback, and
+                       makes reads need the token
+  --tls-cert FILE, --tls-key FILE
+                       serve HTTPS with this PEM certificate chain and key
+  --allow-plain-http   allow plain HTTP beyond loopback (the token travels in clear)
+  --max-connections N  open connections served at once (default 128)
+  --request-timeout S  seconds a request may take to arrive, headers and body (default 30)
 )";
 
 std::string usageLine(const Command& c) {

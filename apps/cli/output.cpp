@@ -4,6 +4,8 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/printable.hpp"
+
 namespace qtopology::cli {
 namespace {
 
@@ -51,7 +53,10 @@ Table::Table(std::vector<std::string> headers) { rows_.push_back(std::move(heade
 
 void Table::add(std::vector<std::string> row) {
   for (auto& cell : row) {
-    if (cell.empty()) cell = "-";
+    // Names and error texts come from the database: a newline or a
+    // terminal escape in one must not break the table or reach the
+    // terminal.
+    cell = cell.empty() ? "-" : detail::escapeControl(cell);
   }
   rows_.push_back(std::move(row));
 }

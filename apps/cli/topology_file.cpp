@@ -5,17 +5,10 @@
 #include <sstream>
 
 #include "command_line.hpp"
+#include "core/bounded_json.hpp"
 
 namespace qtopology::cli {
 namespace {
-
-// nlohmann's message starts with its own exception id and position; the
-// reason after them is what a person needs.
-std::string reasonOf(const Json::parse_error& e) {
-  const std::string what = e.what();
-  const auto reason = what.find("syntax error");
-  return reason == std::string::npos ? what : what.substr(reason);
-}
 
 std::string readAll(const std::string& path) {
   std::ostringstream text;
@@ -49,17 +42,16 @@ Json readTopologyFile(const std::string& path) {
   const std::string name = path == "-" ? "<stdin>" : path;
   Json config;
   try {
-    config = Json::parse(text, nullptr, true, true);
-  } catch (const Json::parse_error& e) {
-    // e.byte counts the characters read, the offending one included: the
-    // 0-based offset of that character is one less.
-    const auto at = positionOf(text, e.byte > 0 ? e.byte - 1 : 0);
+    config = detail::parseBoundedJson(text, {}, true);
+  } catch (const detail::JsonInputError& e) {
+    if (e.overLimit()) throw CommandError(name + ": not read: the JSON is " + e.what());
+    const auto at = positionOf(text, e.byte());
     throw CommandError(name + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                       ": " + reasonOf(e));
+                       ": " + e.what());
   }
   if (!config.is_object()) {
     throw CommandError(name + ": a topology must be a JSON object, not " +
-                       std::string(config.type_name()));
+                       detail::typeWithArticle(config));
   }
   return config;
 }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/bounded_json.hpp"
+#include "core/printable.hpp"
+
 namespace qtopology::apps {
 namespace {
 
@@ -39,6 +42,16 @@ std::string fieldPath(const std::string& parent, const std::string& field) {
 
 std::string shown(const std::string& path) { return path.empty() ? "the document" : path; }
 
+// A refused value in an error: a short string escaped and cut, since the text
+// may reach a terminal or a log; anything else only by its type.
+std::string shownValue(const Json& value) {
+  if (!value.is_string()) return detail::typeWithArticle(value);
+  constexpr std::size_t kShown = 40;
+  const auto& text = value.get_ref<const std::string&>();
+  return "\"" + detail::escapeControl(text.substr(0, kShown)) +
+         (text.size() > kShown ? "...\"" : "\"");
+}
+
 void check(const JsonRule& rule, const Json& value, const std::string& path,
            std::vector<std::string>& out) {
   if (!rule.types.empty() &&
@@ -47,7 +60,7 @@ void check(const JsonRule& rule, const Json& value, const std::string& path,
     std::vector<std::string> names;
     for (const auto& t : rule.types) names.push_back(withArticle(t));
     out.push_back(shown(path) + ": must be " + joined(names, " or ") + ", not " +
-                  value.type_name());
+                  detail::typeWithArticle(value));
     return;  // its fields or items mean nothing then
   }
   if (!rule.allowed_values.empty() &&
@@ -56,7 +69,7 @@ void check(const JsonRule& rule, const Json& value, const std::string& path,
     std::vector<std::string> names;
     for (const auto& v : rule.allowed_values) names.push_back(v.dump());
     out.push_back(shown(path) + ": must be one of " + joined(names, ", ") + ", not " +
-                  value.dump());
+                  shownValue(value));
     return;
   }
   if (value.is_object()) {

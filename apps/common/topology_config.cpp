@@ -1,5 +1,6 @@
 #include "topology_config.hpp"
 
+#include "core/bounded_json.hpp"
 #include "json_rules.hpp"
 
 namespace qtopology::apps {
@@ -115,13 +116,15 @@ std::vector<std::string> commandOf(const Json& config) {
   if (!command.is_array() || command.empty()) {
     throw InvalidTopology(
         "general.command: must be a non-empty array of strings (program, then arguments), not " +
-        (command.is_array() ? std::string("an empty array") : command.dump()));
+        (command.is_array() ? std::string("an empty array") : detail::typeWithArticle(command)));
   }
   std::vector<std::string> argv;
   for (std::size_t i = 0; i < command.size(); ++i) {
     if (!command[i].is_string() || command[i].get<std::string>().empty()) {
       throw InvalidTopology("general.command[" + std::to_string(i) +
-                            "]: must be a non-empty string, not " + command[i].dump());
+                            "]: must be a non-empty string, not " +
+                            (command[i].is_string() ? std::string("an empty one")
+                                                    : detail::typeWithArticle(command[i])));
     }
     argv.push_back(command[i].get<std::string>());
   }
@@ -135,11 +138,10 @@ void validateTopologyConfig(const Json& config) {
     commandOf(config);  // also refuses an empty program name or argument list
     const Json& restart = config["general"].value("restart", Json::object());
     if (restart.contains("max") && restart["max"].get<double>() < 0) {
-      throw InvalidTopology("general.restart.max: must be 0 or more, not " + restart["max"].dump());
+      throw InvalidTopology("general.restart.max: must be 0 or more");
     }
     if (restart.contains("window_s") && restart["window_s"].get<double>() <= 0) {
-      throw InvalidTopology("general.restart.window_s: must be more than 0, not " +
-                            restart["window_s"].dump());
+      throw InvalidTopology("general.restart.window_s: must be more than 0");
     }
     return;
   }

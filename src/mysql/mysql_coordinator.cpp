@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "connection_pool.hpp"
+#include "core/bounded_json.hpp"
 #include "core/leader_messages.hpp"
 #include "core/logging.hpp"
 #include "core/validation.hpp"
@@ -34,11 +35,16 @@ std::string normalLStatus(std::string lstatus) {
   return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
 }
 
+// A column holds up to 16 MiB: room for more values than a request body may
+// carry, never for a document deep enough to exhaust the stack.
+constexpr detail::JsonLimits kStoredJsonLimits{64, 1000000};
+
 Json parseStoredJson(const std::optional<std::string>& text, const std::string& what) {
   try {
-    // Upstream tolerates comments in topology configs; so do we.
-    return Json::parse(text.value_or("null"), nullptr, true, true);
-  } catch (const Json::parse_error& e) {
+    // Upstream tolerates comments in topology configs; so do we. Anyone who
+    // can write the table wrote this text: bounded, as any outside input.
+    return detail::parseBoundedJson(text.value_or("null"), kStoredJsonLimits, true);
+  } catch (const detail::JsonInputError& e) {
     throw StorageError(what + ": stored JSON does not parse: " + e.what());
   }
 }

@@ -68,7 +68,10 @@ class BrowserTest : public ::testing::Test {
 TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   DashboardProcess dashboard(db_.url());
   const auto screenshot = screenshotPath("dashboard");
-  const auto report = drive({"ours", dashboard.baseUrl(), screenshot});
+  // As an operator opens it: the printed URL, the generated token in its
+  // fragment.
+  ASSERT_FALSE(dashboard.token().empty());
+  const auto report = drive({"ours", dashboard.pageUrl(), screenshot});
   expectCleanPage(report);
   EXPECT_EQ(report.at("consoleErrors"), Json::array());
   const auto& page = report.at("initial");
@@ -89,10 +92,12 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   EXPECT_EQ(page.at("deadBadges"), 1);
   EXPECT_EQ(page.at("leaderBadges"), 1);
   EXPECT_FALSE(page.at("leaderBannerShown"));
-  // A loopback server without a token takes writes: no token field, no
-  // read-only mark.
+  // The token came with the URL: no token field, no read-only mark, and the
+  // address bar no longer shows it.
   EXPECT_FALSE(page.at("writesRefusedShown"));
   EXPECT_FALSE(page.at("tokenInputShown"));
+  EXPECT_EQ(report.at("addressAfterLoad").get<std::string>().find("token"), std::string::npos)
+      << report.at("addressAfterLoad");
 
   // Topologies: status, enabled, worker, weight, affinity, pid, error.
   ASSERT_EQ(page.at("topologies").size(), 4u);

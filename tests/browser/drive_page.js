@@ -21,6 +21,9 @@ const { chromium } = require(path.join(modulesDir, "playwright-core"));
 
 const [mode, baseUrl, screenshot, goFile] = process.argv.slice(2);
 const origin = new URL(baseUrl).origin;
+// BASE_URL may carry the dashboard's token in its fragment, as it prints it.
+const fragment = new URL(baseUrl).hash;
+const pageUrl = (pathname) => origin + pathname + fragment;
 
 async function launch() {
   const browser = await chromium.launch({
@@ -100,7 +103,7 @@ function rowOf(page, table, key, value) {
 async function look() {
   const { browser, page, report } = await launch();
   await offline(page, report, false);
-  await page.goto(baseUrl + "/");
+  await page.goto(pageUrl("/"));
   await page.waitForSelector("#topologies-table tbody tr td.name");
   await page.waitForSelector("#storage-table tr");
   report.page = await readOurPage(page);
@@ -123,10 +126,11 @@ async function ours() {
     }
     return d.accept();
   });
-  await page.goto(baseUrl + "/");
+  await page.goto(pageUrl("/"));
   await page.waitForSelector("#topologies-table tbody tr td.name");
   await page.waitForSelector("#storage-table tr");
   report.initial = await readOurPage(page);
+  report.addressAfterLoad = page.url();
   await page.screenshot({ path: screenshot, fullPage: true });
 
   // A topology's details: configuration and history, the hostile one included.
@@ -170,7 +174,7 @@ async function ours() {
   await page.click("#register-submit");
   await page.waitForSelector("#register-error:not([hidden])");
   report.registerError = await page.locator("#register-error").textContent();
-  await page.fill("#register-config", "{\"general\": {\"weight\": 5}, \"spouts\": []}");
+  await page.fill("#register-config", "{\"general\": {\"weight\": 5, \"command\": [\"/bin/true\"]}}");
   await page.click("#register-submit");
   await page.waitForSelector("#topologies-table td.name >> text=from-the-page");
   report.final = await readOurPage(page);
@@ -181,7 +185,7 @@ async function ours() {
 async function stale() {
   const { browser, page, report } = await launch();
   await offline(page, report, false);
-  await page.goto(baseUrl + "/");
+  await page.goto(pageUrl("/"));
   await page.waitForSelector("#topologies-table tbody tr td.name");
   report.before = await readOurPage(page);
   process.stderr.write("loaded\n");
@@ -200,7 +204,7 @@ async function upstream() {
   const { browser, page, report } = await launch();
   await offline(page, report, true);
   page.on("dialog", (d) => { report.alerts.push(d.message()); return d.dismiss(); });
-  await page.goto(baseUrl + "/qtopology_dashboard.html");
+  await page.goto(origin + "/qtopology_dashboard.html");
   // Knockout fills the tickets once topology-status and worker-status answered.
   await page.waitForFunction(() =>
     document.querySelectorAll(".cell-4 .ticket label").length > 0 &&

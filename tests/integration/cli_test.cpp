@@ -204,7 +204,7 @@ TEST_F(CliTopologyTest, BrokenJsonNamesLineAndColumn) {
 
 TEST_F(CliTopologyTest, RegisterRejectsWhatIsNotATopology) {
   expectOneLineError(cli({"register", "t1", file("array.json", "[1, 2]")}), 1,
-                     "a topology must be a JSON object, not array");
+                     "a topology must be a JSON object, not an array");
   expectOneLineError(
       cli({"register", "t1", file("w.json", R"({"general":{"command":["true"],"weight":-1}})")}), 1,
       "weight");

@@ -5,13 +5,17 @@
 #include <cppconn/statement.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <random>
 
 #include <qtopology/mysql_coordinator.hpp>
 
 #include "dashboard_process.hpp"
+#include "http_client.hpp"
 #include "test_database.hpp"
 
 namespace qtopology::testing {
@@ -20,16 +24,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Reply {
-  int status = 0;
-  std::string body;
-  httplib::Headers headers;
-  Json json() const { return Json::parse(body); }
-  std::string header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
+using Reply = HttpReply;
 
 class DashboardHttpTest : public ::testing::Test {
  protected:
@@ -44,18 +39,19 @@ class DashboardHttpTest : public ::testing::Test {
     return *dashboard_;
   }
 
+  // The dashboard's generated token goes with every request unless
+  // `headers` carry one or send_token_ is off.
   Reply send(const std::string& method, const std::string& path, const std::string& body = "",
-             httplib::Headers headers = {}, const std::string& content_type = "application/json") {
-    httplib::Client client("127.0.0.1", dashboard_->port());
-    client.set_read_timeout(std::chrono::seconds(30));
-    httplib::Result r = method == "GET"    ? client.Get(path, headers)
-                        : method == "POST" ? client.Post(path, headers, body, content_type)
-                                           : client.Put(path, headers, body, content_type);
-    if (!r) throw std::runtime_error("no answer to " + method + " " + path);
-    return {r->status, r->body, r->headers};
+             HttpHeaders headers = {}, const std::string& content_type = "application/json") {
+    bool token_given = false;
+    for (const auto& h : headers) token_given = token_given || h.first == "X-QTopology-Token";
+    if (send_token_ && !token_given && !dashboard_->token().empty()) {
+      headers.emplace_back("X-QTopology-Token", dashboard_->token());
+    }
+    if (method != "GET") headers.emplace_back("Content-Type", content_type);
+    return httpRequest(dashboard_->port(), method, path, headers, body);
   }
-  Reply post(const std::string& path, const Json& body = Json::object(),
-             httplib::Headers headers = {}) {
+  Reply post(const std::string& path, const Json& body = Json::object(), HttpHeaders headers = {}) {
     return send("POST", path, body.dump(), std::move(headers));
   }
   // A call that must succeed; its JSON answer.
@@ -90,6 +86,7 @@ class DashboardHttpTest : public ::testing::Test {
   TestDatabase db_;
   std::unique_ptr<MySqlCoordinator> storage_;
   std::unique_ptr<DashboardProcess> dashboard_;
+  bool send_token_ = true;
 };
 
 // --- reads --------------------------------------------------------------------
@@ -167,7 +164,7 @@ TEST_F(DashboardHttpTest, ReadRoutesAnswerInQtopologysShapes) {
 
 TEST_F(DashboardHttpTest, TopologyActionsChangeTheStorage) {
   dashboard();
-  const Json config = {{"general", {{"weight", 3}}}, {"spouts", Json::array()}};
+  const Json config = {{"general", {{"weight", 3}, {"command", {"/bin/true"}}}}};
   EXPECT_EQ(ok("/register-topology", {{"uuid", "fresh"}, {"config", config}}), Json::object());
   EXPECT_EQ(storage_->getTopologyInfo("fresh").weight, 3);
   EXPECT_FALSE(storage_->getTopologyInfo("fresh").enabled);
@@ -227,7 +224,7 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
   const auto before = topologyRows();
   expectError(send("POST", "/enable-topology", "{\"uuid\": "), 400, "not valid JSON");
   expectError(send("POST", "/enable-topology", "[\"orders-pipeline\"]"), 400,
-              "must be a JSON object, not array");
+              "must be a JSON object, not an array");
   expectError(post("/enable-topology"), 400, "missing field 'uuid'");
   expectError(post("/kill-topology", {{"uuid", 7}}), 400,
               "field 'uuid' must be a non-empty string");
@@ -237,8 +234,24 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
               "field 'config'");
   // The storage's own checks: a weight of -1 is refused as a whole.
   expectError(
-      post("/register-topology", {{"uuid", "x"}, {"config", {{"general", {{"weight", -1}}}}}}), 400,
-      "weight");
+      post("/register-topology",
+           {{"uuid", "x"}, {"config", {{"general", {{"weight", -1}, {"command", {"ls"}}}}}}}),
+      400, "weight");
+  // The CLI's rules, by the CLI's function: what it refuses, this refuses.
+  for (const auto& [command, why] : std::vector<std::pair<Json, std::string>>{
+           {Json::array({1}), "general.command[0]: must be a string, not a number"},
+           {Json::array(), "must be a non-empty array of strings"},
+           {Json::array({""}), "general.command[0]: must be a non-empty string"}}) {
+    expectError(post("/register-topology",
+                     {{"uuid", "x"}, {"config", {{"general", {{"command", command}}}}}}),
+                400, why);
+  }
+  Json restart = {{"general", {{"command", {"ls"}}}}};
+  restart["general"]["restart"] = {{"max", -5}, {"window_s", 10}};
+  expectError(post("/register-topology", {{"uuid", "x"}, {"config", restart}}), 400,
+              "general.restart.max: must be 0 or more");
+  expectError(post("/register-topology", {{"uuid", "x"}, {"config", {{"spouts", 1}}}}), 400,
+              "not a valid Node qtopology topology");
   expectError(post("/shut-down-worker", {{"name", "worker-beta"}, {"valid_msec", -5}}), 400,
               "valid_msec");
   expectError(post("/delete-worker", {{"name", "worker-alpha"}}), 400, "worker-alpha");
@@ -309,12 +322,113 @@ TEST_F(DashboardHttpTest, ReadOnlyRefusesEveryWrite) {
   EXPECT_EQ(send("GET", "/health").json().at("writes"), "refused");
 }
 
-TEST_F(DashboardHttpTest, BeyondLoopbackWithoutTokenRefusesWrites) {
-  dashboard({"--listen", "0.0.0.0:0"});
-  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 403, "--token");
+TEST_F(DashboardHttpTest, ByDefaultWritesNeedTheGeneratedToken) {
+  dashboard();
+  ASSERT_EQ(dashboard_->token().size(), 64u) << dashboard_->log();
+  send_token_ = false;
+  const Json body = {{"uuid", "reports-nightly"}};
+  expectError(post("/enable-topology", body), 403, "X-QTopology-Token");
+  expectError(post("/enable-topology", body, {{"X-QTopology-Token", std::string(64, '0')}}), 403,
+              "wrong token");
   EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
-  EXPECT_EQ(post("/worker-status").status, 200);
-  EXPECT_EQ(send("GET", "/health").json().at("writes"), "refused");
+  EXPECT_EQ(post("/worker-status").status, 200);  // loopback reads need none
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");
+  // The bearer form, for tools that send only that.
+  EXPECT_EQ(
+      post("/enable-topology", body, {{"Authorization", "Bearer " + dashboard_->token()}}).status,
+      200);
+  EXPECT_TRUE(storage_->getTopologyInfo("reports-nightly").enabled);
+  // Only the URL line shows it: no log line of a request does.
+  const auto log = dashboard_->log();
+  EXPECT_EQ(log.find(dashboard_->token()), log.rfind(dashboard_->token())) << log;
+}
+
+TEST_F(DashboardHttpTest, TokenFileIsPrivateAndGoesAwayAtTheEnd) {
+  dashboard();
+  const auto path = dashboard_->tokenFile();
+  ASSERT_EQ(path, dashboard_->runtimeDir() + "/qtopology-dashboard-" +
+                      std::to_string(dashboard_->port()) + ".token")
+      << dashboard_->log();
+  struct stat info {};
+  ASSERT_EQ(::lstat(path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(readFile(path), dashboard_->token() + "\n");
+  dashboard_->child().signal(SIGTERM);
+  ASSERT_EQ(dashboard_->child().wait(std::chrono::seconds(10)), 0) << dashboard_->log();
+  EXPECT_NE(::lstat(path.c_str(), &info), 0) << "the token file outlived the dashboard";
+}
+
+TEST_F(DashboardHttpTest, TokenFileIsNeverWrittenThroughALink) {
+  char dir[] = "/tmp/qtopology-token-link-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string victim = std::string(dir) + "/victim";
+  std::ofstream(victim) << "keep me\n";
+  const std::string link = std::string(dir) + "/token";
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  const auto r = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "127.0.0.1:0",
+                                     "--token-file", link});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("symbolic link"));
+  EXPECT_EQ(readFile(victim), "keep me\n");
+  std::remove(link.c_str());
+  std::remove(victim.c_str());
+  ::rmdir(dir);
+}
+
+TEST_F(DashboardHttpTest, OpenWritesIsExplicitAndLogged) {
+  dashboard({"--open-writes"});
+  EXPECT_TRUE(dashboard_->token().empty());
+  EXPECT_EQ(post("/enable-topology", {{"uuid", "reports-nightly"}}).status, 200);
+  EXPECT_EQ(send("GET", "/health").json().at("writes"), "open");
+  EXPECT_TRUE(eventually(std::chrono::seconds(10), [&] {
+    return dashboard_->log().find("--open-writes: every local user") != std::string::npos;
+  })) << dashboard_->log();
+  const auto beyond =
+      run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "0.0.0.0:0", "--open-writes",
+                          "--public-host", "x", "--allow-plain-http"});
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.err;
+  EXPECT_THAT(beyond.err, HasSubstr("--open-writes is for a dashboard on loopback"));
+}
+
+// 0.0.0.0 is beyond loopback; the test reaches it through 127.0.0.1.
+TEST_F(DashboardHttpTest, BeyondLoopbackReadsNeedTheTokenAndTheHostIsChecked) {
+  dashboard({"--listen", "0.0.0.0:0", "--public-host", "dashboard.test", "--allow-plain-http"});
+  ASSERT_FALSE(dashboard_->token().empty());
+  send_token_ = false;
+  const HttpHeaders named = {{"Host", "dashboard.test:" + std::to_string(dashboard_->port())}};
+  expectError(post("/worker-status", Json::object(), named), 401, "reads need the token");
+  expectError(send("GET", "/health", "", named), 401, "reads need the token");
+  expectError(send("GET", "/metrics", "", named), 401, "reads need the token");
+  auto with_token = named;
+  with_token.emplace_back("X-QTopology-Token", dashboard_->token());
+  EXPECT_EQ(post("/worker-status", Json::object(), with_token).status, 200);
+  EXPECT_EQ(send("GET", "/health", "", with_token).status, 200);
+  // The page's files are free: the page needs them to find its token.
+  EXPECT_EQ(send("GET", "/", "", named).status, 200);
+  // Writes: refused without the token, done with it.
+  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}, named), 401, "token");
+  EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
+  EXPECT_EQ(post("/enable-topology", {{"uuid", "reports-nightly"}}, with_token).status, 200);
+  // DNS rebinding: a name that is not --public-host, token or not.
+  auto forged = with_token;
+  forged[0] = {"Host", "evil.example:" + std::to_string(dashboard_->port())};
+  expectError(post("/worker-status", Json::object(), forged), 403, "--public-host");
+  expectError(send("GET", "/", "", forged), 403, "--public-host");
+}
+
+TEST_F(DashboardHttpTest, BeyondLoopbackNeedsAPublicHostAndHttps) {
+  const auto plain = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "0.0.0.0:0",
+                                         "--public-host", "dashboard.test"});
+  EXPECT_EQ(plain.exit_code, 2) << plain.err;
+  EXPECT_THAT(plain.err, HasSubstr("needs HTTPS"));
+  const auto nameless = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen",
+                                            "0.0.0.0:0", "--allow-plain-http"});
+  EXPECT_EQ(nameless.exit_code, 2) << nameless.err;
+  EXPECT_THAT(nameless.err, HasSubstr("--public-host"));
+  const auto half = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--tls-cert", "c.pem"});
+  EXPECT_EQ(half.exit_code, 2) << half.err;
+  EXPECT_THAT(half.err, HasSubstr("both --tls-cert and --tls-key"));
 }
 
 TEST_F(DashboardHttpTest, CrossSiteRequestsAreRefused) {
@@ -363,6 +477,18 @@ TEST_F(DashboardHttpTest, PageIsSelfContainedAndRendersValuesAsText) {
   for (const char* sink : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"}) {
     EXPECT_THAT(js, Not(HasSubstr(sink))) << sink;
   }
+  // HEAD: the length a GET would have, no body.
+  const auto head = send("HEAD", "/");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), std::to_string(page.body.size()));
+  EXPECT_EQ(head.body, "");
+  // curl's way with larger bodies: leave is given, the call goes through.
+  const auto expecting = httpRequest(dashboard_->port(), "POST", "/topology-status",
+                                     {{"Expect", "100-continue"},
+                                      {"Content-Type", "application/json"},
+                                      {"X-QTopology-Token", dashboard_->token()}},
+                                     "{\"padding\": \"" + std::string(4096, 'x') + "\"}");
+  EXPECT_EQ(expecting.status, 200) << expecting.body;
   // The API answers JSON that no browser will sniff as HTML.
   const auto list = post("/topology-status");
   EXPECT_EQ(list.header("Content-Type"), "application/json");
@@ -381,7 +507,7 @@ TEST_F(DashboardHttpTest, HealthReportsStorageSchemaAndLeader) {
   EXPECT_EQ(j.at("storage"), "reachable");
   EXPECT_EQ(j.at("schema_version"), MySqlCoordinator::latestSchemaVersion());
   EXPECT_EQ(j.at("leader"), "worker-alpha");
-  EXPECT_EQ(j.at("writes"), "open");
+  EXPECT_EQ(j.at("writes"), "token");
 
   storage_->setWorkerLStatus("worker-alpha", std::string(consts::worker_lstatus::normal));
   const auto leaderless = send("GET", "/health");

@@ -52,15 +52,28 @@ DashboardProcess::DashboardProcess(const std::string& url, const std::vector<std
   for (const auto& a : args) listen_given = listen_given || a == "--listen";
   if (!listen_given) argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   argv.insert(argv.end(), args.begin(), args.end());
-  child_ = std::make_unique<Child>(QTOPOLOGY_CLI, argv, log_file_, env);
+  Environment child_env = env;
+  if (!child_env.set.count("XDG_RUNTIME_DIR")) {
+    char dir[] = "/tmp/qtopology-dashboard-run-XXXXXX";
+    if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
+    runtime_dir_ = dir;
+    child_env.set["XDG_RUNTIME_DIR"] = runtime_dir_;
+  }
+  child_ = std::make_unique<Child>(QTOPOLOGY_CLI, argv, log_file_, child_env);
 
-  const std::regex announced("dashboard on http://[^ ]*:([0-9]+)/");
+  const std::regex announced("dashboard on (https?)://[^ ]*:([0-9]+)/(#token=([0-9a-f]+))?\n");
+  const std::regex token_file("token file: ([^\n]+)\n");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch match;
     const auto text = log();
     if (std::regex_search(text, match, announced)) {
-      port_ = std::stoi(match[1]);
+      https_ = match[1] == "https";
+      port_ = std::stoi(match[2]);
+      token_ = match[4];
+      // Printed before the URL, when there is one.
+      std::smatch file;
+      if (std::regex_search(text, file, token_file)) token_file_ = file[1];
       return;
     }
     if (child_->wait(std::chrono::milliseconds(50))) break;
@@ -71,6 +84,11 @@ DashboardProcess::DashboardProcess(const std::string& url, const std::vector<std
 DashboardProcess::~DashboardProcess() {
   child_.reset();
   std::remove(log_file_.c_str());
+  if (!runtime_dir_.empty()) {
+    // A killed dashboard leaves its token file behind.
+    if (!token_file_.empty()) std::remove(token_file_.c_str());
+    ::rmdir(runtime_dir_.c_str());
+  }
 }
 
 std::string DashboardProcess::log() const { return readFile(log_file_); }

@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
+
+#include "core/printable.hpp"
 
 namespace qtopology::cli::dashboard {
 namespace {
@@ -28,19 +31,35 @@ std::string hostPart(const std::string& authority) {
   return authority.substr(0, authority.find(':'));
 }
 
+bool equalNoCase(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A Host header is echoed in the refusal: cut and escaped, as it is the
+// client's text.
+std::string shownHost(const std::string& host_header) {
+  constexpr std::size_t kShown = 100;
+  return detail::escapeControl(host_header.substr(0, kShown)) +
+         (host_header.size() > kShown ? "..." : "");
+}
+
 }  // namespace
 
 ListenAddress parseListenAddress(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    throw std::invalid_argument("--listen wants HOST:PORT (e.g. 127.0.0.1:8080), not '" + text +
-                                "'");
+    throw std::invalid_argument("--listen wants HOST:PORT (e.g. 127.0.0.1:8080), not '" +
+                                detail::escapeControl(text) + "'");
   }
   ListenAddress address;
   address.host = text.substr(0, colon);
   if (address.host.front() == '[') {
     if (address.host.back() != ']') {
-      throw std::invalid_argument("--listen: unclosed '[' in '" + text + "'");
+      throw std::invalid_argument("--listen: unclosed '[' in '" + detail::escapeControl(text) +
+                                  "'");
     }
     address.host = address.host.substr(1, address.host.size() - 2);
   }
@@ -48,7 +67,7 @@ ListenAddress parseListenAddress(const std::string& text) {
   if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
       std::stoi(port) > 65535) {
     throw std::invalid_argument("--listen: the port must be a number from 0 to 65535, not '" +
-                                port + "'");
+                                detail::escapeControl(port) + "'");
   }
   address.port = std::stoi(port);
   return address;
@@ -63,32 +82,66 @@ bool isLoopback(const std::string& host) {
   return false;
 }
 
+bool AccessPolicy::tokenMatches(const std::string& presented_token) const {
+  return !token_.empty() && equalInConstantTime(presented_token, token_);
+}
+
 std::optional<std::string> AccessPolicy::refuseWrite(const std::string& presented_token) const {
   if (read_only_) return "this dashboard runs with --read-only: write actions are refused";
   if (token_.empty()) {
     if (loopback_) return std::nullopt;
-    return "write actions are refused: the dashboard listens beyond loopback without a token "
-           "(start it with --token or QTOPOLOGY_DASHBOARD_TOKEN)";
+    return "write actions are refused: the dashboard listens beyond loopback without a token";
   }
   if (presented_token.empty()) {
     return std::string("write actions need the token in the ") + kTokenHeader + " header";
   }
-  if (!equalInConstantTime(presented_token, token_)) {
+  if (!tokenMatches(presented_token)) {
+    return std::string("wrong token in the ") + kTokenHeader + " header";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> AccessPolicy::refuseRead(const std::string& presented_token) const {
+  if (!exposed()) return std::nullopt;
+  if (presented_token.empty()) {
+    return std::string(
+               "this dashboard is reachable beyond loopback: reads need the token in the ") +
+           kTokenHeader + " header too";
+  }
+  if (!tokenMatches(presented_token)) {
     return std::string("wrong token in the ") + kTokenHeader + " header";
   }
   return std::nullopt;
 }
 
 std::optional<std::string> AccessPolicy::refuseHost(const std::string& host_header) const {
-  if (!loopback_) return std::nullopt;
-  if (isLoopback(hostPart(host_header))) return std::nullopt;
-  return "this dashboard listens on loopback and answers only requests for localhost, not for '" +
-         host_header + "'";
+  const auto host = hostPart(host_header);
+  if (isLoopback(host)) return std::nullopt;
+  for (const auto& name : public_hosts_) {
+    if (equalNoCase(hostPart(name), host)) return std::nullopt;
+  }
+  if (public_hosts_.empty() && loopback_) {
+    return "this dashboard listens on loopback and answers only requests for localhost, not for '" +
+           shownHost(host_header) + "'";
+  }
+  return "this dashboard answers only requests for localhost and its --public-host names, not "
+         "for '" +
+         shownHost(host_header) + "'";
 }
 
 std::string AccessPolicy::writeMode() const {
   if (read_only_ || (token_.empty() && !loopback_)) return "refused";
   return token_.empty() ? "open" : "token";
+}
+
+std::string presentedToken(const std::string& token_header, const std::string& authorization) {
+  if (!token_header.empty()) return token_header;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() > kBearer.size() &&
+      equalNoCase(authorization.substr(0, kBearer.size()), std::string(kBearer))) {
+    return authorization.substr(kBearer.size());
+  }
+  return "";
 }
 
 bool sameOrigin(const std::string& origin, const std::string& host_header) {

@@ -3,11 +3,17 @@
 #include <chrono>
 
 #include "../output.hpp"
+#include "core/bounded_json.hpp"
+#include "topology_config.hpp"
 
 namespace qtopology::cli::dashboard {
 namespace {
 
 using std::chrono::milliseconds;
+
+// A body is one call's arguments, a topology's config at most: a config
+// nests a few levels, and even a large one holds far fewer values.
+constexpr detail::JsonLimits kBodyLimits{64, 100000};
 
 // --- request fields -----------------------------------------------------------
 
@@ -18,7 +24,7 @@ std::string requiredText(const Json& body, const char* field) {
   }
   if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
     throw RequestError(400, std::string("field '") + field + "' must be a non-empty string, not " +
-                                (it->is_string() ? "an empty one" : it->dump()));
+                                (it->is_string() ? "an empty one" : detail::typeWithArticle(*it)));
   }
   return it->get<std::string>();
 }
@@ -152,6 +158,12 @@ Json registerTopology(TrackedStorage& s, const Json& body) {
   if (config == body.end() || !config->is_object()) {
     throw RequestError(400, "field 'config' must be the topology's configuration, a JSON object");
   }
+  // The CLI's register checks the same way, with the same function.
+  try {
+    apps::validateTopologyConfig(*config);
+  } catch (const apps::InvalidTopology& e) {
+    throw RequestError(400, std::string("field 'config': ") + e.what());
+  }
   s.call("registerTopology", [&](auto& st) { st.registerTopology(uuid, *config); });
   return Json::object();
 }
@@ -237,13 +249,15 @@ Json parseBody(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
   Json body;
   try {
-    body = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    throw RequestError(400, std::string("the request body is not valid JSON: ") + e.what());
+    body = detail::parseBoundedJson(text, kBodyLimits);
+  } catch (const detail::JsonInputError& e) {
+    if (e.overLimit()) throw RequestError(413, std::string("the request body is ") + e.what());
+    throw RequestError(400, "the request body is not valid JSON: " + std::string(e.what()) +
+                                " (at byte " + std::to_string(e.byte()) + ")");
   }
   if (!body.is_object()) {
     throw RequestError(
-        400, std::string("the request body must be a JSON object, not ") + body.type_name());
+        400, "the request body must be a JSON object, not " + detail::typeWithArticle(body));
   }
   return body;
 }

@@ -1,67 +1,373 @@
 #include "server.hpp"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cctype>
+#include <array>
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
-#include "api.hpp"
-#include "assets.hpp"
-#include "monitoring.hpp"
-#include "tracked_storage.hpp"
+#include "core/printable.hpp"
+#include "request_handler.hpp"
 
 namespace qtopology::cli::dashboard {
 namespace {
 
-// A topology's config may be large (the column is a mediumtext).
-constexpr std::size_t kMaxBody = 16 * 1024 * 1024;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using beast::error_code;
 
-void sendJson(httplib::Response& res, int status, const Json& body) {
-  res.status = status;
-  // Replace, not throw, should a stored value hold invalid UTF-8.
-  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+using HttpResponse = http::response<http::string_body>;
+
+// After an error answer the connection closes; what the client still sends
+// is read and dropped for a moment, so that closing with unread data (which
+// makes the kernel reset the connection) does not destroy the answer before
+// the client reads it.
+constexpr std::chrono::milliseconds kLingerTime{1000};
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+// How often a request waiting to send a large body asks for a slot.
+constexpr std::chrono::milliseconds kSlotPoll{50};
+
+// The answer to a connection beyond the cap, written without any state.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Content-Type: application/json\r\n"
+    "Content-Length: 44\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "{\"error\":\"too many connections, try again\"}\n";
+
+// What the sessions share: read-only after construction, but for the
+// counters, which are atomic.
+struct Shared {
+  RequestHandler handler;
+  RequestLimits limits;
+  std::shared_ptr<spdlog::logger> log;
+  // Reset by the server before the I/O context goes: the handlers they
+  // hold own sessions whose sockets belong to it.
+  std::optional<asio::thread_pool> api_pool;
+  std::optional<asio::thread_pool> monitoring_pool;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> large_bodies{0};
+
+  Shared(CoordinationStorage& storage, const ServerSettings& settings,
+         std::shared_ptr<spdlog::logger> logger)
+      : handler(storage,
+                AccessPolicy(isLoopback(settings.listen.host), settings.token, settings.read_only,
+                             settings.public_hosts),
+                settings.expected_schema_version, logger),
+        limits(settings.limits),
+        log(std::move(logger)) {
+    api_pool.emplace(settings.api_threads);
+    monitoring_pool.emplace(1);
+  }
+};
+
+// Holds one unit of a counter while alive.
+class CounterSlot {
+ public:
+  CounterSlot() = default;
+  explicit CounterSlot(std::atomic<std::size_t>& counter) : counter_(&counter) {}
+  CounterSlot(CounterSlot&& other) noexcept : counter_(std::exchange(other.counter_, nullptr)) {}
+  CounterSlot& operator=(CounterSlot&& other) noexcept {
+    release();
+    counter_ = std::exchange(other.counter_, nullptr);
+    return *this;
+  }
+  CounterSlot(const CounterSlot&) = delete;
+  CounterSlot& operator=(const CounterSlot&) = delete;
+  ~CounterSlot() { release(); }
+  void release() {
+    if (counter_) counter_->fetch_sub(1);
+    counter_ = nullptr;
+  }
+
+  // A unit of `counter` if fewer than `limit` are taken, else an empty slot.
+  static std::optional<CounterSlot> take(std::atomic<std::size_t>& counter, std::size_t limit) {
+    if (counter.fetch_add(1) >= limit) {
+      counter.fetch_sub(1);
+      return std::nullopt;
+    }
+    return CounterSlot(counter);
+  }
+
+ private:
+  std::atomic<std::size_t>* counter_ = nullptr;
+};
+
+std::string headerValue(const http::fields& fields, http::field name) {
+  const auto it = fields.find(name);
+  return it == fields.end() ? std::string() : std::string(it->value());
 }
 
-void sendError(httplib::Response& res, int status, const std::string& message) {
-  sendJson(res, status, {{"error", message}});
+std::string headerValue(const http::fields& fields, std::string_view name) {
+  const auto it = fields.find(beast::string_view(name.data(), name.size()));
+  return it == fields.end() ? std::string() : std::string(it->value());
 }
 
-bool startsWithNoCase(const std::string& text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
+// One connection, plain (beast::tcp_stream) or TLS (ssl_stream over it). All
+// its steps run on the I/O thread; only the handler runs in a pool.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream stream, Shared& shared, CounterSlot slot)
+      : stream_(std::move(stream)),
+        shared_(shared),
+        slot_(std::move(slot)),
+        timer_(stream_.get_executor()) {}
 
-// Why httplib itself refused a request.
-std::string refusalText(int status) {
-  if (status == 413) return "the request body is too large";
-  if (status == 414) return "the request URI is too long";
-  if (status == 400) return "malformed HTTP request";
-  return "HTTP error " + std::to_string(status);
-}
+  void start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      readHeader();
+    } else {
+      lowest().expires_after(shared_.limits.request_deadline);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](error_code ec) {
+                                if (ec) return self->close();
+                                self->readHeader();
+                              });
+    }
+  }
 
-int statusFor(const std::exception& e) {
-  if (const auto* request = dynamic_cast<const RequestError*>(&e)) return request->status;
-  const auto kind = errorKind(e);
-  if (kind == "NotFoundError") return 404;
-  if (kind == "InvalidArgument") return 400;
-  if (kind == "ConnectionError" || kind == "SchemaError") return 503;
-  return 500;
-}
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
-// The page runs only its own files: no inline script, nothing from elsewhere.
-const httplib::Headers kSecurityHeaders = {
-    {"Content-Security-Policy",
-     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
-    {"X-Content-Type-Options", "nosniff"},
-    {"X-Frame-Options", "DENY"},
-    {"Referrer-Policy", "no-referrer"},
-    {"Cache-Control", "no-store"},
+  void readHeader() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
+    parser_->body_limit(shared_.limits.large_body_bytes);
+    // One deadline for the whole request, headers and body: a client
+    // trickling bytes cannot keep the connection past it.
+    lowest().expires_after(shared_.limits.request_deadline);
+    deadline_ = std::chrono::steady_clock::now() + shared_.limits.request_deadline;
+    header_read_ = false;
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->onHeader(ec); });
+  }
+
+  void onHeader(error_code ec) {
+    if (ec) return onReadError(ec);
+    header_read_ = true;
+    const auto& request = parser_->get();
+    const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
+    if (fields > shared_.limits.header_fields) {
+      return refuse(431, "the request has more than " +
+                             std::to_string(shared_.limits.header_fields) + " header fields");
+    }
+    const std::string method(request.method_string());
+    const std::string target(request.target());
+    if (shared_.handler.mayCarryLargeBody(method, target, token(request))) {
+      return waitForLargeSlot();
+    }
+    readBody(shared_.limits.small_body_bytes);
+  }
+
+  // Large bodies are read a few at a time; the others wait unread (the
+  // client is held back by TCP) until a slot frees or the deadline passes.
+  void waitForLargeSlot() {
+    large_slot_ = CounterSlot::take(shared_.large_bodies, shared_.limits.large_bodies_at_once);
+    if (large_slot_) return readBody(shared_.limits.large_body_bytes);
+    if (std::chrono::steady_clock::now() >= deadline_) {
+      return refuse(503, "other large requests are being read; try again");
+    }
+    timer_.expires_after(kSlotPoll);
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (ec) return self->close();
+      self->waitForLargeSlot();
+    });
+  }
+
+  void readBody(std::size_t limit) {
+    // The header was read with the large limit, so that a declared length
+    // is judged here, by the limit that applies to this request.
+    if (const auto length = parser_->content_length(); length && *length > limit) {
+      return onReadError(http::error::body_limit);
+    }
+    parser_->body_limit(limit);
+    if (parser_->is_done()) return dispatch();
+    // curl and others wait (a second) for leave to send a body; the body is
+    // within its limit, so it is welcome.
+    if (beast::iequals(headerValue(parser_->get(), http::field::expect), "100-continue")) {
+      continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     parser_->get().version());
+      return http::async_write(stream_, *continue_,
+                               [self = this->shared_from_this()](error_code e, std::size_t) {
+                                 self->continue_.reset();
+                                 if (e) return self->close();
+                                 self->readBodyNow();
+                               });
+    }
+    readBodyNow();
+  }
+
+  void readBodyNow() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code e, std::size_t) { self->onBody(e); });
+  }
+
+  void onBody(error_code ec) {
+    if (ec) return onReadError(ec);
+    dispatch();
+  }
+
+  void onReadError(error_code ec) {
+    if (ec == http::error::body_limit) {
+      // Before the header was complete only the large limit applied.
+      const bool large = large_slot_.has_value() || !header_read_;
+      const auto limit = large ? shared_.limits.large_body_bytes : shared_.limits.small_body_bytes;
+      return refuse(413,
+                    "the request body is larger than " + std::to_string(limit) + " bytes" +
+                        (large ? "" : " (only register-topology with the token may send more)"));
+    }
+    if (ec == http::error::header_limit) {
+      return refuse(431, "the request's header is larger than " +
+                             std::to_string(shared_.limits.header_bytes) + " bytes");
+    }
+    if (ec == beast::error::timeout) {
+      // An idle kept-alive connection just goes; a request cut short is
+      // worth a line.
+      if (!parser_ || !parser_->got_some()) return close();
+      shared_.log->info("closed a connection whose request was not complete within {} ms",
+                        shared_.limits.request_deadline.count());
+      return close();
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == ssl::error::stream_truncated) {
+      return close();
+    }
+    // Anything else is a malformed request.
+    refuse(400, "malformed HTTP request: " + ec.message());
+  }
+
+  static std::string token(const http::request<http::string_body>& request) {
+    return presentedToken(headerValue(request, std::string_view(kTokenHeader)),
+                          headerValue(request, http::field::authorization));
+  }
+
+  void dispatch() {
+    // While the handler runs, the client has nothing to send: no deadline
+    // (the storage's own timeouts bound the call).
+    lowest().expires_never();
+    auto raw = parser_->release();
+    parser_.reset();
+    large_slot_.reset();
+    Request request;
+    request.method = std::string(raw.method_string());
+    request.target = std::string(raw.target());
+    request.host = headerValue(raw, http::field::host);
+    request.origin = headerValue(raw, http::field::origin);
+    request.content_type = headerValue(raw, http::field::content_type);
+    request.token = token(raw);
+    request.body = std::move(raw.body());
+    const bool keep_alive = raw.keep_alive();
+    const unsigned version = raw.version();
+    auto& pool =
+        RequestHandler::isMonitoring(request.target) ? *shared_.monitoring_pool : *shared_.api_pool;
+    asio::post(pool, [self = this->shared_from_this(), request = std::move(request), keep_alive,
+                      version]() mutable {
+      Reply reply = self->shared_.handler.handle(request);
+      self->shared_.log->info("{} {} {}", detail::escapeControl(request.method),
+                              detail::escapeControl(pathOf(request.target)), reply.status);
+      auto response = self->toResponse(std::move(reply), version, request.method == "HEAD");
+      response->keep_alive(keep_alive);
+      auto executor = self->stream_.get_executor();
+      asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+        self->write(std::move(response), false);
+      });
+    });
+  }
+
+  std::shared_ptr<HttpResponse> toResponse(Reply reply, unsigned version, bool head) {
+    auto response =
+        std::make_shared<HttpResponse>(static_cast<http::status>(reply.status), version);
+    for (const auto& [name, value] : securityHeaders()) response->set(name, value);
+    for (const auto& [name, value] : reply.headers) response->set(name, value);
+    response->set(http::field::content_type, reply.content_type);
+    if (head) {
+      // The length of the body a GET would have, and no body.
+      response->content_length(reply.body.size());
+    } else {
+      response->body() = std::move(reply.body);
+      response->prepare_payload();
+    }
+    return response;
+  }
+
+  // Answers a request the transport refused, and closes the connection.
+  void refuse(int status, const std::string& message) {
+    shared_.log->info("refused a request: {} {}", status, detail::escapeControl(message));
+    // What was read of the request goes now, not when the connection ends.
+    parser_.reset();
+    large_slot_.reset();
+    buffer_ = beast::flat_buffer();
+    auto response = toResponse(errorReply(status, message), 11, false);
+    response->keep_alive(false);
+    write(std::move(response), true);
+  }
+
+  void write(std::shared_ptr<HttpResponse> response, bool linger) {
+    lowest().expires_after(shared_.limits.request_deadline);
+    response_ = std::move(response);
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this(), linger](error_code ec, std::size_t) {
+                        const bool keep = !ec && self->response_->keep_alive();
+                        self->response_.reset();
+                        if (keep) return self->readHeader();
+                        if (!ec && linger) return self->lingerThenClose();
+                        self->close();
+                      });
+  }
+
+  void lingerThenClose() {
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    lowest().async_read_some(asio::buffer(scratch_),
+                             [self = this->shared_from_this()](error_code ec, std::size_t n) {
+                               self->drained_ += n;
+                               if (ec || self->drained_ > kLingerBytes) return self->close();
+                               self->drain();
+                             });
+  }
+
+  void close() {
+    error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  Stream stream_;
+  Shared& shared_;
+  CounterSlot slot_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<CounterSlot> large_slot_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_;
+  bool header_read_ = false;
+  std::shared_ptr<HttpResponse> response_;
+  std::shared_ptr<http::response<http::empty_body>> continue_;
+  std::array<char, 4096> scratch_{};
+  std::size_t drained_ = 0;
 };
 
 }  // namespace
@@ -70,125 +376,112 @@ class Server::Impl {
  public:
   Impl(CoordinationStorage& storage, const ServerSettings& settings,
        std::shared_ptr<spdlog::logger> log)
-      : tracked_(storage),
-        policy_(isLoopback(settings.listen.host), settings.token, settings.read_only),
-        expected_schema_version_(settings.expected_schema_version),
-        log_(std::move(log)) {
-    // httplib's default, SO_REUSEPORT, would let a second server (anyone's
-    // of this user) share the port and take half of the requests.
-    http_.set_socket_options([](socket_t sock) {
-      int yes = 1;
-      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
-    http_.set_default_headers(kSecurityHeaders);
-    http_.set_payload_max_length(kMaxBody);
-    http_.set_pre_routing_handler([this](const auto& req, auto& res) { return screen(req, res); });
-    http_.Get(".*", [this](const auto& req, auto& res) { get(req, res); });
-    http_.Post(".*", [this](const auto& req, auto& res) { post(req, res); });
-    http_.set_error_handler([](const auto&, auto& res) {
-      // httplib's own refusals (malformed request, body too large) come
-      // with an empty body; ours already carry JSON.
-      if (res.body.empty()) sendError(res, res.status, refusalText(res.status));
-    });
-    http_.set_logger([this](const auto& req, const auto& res) {
-      // Method, path and status only: bodies and headers may hold tokens.
-      log_->info("{} {} {}", req.method, req.path, res.status);
-    });
+      : shared_(storage, settings, std::move(log)), acceptor_(ioc_) {
+    if (!settings.tls_cert_file.empty() || !settings.tls_key_file.empty()) {
+      tls_.emplace(ssl::context::tls_server);
+      tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                        ssl::context::single_dh_use);
+      try {
+        tls_->use_certificate_chain_file(settings.tls_cert_file);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("cannot use the TLS certificate " +
+                                 detail::escapeControl(settings.tls_cert_file) + ": " + e.what());
+      }
+      try {
+        tls_->use_private_key_file(settings.tls_key_file, ssl::context::pem);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("cannot use the TLS key " +
+                                 detail::escapeControl(settings.tls_key_file) + ": " + e.what());
+      }
+    }
     const auto& host = settings.listen.host;
-    if (settings.listen.port == 0) {
-      port_ = http_.bind_to_any_port(host);
-    } else if (http_.bind_to_port(host, settings.listen.port)) {
-      port_ = settings.listen.port;
+    error_code ec;
+    const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + detail::escapeControl(host) +
+                               ": not an IP address of this machine");
     }
-    if (port_ <= 0) {
-      throw std::runtime_error("cannot listen on " + host + ":" +
-                               std::to_string(settings.listen.port) +
-                               " (address in use, or not one of this machine's)");
+    const tcp::endpoint endpoint(address, static_cast<unsigned short>(settings.listen.port));
+    acceptor_.open(endpoint.protocol(), ec);
+    // SO_REUSEADDR (not SO_REUSEPORT, which would let a second server of
+    // this user share the port and take half of the requests).
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + detail::escapeControl(host) + ":" +
+                               std::to_string(settings.listen.port) + " (" + ec.message() + ")");
     }
+    port_ = acceptor_.local_endpoint().port();
+  }
+
+  ~Impl() {
+    ioc_.stop();
+    // Running handlers finish (they may be inside a storage call); queued
+    // ones are dropped with the sessions they hold.
+    shared_.api_pool->stop();
+    shared_.monitoring_pool->stop();
+    shared_.api_pool->join();
+    shared_.monitoring_pool->join();
+    shared_.api_pool.reset();
+    shared_.monitoring_pool.reset();
   }
 
   int port() const { return port_; }
-  std::string writeMode() const { return policy_.writeMode(); }
-  void run() { http_.listen_after_bind(); }
-  void stop() { http_.stop(); }
+  bool tls() const { return tls_.has_value(); }
+  std::string writeMode() const { return shared_.handler.policy().writeMode(); }
+
+  void run() {
+    accept();
+    ioc_.run();
+  }
+  void stop() { ioc_.stop(); }
 
  private:
-  using Handled = httplib::Server::HandlerResponse;
-
-  Handled screen(const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "GET" && req.method != "HEAD" && req.method != "POST") {
-      res.set_header("Allow", "GET, HEAD, POST");
-      sendError(res, 405, "method " + req.method + " is not used here");
-      return Handled::Handled;
-    }
-    if (auto why = policy_.refuseHost(req.get_header_value("Host"))) {
-      sendError(res, 403, *why);
-      return Handled::Handled;
-    }
-    return Handled::Unhandled;
+  void accept() {
+    acceptor_.async_accept([this](error_code ec, tcp::socket socket) {
+      if (!ec) admit(std::move(socket));
+      accept();
+    });
   }
 
-  void get(const httplib::Request& req, httplib::Response& res) {
-    const std::string path = req.path == "/" ? "/index.html" : req.path;
-    for (const auto& asset : assets()) {
-      if (asset.path == path) {
-        res.set_content(std::string(asset.content), std::string(asset.content_type).c_str());
-        return;
-      }
+  void admit(tcp::socket socket) {
+    auto slot = CounterSlot::take(shared_.connections, shared_.limits.max_connections);
+    if (!slot) {
+      // Best effort, never blocking: a fresh socket's send buffer is empty.
+      error_code ignored;
+      socket.non_blocking(true, ignored);
+      socket.write_some(asio::buffer(kTooManyConnections.data(), kTooManyConnections.size()),
+                        ignored);
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+      socket.close(ignored);
+      if (!warned_full_)
+        shared_.log->warn("connection limit ({}) reached: refusing connections",
+                          shared_.limits.max_connections);
+      warned_full_ = true;
+      return;
     }
-    if (path == "/health") {
-      auto health = checkHealth(tracked_, expected_schema_version_);
-      health.body["writes"] = policy_.writeMode();
-      return sendJson(res, health.http_status, health.body);
-    }
-    if (path == "/metrics") {
-      return res.set_content(prometheusMetrics(tracked_), "text/plain; version=0.0.4");
-    }
-    if (findApiRoute(std::string_view(path).substr(1))) {
-      res.set_header("Allow", "POST");
-      return sendError(res, 405, path + " is an API call: POST a JSON body");
-    }
-    sendError(res, 404, "no such page: " + req.path);
-  }
-
-  void post(const httplib::Request& req, httplib::Response& res) {
-    const auto* route = findApiRoute(std::string_view(req.path).substr(1));
-    if (!route) return sendError(res, 404, "no such API call: " + req.path);
-    if (route->writes) {
-      if (auto why = refuseWrite(req)) return sendError(res, why->first, why->second);
-    }
-    try {
-      sendJson(res, 200, route->handle(tracked_, parseBody(req.body)));
-    } catch (const std::exception& e) {
-      const int status = statusFor(e);
-      if (status >= 500) log_->warn("{} failed: {}", req.path, e.what());
-      sendError(res, status, e.what());
+    warned_full_ = false;
+    beast::tcp_stream stream(std::move(socket));
+    if (tls_) {
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(std::move(stream), *tls_), shared_, std::move(*slot))
+          ->start();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(std::move(stream), shared_, std::move(*slot))
+          ->start();
     }
   }
 
-  // Status and reason when a write must not happen.
-  std::optional<std::pair<int, std::string>> refuseWrite(const httplib::Request& req) const {
-    if (auto why = policy_.refuseWrite(req.get_header_value(kTokenHeader))) {
-      return std::make_pair(403, *why);
-    }
-    if (!sameOrigin(req.get_header_value("Origin"), req.get_header_value("Host"))) {
-      return std::make_pair(403, std::string("cross-origin write refused"));
-    }
-    // HTML forms cannot send this type across sites without a CORS
-    // preflight, which this server never grants.
-    if (!startsWithNoCase(req.get_header_value("Content-Type"), "application/json")) {
-      return std::make_pair(415, std::string("write actions take a JSON body "
-                                             "(Content-Type: application/json)"));
-    }
-    return std::nullopt;
-  }
-
-  TrackedStorage tracked_;
-  AccessPolicy policy_;
-  int expected_schema_version_;
-  std::shared_ptr<spdlog::logger> log_;
-  httplib::Server http_;
+  // Destroyed after the I/O context: the sessions its handlers still hold
+  // refer to both.
+  Shared shared_;
+  std::optional<ssl::context> tls_;
+  asio::io_context ioc_{1};
+  tcp::acceptor acceptor_;
   int port_ = -1;
+  bool warned_full_ = false;
 };
 
 Server::Server(CoordinationStorage& storage, const ServerSettings& settings,
@@ -196,6 +489,7 @@ Server::Server(CoordinationStorage& storage, const ServerSettings& settings,
     : impl_(std::make_unique<Impl>(storage, settings, std::move(log))) {}
 Server::~Server() = default;
 int Server::port() const { return impl_->port(); }
+bool Server::tls() const { return impl_->tls(); }
 std::string Server::writeMode() const { return impl_->writeMode(); }
 void Server::run() { impl_->run(); }
 void Server::stop() { impl_->stop(); }

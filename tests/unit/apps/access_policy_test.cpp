@@ -1,4 +1,5 @@
 // The dashboard's access rules and Prometheus escaping, without a server.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "access_policy.hpp"
@@ -58,7 +59,39 @@ TEST(DashboardAccess, LoopbackServerAnswersOnlyLocalNames) {
   for (const char* host : {"evil.example", "evil.example:8080", "", "10.1.1.1:8080"}) {
     EXPECT_TRUE(loopback.refuseHost(host)) << host;
   }
-  EXPECT_FALSE(AccessPolicy(false, "", false).refuseHost("dashboard.example.org"));
+  // Beyond loopback: loopback names and the public names only.
+  const AccessPolicy beyond(false, "tok", false, {"dashboard.example.org"});
+  for (const char* host : {"dashboard.example.org", "Dashboard.Example.ORG:8443", "127.0.0.1:1"}) {
+    EXPECT_FALSE(beyond.refuseHost(host)) << host;
+  }
+  for (const char* host : {"evil.example", "dashboard.example.org.evil.example", ""}) {
+    EXPECT_TRUE(beyond.refuseHost(host)) << host;
+  }
+  EXPECT_TRUE(AccessPolicy(false, "", false).refuseHost("dashboard.example.org"));
+  // The refusal shows the client's Host escaped.
+  EXPECT_THAT(*loopback.refuseHost("evil\n\x1b[2J"), ::testing::HasSubstr("evil\\n\\x1b[2J"));
+}
+
+TEST(DashboardAccess, ReadsNeedTheTokenWhenExposed) {
+  const AccessPolicy loopback(true, "tok", false);
+  EXPECT_FALSE(loopback.exposed());
+  EXPECT_FALSE(loopback.refuseRead(""));
+  const AccessPolicy proxied(true, "tok", false, {"ops.example"});
+  EXPECT_TRUE(proxied.exposed());
+  EXPECT_TRUE(proxied.refuseRead(""));
+  EXPECT_TRUE(proxied.refuseRead("tok2"));
+  EXPECT_FALSE(proxied.refuseRead("tok"));
+  const AccessPolicy beyond(false, "tok", false, {"ops.example"});
+  EXPECT_TRUE(beyond.refuseRead(""));
+  EXPECT_FALSE(beyond.refuseRead("tok"));
+}
+
+TEST(DashboardAccess, TokenFromEitherHeader) {
+  EXPECT_EQ(presentedToken("a", "Bearer b"), "a");
+  EXPECT_EQ(presentedToken("", "Bearer b"), "b");
+  EXPECT_EQ(presentedToken("", "bearer b"), "b");
+  EXPECT_EQ(presentedToken("", "Basic b"), "");
+  EXPECT_EQ(presentedToken("", "Bearer "), "");
 }
 
 TEST(DashboardAccess, SameOrigin) {

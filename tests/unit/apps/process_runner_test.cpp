@@ -271,7 +271,7 @@ TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   EXPECT_THAT(refusal({{"general", {{"command", "sleep 1"}}}}),
               HasSubstr("general.command: must be a non-empty array of strings"));
   EXPECT_THAT(refusal({{"general", {{"command", {"sleep", 1}}}}}),
-              HasSubstr("general.command[1]: must be a non-empty string, not 1"));
+              HasSubstr("general.command[1]: must be a non-empty string, not a number"));
   EXPECT_THAT(refusal({{"general", {{"command", {""}}}}}),
               HasSubstr("general.command[0]: must be a non-empty string"));
   EXPECT_EQ(refusal({{"general", {{"command", {"no-such-program-here"}}}}}),

@@ -6,6 +6,39 @@
 (function () {
   const REFRESH_MS = 15000; // as qtopology's own page
   const TOKEN_HEADER = "X-QTopology-Token";
+  const TOKEN_KEY = "qtopology-dashboard-token";
+
+  // The dashboard prints its URL with the token in the fragment, which the
+  // browser never sends to a server. It is kept for this tab only and taken
+  // off the address bar, so it is not bookmarked or shared with the URL.
+  (function takeTokenFromUrl() {
+    const match = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+    if (!match) return;
+    try {
+      window.sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    } catch (e) {
+      // Storage refused (private mode): the token field remains.
+    }
+    window.history.replaceState(null, "", window.location.pathname + window.location.search);
+  })();
+
+  function storedToken() {
+    try {
+      return window.sessionStorage.getItem(TOKEN_KEY) || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // What a request sends: the token typed in, else the one from the URL.
+  function currentToken() {
+    return document.getElementById("token-input").value || storedToken();
+  }
+
+  function tokenHeaders() {
+    const token = currentToken();
+    return token ? { [TOKEN_HEADER]: token } : {};
+  }
 
   const state = {
     writeMode: "open", // "open", "token" or "refused", from /health
@@ -67,9 +100,7 @@
 
   // POST /<name> with a JSON body, as qtopology's API wants it.
   async function api(name, body) {
-    const headers = { "Content-Type": "application/json" };
-    const token = byId("token-input").value;
-    if (token) headers[TOKEN_HEADER] = token;
+    const headers = Object.assign({ "Content-Type": "application/json" }, tokenHeaders());
     let response;
     try {
       response = await fetch(name, {
@@ -87,7 +118,7 @@
 
   async function health() {
     try {
-      const response = await fetch("health", { cache: "no-store" });
+      const response = await fetch("health", { cache: "no-store", headers: tokenHeaders() });
       return await readJson(response);
     } catch (e) {
       return null;
@@ -119,7 +150,10 @@
       announce(done, "ok");
     } catch (e) {
       announce(route + " failed: " + e.message, "error");
-      if (e.status === 403 && state.writeMode === "token") byId("token-input").focus();
+      if ((e.status === 401 || e.status === 403) && state.writeMode === "token") {
+        byId("token-bar").hidden = false;
+        byId("token-input").focus();
+      }
     }
     await refresh();
   }
@@ -303,7 +337,9 @@
 
   function applyWriteMode(mode) {
     state.writeMode = mode;
-    byId("token-bar").hidden = mode !== "token";
+    // A token from the URL makes the field unnecessary, until it is refused.
+    if (mode !== "token") byId("token-bar").hidden = true;
+    else if (!storedToken()) byId("token-bar").hidden = false;
     byId("writes-refused").hidden = mode !== "refused";
     byId("register-button").disabled = mode === "refused";
   }
