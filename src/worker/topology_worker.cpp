@@ -1,32 +1,31 @@
-// One worker's loop: heartbeat, messages, the topologies it runs, and, when
-// elected, the leader's duties (planned by leader_plan, written fenced by
-// the storage). The protocol facts are those of Node qtopology 2.3.2.
+// One worker's loop: the tick (heartbeat, the worker's own status, the
+// lease, the leader's messages), shutdown and run(). The topologies it runs,
+// its pending reports and its leader duties are parts of their own; the
+// protocol facts are those of Node qtopology 2.3.2.
 #include <qtopology/worker.hpp>
-
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
-#include <cstdio>
 #include <functional>
-#include <map>
+#include <optional>
+#include <utility>
 
 #include "core/validation.hpp"
 #include "exit_queue.hpp"
-#include "leader_plan.hpp"
+#include "leader_duties.hpp"
 #include "lease_watchdog.hpp"
-#include "restart_policy.hpp"
+#include "local_topologies.hpp"
+#include "status_reports.hpp"
+#include "worker_context.hpp"
 
 namespace qtopology {
 namespace {
 
-namespace ts = consts::topology_status;
 namespace ws = consts::worker_status;
 namespace ls = consts::worker_lstatus;
 namespace msg = consts::leader_messages;
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+using detail::SteadyTime;
 
 // The assigned topologies are re-read as a safety net only: every change
 // reaches the worker as a message in its heartbeat, a start that is lost
@@ -36,35 +35,19 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // twentieth keeps a worker at about 1.05 round trips a second.
 constexpr unsigned kReconcileEveryTicks = 20;
 constexpr std::chrono::milliseconds kExitPollSlice{100};
-constexpr std::string_view kRebalanceIntervalProperty = "rebalance_interval_s";
-
-// "60", "1.5": a duration in seconds as people write it.
-std::string secondsText(std::chrono::milliseconds duration) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", std::chrono::duration<double>(duration).count());
-  return text;
-}
-
-// A topology this worker has started and not yet seen exit.
-struct LocalTopology {
-  Json config;
-  detail::RestartBudget restarts;
-  bool stopping = false;          // stop or kill requested: its exit is expected
-  bool start_after_exit = false;  // given back to us while it was stopping
-};
-
-// A status report that could not be written; retried every tick.
-struct PendingReport {
-  std::string uuid;
-  std::string status;
-  std::optional<std::string> error;
-};
 
 const std::string* stringField(const Json& object, const char* key) {
   if (!object.is_object()) return nullptr;
   const auto found = object.find(key);
   if (found == object.end() || !found->is_string()) return nullptr;
   return &found->get_ref<const std::string&>();
+}
+
+const Json* arrayField(const Json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  const auto found = object.find(key);
+  if (found == object.end() || !found->is_array()) return nullptr;
+  return &*found;
 }
 
 void checkPositive(const char* what, std::chrono::milliseconds value) {
@@ -79,11 +62,13 @@ void checkPositive(const char* what, std::chrono::milliseconds value) {
 class TopologyWorker::Impl {
  public:
   Impl(CoordinationStorage& s, TopologyRunner& r, WorkerOptions o)
-      : storage(s),
-        runner(r),
-        options(std::move(o)),
+      : options(std::move(o)),
+        context(s, r, options),
         exits(std::make_shared<detail::ExitQueue>()),
-        watchdog(options.name, r, options.lease, options.clock) {
+        watchdog(options.name, r, options.lease, options.clock),
+        reports(context),
+        local(context, watchdog, reports),
+        leader(context) {
     detail::checkIdentifier("TopologyWorker", "worker name", options.name);
     checkPositive("tick", options.tick);
     checkPositive("leader_loop", options.leader_loop);
@@ -92,534 +77,246 @@ class TopologyWorker::Impl {
     checkPositive("stop_timeout", options.stop_timeout);
     // The queue is shared with the callback, so a runner that reports after
     // the worker is gone writes into a queue nobody reads, not freed memory.
-    runner.setExitCallback([queue = exits](TopologyExit exit) { queue->push(std::move(exit)); });
+    r.setExitCallback([queue = exits](TopologyExit exit) { queue->push(std::move(exit)); });
   }
 
   ~Impl() {
     // A host that skipped shutdown() must not leave topologies running with
     // nobody watching them.
     watchdog.stop();
-    for (auto& [uuid, t] : local) callRunner("kill", uuid, [&] { runner.kill(uuid); });
+    local.killAll();
   }
 
-  // An empty clock is the steady clock, here as in the watchdog.
-  SteadyTime now() const {
-    return options.clock ? options.clock() : std::chrono::steady_clock::now();
-  }
   const std::string& name() const { return options.name; }
-
-  // Not accepting: stopping for good, disabled, or unsure we still hold our
-  // lease. Such a worker starts nothing and never campaigns.
-  bool accepting() const {
-    return !shutdown_message && !shutdown_requested && !disabled && !lease_lapsed;
-  }
-
-  template <typename Step>
-  bool guarded(const char* what, Step&& step) {
-    try {
-      step();
-      return true;
-    } catch (const StorageError& e) {
-      spdlog::warn("worker {}: {} failed: {}", name(), what, e.what());
-      return false;
-    }
-  }
-
-  template <typename Call>
-  void callRunner(const char* what, const std::string& uuid, Call&& call) noexcept {
-    try {
-      call();
-    } catch (const std::exception& e) {
-      spdlog::error("worker {}: runner {} of topology {} failed: {}", name(), what, uuid, e.what());
-    }
-  }
+  spdlog::logger& log() const { return context.log(); }
+  CoordinationStorage& storage() { return context.storage; }
 
   // --- registration and the tick -----------------------------------------
 
   void start() {
-    registered_at = now();
-    storage.registerWorker(name());
-    last_heartbeat = now();
+    registered_at = context.now();
+    storage().registerWorker(name());
+    last_heartbeat = context.now();
     watchdog.start();
     started = true;
-    spdlog::info("worker {}: registered", name());
+    log().info("worker {}: registered", name());
   }
 
   bool tick() {
     if (!started) start();
     processExits();
     checkLease();
+    const auto beat = heartbeat();
+    if (!beat) return context.keepRunning();
+    noteStartTime(*beat);
+    followOwnStatus(*beat);
+    handleMessages(*beat);
+    if (context.shutdown_message) return false;
+    reports.retry();
+    reconcileWhenDue();
+    context.guarded("leadership", [&] { leader.step(*beat); });
+    return context.keepRunning();
+  }
+
+  // The heartbeat renews the lease; nullopt when it failed (logged).
+  std::optional<WorkerHeartbeat> heartbeat() {
     WorkerHeartbeat beat;
     try {
-      beat = storage.heartbeat(name());
+      beat = storage().heartbeat(name());
     } catch (const NotFoundError& e) {
       // Deleted behind our back: whatever we run may be given away.
-      spdlog::warn("worker {}: {}; stopping every topology and registering again", name(),
-                   e.what());
-      stopAll(true);
-      leader = false;
-      guarded("registering again", [&] { storage.registerWorker(name()); });
-      return keepRunning();
+      log().warn("worker {}: {}; stopping every topology and registering again", name(), e.what());
+      local.stopAll(true);
+      leader.forget();
+      context.guarded("registering again", [&] { storage().registerWorker(name()); });
+      return std::nullopt;
     } catch (const StorageError& e) {
-      spdlog::warn("worker {}: heartbeat failed: {}", name(), e.what());
+      log().warn("worker {}: heartbeat failed: {}", name(), e.what());
       checkLease();
-      return keepRunning();
+      return std::nullopt;
     }
     checkLease();  // the watchdog may have declared a lapse during the call
-    const bool lapsed = lease_lapsed;
-    last_heartbeat = now();
+    last_heartbeat = context.now();
     watchdog.renew();
     // The runner's own copy of the lease, for topologies that outlive a
     // paused worker (separate processes).
-    runner.renewLease(last_heartbeat + options.lease);
-    lease_lapsed = false;
-    if (lapsed) reconcile_due = true;
-    if (!start_time) {
-      // Messages sent before we started are not for us. The storage's clock
-      // decides, so our start is the heartbeat's time less what has passed
-      // here since we registered; cut to whole seconds, as MySQL records them.
-      start_time = std::chrono::floor<std::chrono::seconds>(
-          beat.now -
-          std::chrono::duration_cast<TimePoint::duration>(last_heartbeat - registered_at));
-    }
-    followOwnStatus(beat);
-    for (const auto& message : beat.messages) {
-      if (message.created < *start_time) {
-        spdlog::info("worker {}: ignoring {} sent before this worker started", name(), message.cmd);
-        continue;
-      }
-      guarded(message.cmd.c_str(), [&] { handle(message); });
-    }
-    if (shutdown_message) return false;
-    retryReports();
-    if (++ticks % kReconcileEveryTicks == 0 || reconcile_due) {
-      if (guarded("checking assigned topologies", [&] { reconcile(); })) reconcile_due = false;
-    }
-    guarded("leadership", [&] { leadership(beat); });
-    return keepRunning();
+    context.runner.renewLease(last_heartbeat + options.lease);
+    if (std::exchange(context.lease_lapsed, false)) reconcile_due = true;
+    return beat;
   }
 
-  bool keepRunning() const { return !shutdown_message && !shutdown_requested; }
+  // Messages sent before we started are not for us. The storage's clock
+  // decides, so our start is the first heartbeat's time less what has passed
+  // here since we registered; cut to whole seconds, as MySQL records them.
+  void noteStartTime(const WorkerHeartbeat& beat) {
+    if (start_time) return;
+    start_time = std::chrono::floor<std::chrono::seconds>(
+        beat.now - std::chrono::duration_cast<TimePoint::duration>(last_heartbeat - registered_at));
+  }
 
   // What the storage says about us wins over what we believed.
   void followOwnStatus(const WorkerHeartbeat& beat) {
     if (beat.status == ws::disabled) {
-      if (!disabled) {
-        spdlog::info("worker {}: marked disabled; stopping every topology", name());
-        disabled = true;
-        stopAll(false);
+      if (!context.disabled) {
+        log().info("worker {}: marked disabled; stopping every topology", name());
+        context.disabled = true;
+        local.stopAll(false);
       }
-    } else if (disabled) {
+    } else if (context.disabled) {
       // Disabled until set_enabled, whatever rewrote our status meanwhile.
-      guarded("reporting disabled",
-              [&] { storage.setWorkerStatus(name(), std::string(ws::disabled)); });
+      reportStatus("reporting disabled", ws::disabled);
     } else if (beat.status != ws::alive) {
-      // Declared dead (we were paused or cut off) or unloaded: the leader may
-      // have given our topologies away already.
-      spdlog::warn("worker {}: found myself {}; stopping every topology and registering again",
-                   name(), beat.status);
-      stopAll(true);
-      leader = false;
+      // Declared dead (paused or cut off for the dead-worker timeout) or
+      // unloaded. Whatever this worker ran is lost to it: refreshStatuses()
+      // unassigned its running topologies when it declared it dead, and the
+      // leader may have placed them elsewhere already. So it kills them and
+      // registers again, as a new worker would.
+      log().warn("worker {}: found myself {}; stopping every topology and registering again",
+                 name(), beat.status);
+      local.stopAll(true);
+      leader.forget();
       reconcile_due = true;
-      guarded("registering again", [&] { storage.registerWorker(name()); });
+      context.guarded("registering again", [&] { storage().registerWorker(name()); });
       return;
     }
-    const bool marked = beat.lstatus == ls::leader && beat.status == ws::alive;
-    if (leader && !marked) spdlog::warn("worker {}: no longer the leader", name());
-    leader = marked;
+    leader.follow(beat);
   }
 
   // Adopts a lapse, whether the watchdog's thread declared it or this call
   // does; either way the watchdog has killed every topology, once. Their exits
   // are expected, and nothing starts or campaigns until a heartbeat succeeds.
   void checkLease() {
-    if (lease_lapsed || !watchdog.expireIfDue()) return;
-    lease_lapsed = true;
-    leader = false;
-    for (auto& [uuid, t] : local) {
-      t.stopping = true;
-      t.start_after_exit = false;
+    if (context.lease_lapsed || !watchdog.expireIfDue()) return;
+    context.lease_lapsed = true;
+    leader.forget();
+    local.expectLapseExits();
+  }
+
+  void reconcileWhenDue() {
+    if (++ticks % kReconcileEveryTicks != 0 && !reconcile_due) return;
+    if (context.guarded("checking assigned topologies",
+                        [&] { local.reconcile(storage().getTopologiesForWorker(name())); })) {
+      reconcile_due = false;
     }
   }
 
+  bool reportStatus(const char* what, std::string_view status) {
+    return context.guarded(what, [&] { storage().setWorkerStatus(name(), std::string(status)); });
+  }
+
   // --- messages ------------------------------------------------------------
+
+  void handleMessages(const WorkerHeartbeat& beat) {
+    for (const auto& message : beat.messages) {
+      if (message.created < *start_time) {
+        log().info("worker {}: ignoring {} sent before this worker started", name(), message.cmd);
+        continue;
+      }
+      context.guarded(message.cmd.c_str(), [&] { handle(message); });
+    }
+  }
 
   void handle(const StorageMessage& m) {
     const auto& cmd = m.cmd;
     const auto* uuid = stringField(m.content, "uuid");
     if (cmd == msg::start_topology && uuid) {
-      startTopology(*uuid);
-    } else if (cmd == msg::start_topologies && m.content.contains("uuids") &&
-               m.content["uuids"].is_array()) {
-      for (const auto& item : m.content["uuids"]) {
-        if (item.is_string()) startTopology(item.get<std::string>());
+      local.start(*uuid);
+    } else if (const auto* uuids = arrayField(m.content, "uuids");
+               cmd == msg::start_topologies && uuids) {
+      for (const auto& item : *uuids) {
+        if (item.is_string()) local.start(item.get<std::string>());
       }
     } else if ((cmd == msg::stop_topology || cmd == msg::kill_topology) && uuid) {
-      stopTopology(*uuid, cmd == msg::kill_topology);
-    } else if (cmd == msg::stop_topologies && m.content.contains("stop_topologies") &&
-               m.content["stop_topologies"].is_array()) {
-      for (const auto& item : m.content["stop_topologies"]) {
-        const auto* listed = stringField(item, "uuid");
-        if (!listed) continue;
-        const auto* target = stringField(item, "worker_new");
-        spdlog::info("worker {}: rebalance moves {} to {}", name(), *listed,
-                     target ? *target : std::string("another worker"));
-        stopTopology(*listed, false);
-      }
+      local.stop(*uuid, cmd == msg::kill_topology);
+    } else if (const auto* listed = arrayField(m.content, "stop_topologies");
+               cmd == msg::stop_topologies && listed) {
+      stopListed(*listed);
     } else if (cmd == msg::shutdown) {
-      spdlog::info("worker {}: received shutdown", name());
-      shutdown_message = true;
+      log().info("worker {}: received shutdown", name());
+      context.shutdown_message = true;
     } else if (cmd == msg::rebalance) {
-      rebalance_requested = true;
+      leader.requestRebalance();
     } else if (cmd == msg::set_disabled) {
       disable();
     } else if (cmd == msg::set_enabled) {
       enable();
     } else {
-      spdlog::warn("worker {}: ignoring message {} {}", name(), cmd, m.content.dump());
+      log().warn("worker {}: ignoring message {} {}", name(), cmd, m.content.dump());
+    }
+  }
+
+  // A rebalance: each listed topology moves to another worker.
+  void stopListed(const Json& listed) {
+    for (const auto& item : listed) {
+      const auto* uuid = stringField(item, "uuid");
+      if (!uuid) continue;
+      const auto* target = stringField(item, "worker_new");
+      log().info("worker {}: rebalance moves {} to {}", name(), *uuid,
+                 target ? *target : std::string("another worker"));
+      local.stop(*uuid, false);
     }
   }
 
   void disable() {
-    spdlog::info("worker {}: set_disabled: giving up leadership and stopping every topology",
-                 name());
-    disabled = true;
-    if (leader) {
-      guarded("giving up leadership",
-              [&] { storage.setWorkerLStatus(name(), std::string(ls::normal)); });
-      leader = false;
-    }
-    guarded("reporting disabled",
-            [&] { storage.setWorkerStatus(name(), std::string(ws::disabled)); });
-    stopAll(false);
+    log().info("worker {}: set_disabled: giving up leadership and stopping every topology", name());
+    context.disabled = true;
+    leader.resign();
+    reportStatus("reporting disabled", ws::disabled);
+    local.stopAll(false);
   }
 
   void enable() {
-    if (!disabled) return;
-    spdlog::info("worker {}: set_enabled", name());
-    if (guarded("reporting alive",
-                [&] { storage.setWorkerStatus(name(), std::string(ws::alive)); })) {
-      disabled = false;
-    }
-  }
-
-  // --- local topologies ------------------------------------------------------
-
-  // Starts the topology if it is still assigned to us and waiting: a start
-  // message may be stale, the leader could have given it to someone else.
-  bool startTopology(const std::string& uuid) {
-    if (!accepting()) {
-      spdlog::info("worker {}: not starting {}: not accepting topologies", name(), uuid);
-      return false;
-    }
-    const auto found = local.find(uuid);
-    if (found != local.end()) {
-      if (found->second.stopping) {
-        found->second.start_after_exit = true;
-        spdlog::info("worker {}: {} is still stopping; starting it once it exited", name(), uuid);
-      } else {
-        spdlog::info("worker {}: {} is already running here", name(), uuid);
-      }
-      return false;
-    }
-    TopologyInfo info;
-    try {
-      info = storage.getTopologyInfo(uuid);
-    } catch (const NotFoundError&) {
-      spdlog::warn("worker {}: not starting {}: it no longer exists", name(), uuid);
-      return false;
-    }
-    if (info.worker != name() || info.status != ts::waiting) {
-      spdlog::info("worker {}: not starting {}: it is {} on {}", name(), uuid, info.status,
-                   info.worker.value_or("no worker"));
-      return false;
-    }
-    return launch(uuid, std::move(info.config));
-  }
-
-  bool launch(const std::string& uuid, Json config) {
-    dropPendingReports(uuid);
-    detail::RestartPolicy policy;
-    std::optional<int> pid;
-    try {
-      policy = detail::restartPolicyOf(config);
-      pid = runner.start(uuid, config);
-    } catch (const std::exception& e) {
-      spdlog::error("worker {}: topology {} cannot start: {}", name(), uuid, e.what());
-      report(uuid, ts::error, std::string(e.what()));
-      return false;
-    }
-    auto& t = local.emplace(uuid, LocalTopology{std::move(config), detail::RestartBudget(policy)})
-                  .first->second;
-    if (!watchdog.track(uuid)) {
-      t.stopping = true;  // killed: the lease lapsed while it started
-      return false;
-    }
-    spdlog::info("worker {}: started topology {}{}", name(), uuid,
-                 pid ? " (pid " + std::to_string(*pid) + ")" : std::string());
-    report(uuid, ts::running, std::nullopt);
-    if (pid) guarded("recording the pid", [&] { storage.setTopologyPid(uuid, pid); });
-    return true;
-  }
-
-  void stopTopology(const std::string& uuid, bool kill) {
-    const auto found = local.find(uuid);
-    if (found == local.end()) {
-      spdlog::info("worker {}: {} {}: not running here", name(), kill ? "kill" : "stop", uuid);
-      return;
-    }
-    found->second.stopping = true;
-    found->second.start_after_exit = false;
-    spdlog::info("worker {}: {} topology {}", name(), kill ? "killing" : "stopping", uuid);
-    if (kill) {
-      callRunner("kill", uuid, [&] { runner.kill(uuid); });
-    } else {
-      callRunner("stop", uuid, [&] { runner.stop(uuid); });
-    }
-  }
-
-  void stopAll(bool kill) {
-    std::vector<std::string> uuids;
-    for (const auto& [uuid, t] : local) uuids.push_back(uuid);
-    for (const auto& uuid : uuids) stopTopology(uuid, kill);
+    if (!context.disabled) return;
+    log().info("worker {}: set_enabled", name());
+    if (reportStatus("reporting alive", ws::alive)) context.disabled = false;
   }
 
   void processExits() {
     checkLease();  // before the exits: those the watchdog caused are expected
-    for (auto& exit : exits->takeAll()) handleExit(std::move(exit));
-  }
-
-  void handleExit(TopologyExit exit) {
-    const auto found = local.find(exit.uuid);
-    if (found == local.end()) {
-      spdlog::info("worker {}: exit of {}, which is not running here", name(), exit.uuid);
-      return;
-    }
-    auto& t = found->second;
-    const auto uuid = exit.uuid;
-    watchdog.untrack(uuid);
-    if (t.stopping) {
-      const bool start_again = t.start_after_exit;
-      local.erase(found);
-      spdlog::info("worker {}: topology {} stopped", name(), uuid);
-      if (!start_again || !guardedStart(uuid)) report(uuid, ts::unassigned, std::nullopt);
-      return;
-    }
-    if (!exit.error) {
-      local.erase(found);
-      spdlog::info("worker {}: topology {} finished", name(), uuid);
-      report(uuid, ts::unassigned, std::nullopt);
-      return;
-    }
-    if (accepting() && t.restarts.allow(now())) {
-      spdlog::warn("worker {}: topology {} failed ({}); restart {} of {} within {} s", name(), uuid,
-                   *exit.error, t.restarts.used(), t.restarts.policy().max,
-                   secondsText(t.restarts.policy().window));
-      try {
-        const auto pid = runner.start(uuid, t.config);
-        if (!watchdog.track(uuid)) {
-          t.stopping = true;
-          return;
-        }
-        if (pid) guarded("recording the pid", [&] { storage.setTopologyPid(uuid, pid); });
-        return;
-      } catch (const std::exception& e) {
-        *exit.error += "; restarting failed: " + std::string(e.what());
-      }
-    } else if (t.restarts.policy().max > 0) {
-      *exit.error += " (after " + std::to_string(t.restarts.used()) + " restarts within " +
-                     secondsText(t.restarts.policy().window) + " s)";
-    }
-    local.erase(found);
-    spdlog::error("worker {}: topology {} failed: {}", name(), uuid, *exit.error);
-    report(uuid, ts::error, exit.error);
-  }
-
-  bool guardedStart(const std::string& uuid) {
-    bool started_again = false;
-    guarded("starting again", [&] { started_again = startTopology(uuid); });
-    return started_again;
-  }
-
-  // --- status reports ----------------------------------------------------------
-
-  void report(const std::string& uuid, std::string_view status,
-              const std::optional<std::string>& error) {
-    PendingReport r{uuid, std::string(status),
-                    error ? std::optional(detail::fitErrorText(*error)) : std::nullopt};
-    if (!write(r)) pending.push_back(std::move(r));
-  }
-
-  bool write(const PendingReport& r) {
-    return guarded("reporting a topology status",
-                   [&] { storage.setTopologyStatus(r.uuid, name(), r.status, r.error); });
-  }
-
-  void retryReports() {
-    auto todo = std::move(pending);
-    pending.clear();
-    for (auto& r : todo) {
-      if (!write(r)) pending.push_back(std::move(r));
-    }
-  }
-
-  void dropPendingReports(const std::string& uuid) {
-    pending.erase(std::remove_if(pending.begin(), pending.end(),
-                                 [&](const PendingReport& r) { return r.uuid == uuid; }),
-                  pending.end());
-  }
-
-  bool hasPendingReport(const std::string& uuid) const {
-    return std::any_of(pending.begin(), pending.end(),
-                       [&](const PendingReport& r) { return r.uuid == uuid; });
-  }
-
-  // The storage's view of our topologies against what runs here: a
-  // topology taken from us is killed, one recorded as running here that
-  // does not is handed back.
-  void reconcile() {
-    const auto mine = storage.getTopologiesForWorker(name());
-    std::map<std::string, const TopologyStatus*> assigned;
-    for (const auto& t : mine) assigned[t.uuid] = &t;
-    for (const auto& t : mine) {
-      if (t.status == ts::running && !local.count(t.uuid) && !hasPendingReport(t.uuid)) {
-        spdlog::warn("worker {}: {} is recorded as running here but is not; unassigning it", name(),
-                     t.uuid);
-        report(t.uuid, ts::unassigned, std::nullopt);
-      }
-    }
-    std::vector<std::string> taken;
-    for (const auto& [uuid, t] : local) {
-      if (t.stopping) continue;
-      const auto found = assigned.find(uuid);
-      if (found == assigned.end() ||
-          (found->second->status != ts::running && found->second->status != ts::waiting)) {
-        taken.push_back(uuid);
-      } else if (found->second->status == ts::waiting && !hasPendingReport(uuid)) {
-        report(uuid, ts::running, std::nullopt);  // our first report was lost
-      }
-    }
-    for (const auto& uuid : taken) {
-      spdlog::warn("worker {}: {} is no longer assigned here; killing it", name(), uuid);
-      stopTopology(uuid, true);
-    }
-  }
-
-  // --- leadership ----------------------------------------------------------------
-
-  void leadership(const WorkerHeartbeat& beat) {
-    if (!leader && !beat.leader_alive && beat.status == ws::alive && accepting()) {
-      leader = storage.campaign(name());
-      if (leader) {
-        spdlog::info("worker {}: became the leader", name());
-        next_rebalance = now() + rebalanceInterval();
-        next_leader_loop = now();
-      }
-    }
-    if (!leader || now() < next_leader_loop) return;
-    next_leader_loop = now() + options.leader_loop;
-    leaderLoop();
-  }
-
-  void leaderLoop() {
-    storage.refreshStatuses();
-    const auto workers = storage.getWorkerStatus();
-    const auto self = std::find_if(workers.begin(), workers.end(),
-                                   [&](const WorkerStatus& w) { return w.name == name(); });
-    if (self == workers.end() || self->lstatus != ls::leader || self->status != ws::alive) {
-      spdlog::warn("worker {}: no longer the leader", name());
-      leader = false;
-      return;
-    }
-    const auto topologies = storage.getTopologyStatus();
-    const auto interval = rebalanceInterval();
-    const bool rebalance = rebalance_requested || now() >= next_rebalance;
-    const auto actions = detail::planLeaderActions(workers, topologies, rebalance);
-    if (rebalance) {
-      rebalance_requested = false;
-      next_rebalance = now() + interval;
-    }
-    if (actions.empty()) return;
-    if (!storage.applyLeaderActions(name(), actions)) {
-      spdlog::warn("worker {}: lost leadership before writing; wrote nothing", name());
-      leader = false;
-      return;
-    }
-    logActions(actions);
-  }
-
-  void logActions(const LeaderActions& actions) {
-    for (const auto& w : actions.unload_workers) {
-      spdlog::info("worker {} (leader): unloaded worker {}, its topologies back to the pool",
-                   name(), w);
-    }
-    for (const auto& uuid : actions.unassign_topologies) {
-      spdlog::info("worker {} (leader): topology {} back to the pool", name(), uuid);
-    }
-    for (const auto& a : actions.assignments) {
-      spdlog::info("worker {} (leader): assigned {} to {}", name(), a.uuid, a.worker);
-    }
-    for (const auto& m : actions.moves) {
-      spdlog::info("worker {} (leader): rebalance moves {} from {} to {}", name(), m.uuid,
-                   m.worker_old, m.worker_new);
-    }
-  }
-
-  // The storage's rebalance_interval_s property, when it has one, so the
-  // whole cluster agrees; else the option.
-  std::chrono::milliseconds rebalanceInterval() {
-    for (const auto& p : storage.getProperties()) {
-      if (p.key != kRebalanceIntervalProperty) continue;
-      try {
-        const double seconds = std::stod(p.value);
-        if (std::isfinite(seconds) && seconds > 0 && seconds < 1e9) {
-          return std::chrono::milliseconds(std::llround(seconds * 1000.0));
-        }
-      } catch (const std::exception&) {
-      }
-      spdlog::warn("worker {}: ignoring {} = '{}': not a positive number", name(), p.key, p.value);
-    }
-    return options.rebalance_interval;
+    for (auto& exit : exits->takeAll()) local.handleExit(std::move(exit));
   }
 
   // --- shutdown --------------------------------------------------------------------
 
   bool shutdown() {
-    spdlog::info("worker {}: shutting down", name());
-    shutdown_message = true;  // accept nothing more
-    bool ok = true;
-    if (leader) {
-      ok &= guarded("giving up leadership",
-                    [&] { storage.setWorkerLStatus(name(), std::string(ls::normal)); });
-      leader = false;
-    }
+    log().info("worker {}: shutting down", name());
+    context.shutdown_message = true;  // accept nothing more
+    bool ok = leader.resign();
     // Closing first, so the leader assigns nothing new while we stop.
-    ok &= guarded("reporting closing",
-                  [&] { storage.setWorkerStatus(name(), std::string(ws::closing)); });
-    stopAll(false);
-    if (!awaitExits()) {
-      spdlog::warn("worker {}: {} topologies did not stop within {} ms; killing them", name(),
-                   local.size(), options.stop_timeout.count());
-      stopAll(true);
-      if (!awaitExits()) {
-        spdlog::error("worker {}: {} topologies did not exit after kill", name(), local.size());
-        ok = false;
-      }
-    }
-    // Assigned but not started yet: give those back rather than let them
-    // wait for the waiting timeout.
-    ok &= guarded("returning waiting topologies", [&] {
-      for (const auto& t : storage.getTopologiesForWorker(name())) {
-        if (t.status == ts::waiting) report(t.uuid, ts::unassigned, std::nullopt);
+    ok &= reportStatus("reporting closing", ws::closing);
+    ok &= stopEverything();
+    ok &= returnWaiting();
+    reports.retry();
+    ok &= reports.empty();
+    ok &= reportStatus("reporting unloaded", ws::unloaded);
+    watchdog.stop();  // nothing left to kill
+    log().info("worker {}: shut down{}", name(), ok ? "" : " (some reports failed)");
+    return ok;
+  }
+
+  // Stops, waits, kills what is left, waits again; false when some did not
+  // exit even then.
+  bool stopEverything() {
+    local.stopAll(false);
+    if (awaitExits()) return true;
+    log().warn("worker {}: {} topologies did not stop within {} ms; killing them", name(),
+               local.size(), options.stop_timeout.count());
+    local.stopAll(true);
+    if (awaitExits()) return true;
+    log().error("worker {}: {} topologies did not exit after kill", name(), local.size());
+    return false;
+  }
+
+  // Assigned but not started yet: give those back rather than let them wait
+  // for the waiting timeout.
+  bool returnWaiting() {
+    return context.guarded("returning waiting topologies", [&] {
+      for (const auto& t : storage().getTopologiesForWorker(name())) {
+        if (t.status == consts::topology_status::waiting) {
+          reports.report(t.uuid, consts::topology_status::unassigned, std::nullopt);
+        }
       }
     });
-    retryReports();
-    ok &= pending.empty();
-    ok &= guarded("reporting unloaded",
-                  [&] { storage.setWorkerStatus(name(), std::string(ws::unloaded)); });
-    watchdog.stop();  // nothing left to kill
-    spdlog::info("worker {}: shut down{}", name(), ok ? "" : " (some reports failed)");
-    return ok;
   }
 
   // Real time, whatever the options' clock: a runner's exits take real time.
@@ -638,7 +335,7 @@ class TopologyWorker::Impl {
     while (true) {
       const auto next = std::chrono::steady_clock::now() + options.tick;
       if (!tick()) break;
-      while (!shutdown_requested && std::chrono::steady_clock::now() < next) {
+      while (!context.shutdown_requested && std::chrono::steady_clock::now() < next) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             next - std::chrono::steady_clock::now());
         // Exits are reported as they come, not only once per tick.
@@ -646,34 +343,26 @@ class TopologyWorker::Impl {
           processExits();
         }
       }
-      if (shutdown_requested) break;
+      if (context.shutdown_requested) break;
     }
     shutdown();
   }
 
-  CoordinationStorage& storage;
-  TopologyRunner& runner;
   WorkerOptions options;
+  detail::WorkerContext context;
   std::shared_ptr<detail::ExitQueue> exits;
   detail::LeaseWatchdog watchdog;
-  std::map<std::string, LocalTopology> local;
-  std::vector<PendingReport> pending;
+  detail::StatusReports reports;
+  detail::LocalTopologies local;
+  detail::LeaderDuties leader;
 
-  std::atomic<bool> shutdown_requested{false};
-  bool shutdown_message = false;
   bool started = false;
-  bool disabled = false;
-  bool leader = false;
-  bool lease_lapsed = false;
-  bool rebalance_requested = false;
   bool reconcile_due = true;  // first tick: topologies left over from an earlier run
   // Starts at a phase of the worker's own, so that workers started together
   // (a deploy, a restart of every host) do not all re-read in the same second.
   unsigned ticks = static_cast<unsigned>(std::hash<std::string>{}(options.name));
   SteadyTime registered_at{};
   SteadyTime last_heartbeat{};
-  SteadyTime next_leader_loop{};
-  SteadyTime next_rebalance{};
   std::optional<TimePoint> start_time;  // storage clock
 };
 
@@ -687,11 +376,11 @@ TopologyWorker::TopologyWorker(CoordinationStorage& storage, TopologyRunner& run
 TopologyWorker::~TopologyWorker() = default;
 
 void TopologyWorker::run() { impl_->run(); }
-void TopologyWorker::requestShutdown() { impl_->shutdown_requested = true; }
+void TopologyWorker::requestShutdown() { impl_->context.shutdown_requested = true; }
 void TopologyWorker::start() { impl_->start(); }
 bool TopologyWorker::tick() { return impl_->tick(); }
 bool TopologyWorker::shutdown() { return impl_->shutdown(); }
-bool TopologyWorker::isLeader() const { return impl_->leader; }
+bool TopologyWorker::isLeader() const { return impl_->leader.isLeader(); }
 const std::string& TopologyWorker::name() const { return impl_->name(); }
 
 }  // namespace qtopology

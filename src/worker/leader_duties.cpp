@@ -1,0 +1,118 @@
+#include "leader_duties.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+
+#include "leader_plan.hpp"
+
+namespace qtopology::detail {
+namespace {
+
+namespace ws = consts::worker_status;
+namespace ls = consts::worker_lstatus;
+
+constexpr std::string_view kRebalanceIntervalProperty = "rebalance_interval_s";
+
+}  // namespace
+
+void LeaderDuties::follow(const WorkerHeartbeat& beat) {
+  const bool marked = beat.lstatus == ls::leader && beat.status == ws::alive;
+  if (leader_ && !marked) context_.log().warn("worker {}: no longer the leader", context_.name());
+  leader_ = marked;
+}
+
+void LeaderDuties::step(const WorkerHeartbeat& beat) {
+  if (!leader_ && !beat.leader_alive && beat.status == ws::alive && context_.accepting()) {
+    leader_ = context_.storage.campaign(context_.name());
+    if (leader_) {
+      context_.log().info("worker {}: became the leader", context_.name());
+      next_rebalance_ = context_.now() + rebalanceInterval();
+      next_loop_ = context_.now();
+    }
+  }
+  if (!leader_ || context_.now() < next_loop_) return;
+  next_loop_ = context_.now() + context_.options.leader_loop;
+  loop();
+}
+
+bool LeaderDuties::resign() {
+  if (!leader_) return true;
+  leader_ = false;
+  return context_.guarded("giving up leadership", [&] {
+    context_.storage.setWorkerLStatus(context_.name(), std::string(ls::normal));
+  });
+}
+
+void LeaderDuties::loop() {
+  auto& storage = context_.storage;
+  storage.refreshStatuses();
+  const auto workers = storage.getWorkerStatus();
+  if (!stillLeader(workers)) return;
+  const auto topologies = storage.getTopologyStatus();
+  const auto interval = rebalanceInterval();
+  const bool rebalance = rebalance_requested_ || context_.now() >= next_rebalance_;
+  const auto actions = planLeaderActions(workers, topologies, rebalance);
+  if (rebalance) {
+    rebalance_requested_ = false;
+    next_rebalance_ = context_.now() + interval;
+  }
+  if (actions.empty()) return;
+  if (!storage.applyLeaderActions(context_.name(), actions)) {
+    context_.log().warn("worker {}: lost leadership before writing; wrote nothing",
+                        context_.name());
+    leader_ = false;
+    return;
+  }
+  logActions(actions);
+}
+
+// After refreshStatuses(): the seat may have been lost since the heartbeat.
+bool LeaderDuties::stillLeader(const std::vector<WorkerStatus>& workers) {
+  const auto self = std::find_if(workers.begin(), workers.end(),
+                                 [&](const WorkerStatus& w) { return w.name == context_.name(); });
+  if (self != workers.end() && self->lstatus == ls::leader && self->status == ws::alive) {
+    return true;
+  }
+  context_.log().warn("worker {}: no longer the leader", context_.name());
+  leader_ = false;
+  return false;
+}
+
+void LeaderDuties::logActions(const LeaderActions& actions) {
+  auto& log = context_.log();
+  const auto& name = context_.name();
+  for (const auto& w : actions.unload_workers) {
+    log.info("worker {} (leader): unloaded worker {}, its topologies back to the pool", name, w);
+  }
+  for (const auto& uuid : actions.unassign_topologies) {
+    log.info("worker {} (leader): topology {} back to the pool", name, uuid);
+  }
+  for (const auto& a : actions.assignments) {
+    log.info("worker {} (leader): assigned {} to {}", name, a.uuid, a.worker);
+  }
+  for (const auto& m : actions.moves) {
+    log.info("worker {} (leader): rebalance moves {} from {} to {}", name, m.uuid, m.worker_old,
+             m.worker_new);
+  }
+}
+
+// The storage's rebalance_interval_s property, when it has one, so the
+// whole cluster agrees; else the option.
+std::chrono::milliseconds LeaderDuties::rebalanceInterval() {
+  for (const auto& p : context_.storage.getProperties()) {
+    if (p.key != kRebalanceIntervalProperty) continue;
+    try {
+      const double seconds = std::stod(p.value);
+      if (std::isfinite(seconds) && seconds > 0 && seconds < 1e9) {
+        return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+      }
+    } catch (const std::exception&) {
+    }
+    context_.log().warn("worker {}: ignoring {} = '{}': not a positive number", context_.name(),
+                        p.key, p.value);
+  }
+  return context_.options.rebalance_interval;
+}
+
+}  // namespace qtopology::detail

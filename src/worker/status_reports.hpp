@@ -1,0 +1,42 @@
+// The worker's reports of its topologies' statuses: written at once when the
+// storage answers, else kept and retried every tick, so that an outage never
+// loses a topology's end or its error text.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "worker_context.hpp"
+
+namespace qtopology::detail {
+
+class StatusReports {
+ public:
+  explicit StatusReports(WorkerContext& context) : context_(context) {}
+
+  // Writes it now, or keeps it for retry() when the storage fails. The error
+  // text is cut to what the storage holds.
+  void report(const std::string& uuid, std::string_view status,
+              const std::optional<std::string>& error);
+  // Writes what is kept, in order; what fails again stays.
+  void retry();
+  // A fresh start of the topology supersedes what was kept for it.
+  void drop(const std::string& uuid);
+  bool pendingFor(const std::string& uuid) const;
+  bool empty() const { return pending_.empty(); }
+
+ private:
+  struct Report {
+    std::string uuid;
+    std::string status;
+    std::optional<std::string> error;
+  };
+  bool write(const Report& r);
+
+  WorkerContext& context_;
+  std::vector<Report> pending_;
+};
+
+}  // namespace qtopology::detail
