@@ -38,30 +38,33 @@ void reclaim(const std::vector<WorkerStatus>& workers, std::vector<TopologyStatu
   }
 }
 
-}  // namespace
-
-LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
-                                const std::vector<TopologyStatus>& topologies_read,
-                                bool rebalance) {
-  LeaderActions actions;
-  auto topologies = topologies_read;
-  reclaim(workers, topologies, actions);
-
+std::set<std::string> aliveWorkers(const std::vector<WorkerStatus>& workers) {
   std::set<std::string> alive;
   for (const auto& w : workers) {
     if (w.status == ws::alive) alive.insert(w.name);
   }
-  if (alive.empty()) return actions;
-  const auto on_alive = [&](const TopologyStatus& t) {
-    return t.enabled && active(t) && t.worker && alive.count(*t.worker);
-  };
+  return alive;
+}
+
+// Enabled, waiting or running, on an alive worker: what counts as its load
+// and what a rebalance may move.
+bool placedOn(const TopologyStatus& t, const std::set<std::string>& alive) {
+  return t.enabled && active(t) && t.worker && alive.count(*t.worker);
+}
+
+LoadBalancer balancerFor(const std::set<std::string>& alive,
+                         const std::vector<TopologyStatus>& topologies) {
   std::map<std::string, double> loads;
   for (const auto& name : alive) loads[name] = 0.0;
   for (const auto& t : topologies) {
-    if (on_alive(t)) loads[*t.worker] += t.weight;
+    if (placedOn(t, alive)) loads[*t.worker] += t.weight;
   }
+  return LoadBalancer(std::move(loads));
+}
 
-  LoadBalancer balancer(std::move(loads));
+// Step 3, applied to `topologies` too.
+void place(LoadBalancer& balancer, std::vector<TopologyStatus>& topologies,
+           LeaderActions& actions) {
   std::vector<TopologyStatus*> pending;
   for (auto& t : topologies) {
     if (t.enabled && t.status == ts::unassigned) pending.push_back(&t);
@@ -77,12 +80,15 @@ LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
     t->status = ts::waiting;
     actions.assignments.push_back({t->uuid, *t->worker});
   }
+}
 
-  if (!rebalance) return actions;
+// Step 4.
+void rebalanceRunning(LoadBalancer& balancer, const std::set<std::string>& alive,
+                      const std::vector<TopologyStatus>& topologies, LeaderActions& actions) {
   std::vector<PlacedTopology> placed;
   std::set<std::string> running;
   for (const auto& t : topologies) {
-    if (!on_alive(t)) continue;
+    if (!placedOn(t, alive)) continue;
     placed.push_back({t.uuid, t.weight, t.worker_affinity, *t.worker});
     if (t.status == ts::running) running.insert(t.uuid);
   }
@@ -90,6 +96,21 @@ LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
     if (!running.count(move.uuid)) continue;
     actions.moves.push_back({move.uuid, move.worker_old, move.worker_new});
   }
+}
+
+}  // namespace
+
+LeaderActions planLeaderActions(const std::vector<WorkerStatus>& workers,
+                                const std::vector<TopologyStatus>& topologies_read,
+                                bool rebalance) {
+  LeaderActions actions;
+  auto topologies = topologies_read;
+  reclaim(workers, topologies, actions);
+  const auto alive = aliveWorkers(workers);
+  if (alive.empty()) return actions;
+  auto balancer = balancerFor(alive, topologies);
+  place(balancer, topologies, actions);
+  if (rebalance) rebalanceRunning(balancer, alive, topologies, actions);
   return actions;
 }
 
