@@ -13,6 +13,10 @@
 
 #include <qtopology/coordination_storage.hpp>
 
+namespace spdlog {
+class logger;
+}
+
 namespace qtopology {
 
 // How a topology ended. No error: it finished by itself with success (exit
@@ -93,6 +97,12 @@ struct WorkerOptions {
   // the lease watchdog's thread too, so it must be thread-safe; the watchdog
   // looks at it at least every 100 ms of real time.
   std::function<std::chrono::steady_clock::time_point()> clock;
+  // Where the worker and its lease watchdog log; nullptr means spdlog's
+  // default logger. spdlog::logger is only declared here: setting one needs
+  // <spdlog/spdlog.h> and spdlog on the host's side, leaving it empty needs
+  // neither. Used from the watchdog's thread too (spdlog loggers are
+  // thread-safe unless made with a single-threaded sink).
+  std::shared_ptr<spdlog::logger> logger;
 };
 
 // One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/logging.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -19,11 +21,13 @@ long long millis(std::chrono::steady_clock::duration d) {
 }  // namespace
 
 LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
-                             std::chrono::milliseconds lease, Clock clock)
+                             std::chrono::milliseconds lease, Clock clock,
+                             std::shared_ptr<spdlog::logger> logger)
     : worker_(std::move(worker)),
       runner_(runner),
       lease_(lease),
       clock_(std::move(clock)),
+      logger_(std::move(logger)),
       renewed_(now()) {}
 
 LeaseWatchdog::~LeaseWatchdog() { stop(); }
@@ -71,7 +75,8 @@ bool LeaseWatchdog::track(const std::string& uuid) {
     tracked_.insert(uuid);
     return true;
   }
-  spdlog::error("worker {}: lease lapsed while topology {} started; killing it", worker_, uuid);
+  loggerOr(logger_).error("worker {}: lease lapsed while topology {} started; killing it", worker_,
+                          uuid);
   runner_.kill(uuid);
   return false;
 }
@@ -92,7 +97,7 @@ bool LeaseWatchdog::due(const Lock&) const { return now() - renewed_ > lease_; }
 // the runner's state after the kills.
 void LeaseWatchdog::expire(Lock&) {
   expired_ = true;
-  spdlog::error(
+  loggerOr(logger_).error(
       "worker {}: no successful heartbeat for {} ms (lease {} ms); killing {} topologies before "
       "they may be reassigned",
       worker_, millis(now() - renewed_), lease_.count(), tracked_.size());
@@ -100,7 +105,8 @@ void LeaseWatchdog::expire(Lock&) {
     try {
       runner_.kill(uuid);
     } catch (const std::exception& e) {
-      spdlog::error("worker {}: runner kill of topology {} failed: {}", worker_, uuid, e.what());
+      loggerOr(logger_).error("worker {}: runner kill of topology {} failed: {}", worker_, uuid,
+                              e.what());
     }
   }
   tracked_.clear();

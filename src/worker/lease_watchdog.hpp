@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -29,8 +30,9 @@ class LeaseWatchdog {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
+  // An empty `logger` is spdlog's default logger.
   LeaseWatchdog(std::string worker, TopologyRunner& runner, std::chrono::milliseconds lease,
-                Clock clock);
+                Clock clock, std::shared_ptr<spdlog::logger> logger = nullptr);
   ~LeaseWatchdog();
   LeaseWatchdog(const LeaseWatchdog&) = delete;
   LeaseWatchdog& operator=(const LeaseWatchdog&) = delete;
@@ -63,6 +65,7 @@ class LeaseWatchdog {
   TopologyRunner& runner_;
   const std::chrono::milliseconds lease_;
   const Clock clock_;  // empty: the steady clock
+  const std::shared_ptr<spdlog::logger> logger_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -65,7 +65,7 @@ class TopologyWorker::Impl {
       : options(std::move(o)),
         context(s, r, options),
         exits(std::make_shared<detail::ExitQueue>()),
-        watchdog(options.name, r, options.lease, options.clock),
+        watchdog(options.name, r, options.lease, options.clock, options.logger),
         reports(context),
         local(context, watchdog, reports),
         leader(context) {

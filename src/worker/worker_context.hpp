@@ -13,6 +13,8 @@
 
 #include <qtopology/worker.hpp>
 
+#include "core/logging.hpp"
+
 namespace qtopology::detail {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -38,7 +40,7 @@ struct WorkerContext {
   SteadyTime now() const {
     return options.clock ? options.clock() : std::chrono::steady_clock::now();
   }
-  spdlog::logger& log() const { return *spdlog::default_logger_raw(); }
+  spdlog::logger& log() const { return loggerOr(options.logger); }
 
   // Not accepting: stopping for good, disabled, or unsure the lease still
   // holds. Such a worker starts nothing and never campaigns.

@@ -497,3 +497,47 @@ TEST(TopologyWorker, ExitReportedFromAnotherThreadIsHandledOnTheLoop) {
 
 }  // namespace
 }  // namespace qtopology::testing
+
+namespace qtopology::testing {
+namespace {
+
+TEST(TopologyWorkerLog, AHostsLoggerReceivesTheWorkersAndTheWatchdogsLines) {
+  // Whatever would still go to spdlog's default logger is caught here.
+  const auto previous = spdlog::default_logger();
+  const auto stray = std::make_shared<LineSink>();
+  spdlog::set_default_logger(lineLogger(stray, "stray"));
+  {
+    const auto host = std::make_shared<LineSink>();
+    Cluster c;
+    c.logger = lineLogger(host);
+    c.add("w1");
+    c.topology("a");
+    c.rounds(3);
+    c.storage.offline.insert("w1");
+    c.rounds(21);  // past the lease: the watchdog kills and says so
+    ASSERT_TRUE(c.runner("w1").running.empty());
+    EXPECT_EQ(host->count("worker w1: registered", spdlog::level::info), 1);
+    EXPECT_EQ(host->count("worker w1: became the leader", spdlog::level::info), 1);
+    EXPECT_EQ(host->count("worker w1: started topology a", spdlog::level::info), 1);
+    EXPECT_GE(host->count("worker w1: heartbeat failed", spdlog::level::warn), 20);
+    EXPECT_EQ(host->count("no successful heartbeat", spdlog::level::err), 1);
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(stray->lines(), std::vector<std::string>{});
+}
+
+TEST(TopologyWorkerLog, WithoutALoggerTheWorkerLogsToSpdlogsDefault) {
+  const auto previous = spdlog::default_logger();
+  const auto fallback = std::make_shared<LineSink>();
+  spdlog::set_default_logger(lineLogger(fallback, "default"));
+  {
+    Cluster c;
+    c.add("w1");
+    c.round();
+  }
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(fallback->count("worker w1: registered"), 1);
+}
+
+}  // namespace
+}  // namespace qtopology::testing

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <functional>
@@ -36,6 +38,44 @@ class TestClock {
   std::chrono::steady_clock::time_point steady_base_{std::chrono::hours(1000)};
   std::atomic<std::chrono::milliseconds> elapsed_{std::chrono::milliseconds(0)};
 };
+
+// Keeps every line a logger was given, for tests that read what the worker
+// logs. Thread-safe: the lease watchdog logs from its own thread.
+class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+  // Lines at `level` or above that contain `text`.
+  int count(const std::string& text, spdlog::level::level_enum level = spdlog::level::trace) {
+    std::lock_guard lock(mutex_);
+    int n = 0;
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (levels_[i] >= level && lines_[i].find(text) != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    // Called with base_sink's mutex_ held, which the readers take too.
+    lines_.emplace_back(msg.payload.data(), msg.payload.size());
+    levels_.push_back(msg.level);
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<std::string> lines_;
+  std::vector<spdlog::level::level_enum> levels_;
+};
+
+inline std::shared_ptr<spdlog::logger> lineLogger(const std::shared_ptr<LineSink>& sink,
+                                                  const std::string& name = "worker-test") {
+  auto logger = std::make_shared<spdlog::logger>(name, sink);
+  logger->set_level(spdlog::level::trace);
+  return logger;
+}
 
 // Runs nothing: a started topology is a uuid in `running` until it is
 // stopped, killed, crashed or finished by the test. Stop and kill report
@@ -142,6 +182,8 @@ struct Cluster {
     o.leader_loop = 1s;
     o.stop_timeout = 100ms;
     o.clock = [this] { return clock.steady(); };
+    o.logger = logger;
+    if (adjust) adjust(o);
     runners[name] = std::make_unique<RecordingRunner>();
     auto& worker =
         *(workers[name] = std::make_unique<TopologyWorker>(storage, *runners[name], std::move(o)));
@@ -189,6 +231,10 @@ struct Cluster {
 
   TestClock clock;
   TestStorage storage;
+  // Every worker added next logs here (empty: spdlog's default logger).
+  std::shared_ptr<spdlog::logger> logger;
+  // Applied to each worker's options before it is made.
+  std::function<void(WorkerOptions&)> adjust;
   std::map<std::string, std::unique_ptr<RecordingRunner>> runners;
   std::map<std::string, std::unique_ptr<TopologyWorker>> workers;
 };
