@@ -85,8 +85,12 @@ struct WorkerOptions {
   // they are gone before the leader may declare it dead and reassign them.
   // A watchdog thread (from start() until shutdown() or destruction) holds
   // it even while the loop thread is blocked in a storage call.
-  // Keep it below the storage's dead-worker timeout (30 s by default) by
-  // more than one tick plus the time a kill takes.
+  // It runs from the moment a successful heartbeat was sent (the storage
+  // stamps the ping when the call runs, not when its reply arrives). The
+  // cluster's dead-worker timeout caps it: the worker uses the smaller of
+  // this and the storage's "worker_dead_timeout_s" property less two ticks
+  // (never less than one tick), read at start and with every re-read of its
+  // assigned topologies, and warns once when that shortens it.
   std::chrono::milliseconds lease{std::chrono::seconds(20)};
   // shutdown() waits this long for the topologies it stopped to exit, then
   // kills the rest and waits as long again.
@@ -140,7 +144,9 @@ class TopologyWorker {
   void requestShutdown();
 
   // The steps of run(), for hosts that drive many workers from their own
-  // threads. start() registers; tick() runs one tick and returns false once
+  // threads. start() registers, and throws StorageError when that fails;
+  // tick() runs one tick (registering first while no start() succeeded,
+  // retried each tick, never throwing a StorageError) and returns false once
   // the worker should shut down; shutdown() gives up leadership, stops every
   // topology, and reports the worker unloaded. shutdown() returns false when
   // some report could not be written.

@@ -1,8 +1,6 @@
 #include "leader_duties.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <string_view>
 
 #include "leader_plan.hpp"
 
@@ -11,8 +9,6 @@ namespace {
 
 namespace ws = consts::worker_status;
 namespace ls = consts::worker_lstatus;
-
-constexpr std::string_view kRebalanceIntervalProperty = "rebalance_interval_s";
 
 }  // namespace
 
@@ -97,22 +93,10 @@ void LeaderDuties::logActions(const LeaderActions& actions) {
   }
 }
 
-// The storage's rebalance_interval_s property, when it has one, so the
-// whole cluster agrees; else the option.
-std::chrono::milliseconds LeaderDuties::rebalanceInterval() {
-  for (const auto& p : context_.storage.getProperties()) {
-    if (p.key != kRebalanceIntervalProperty) continue;
-    try {
-      const double seconds = std::stod(p.value);
-      if (std::isfinite(seconds) && seconds > 0 && seconds < 1e9) {
-        return std::chrono::milliseconds(std::llround(seconds * 1000.0));
-      }
-    } catch (const std::exception&) {
-    }
-    context_.log().warn("worker {}: ignoring {} = '{}': not a positive number", context_.name(),
-                        p.key, p.value);
-  }
-  return context_.options.rebalance_interval;
+// The storage's rebalance_interval_s, when it has one, so the whole cluster
+// agrees; else the option.
+std::chrono::milliseconds LeaderDuties::rebalanceInterval() const {
+  return context_.settings.rebalance_interval.value_or(context_.options.rebalance_interval);
 }
 
 }  // namespace qtopology::detail

@@ -30,7 +30,7 @@ class LeaderDuties {
   void loop();
   bool stillLeader(const std::vector<WorkerStatus>& workers);
   void logActions(const LeaderActions& actions);
-  std::chrono::milliseconds rebalanceInterval();
+  std::chrono::milliseconds rebalanceInterval() const;
 
   WorkerContext& context_;
   bool leader_ = false;

@@ -25,9 +25,9 @@ LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
                              std::shared_ptr<spdlog::logger> logger)
     : worker_(std::move(worker)),
       runner_(runner),
-      lease_(lease),
       clock_(std::move(clock)),
       logger_(std::move(logger)),
+      lease_(lease),
       renewed_(now()) {}
 
 LeaseWatchdog::~LeaseWatchdog() { stop(); }
@@ -49,17 +49,28 @@ void LeaseWatchdog::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void LeaseWatchdog::renew() {
+void LeaseWatchdog::renew() { renew(now()); }
+
+void LeaseWatchdog::renew(std::chrono::steady_clock::time_point from) {
   bool was_expired = false;
   {
     Lock lock(mutex_);
-    renewed_ = now();
+    renewed_ = std::max(renewed_, from);
     was_expired = std::exchange(expired_, false);
   }
   // Only a thread parked on an expired lease needs waking: one waiting for
   // the old deadline finds the new one when it wakes. (Every tick notifying
   // was most of the client's CPU with thousands of workers in one process.)
   if (was_expired) changed_.notify_all();
+}
+
+void LeaseWatchdog::setLease(std::chrono::milliseconds lease) {
+  {
+    Lock lock(mutex_);
+    lease_ = lease;
+  }
+  // A shorter lease may end before the deadline the thread sleeps towards.
+  changed_.notify_all();
 }
 
 bool LeaseWatchdog::expireIfDue() {

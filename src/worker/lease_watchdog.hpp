@@ -42,8 +42,12 @@ class LeaseWatchdog {
   // Ends the watching thread; expireIfDue() still works without it.
   void stop();
 
-  // A successful heartbeat: the lease runs from now again.
+  // A successful heartbeat: the lease runs from now again, or from `from`,
+  // the moment that heartbeat was sent (on the watchdog's clock).
   void renew();
+  void renew(std::chrono::steady_clock::time_point from);
+  // The lease from now on, measured from the last renewal.
+  void setLease(std::chrono::milliseconds lease);
   // Kills everything tracked when the lease ran out; true once it has (until
   // the next renew()).
   bool expireIfDue();
@@ -63,12 +67,12 @@ class LeaseWatchdog {
 
   const std::string worker_;
   TopologyRunner& runner_;
-  const std::chrono::milliseconds lease_;
   const Clock clock_;  // empty: the steady clock
   const std::shared_ptr<spdlog::logger> logger_;
 
   std::mutex mutex_;
   std::condition_variable changed_;
+  std::chrono::milliseconds lease_;  // setLease() may change it
   std::chrono::steady_clock::time_point renewed_;
   bool expired_ = false;
   bool stopping_ = false;

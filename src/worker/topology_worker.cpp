@@ -17,6 +17,7 @@
 #include "local_topologies.hpp"
 #include "status_reports.hpp"
 #include "worker_context.hpp"
+#include "worker_lease.hpp"
 
 namespace qtopology {
 namespace {
@@ -66,6 +67,7 @@ class TopologyWorker::Impl {
         context(s, r, options),
         exits(std::make_shared<detail::ExitQueue>()),
         watchdog(options.name, r, options.lease, options.clock, options.logger),
+        lease(context, watchdog),
         reports(context),
         local(context, watchdog, reports),
         leader(context) {
@@ -96,14 +98,26 @@ class TopologyWorker::Impl {
   void start() {
     registered_at = context.now();
     storage().registerWorker(name());
-    last_heartbeat = context.now();
+    last_reply = context.now();
     watchdog.start();
     started = true;
     log().info("worker {}: registered", name());
+    readSettings();
+  }
+
+  // The cluster's settings: the lease follows its dead-worker timeout.
+  void readSettings() {
+    context.guarded("reading the cluster's settings", [&] {
+      context.settings = detail::clusterSettingsOf(storage().getProperties(), log(), name());
+    });
+    lease.follow(context.settings);
   }
 
   bool tick() {
-    if (!started) start();
+    // A first registration that failed is retried here, tick after tick.
+    if (!started && !context.guarded("registering", [&] { start(); })) {
+      return context.keepRunning();
+    }
     processExits();
     checkLease();
     const auto beat = heartbeat();
@@ -118,9 +132,11 @@ class TopologyWorker::Impl {
     return context.keepRunning();
   }
 
-  // The heartbeat renews the lease; nullopt when it failed (logged).
+  // The heartbeat renews the lease, from when it was sent; nullopt when it
+  // failed (logged).
   std::optional<WorkerHeartbeat> heartbeat() {
     WorkerHeartbeat beat;
+    const auto sent = context.now();
     try {
       beat = storage().heartbeat(name());
     } catch (const NotFoundError& e) {
@@ -136,11 +152,8 @@ class TopologyWorker::Impl {
       return std::nullopt;
     }
     checkLease();  // the watchdog may have declared a lapse during the call
-    last_heartbeat = context.now();
-    watchdog.renew();
-    // The runner's own copy of the lease, for topologies that outlive a
-    // paused worker (separate processes).
-    context.runner.renewLease(last_heartbeat + options.lease);
+    last_reply = context.now();
+    lease.renewed(sent);
     if (std::exchange(context.lease_lapsed, false)) reconcile_due = true;
     return beat;
   }
@@ -151,7 +164,7 @@ class TopologyWorker::Impl {
   void noteStartTime(const WorkerHeartbeat& beat) {
     if (start_time) return;
     start_time = std::chrono::floor<std::chrono::seconds>(
-        beat.now - std::chrono::duration_cast<TimePoint::duration>(last_heartbeat - registered_at));
+        beat.now - std::chrono::duration_cast<TimePoint::duration>(last_reply - registered_at));
   }
 
   // What the storage says about us wins over what we believed.
@@ -192,8 +205,10 @@ class TopologyWorker::Impl {
     local.expectLapseExits();
   }
 
+  // Also re-reads the cluster's settings.
   void reconcileWhenDue() {
     if (++ticks % kReconcileEveryTicks != 0 && !reconcile_due) return;
+    readSettings();
     if (context.guarded("checking assigned topologies",
                         [&] { local.reconcile(storage().getTopologiesForWorker(name())); })) {
       reconcile_due = false;
@@ -352,6 +367,7 @@ class TopologyWorker::Impl {
   detail::WorkerContext context;
   std::shared_ptr<detail::ExitQueue> exits;
   detail::LeaseWatchdog watchdog;
+  detail::WorkerLease lease;
   detail::StatusReports reports;
   detail::LocalTopologies local;
   detail::LeaderDuties leader;
@@ -362,7 +378,7 @@ class TopologyWorker::Impl {
   // (a deploy, a restart of every host) do not all re-read in the same second.
   unsigned ticks = static_cast<unsigned>(std::hash<std::string>{}(options.name));
   SteadyTime registered_at{};
-  SteadyTime last_heartbeat{};
+  SteadyTime last_reply{};              // of the last successful heartbeat
   std::optional<TimePoint> start_time;  // storage clock
 };
 

@@ -13,6 +13,7 @@
 
 #include <qtopology/worker.hpp>
 
+#include "cluster_settings.hpp"
 #include "core/logging.hpp"
 
 namespace qtopology::detail {
@@ -34,6 +35,8 @@ struct WorkerContext {
   bool shutdown_message = false;
   bool disabled = false;
   bool lease_lapsed = false;
+  // The cluster's settings as last read from the storage.
+  ClusterSettings settings;
 
   const std::string& name() const { return options.name; }
   // An empty clock is the steady clock, here as in the watchdog.

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -106,6 +107,10 @@ class RecordingRunner : public TopologyRunner {
     kills.push_back(uuid);
     end(uuid, std::nullopt);
   }
+  void renewLease(std::chrono::steady_clock::time_point deadline) override {
+    std::lock_guard lock(mutex_);
+    lease_deadlines.push_back(deadline);
+  }
 
   void crash(const std::string& uuid, const std::string& error) {
     std::lock_guard lock(mutex_);
@@ -128,6 +133,7 @@ class RecordingRunner : public TopologyRunner {
   std::vector<std::string> starts, stops, kills;
   std::map<std::string, std::string> refuse;  // uuid -> what start() throws
   std::map<std::string, Json> configs;
+  std::vector<std::chrono::steady_clock::time_point> lease_deadlines;  // renewLease()
   bool exit_on_stop = true;
   int next_pid = 1000;
 
@@ -147,10 +153,27 @@ class TestStorage : public MemoryStorage {
  public:
   explicit TestStorage(MemoryStorageOptions options) : MemoryStorage(std::move(options)) {}
 
+  void registerWorker(const std::string& name) override {
+    if (offline.count(name)) throw ConnectionError("registerWorker(name=" + name + "): cut off");
+    MemoryStorage::registerWorker(name);
+  }
+  // The storage's own, with "worker_dead_timeout_s" replaced by
+  // dead_timeout_property when that is set.
+  std::vector<StorageProperty> getProperties() override {
+    auto properties = MemoryStorage::getProperties();
+    if (dead_timeout_property) {
+      for (auto& p : properties) {
+        if (p.key == "worker_dead_timeout_s") p.value = *dead_timeout_property;
+      }
+    }
+    return properties;
+  }
   WorkerHeartbeat heartbeat(const std::string& name) override {
     if (before_heartbeat) before_heartbeat(name);
     if (offline.count(name)) throw ConnectionError("heartbeat(worker=" + name + "): cut off");
-    return MemoryStorage::heartbeat(name);
+    auto beat = MemoryStorage::heartbeat(name);
+    if (after_heartbeat) after_heartbeat(name);
+    return beat;
   }
   std::vector<WorkerStatus> getWorkerStatus() override {
     ++worker_table_reads;
@@ -161,18 +184,22 @@ class TestStorage : public MemoryStorage {
     if (after_refresh) after_refresh();
   }
 
-  std::set<std::string> offline;
+  std::set<std::string> offline;  // their heartbeats and registrations fail
+  std::optional<std::string> dead_timeout_property;
   std::function<void(const std::string& name)> before_heartbeat;  // may block
+  std::function<void(const std::string& name)> after_heartbeat;   // before the reply
   int worker_table_reads = 0;
   std::function<void()> after_refresh;
 };
 
 struct Cluster {
-  explicit Cluster(std::vector<StorageProperty> properties = {})
+  explicit Cluster(std::vector<StorageProperty> properties = {},
+                   std::chrono::milliseconds worker_dead_timeout = 30s)
       : storage([&] {
           MemoryStorageOptions o;
           o.clock = [this] { return clock.system(); };
           o.properties = std::move(properties);
+          o.worker_dead_timeout = worker_dead_timeout;
           return o;
         }()) {}
 

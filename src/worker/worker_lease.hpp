@@ -1,0 +1,40 @@
+// How long this worker's lease is and where it runs from. The lease must end
+// before the leader may declare the worker dead and give its topologies away,
+// so it follows the cluster's worker_dead_timeout_s: the shorter of
+// WorkerOptions::lease and that timeout less two ticks (a heartbeat that is
+// due may come a tick late, and the leader's refresh runs on its own
+// schedule). It runs from the moment a successful heartbeat was *sent*: the
+// storage stamps the ping when the call runs, which may be long before its
+// reply arrives. Each renewal goes to the watchdog and to the runner.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "cluster_settings.hpp"
+#include "lease_watchdog.hpp"
+#include "worker_context.hpp"
+
+namespace qtopology::detail {
+
+// Loop thread only; never throws.
+class WorkerLease {
+ public:
+  WorkerLease(WorkerContext& context, LeaseWatchdog& watchdog)
+      : context_(context), watchdog_(watchdog), lease_(context.options.lease) {}
+
+  // The cluster's settings as just read. Warns once for each shortened lease
+  // it starts to use.
+  void follow(const ClusterSettings& settings);
+  // A heartbeat sent at `sent` succeeded.
+  void renewed(SteadyTime sent);
+  std::chrono::milliseconds duration() const { return lease_; }
+
+ private:
+  WorkerContext& context_;
+  LeaseWatchdog& watchdog_;
+  std::chrono::milliseconds lease_;
+  std::optional<std::chrono::milliseconds> warned_for_;
+};
+
+}  // namespace qtopology::detail

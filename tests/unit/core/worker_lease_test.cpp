@@ -1,0 +1,145 @@
+// The worker's lease against the cluster: shortened to end before the
+// dead-worker timeout, following that timeout when it changes, running from
+// when the heartbeat was sent; and tick() surviving every storage failure,
+// a first registration included.
+#include <gtest/gtest.h>
+
+#include "worker_cluster.hpp"
+
+namespace qtopology::testing {
+namespace {
+
+namespace ts = consts::topology_status;
+
+constexpr const char* kShortened = "lease shortened";
+
+// One worker running "a", its log kept.
+struct LeaseCluster : Cluster {
+  explicit LeaseCluster(std::chrono::milliseconds worker_dead_timeout = 30s)
+      : Cluster({}, worker_dead_timeout) {
+    logger = lineLogger(lines);
+    add("w1");
+    topology("a");
+    rounds(3);
+    EXPECT_EQ(runningOn("a"), std::vector<std::string>{"w1"});
+  }
+  // Cut off, then `n` rounds: does it still run "a"?
+  bool runsAfterCutOff(int n) {
+    rounds(n);
+    return runner("w1").runs("a");
+  }
+
+  std::shared_ptr<LineSink> lines = std::make_shared<LineSink>();
+};
+
+TEST(WorkerLease, EndsTwoTicksBeforeTheClustersDeadTimeout) {
+  LeaseCluster c(10s);  // lease option 20 s, tick 1 s: the lease is 8 s
+  c.storage.offline.insert("w1");
+  EXPECT_TRUE(c.runsAfterCutOff(8));
+  EXPECT_FALSE(c.runsAfterCutOff(1));
+  EXPECT_EQ(c.runner("w1").killed(), std::vector<std::string>{"a"});
+  // Killed before the leader could see the worker dead and move "a".
+  EXPECT_EQ(c.workerRow("w1").status, "alive");
+  EXPECT_EQ(
+      c.lines->count("worker w1: lease shortened from 20000 ms to 8000 ms", spdlog::level::warn),
+      1);
+}
+
+TEST(WorkerLease, WarnsOnceHoweverOftenTheSettingsAreRead) {
+  LeaseCluster c(10s);
+  c.rounds(45);  // at least two re-reads of the settings
+  EXPECT_EQ(c.lines->count(kShortened), 1);
+  EXPECT_EQ(c.runningOn("a"), std::vector<std::string>{"w1"});
+}
+
+TEST(WorkerLease, TheOptionStandsWhenTheClusterAllowsIt) {
+  LeaseCluster c;  // dead after 30 s: a 20 s lease ends well before
+  c.storage.offline.insert("w1");
+  EXPECT_TRUE(c.runsAfterCutOff(20));
+  EXPECT_FALSE(c.runsAfterCutOff(1));
+  EXPECT_EQ(c.lines->count(kShortened), 0);
+}
+
+TEST(WorkerLease, FollowsTheDeadTimeoutWhenItChanges) {
+  LeaseCluster c;
+  // An operator lowers the timeout to 6 s: within 20 ticks the worker
+  // re-reads it (with its assigned topologies) and keeps a 4 s lease.
+  c.storage.dead_timeout_property = "6";
+  c.rounds(20);
+  EXPECT_EQ(c.lines->count("lease shortened from 20000 ms to 4000 ms"), 1);
+  c.storage.offline.insert("w1");
+  EXPECT_TRUE(c.runsAfterCutOff(4));
+  EXPECT_FALSE(c.runsAfterCutOff(1));
+}
+
+TEST(WorkerLease, ABadTimeoutIsIgnoredWithAWarning) {
+  LeaseCluster c;
+  c.storage.dead_timeout_property = "soon\n";
+  c.rounds(20);
+  EXPECT_EQ(c.lines->count("ignoring worker_dead_timeout_s = 'soon\\n'"), 1);
+  c.storage.offline.insert("w1");
+  EXPECT_TRUE(c.runsAfterCutOff(20));  // the option's 20 s
+}
+
+TEST(WorkerLease, RunsFromWhenTheHeartbeatWasSentNotFromItsReply) {
+  LeaseCluster c;
+  auto& runner = c.runner("w1");
+  const auto renewals = runner.lease_deadlines.size();
+  ASSERT_GE(renewals, 3u);  // one per successful heartbeat
+  // The next heartbeat is stamped by the storage at once, and its reply
+  // comes 5 s later.
+  const auto sent = c.clock.steady() + 1s;  // the round's tick
+  c.storage.after_heartbeat = [&](const std::string&) {
+    c.storage.after_heartbeat = nullptr;
+    c.clock.advance(5s);
+  };
+  c.round();
+  ASSERT_EQ(runner.lease_deadlines.size(), renewals + 1);
+  EXPECT_EQ(runner.lease_deadlines.back(), sent + 20s);
+  // Cut off from then on: 20 s after the send, not after the reply.
+  c.storage.offline.insert("w1");
+  EXPECT_TRUE(c.runsAfterCutOff(15));  // 20 s since the send
+  EXPECT_FALSE(c.runsAfterCutOff(1));
+  EXPECT_EQ(runner.lease_deadlines.size(), renewals + 1);  // none while cut off
+}
+
+TEST(WorkerLease, TickNeverThrowsWhenTheFirstRegistrationFails) {
+  Cluster c;
+  c.storage.offline.insert("w1");
+  RecordingRunner runner;
+  WorkerOptions o;
+  o.name = "w1";
+  o.clock = [&] { return c.clock.steady(); };
+  TopologyWorker w1(c.storage, runner, o);
+  for (int i = 0; i < 3; ++i) {
+    c.clock.advance(1s);
+    bool keep_running = false;
+    EXPECT_NO_THROW(keep_running = w1.tick());
+    EXPECT_TRUE(keep_running);
+  }
+  EXPECT_TRUE(c.storage.getWorkerStatus().empty());
+  EXPECT_THROW(w1.start(), ConnectionError);  // start() itself still says so
+  c.storage.offline.clear();
+  c.topology("a");
+  c.clock.advance(1s);
+  EXPECT_TRUE(w1.tick());  // registers, then ticks
+  EXPECT_EQ(c.workerRow("w1").status, "alive");
+  c.clock.advance(1s);
+  w1.tick();
+  c.clock.advance(1s);
+  w1.tick();
+  EXPECT_TRUE(runner.runs("a"));
+  EXPECT_TRUE(w1.shutdown());
+}
+
+TEST(WorkerLease, TickNeverThrowsWhateverTheStorageThrows) {
+  LeaseCluster c;
+  c.storage.before_heartbeat = [](const std::string& name) {
+    throw InvalidArgument("heartbeat(name=" + name + "): refused");
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_NO_THROW(c.round());
+  EXPECT_EQ(c.lines->count("heartbeat failed: heartbeat(name=w1): refused"), 3);
+}
+
+}  // namespace
+}  // namespace qtopology::testing
