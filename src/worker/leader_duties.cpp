@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/printable.hpp"
 #include "leader_plan.hpp"
 
 namespace qtopology::detail {
@@ -14,7 +15,8 @@ namespace ls = consts::worker_lstatus;
 
 void LeaderDuties::follow(const WorkerHeartbeat& beat) {
   const bool marked = beat.lstatus == ls::leader && beat.status == ws::alive;
-  if (leader_ && !marked) context_.log().warn("worker {}: no longer the leader", context_.name());
+  if (leader_ && !marked)
+    context_.log().warn("worker {}: no longer the leader", context_.shownName());
   leader_ = marked;
 }
 
@@ -22,7 +24,7 @@ void LeaderDuties::step(const WorkerHeartbeat& beat) {
   if (!leader_ && !beat.leader_alive && beat.status == ws::alive && context_.accepting()) {
     leader_ = context_.storage.campaign(context_.name());
     if (leader_) {
-      context_.log().info("worker {}: became the leader", context_.name());
+      context_.log().info("worker {}: became the leader", context_.shownName());
       next_rebalance_ = context_.now() + rebalanceInterval();
       next_loop_ = context_.now();
     }
@@ -56,7 +58,7 @@ void LeaderDuties::loop() {
   if (actions.empty()) return;
   if (!storage.applyLeaderActions(context_.name(), actions)) {
     context_.log().warn("worker {}: lost leadership before writing; wrote nothing",
-                        context_.name());
+                        context_.shownName());
     leader_ = false;
     return;
   }
@@ -70,26 +72,28 @@ bool LeaderDuties::stillLeader(const std::vector<WorkerStatus>& workers) {
   if (self != workers.end() && self->lstatus == ls::leader && self->status == ws::alive) {
     return true;
   }
-  context_.log().warn("worker {}: no longer the leader", context_.name());
+  context_.log().warn("worker {}: no longer the leader", context_.shownName());
   leader_ = false;
   return false;
 }
 
 void LeaderDuties::logActions(const LeaderActions& actions) {
   auto& log = context_.log();
-  const auto& name = context_.name();
+  const auto& shown = context_.shownName();
   for (const auto& w : actions.unload_workers) {
-    log.info("worker {} (leader): unloaded worker {}, its topologies back to the pool", name, w);
+    log.info("worker {} (leader): unloaded worker {}, its topologies back to the pool", shown,
+             escapeControl(w));
   }
   for (const auto& uuid : actions.unassign_topologies) {
-    log.info("worker {} (leader): topology {} back to the pool", name, uuid);
+    log.info("worker {} (leader): topology {} back to the pool", shown, escapeControl(uuid));
   }
   for (const auto& a : actions.assignments) {
-    log.info("worker {} (leader): assigned {} to {}", name, a.uuid, a.worker);
+    log.info("worker {} (leader): assigned {} to {}", shown, escapeControl(a.uuid),
+             escapeControl(a.worker));
   }
   for (const auto& m : actions.moves) {
-    log.info("worker {} (leader): rebalance moves {} from {} to {}", name, m.uuid, m.worker_old,
-             m.worker_new);
+    log.info("worker {} (leader): rebalance moves {} from {} to {}", shown, escapeControl(m.uuid),
+             escapeControl(m.worker_old), escapeControl(m.worker_new));
   }
 }
 

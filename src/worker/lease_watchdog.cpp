@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.hpp"
+#include "core/printable.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -23,7 +24,7 @@ long long millis(std::chrono::steady_clock::duration d) {
 LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
                              std::chrono::milliseconds lease, Clock clock,
                              std::shared_ptr<spdlog::logger> logger)
-    : worker_(std::move(worker)),
+    : shown_worker_(escapeControl(worker)),
       runner_(runner),
       clock_(std::move(clock)),
       logger_(std::move(logger)),
@@ -86,8 +87,8 @@ bool LeaseWatchdog::track(const std::string& uuid) {
     tracked_.insert(uuid);
     return true;
   }
-  loggerOr(logger_).error("worker {}: lease lapsed while topology {} started; killing it", worker_,
-                          uuid);
+  loggerOr(logger_).error("worker {}: lease lapsed while topology {} started; killing it",
+                          shown_worker_, escapeControl(uuid));
   runner_.kill(uuid);
   return false;
 }
@@ -111,13 +112,13 @@ void LeaseWatchdog::expire(Lock&) {
   loggerOr(logger_).error(
       "worker {}: no successful heartbeat for {} ms (lease {} ms); killing {} topologies before "
       "they may be reassigned",
-      worker_, millis(now() - renewed_), lease_.count(), tracked_.size());
+      shown_worker_, millis(now() - renewed_), lease_.count(), tracked_.size());
   for (const auto& uuid : tracked_) {
     try {
       runner_.kill(uuid);
     } catch (const std::exception& e) {
-      loggerOr(logger_).error("worker {}: runner kill of topology {} failed: {}", worker_, uuid,
-                              e.what());
+      loggerOr(logger_).error("worker {}: runner kill of topology {} failed: {}", shown_worker_,
+                              escapeControl(uuid), escapeControl(e.what()));
     }
   }
   tracked_.clear();

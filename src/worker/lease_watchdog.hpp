@@ -65,7 +65,7 @@ class LeaseWatchdog {
   void expire(Lock&);
   void watch();
 
-  const std::string worker_;
+  const std::string shown_worker_;  // the worker's name, escaped for the log
   TopologyRunner& runner_;
   const Clock clock_;  // empty: the steady clock
   const std::shared_ptr<spdlog::logger> logger_;

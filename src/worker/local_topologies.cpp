@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <set>
 
+#include "core/printable.hpp"
+
 namespace qtopology::detail {
 namespace {
 
@@ -20,17 +22,19 @@ std::string secondsText(std::chrono::milliseconds duration) {
 bool LocalTopologies::start(const std::string& uuid) {
   auto& log = context_.log();
   const auto& name = context_.name();
+  const auto& shown = context_.shownName();
   if (!context_.accepting()) {
-    log.info("worker {}: not starting {}: not accepting topologies", name, uuid);
+    log.info("worker {}: not starting {}: not accepting topologies", shown, escapeControl(uuid));
     return false;
   }
   const auto found = running_.find(uuid);
   if (found != running_.end()) {
     if (found->second.stopping) {
       found->second.start_after_exit = true;
-      log.info("worker {}: {} is still stopping; starting it once it exited", name, uuid);
+      log.info("worker {}: {} is still stopping; starting it once it exited", shown,
+               escapeControl(uuid));
     } else {
-      log.info("worker {}: {} is already running here", name, uuid);
+      log.info("worker {}: {} is already running here", shown, escapeControl(uuid));
     }
     return false;
   }
@@ -38,12 +42,12 @@ bool LocalTopologies::start(const std::string& uuid) {
   try {
     info = context_.storage.getTopologyInfo(uuid);
   } catch (const NotFoundError&) {
-    log.warn("worker {}: not starting {}: it no longer exists", name, uuid);
+    log.warn("worker {}: not starting {}: it no longer exists", shown, escapeControl(uuid));
     return false;
   }
   if (info.worker != name || info.status != ts::waiting) {
-    log.info("worker {}: not starting {}: it is {} on {}", name, uuid, info.status,
-             info.worker.value_or("no worker"));
+    log.info("worker {}: not starting {}: it is {} on {}", shown, escapeControl(uuid),
+             escapeControl(info.status), escapeControl(info.worker.value_or("no worker")));
     return false;
   }
   return launch(uuid, std::move(info.config));
@@ -57,14 +61,14 @@ bool LocalTopologies::launch(const std::string& uuid, Json config) {
     policy = restartPolicyOf(config);
     pid = context_.runner.start(uuid, config);
   } catch (const std::exception& e) {
-    context_.log().error("worker {}: topology {} cannot start: {}", context_.name(), uuid,
-                         e.what());
+    context_.log().error("worker {}: topology {} cannot start: {}", context_.shownName(),
+                         escapeControl(uuid), escapeControl(e.what()));
     reports_.report(uuid, ts::error, std::string(e.what()));
     return false;
   }
   auto& t = running_.emplace(uuid, Local{std::move(config), RestartBudget(policy)}).first->second;
   if (!track(uuid, t)) return false;
-  context_.log().info("worker {}: started topology {}{}", context_.name(), uuid,
+  context_.log().info("worker {}: started topology {}{}", context_.shownName(), escapeControl(uuid),
                       pid ? " (pid " + std::to_string(*pid) + ")" : std::string());
   reports_.report(uuid, ts::running, std::nullopt);
   recordPid(uuid, pid);
@@ -86,14 +90,14 @@ void LocalTopologies::recordPid(const std::string& uuid, std::optional<int> pid)
 void LocalTopologies::stop(const std::string& uuid, bool kill) {
   const auto found = running_.find(uuid);
   if (found == running_.end()) {
-    context_.log().info("worker {}: {} {}: not running here", context_.name(),
-                        kill ? "kill" : "stop", uuid);
+    context_.log().info("worker {}: {} {}: not running here", context_.shownName(),
+                        kill ? "kill" : "stop", escapeControl(uuid));
     return;
   }
   found->second.stopping = true;
   found->second.start_after_exit = false;
-  context_.log().info("worker {}: {} topology {}", context_.name(), kill ? "killing" : "stopping",
-                      uuid);
+  context_.log().info("worker {}: {} topology {}", context_.shownName(),
+                      kill ? "killing" : "stopping", escapeControl(uuid));
   if (kill) {
     context_.callRunner("kill", uuid, [&] { context_.runner.kill(uuid); });
   } else {
@@ -124,8 +128,8 @@ void LocalTopologies::expectLapseExits() {
 void LocalTopologies::handleExit(TopologyExit exit) {
   const auto found = running_.find(exit.uuid);
   if (found == running_.end()) {
-    context_.log().info("worker {}: exit of {}, which is not running here", context_.name(),
-                        exit.uuid);
+    context_.log().info("worker {}: exit of {}, which is not running here", context_.shownName(),
+                        escapeControl(exit.uuid));
     return;
   }
   watchdog_.untrack(exit.uuid);
@@ -140,7 +144,7 @@ void LocalTopologies::endStopped(Entry found) {
   const auto uuid = found->first;
   const bool start_again = found->second.start_after_exit;
   running_.erase(found);
-  context_.log().info("worker {}: topology {} stopped", context_.name(), uuid);
+  context_.log().info("worker {}: topology {} stopped", context_.shownName(), escapeControl(uuid));
   if (!start_again || !startAgain(uuid)) reports_.report(uuid, ts::unassigned, std::nullopt);
 }
 
@@ -153,7 +157,7 @@ bool LocalTopologies::startAgain(const std::string& uuid) {
 void LocalTopologies::endFinished(Entry found) {
   const auto uuid = found->first;
   running_.erase(found);
-  context_.log().info("worker {}: topology {} finished", context_.name(), uuid);
+  context_.log().info("worker {}: topology {} finished", context_.shownName(), escapeControl(uuid));
   reports_.report(uuid, ts::unassigned, std::nullopt);
 }
 
@@ -169,8 +173,8 @@ bool LocalTopologies::restart(Local& t, const std::string& uuid, std::string& er
     return false;
   }
   context_.log().warn("worker {}: topology {} failed ({}); restart {} of {} within {} s",
-                      context_.name(), uuid, error, t.restarts.used(), policy.max,
-                      secondsText(policy.window));
+                      context_.shownName(), escapeControl(uuid), escapeControl(error),
+                      t.restarts.used(), policy.max, secondsText(policy.window));
   std::optional<int> pid;
   try {
     pid = context_.runner.start(uuid, t.config);
@@ -185,7 +189,8 @@ bool LocalTopologies::restart(Local& t, const std::string& uuid, std::string& er
 void LocalTopologies::endFailed(Entry found, std::string error) {
   const auto uuid = found->first;
   running_.erase(found);
-  context_.log().error("worker {}: topology {} failed: {}", context_.name(), uuid, error);
+  context_.log().error("worker {}: topology {} failed: {}", context_.shownName(),
+                       escapeControl(uuid), escapeControl(error));
   reports_.report(uuid, ts::error, error);
 }
 
@@ -195,7 +200,7 @@ void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
   for (const auto& t : assigned) {
     if (t.status == ts::running && !running_.count(t.uuid) && !reports_.pendingFor(t.uuid)) {
       context_.log().warn("worker {}: {} is recorded as running here but is not; unassigning it",
-                          context_.name(), t.uuid);
+                          context_.shownName(), escapeControl(t.uuid));
       reports_.report(t.uuid, ts::unassigned, std::nullopt);
     }
   }
@@ -211,8 +216,8 @@ void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
     }
   }
   for (const auto& uuid : taken) {
-    context_.log().warn("worker {}: {} is no longer assigned here; killing it", context_.name(),
-                        uuid);
+    context_.log().warn("worker {}: {} is no longer assigned here; killing it",
+                        context_.shownName(), escapeControl(uuid));
     stop(uuid, true);
   }
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/printable.hpp"
 #include "core/validation.hpp"
 #include "exit_queue.hpp"
 #include "leader_duties.hpp"
@@ -26,6 +27,7 @@ namespace ws = consts::worker_status;
 namespace ls = consts::worker_lstatus;
 namespace msg = consts::leader_messages;
 
+using detail::escapeControl;
 using detail::SteadyTime;
 
 // The assigned topologies are re-read as a safety net only: every change
@@ -90,6 +92,7 @@ class TopologyWorker::Impl {
   }
 
   const std::string& name() const { return options.name; }
+  const std::string& shownName() const { return context.shownName(); }
   spdlog::logger& log() const { return context.log(); }
   CoordinationStorage& storage() { return context.storage; }
 
@@ -101,7 +104,7 @@ class TopologyWorker::Impl {
     last_reply = context.now();
     watchdog.start();
     started = true;
-    log().info("worker {}: registered", name());
+    log().info("worker {}: registered", shownName());
     readSettings();
   }
 
@@ -141,13 +144,14 @@ class TopologyWorker::Impl {
       beat = storage().heartbeat(name());
     } catch (const NotFoundError& e) {
       // Deleted behind our back: whatever we run may be given away.
-      log().warn("worker {}: {}; stopping every topology and registering again", name(), e.what());
+      log().warn("worker {}: {}; stopping every topology and registering again", shownName(),
+                 escapeControl(e.what()));
       local.stopAll(true);
       leader.forget();
       context.guarded("registering again", [&] { storage().registerWorker(name()); });
       return std::nullopt;
     } catch (const StorageError& e) {
-      log().warn("worker {}: heartbeat failed: {}", name(), e.what());
+      log().warn("worker {}: heartbeat failed: {}", shownName(), escapeControl(e.what()));
       checkLease();
       return std::nullopt;
     }
@@ -171,7 +175,7 @@ class TopologyWorker::Impl {
   void followOwnStatus(const WorkerHeartbeat& beat) {
     if (beat.status == ws::disabled) {
       if (!context.disabled) {
-        log().info("worker {}: marked disabled; stopping every topology", name());
+        log().info("worker {}: marked disabled; stopping every topology", shownName());
         context.disabled = true;
         local.stopAll(false);
       }
@@ -185,7 +189,7 @@ class TopologyWorker::Impl {
       // leader may have placed them elsewhere already. So it kills them and
       // registers again, as a new worker would.
       log().warn("worker {}: found myself {}; stopping every topology and registering again",
-                 name(), beat.status);
+                 shownName(), escapeControl(beat.status));
       local.stopAll(true);
       leader.forget();
       reconcile_due = true;
@@ -224,7 +228,8 @@ class TopologyWorker::Impl {
   void handleMessages(const WorkerHeartbeat& beat) {
     for (const auto& message : beat.messages) {
       if (message.created < *start_time) {
-        log().info("worker {}: ignoring {} sent before this worker started", name(), message.cmd);
+        log().info("worker {}: ignoring {} sent before this worker started", shownName(),
+                   escapeControl(message.cmd));
         continue;
       }
       context.guarded(message.cmd.c_str(), [&] { handle(message); });
@@ -247,7 +252,7 @@ class TopologyWorker::Impl {
                cmd == msg::stop_topologies && listed) {
       stopListed(*listed);
     } else if (cmd == msg::shutdown) {
-      log().info("worker {}: received shutdown", name());
+      log().info("worker {}: received shutdown", shownName());
       context.shutdown_message = true;
     } else if (cmd == msg::rebalance) {
       leader.requestRebalance();
@@ -256,7 +261,8 @@ class TopologyWorker::Impl {
     } else if (cmd == msg::set_enabled) {
       enable();
     } else {
-      log().warn("worker {}: ignoring message {} {}", name(), cmd, m.content.dump());
+      log().warn("worker {}: ignoring message {} {}", shownName(), escapeControl(cmd),
+                 escapeControl(m.content.dump(-1, ' ', false, Json::error_handler_t::replace)));
     }
   }
 
@@ -266,14 +272,15 @@ class TopologyWorker::Impl {
       const auto* uuid = stringField(item, "uuid");
       if (!uuid) continue;
       const auto* target = stringField(item, "worker_new");
-      log().info("worker {}: rebalance moves {} to {}", name(), *uuid,
-                 target ? *target : std::string("another worker"));
+      log().info("worker {}: rebalance moves {} to {}", shownName(), escapeControl(*uuid),
+                 escapeControl(target ? *target : std::string("another worker")));
       local.stop(*uuid, false);
     }
   }
 
   void disable() {
-    log().info("worker {}: set_disabled: giving up leadership and stopping every topology", name());
+    log().info("worker {}: set_disabled: giving up leadership and stopping every topology",
+               shownName());
     context.disabled = true;
     leader.resign();
     reportStatus("reporting disabled", ws::disabled);
@@ -282,7 +289,7 @@ class TopologyWorker::Impl {
 
   void enable() {
     if (!context.disabled) return;
-    log().info("worker {}: set_enabled", name());
+    log().info("worker {}: set_enabled", shownName());
     if (reportStatus("reporting alive", ws::alive)) context.disabled = false;
   }
 
@@ -294,7 +301,7 @@ class TopologyWorker::Impl {
   // --- shutdown --------------------------------------------------------------------
 
   bool shutdown() {
-    log().info("worker {}: shutting down", name());
+    log().info("worker {}: shutting down", shownName());
     context.shutdown_message = true;  // accept nothing more
     bool ok = leader.resign();
     // Closing first, so the leader assigns nothing new while we stop.
@@ -305,7 +312,7 @@ class TopologyWorker::Impl {
     ok &= reports.empty();
     ok &= reportStatus("reporting unloaded", ws::unloaded);
     watchdog.stop();  // nothing left to kill
-    log().info("worker {}: shut down{}", name(), ok ? "" : " (some reports failed)");
+    log().info("worker {}: shut down{}", shownName(), ok ? "" : " (some reports failed)");
     return ok;
   }
 
@@ -314,11 +321,11 @@ class TopologyWorker::Impl {
   bool stopEverything() {
     local.stopAll(false);
     if (awaitExits()) return true;
-    log().warn("worker {}: {} topologies did not stop within {} ms; killing them", name(),
+    log().warn("worker {}: {} topologies did not stop within {} ms; killing them", shownName(),
                local.size(), options.stop_timeout.count());
     local.stopAll(true);
     if (awaitExits()) return true;
-    log().error("worker {}: {} topologies did not exit after kill", name(), local.size());
+    log().error("worker {}: {} topologies did not exit after kill", shownName(), local.size());
     return false;
   }
 

@@ -15,6 +15,7 @@
 
 #include "cluster_settings.hpp"
 #include "core/logging.hpp"
+#include "core/printable.hpp"
 
 namespace qtopology::detail {
 
@@ -23,7 +24,7 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // Used from the loop thread only, except `shutdown_requested`.
 struct WorkerContext {
   WorkerContext(CoordinationStorage& s, TopologyRunner& r, const WorkerOptions& o)
-      : storage(s), runner(r), options(o) {}
+      : storage(s), runner(r), options(o), shown_name_(escapeControl(o.name)) {}
 
   CoordinationStorage& storage;
   TopologyRunner& runner;
@@ -39,6 +40,9 @@ struct WorkerContext {
   ClusterSettings settings;
 
   const std::string& name() const { return options.name; }
+  // The name as a log line shows it: every text from outside (names, uuids,
+  // error texts, what a child wrote) goes through escapeControl there.
+  const std::string& shownName() const { return shown_name_; }
   // An empty clock is the steady clock, here as in the watchdog.
   SteadyTime now() const {
     return options.clock ? options.clock() : std::chrono::steady_clock::now();
@@ -59,7 +63,8 @@ struct WorkerContext {
       step();
       return true;
     } catch (const StorageError& e) {
-      log().warn("worker {}: {} failed: {}", name(), what, e.what());
+      log().warn("worker {}: {} failed: {}", shownName(), escapeControl(what),
+                 escapeControl(e.what()));
       return false;
     }
   }
@@ -69,9 +74,13 @@ struct WorkerContext {
     try {
       call();
     } catch (const std::exception& e) {
-      log().error("worker {}: runner {} of topology {} failed: {}", name(), what, uuid, e.what());
+      log().error("worker {}: runner {} of topology {} failed: {}", shownName(), what,
+                  escapeControl(uuid), escapeControl(e.what()));
     }
   }
+
+ private:
+  const std::string shown_name_;
 };
 
 }  // namespace qtopology::detail

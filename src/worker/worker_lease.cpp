@@ -23,11 +23,10 @@ void WorkerLease::follow(const ClusterSettings& settings) {
     context_.log().warn(
         "worker {}: lease shortened from {} ms to {} ms: the cluster declares a worker dead "
         "after {} ms, and the lease must end two ticks ({} ms) before that",
-        escapeControl(context_.name()), options.lease.count(), lease.count(),
+        context_.shownName(), options.lease.count(), lease.count(),
         settings.worker_dead_timeout->count(), (2 * options.tick).count());
   } else if (lease == options.lease) {
-    context_.log().info("worker {}: lease back to {} ms", escapeControl(context_.name()),
-                        lease.count());
+    context_.log().info("worker {}: lease back to {} ms", context_.shownName(), lease.count());
   }
 }
 
@@ -36,7 +35,7 @@ void WorkerLease::renewed(SteadyTime sent) {
   try {
     context_.runner.renewLease(sent + lease_);
   } catch (const std::exception& e) {
-    context_.log().error("worker {}: runner renewLease failed: {}", escapeControl(context_.name()),
+    context_.log().error("worker {}: runner renewLease failed: {}", context_.shownName(),
                          escapeControl(e.what()));
   }
 }

@@ -541,3 +541,52 @@ TEST(TopologyWorkerLog, WithoutALoggerTheWorkerLogsToSpdlogsDefault) {
 
 }  // namespace
 }  // namespace qtopology::testing
+
+namespace qtopology::testing {
+namespace {
+
+// A raw control character in a log line: C0, DEL, or C1 as UTF-8.
+bool hasControl(const std::string& line) {
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < line.size() && static_cast<unsigned char>(line[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(line[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(TopologyWorkerLog, TextsFromOutsideAreEscapedInEveryLine) {
+  const auto host = std::make_shared<LineSink>();
+  Cluster c;
+  c.logger = lineLogger(host);
+  // Names and uuids may hold C1 controls (NEL, CSI) that a terminal obeys.
+  const std::string worker =
+                        "w\xc2\x85"
+                        "1",
+                    uuid =
+                        "a\xc2\x9b"
+                        "31m";
+  c.add(worker);
+  c.topology(uuid);
+  c.rounds(3);
+  ASSERT_TRUE(c.runner(worker).runs(uuid));
+  c.runner(worker).crash(uuid, "boom\n2026-01-01 [info] forged line\x1b[2K");
+  c.storage.sendMessageToWorker(worker, "no_such_cmd", Json{{"x", "\x1b]0;title\x07"}}, 60s);
+  c.rounds(2);
+  const auto lines = host->lines();
+  ASSERT_GT(lines.size(), 5u);
+  for (const auto& line : lines) EXPECT_FALSE(hasControl(line)) << line;
+  EXPECT_EQ(host->count("worker w\\u00851: topology a\\u009b31m failed: boom\\n2026-01-01 [info] "
+                        "forged line\\x1b[2K",
+                        spdlog::level::err),
+            1);
+  EXPECT_EQ(host->count("ignoring message no_such_cmd"), 1);
+  // The storage keeps the error text as it was given (cut to fit).
+  EXPECT_NE(c.info(uuid).error->find("forged line"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qtopology::testing
