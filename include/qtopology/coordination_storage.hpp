@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -76,6 +77,12 @@ struct TopologyStatus {
   bool enabled = false;
   TimePoint last_ping;
   std::vector<std::string> worker_affinity;
+  // The assignment's fencing token: grows by one each time the topology is
+  // assigned to a worker (assignTopology, applyLeaderActions' assignments),
+  // whoever assigns it. The instance started for an assignment carries it,
+  // and reports made with an older one are ignored (reportTopologyStatus).
+  // 0 before the first assignment, and in history rows.
+  std::int64_t epoch = 0;
 };
 
 struct TopologyInfo : TopologyStatus {
@@ -145,7 +152,10 @@ struct TopologyMove {
 struct LeaderActions {
   // Dead workers: their topologies not in "error" become unassigned, and the
   // worker becomes "unloaded". A named worker that is no longer dead when the
-  // actions are applied (it came back) is left alone.
+  // actions are applied (it came back) keeps its status; its topologies are
+  // lost to it all the same: refreshStatuses() unassigned the running ones
+  // when it declared the worker dead, and a worker that finds itself dead
+  // kills what it runs and registers again.
   std::vector<std::string> unload_workers;
   // Enabled topologies marked running without a worker: back to unassigned.
   std::vector<std::string> unassign_topologies;
@@ -279,6 +289,19 @@ class CoordinationStorage {
                                  const std::string& status,
                                  const std::optional<std::string>& error) = 0;
   virtual void setTopologyPid(const std::string& uuid, std::optional<int> pid) = 0;
+  // The same two, from a worker that runs the assignment of `epoch`
+  // (TopologyStatus::epoch when it started it): when the topology has been
+  // assigned again since (its epoch is greater), nothing changes and
+  // nothing is thrown, so a stale instance cannot flip the new one's status
+  // or pid. They return whether the report was written. Errors as the calls
+  // above. The defaults read the topology's epoch and then write, so they
+  // fence only up to that read; an override checks and writes atomically.
+  virtual bool reportTopologyStatus(const std::string& uuid,
+                                    const std::optional<std::string>& worker,
+                                    const std::string& status,
+                                    const std::optional<std::string>& error, std::int64_t epoch);
+  virtual bool reportTopologyPid(const std::string& uuid, std::optional<int> pid,
+                                 std::int64_t epoch);
   virtual void disableTopology(const std::string& uuid) = 0;
   virtual void enableTopology(const std::string& uuid) = 0;
   // Disable and, if assigned, send the worker stop_topology / kill_topology

@@ -38,6 +38,24 @@ WorkerHeartbeat CoordinationStorage::heartbeat(const std::string& name) {
   return beat;
 }
 
+bool CoordinationStorage::reportTopologyStatus(const std::string& uuid,
+                                               const std::optional<std::string>& worker,
+                                               const std::string& status,
+                                               const std::optional<std::string>& error,
+                                               std::int64_t epoch) {
+  const auto current = getTopologyInfo(uuid);
+  if (current.epoch > epoch || (worker && current.worker != worker)) return false;
+  setTopologyStatus(uuid, worker, status, error);
+  return true;
+}
+
+bool CoordinationStorage::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
+                                            std::int64_t epoch) {
+  if (getTopologyInfo(uuid).epoch > epoch) return false;
+  setTopologyPid(uuid, pid);
+  return true;
+}
+
 bool CoordinationStorage::campaign(const std::string& name) {
   const auto op = detail::checkedOperation("campaign", "worker", name);
   try {
@@ -71,7 +89,8 @@ bool CoordinationStorage::applyLeaderActions(const std::string& leader,
   const std::string unassigned(consts::topology_status::unassigned);
   for (const auto& worker : actions.unload_workers) {
     // Only workers still dead: one that came back since the leader looked
-    // keeps its status and its topologies.
+    // keeps its status (its running topologies were unassigned when it was
+    // declared dead).
     if (dead.count(worker) == 0) continue;
     for (const auto& t : getTopologiesForWorker(worker)) {
       if (t.status == consts::topology_status::error) continue;

@@ -89,6 +89,7 @@ class MemoryStorage::Impl {
   void recordTopology(const TopologyInfo& t, TimePoint ts) {
     TopologyStatusHistory row;
     static_cast<TopologyStatus&>(row) = t;
+    row.epoch = 0;  // history rows do not record it
     row.ts = ts;
     row.last_ping = ts;
     appendHistory(topology_history[t.uuid], std::move(row));
@@ -243,6 +244,29 @@ class MemoryStorage::Impl {
                    messages.end());
   }
 
+  // A worker's report (qtopology_sp_report_topology_status): a worker
+  // reporting on a topology given to someone else since, or from an
+  // assignment older than the topology's, changes nothing.
+  bool reportStatus(const std::string& op, const std::string& uuid,
+                    const std::optional<std::string>& worker, const std::string& status,
+                    const std::optional<std::string>& error, std::optional<std::int64_t> epoch) {
+    auto& t = topology(op, uuid);
+    if ((worker && t.worker != worker) || (epoch && *epoch < t.epoch)) return false;
+    setStatus(t, status, error, now());
+    return true;
+  }
+
+  bool reportPid(const std::string& op, const std::string& uuid, std::optional<int> pid,
+                 std::optional<std::int64_t> epoch) {
+    auto& t = topology(op, uuid);
+    if (epoch && *epoch < t.epoch) return false;
+    const auto at = now();
+    t.pid = pid;
+    t.last_ping = at;
+    recordTopology(t, at);
+    return true;
+  }
+
   // Everything applyLeaderActions() names must exist before anything is
   // written.
   void validate(const std::string& op, const LeaderActions& actions) {
@@ -253,7 +277,8 @@ class MemoryStorage::Impl {
 
   void apply(const LeaderActions& actions, TimePoint at) {
     for (const auto& name : actions.unload_workers) {
-      // One that came back since the leader looked keeps what it runs.
+      // One that came back since the leader looked keeps its status; its
+      // running topologies were unassigned when it was declared dead.
       if (workers.at(name).status != ws::dead) continue;
       for (auto& [uuid, t] : topologies) {
         if (t.worker == name && t.status != ts::error) {
@@ -272,6 +297,7 @@ class MemoryStorage::Impl {
     for (const auto& a : actions.assignments) {
       auto& t = topologies.at(a.uuid);
       t.worker = a.worker;
+      ++t.epoch;
       setStatus(t, std::string(ts::waiting), t.error, at);
     }
     for (auto& m : detail::leaderMessages(actions)) {
@@ -503,6 +529,7 @@ void MemoryStorage::assignTopology(const std::string& uuid, const std::string& w
   impl_->worker(op, worker);
   auto& t = impl_->topology(op, uuid);
   t.worker = worker;
+  ++t.epoch;
   impl_->setStatus(t, std::string(ts::waiting), t.error, impl_->now());
 }
 
@@ -512,21 +539,30 @@ void MemoryStorage::setTopologyStatus(const std::string& uuid,
                                       const std::optional<std::string>& error) {
   const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
   std::lock_guard lock(impl_->mutex);
-  auto& t = impl_->topology(op, uuid);
-  // A worker reporting on a topology given to someone else since changes
-  // nothing.
-  if (worker && t.worker != worker) return;
-  impl_->setStatus(t, status, error, impl_->now());
+  impl_->reportStatus(op, uuid, worker, status, error, std::nullopt);
 }
 
 void MemoryStorage::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
   const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
   std::lock_guard lock(impl_->mutex);
-  auto& t = impl_->topology(op, uuid);
-  const auto at = impl_->now();
-  t.pid = pid;
-  t.last_ping = at;
-  impl_->recordTopology(t, at);
+  impl_->reportPid(op, uuid, pid, std::nullopt);
+}
+
+bool MemoryStorage::reportTopologyStatus(const std::string& uuid,
+                                         const std::optional<std::string>& worker,
+                                         const std::string& status,
+                                         const std::optional<std::string>& error,
+                                         std::int64_t epoch) {
+  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
+  std::lock_guard lock(impl_->mutex);
+  return impl_->reportStatus(op, uuid, worker, status, error, epoch);
+}
+
+bool MemoryStorage::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
+                                      std::int64_t epoch) {
+  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
+  std::lock_guard lock(impl_->mutex);
+  return impl_->reportPid(op, uuid, pid, epoch);
 }
 
 void MemoryStorage::disableTopology(const std::string& uuid) {

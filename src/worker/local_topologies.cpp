@@ -28,14 +28,10 @@ bool LocalTopologies::start(const std::string& uuid) {
     return false;
   }
   const auto found = running_.find(uuid);
-  if (found != running_.end()) {
-    if (found->second.stopping) {
-      found->second.start_after_exit = true;
-      log.info("worker {}: {} is still stopping; starting it once it exited", shown,
-               escapeControl(uuid));
-    } else {
-      log.info("worker {}: {} is already running here", shown, escapeControl(uuid));
-    }
+  if (found != running_.end() && found->second.stopping) {
+    found->second.start_after_exit = true;
+    log.info("worker {}: {} is still stopping; starting it once it exited", shown,
+             escapeControl(uuid));
     return false;
   }
   TopologyInfo info;
@@ -50,28 +46,51 @@ bool LocalTopologies::start(const std::string& uuid) {
              escapeControl(info.status), escapeControl(info.worker.value_or("no worker")));
     return false;
   }
-  return launch(uuid, std::move(info.config));
+  if (found != running_.end()) {
+    replaceIfOlder(found, info.epoch);
+    return false;
+  }
+  return launch(uuid, std::move(info.config), info.epoch);
 }
 
-bool LocalTopologies::launch(const std::string& uuid, Json config) {
+// Assigned here again (a newer epoch) while an instance of an earlier
+// assignment runs: that one is killed, as its reports would be ignored, and
+// the new assignment starts once its exit is seen.
+void LocalTopologies::replaceIfOlder(Entry found, std::int64_t epoch) {
+  const auto uuid = found->first;
+  if (found->second.epoch >= epoch) {
+    context_.log().info("worker {}: {} is already running here", context_.shownName(),
+                        escapeControl(uuid));
+    return;
+  }
+  context_.log().warn(
+      "worker {}: {} runs here for epoch {} but is assigned here again (epoch {}); killing it "
+      "and starting it again once it exited",
+      context_.shownName(), escapeControl(uuid), found->second.epoch, epoch);
+  stop(uuid, true);
+  found->second.start_after_exit = true;
+}
+
+bool LocalTopologies::launch(const std::string& uuid, Json config, std::int64_t epoch) {
   reports_.drop(uuid);
   RestartPolicy policy;
   std::optional<int> pid;
   try {
     policy = restartPolicyOf(config);
-    pid = context_.runner.start(uuid, config);
+    pid = context_.runner.start(uuid, config, epoch);
   } catch (const std::exception& e) {
     context_.log().error("worker {}: topology {} cannot start: {}", context_.shownName(),
                          escapeControl(uuid), escapeControl(e.what()));
-    reports_.report(uuid, ts::error, std::string(e.what()));
+    reports_.report(uuid, ts::error, std::string(e.what()), epoch);
     return false;
   }
-  auto& t = running_.emplace(uuid, Local{std::move(config), RestartBudget(policy)}).first->second;
+  auto& t =
+      running_.emplace(uuid, Local{std::move(config), epoch, RestartBudget(policy)}).first->second;
   if (!track(uuid, t)) return false;
   context_.log().info("worker {}: started topology {}{}", context_.shownName(), escapeControl(uuid),
                       pid ? " (pid " + std::to_string(*pid) + ")" : std::string());
-  reports_.report(uuid, ts::running, std::nullopt);
-  recordPid(uuid, pid);
+  reports_.report(uuid, ts::running, std::nullopt, epoch);
+  recordPid(uuid, pid, epoch);
   return true;
 }
 
@@ -82,9 +101,11 @@ bool LocalTopologies::track(const std::string& uuid, Local& t) {
   return false;
 }
 
-void LocalTopologies::recordPid(const std::string& uuid, std::optional<int> pid) {
+void LocalTopologies::recordPid(const std::string& uuid, std::optional<int> pid,
+                                std::int64_t epoch) {
   if (!pid) return;
-  context_.guarded("recording the pid", [&] { context_.storage.setTopologyPid(uuid, pid); });
+  context_.guarded("recording the pid",
+                   [&] { context_.storage.reportTopologyPid(uuid, pid, epoch); });
 }
 
 void LocalTopologies::stop(const std::string& uuid, bool kill) {
@@ -143,9 +164,10 @@ void LocalTopologies::handleExit(TopologyExit exit) {
 void LocalTopologies::endStopped(Entry found) {
   const auto uuid = found->first;
   const bool start_again = found->second.start_after_exit;
+  const auto epoch = found->second.epoch;
   running_.erase(found);
   context_.log().info("worker {}: topology {} stopped", context_.shownName(), escapeControl(uuid));
-  if (!start_again || !startAgain(uuid)) reports_.report(uuid, ts::unassigned, std::nullopt);
+  if (!start_again || !startAgain(uuid)) reports_.report(uuid, ts::unassigned, std::nullopt, epoch);
 }
 
 bool LocalTopologies::startAgain(const std::string& uuid) {
@@ -156,9 +178,10 @@ bool LocalTopologies::startAgain(const std::string& uuid) {
 
 void LocalTopologies::endFinished(Entry found) {
   const auto uuid = found->first;
+  const auto epoch = found->second.epoch;
   running_.erase(found);
   context_.log().info("worker {}: topology {} finished", context_.shownName(), escapeControl(uuid));
-  reports_.report(uuid, ts::unassigned, std::nullopt);
+  reports_.report(uuid, ts::unassigned, std::nullopt, epoch);
 }
 
 // True when it runs again within its restart policy. Otherwise `error` says
@@ -177,21 +200,22 @@ bool LocalTopologies::restart(Local& t, const std::string& uuid, std::string& er
                       t.restarts.used(), policy.max, secondsText(policy.window));
   std::optional<int> pid;
   try {
-    pid = context_.runner.start(uuid, t.config);
+    pid = context_.runner.start(uuid, t.config, t.epoch);
   } catch (const std::exception& e) {
     error += "; restarting failed: " + std::string(e.what());
     return false;
   }
-  if (track(uuid, t)) recordPid(uuid, pid);
+  if (track(uuid, t)) recordPid(uuid, pid, t.epoch);
   return true;
 }
 
 void LocalTopologies::endFailed(Entry found, std::string error) {
   const auto uuid = found->first;
+  const auto epoch = found->second.epoch;
   running_.erase(found);
   context_.log().error("worker {}: topology {} failed: {}", context_.shownName(),
                        escapeControl(uuid), escapeControl(error));
-  reports_.report(uuid, ts::error, error);
+  reports_.report(uuid, ts::error, error, epoch);
 }
 
 void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
@@ -201,24 +225,31 @@ void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
     if (t.status == ts::running && !running_.count(t.uuid) && !reports_.pendingFor(t.uuid)) {
       context_.log().warn("worker {}: {} is recorded as running here but is not; unassigning it",
                           context_.shownName(), escapeControl(t.uuid));
-      reports_.report(t.uuid, ts::unassigned, std::nullopt);
+      reports_.report(t.uuid, ts::unassigned, std::nullopt, t.epoch);
     }
   }
   std::vector<std::string> taken;
+  std::vector<std::pair<std::string, std::int64_t>> stale;  // uuid, the newer epoch
   for (const auto& [uuid, t] : running_) {
     if (t.stopping) continue;
     const auto found = by_uuid.find(uuid);
     if (found == by_uuid.end() ||
         (found->second->status != ts::running && found->second->status != ts::waiting)) {
       taken.push_back(uuid);
+    } else if (found->second->status == ts::waiting && found->second->epoch > t.epoch) {
+      stale.emplace_back(uuid, found->second->epoch);
     } else if (found->second->status == ts::waiting && !reports_.pendingFor(uuid)) {
-      reports_.report(uuid, ts::running, std::nullopt);  // our first report was lost
+      reports_.report(uuid, ts::running, std::nullopt, t.epoch);  // our first report was lost
     }
   }
   for (const auto& uuid : taken) {
     context_.log().warn("worker {}: {} is no longer assigned here; killing it",
                         context_.shownName(), escapeControl(uuid));
     stop(uuid, true);
+  }
+  for (const auto& [uuid, epoch] : stale) {
+    const auto found = running_.find(uuid);
+    if (found != running_.end()) replaceIfOlder(found, epoch);
   }
 }
 

@@ -4,6 +4,7 @@
 // through StatusReports; every start is tracked by the lease watchdog.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,7 +35,8 @@ class LocalTopologies {
   void handleExit(TopologyExit exit);
   // Against the storage's view of this worker's topologies: a topology
   // taken from this worker is killed, one recorded as running here that
-  // does not is handed back, a lost "running" report is written again.
+  // does not is handed back, a lost "running" report is written again, and
+  // one assigned here again since it started is started again.
   void reconcile(const std::vector<TopologyStatus>& assigned);
 
   bool empty() const { return running_.empty(); }
@@ -44,16 +46,18 @@ class LocalTopologies {
   // A topology started here and not yet seen exit.
   struct Local {
     Json config;
+    std::int64_t epoch = 0;  // of the assignment it was started for
     RestartBudget restarts;
     bool stopping = false;          // stop or kill requested: its exit is expected
     bool start_after_exit = false;  // given back to us while it was stopping
   };
   using Entry = std::map<std::string, Local>::iterator;
 
-  bool launch(const std::string& uuid, Json config);
+  bool launch(const std::string& uuid, Json config, std::int64_t epoch);
   bool track(const std::string& uuid, Local& t);
-  void recordPid(const std::string& uuid, std::optional<int> pid);
+  void recordPid(const std::string& uuid, std::optional<int> pid, std::int64_t epoch);
   bool startAgain(const std::string& uuid);
+  void replaceIfOlder(Entry found, std::int64_t epoch);
   void endStopped(Entry found);
   void endFinished(Entry found);
   bool restart(Local& t, const std::string& uuid, std::string& error);

@@ -7,8 +7,9 @@
 namespace qtopology::detail {
 
 void StatusReports::report(const std::string& uuid, std::string_view status,
-                           const std::optional<std::string>& error) {
-  Report r{uuid, std::string(status), error ? std::optional(fitErrorText(*error)) : std::nullopt};
+                           const std::optional<std::string>& error, std::int64_t epoch) {
+  Report r{uuid, std::string(status), error ? std::optional(fitErrorText(*error)) : std::nullopt,
+           epoch};
   if (!write(r)) pending_.push_back(std::move(r));
 }
 
@@ -33,7 +34,8 @@ bool StatusReports::pendingFor(const std::string& uuid) const {
 
 bool StatusReports::write(const Report& r) {
   return context_.guarded("reporting a topology status", [&] {
-    context_.storage.setTopologyStatus(r.uuid, context_.name(), r.status, r.error);
+    // A stale report is dropped by the storage: nothing to retry either.
+    context_.storage.reportTopologyStatus(r.uuid, context_.name(), r.status, r.error, r.epoch);
   });
 }
 

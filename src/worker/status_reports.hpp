@@ -1,8 +1,11 @@
 // The worker's reports of its topologies' statuses: written at once when the
 // storage answers, else kept and retried every tick, so that an outage never
-// loses a topology's end or its error text.
+// loses a topology's end or its error text. Each carries the epoch of the
+// assignment it is about, so the storage ignores one that has gone stale
+// (the topology was assigned again meanwhile).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +22,7 @@ class StatusReports {
   // Writes it now, or keeps it for retry() when the storage fails. The error
   // text is cut to what the storage holds.
   void report(const std::string& uuid, std::string_view status,
-              const std::optional<std::string>& error);
+              const std::optional<std::string>& error, std::int64_t epoch);
   // Writes what is kept, in order; what fails again stays.
   void retry();
   // A fresh start of the topology supersedes what was kept for it.
@@ -32,6 +35,7 @@ class StatusReports {
     std::string uuid;
     std::string status;
     std::optional<std::string> error;
+    std::int64_t epoch = 0;
   };
   bool write(const Report& r);
 

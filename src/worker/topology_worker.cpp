@@ -335,7 +335,7 @@ class TopologyWorker::Impl {
     return context.guarded("returning waiting topologies", [&] {
       for (const auto& t : storage().getTopologiesForWorker(name())) {
         if (t.status == consts::topology_status::waiting) {
-          reports.report(t.uuid, consts::topology_status::unassigned, std::nullopt);
+          reports.report(t.uuid, consts::topology_status::unassigned, std::nullopt, t.epoch);
         }
       }
     });
