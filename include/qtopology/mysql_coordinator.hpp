@@ -60,6 +60,13 @@ class MySqlCoordinator final : public CoordinationStorage {
                          const std::string& status,
                          const std::optional<std::string>& error) override;
   void setTopologyPid(const std::string& uuid, std::optional<int> pid) override;
+  // One CALL each: the epoch is checked and the report written in one
+  // transaction, under the topology's row lock.
+  bool reportTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
+                            const std::string& status, const std::optional<std::string>& error,
+                            std::int64_t epoch) override;
+  bool reportTopologyPid(const std::string& uuid, std::optional<int> pid,
+                         std::int64_t epoch) override;
   void disableTopology(const std::string& uuid) override;
   void enableTopology(const std::string& uuid) override;
   void stopTopology(const std::string& uuid) override;

@@ -119,7 +119,13 @@ struct WorkerOptions {
 // shutdown or set_disabled the worker never campaigns nor starts anything.
 // A topology that exits with an error is restarted per its optional
 // general.restart {max, window_s}, then reported "error" with the runner's
-// text; a clean exit or a requested stop reports it "unassigned". As leader,
+// text; a clean exit or a requested stop reports it "unassigned". Each
+// instance starts with its assignment's epoch (TopologyStatus::epoch), its
+// status and pid reports carry that epoch (reportTopologyStatus), and an
+// instance of an older assignment is killed when the topology is assigned to
+// this worker again. A worker that finds itself dead or unloaded has lost
+// what it ran (the storage unassigned it): it kills everything and registers
+// again. As leader,
 // every leader_loop: refreshStatuses(), then placement, reclaiming and
 // rebalancing written through applyLeaderActions(), fenced by the storage.
 //

@@ -54,6 +54,12 @@ class ColumnIndex {
  protected:
   explicit ColumnIndex(std::vector<std::string> columns) : columns_(std::move(columns)) {}
   std::size_t index(std::string_view name) const { return detail::columnIndex(columns_, name); }
+  // For a column only some results have (history rows have no epoch).
+  std::optional<std::size_t> optionalIndex(std::string_view name) const {
+    const auto found = std::find(columns_.begin(), columns_.end(), name);
+    if (found == columns_.end()) return std::nullopt;
+    return static_cast<std::size_t>(found - columns_.begin());
+  }
   const std::string& name(std::size_t column) const { return columns_[column]; }
 
  private:
@@ -80,7 +86,8 @@ class TopologyReader : ColumnIndex {
         weight_(index("weight")),
         enabled_(index("enabled")),
         time_(index(time_column)),
-        affinity_(index("worker_affinity")) {}
+        affinity_(index("worker_affinity")),
+        epoch_(optionalIndex("epoch")) {}
 
   template <typename Cell>
   void fill(TopologyStatus& t, const Cell& cell) const {
@@ -93,10 +100,12 @@ class TopologyReader : ColumnIndex {
     t.enabled = detail::numberCell(cell(enabled_), name(enabled_)) != 0;
     t.last_ping = detail::timeCell(cell(time_), name(time_));
     t.worker_affinity = detail::splitAffinity(cell(affinity_));
+    t.epoch = epoch_ ? static_cast<std::int64_t>(detail::numberCell(cell(*epoch_), "epoch")) : 0;
   }
 
  private:
   const std::size_t uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
+  const std::optional<std::size_t> epoch_;
 };
 
 // Worker rows of the status and history results; `time_column` is the one
@@ -550,6 +559,28 @@ void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
 void MySqlCoordinator::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
   const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
   impl_->call("set_topology_pid", {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue()}, op);
+}
+
+bool MySqlCoordinator::reportTopologyStatus(const std::string& uuid,
+                                            const std::optional<std::string>& worker,
+                                            const std::string& status,
+                                            const std::optional<std::string>& error,
+                                            std::int64_t epoch) {
+  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
+  const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
+    return v ? SqlValue(*v) : SqlValue();
+  };
+  return firstText(impl_->call("report_topology_status",
+                               {uuid, optional(worker), status, optional(error), epoch}, op),
+                   "applied") == "1";
+}
+
+bool MySqlCoordinator::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
+                                         std::int64_t epoch) {
+  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
+  return firstText(impl_->call("report_topology_pid",
+                               {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue(), epoch}, op),
+                   "applied") == "1";
 }
 
 void MySqlCoordinator::disableTopology(const std::string& uuid) {
