@@ -20,6 +20,8 @@ drop procedure if exists qtopology_sp_refresh_statuses;
 drop procedure if exists qtopology_sp_register_topology;
 drop procedure if exists qtopology_sp_register_worker;
 drop procedure if exists qtopology_sp_register_worker_process;
+drop procedure if exists qtopology_sp_report_topology_pid;
+drop procedure if exists qtopology_sp_report_topology_status;
 drop procedure if exists qtopology_sp_send_message;
 drop procedure if exists qtopology_sp_set_topology_enabled;
 drop procedure if exists qtopology_sp_set_topology_pid;
