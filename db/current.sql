@@ -36,6 +36,7 @@ CREATE TABLE `qtopology_topology` (
   `error` varchar(1000) DEFAULT NULL,
   `enabled` tinyint(4) NOT NULL,
   `pid` int(11) DEFAULT NULL,
+  `epoch` bigint(20) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `uq_qtopology_topology_uuid` (`uuid`),
   KEY `ix_qtopology_topology_worker` (`worker`)
@@ -280,7 +281,8 @@ begin
                         columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.uuid',
                                  worker varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.worker')) j
             on t.uuid = j.uuid collate utf8mb4_bin
-        set t.worker = j.worker, t.status = 'waiting', t.last_ping = v_now;
+        set t.worker = j.worker, t.status = 'waiting', t.epoch = t.epoch + 1,
+            t.last_ping = v_now;
 
         
         insert into qtopology_topology_history
@@ -342,8 +344,9 @@ begin
     call qtopology_sp_require_topology(p_uuid, 1, v_status, v_other);
 
     
+    
     update qtopology_topology
-    set worker = p_worker, status = 'waiting', last_ping = v_now
+    set worker = p_worker, status = 'waiting', epoch = epoch + 1, last_ping = v_now
     where uuid = p_uuid;
     call qtopology_sp_snapshot_topology(p_uuid, v_now);
 
@@ -831,6 +834,95 @@ end $$
 delimiter ;
 
 delimiter $$
+CREATE PROCEDURE `qtopology_sp_report_topology_pid`(
+    p_uuid varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_pid int,
+    p_epoch bigint)
+begin
+    declare v_now datetime;
+    declare v_status varchar(10) character set utf8mb4 collate utf8mb4_bin;
+    declare v_worker varchar(100) character set utf8mb4 collate utf8mb4_bin;
+    declare v_epoch bigint;
+    declare v_applied int default 0;
+    declare exit handler for sqlexception
+    begin
+        rollback;
+        resignal;
+    end;
+
+    if p_epoch is null then
+        signal sqlstate '45400' set message_text = 'epoch is NULL';
+    end if;
+
+    set transaction isolation level read committed;
+    start transaction;
+    set v_now = now();
+    call qtopology_sp_require_topology(p_uuid, 1, v_status, v_worker);
+    select epoch into v_epoch from qtopology_topology where uuid = p_uuid;
+
+    if p_epoch >= v_epoch then
+        update qtopology_topology
+        set pid = p_pid, last_ping = v_now
+        where uuid = p_uuid;
+        call qtopology_sp_snapshot_topology(p_uuid, v_now);
+        set v_applied = 1;
+    end if;
+
+    commit;
+    select v_applied as applied;
+end $$
+delimiter ;
+
+delimiter $$
+CREATE PROCEDURE `qtopology_sp_report_topology_status`(
+    p_uuid varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_worker varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_status varchar(10) character set utf8mb4 collate utf8mb4_bin,
+    p_error text character set utf8mb4 collate utf8mb4_bin,
+    p_epoch bigint)
+begin
+    declare v_now datetime;
+    declare v_status varchar(10) character set utf8mb4 collate utf8mb4_bin;
+    declare v_worker varchar(100) character set utf8mb4 collate utf8mb4_bin;
+    declare v_epoch bigint;
+    declare v_applied int default 0;
+    declare v_msg varchar(128) character set utf8mb4 collate utf8mb4_bin;
+    declare exit handler for sqlexception
+    begin
+        rollback;
+        resignal;
+    end;
+
+    if p_status is null
+        or p_status not in ('unassigned', 'waiting', 'running', 'error') then
+        set v_msg = left(concat('invalid topology status: ', coalesce(p_status, 'NULL')), 128);
+        signal sqlstate '45400' set message_text = v_msg;
+    end if;
+    if p_epoch is null then
+        signal sqlstate '45400' set message_text = 'epoch is NULL';
+    end if;
+
+    set transaction isolation level read committed;
+    start transaction;
+    set v_now = now();
+    
+    call qtopology_sp_require_topology(p_uuid, 1, v_status, v_worker);
+    select epoch into v_epoch from qtopology_topology where uuid = p_uuid;
+
+    if (p_worker is null or p_worker = v_worker) and p_epoch >= v_epoch then
+        update qtopology_topology
+        set status = p_status, error = left(p_error, 1000), last_ping = v_now
+        where uuid = p_uuid;
+        call qtopology_sp_snapshot_topology(p_uuid, v_now);
+        set v_applied = 1;
+    end if;
+
+    commit;
+    select v_applied as applied;
+end $$
+delimiter ;
+
+delimiter $$
 CREATE PROCEDURE `qtopology_sp_require_topology`(
     p_uuid varchar(100) character set utf8mb4 collate utf8mb4_bin,
     p_lock tinyint,
@@ -1266,7 +1358,7 @@ delimiter $$
 CREATE PROCEDURE `qtopology_sp_topologies`()
 begin
     select t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.enabled,
-           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid
+           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch
     from qtopology_topology t
     order by t.id;
 end $$
@@ -1277,7 +1369,7 @@ CREATE PROCEDURE `qtopology_sp_topologies_for_worker`(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin)
 begin
     select t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.enabled,
-           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid
+           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch
     from qtopology_topology t
     where t.worker = p_name
     order by t.uuid;
@@ -1308,7 +1400,7 @@ begin
     call qtopology_sp_require_topology(p_uuid, 0, v_status, v_worker);
 
     select t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.enabled,
-           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.config
+           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch, t.config
     from qtopology_topology t
     where t.uuid = p_uuid;
 end $$

@@ -7,10 +7,9 @@
 -- status or pid. The Node package reads columns by name and never writes the
 -- epoch: it keeps working, its reports without an epoch as before.
 --
--- Only what changes is redefined, with the v24 conventions: every text
--- parameter, variable and JSON_TABLE column names its character set, no
--- stored functions, no triggers. The bodies call only helpers that v20 to v24
--- all define with the same signatures.
+-- Only what changes is redefined, on v24's bodies and with its conventions:
+-- every text parameter, variable and JSON_TABLE column names its character
+-- set, no stored functions, no triggers; the helpers are v24's.
 
 -- MySQL 8 has no ADD COLUMN IF NOT EXISTS: re-runnable through the catalogue.
 set @qtopology_ddl = (
@@ -243,11 +242,7 @@ begin
     where name = 'leadership_epoch';
     set v_now = now();
 
-    -- read here rather than through a helper, so that this body holds
-    -- whichever of v23 or v24 came before it (the default as both have it)
-    select coalesce(max(cast(value as unsigned)), 10) into v_leader_s
-    from qtopology_settings
-    where name = 'leader_timeout_s';
+    call qtopology_sp_setting_int('leader_timeout_s', v_leader_s);
 
     select count(*) into v_is_leader
     from qtopology_worker
