@@ -103,9 +103,7 @@ bool LocalTopologies::track(const std::string& uuid, Local& t) {
 
 void LocalTopologies::recordPid(const std::string& uuid, std::optional<int> pid,
                                 std::int64_t epoch) {
-  if (!pid) return;
-  context_.guarded("recording the pid",
-                   [&] { context_.storage.reportTopologyPid(uuid, pid, epoch); });
+  if (pid) reports_.reportPid(uuid, *pid, epoch);
 }
 
 void LocalTopologies::stop(const std::string& uuid, bool kill) {

@@ -8,9 +8,18 @@ namespace qtopology::detail {
 
 void StatusReports::report(const std::string& uuid, std::string_view status,
                            const std::optional<std::string>& error, std::int64_t epoch) {
-  Report r{uuid, std::string(status), error ? std::optional(fitErrorText(*error)) : std::nullopt,
-           epoch};
-  if (!write(r)) pending_.push_back(std::move(r));
+  keepOrWrite(Report{uuid, std::string(status),
+                     error ? std::optional(fitErrorText(*error)) : std::nullopt, epoch, 0});
+}
+
+void StatusReports::reportPid(const std::string& uuid, int pid, std::int64_t epoch) {
+  keepOrWrite(Report{uuid, "", std::nullopt, epoch, pid});
+}
+
+// Kept reports are written in order, so nothing written now may overtake
+// one of the same topology that waits.
+void StatusReports::keepOrWrite(Report r) {
+  if (pendingFor(r.uuid) || !write(r)) pending_.push_back(std::move(r));
 }
 
 void StatusReports::retry() {
@@ -33,8 +42,12 @@ bool StatusReports::pendingFor(const std::string& uuid) const {
 }
 
 bool StatusReports::write(const Report& r) {
+  // A stale report is dropped by the storage: nothing to retry either.
+  if (r.status.empty()) {
+    return context_.guarded("recording the pid",
+                            [&] { context_.storage.reportTopologyPid(r.uuid, r.pid, r.epoch); });
+  }
   return context_.guarded("reporting a topology status", [&] {
-    // A stale report is dropped by the storage: nothing to retry either.
     context_.storage.reportTopologyStatus(r.uuid, context_.name(), r.status, r.error, r.epoch);
   });
 }

@@ -23,6 +23,9 @@ class StatusReports {
   // text is cut to what the storage holds.
   void report(const std::string& uuid, std::string_view status,
               const std::optional<std::string>& error, std::int64_t epoch);
+  // The same for the pid an instance runs as: a restart during an outage
+  // must not leave the storage naming the previous instance's pid.
+  void reportPid(const std::string& uuid, int pid, std::int64_t epoch);
   // Writes what is kept, in order; what fails again stays.
   void retry();
   // A fresh start of the topology supersedes what was kept for it.
@@ -33,10 +36,12 @@ class StatusReports {
  private:
   struct Report {
     std::string uuid;
-    std::string status;
+    std::string status;  // empty: a pid report
     std::optional<std::string> error;
     std::int64_t epoch = 0;
+    int pid = 0;
   };
+  void keepOrWrite(Report r);
   bool write(const Report& r);
 
   WorkerContext& context_;
