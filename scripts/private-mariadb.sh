@@ -84,10 +84,13 @@ start() {
   if [[ $(id -u) -eq 0 ]]; then
     run_as=(--user=root)
   fi
+  # Temporary tables in a folder of its own: servers started side by side
+  # (the test tiers' fixtures) must not meet in /tmp.
+  mkdir -p "$dir/tmp"
   if [[ ! -d "$datadir/mysql" ]]; then
     rm -rf "$datadir"
     mkdir -p "$datadir"
-    mariadb-install-db --no-defaults --datadir="$datadir" "${run_as[@]}" \
+    mariadb-install-db --no-defaults --datadir="$datadir" --tmpdir="$dir/tmp" "${run_as[@]}" \
       --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
       { cat "$dir/install.log" >&2; exit 1; }
   fi
@@ -98,7 +101,7 @@ start() {
   [[ "$port" != 0 ]] || port=$(free_port)
   echo "$port" >"$dir/port"
   # Durable InnoDB settings: an acknowledged commit must survive SIGKILL.
-  "$server" --no-defaults --datadir="$datadir" "${run_as[@]}" \
+  "$server" --no-defaults --datadir="$datadir" --tmpdir="$dir/tmp" "${run_as[@]}" \
     --socket="$socket" --port="$port" --bind-address=127.0.0.1 \
     --pid-file="$pidfile" --log-error="$log" \
     --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 \
