@@ -114,7 +114,7 @@ load_summary() {
 say "Starting a private MariaDB in $server_dir"
 # Always a private server, even where the tests are pointed elsewhere.
 server_url=$(env -u QTOPOLOGY_TEST_MYSQL_URL "$root/scripts/private-mariadb.sh" start "$server_dir")
-sql -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database CHARACTER SET utf8mb4"
+sql -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database"
 export QTOPOLOGY_MYSQL_URL="${server_url}${database}"
 say "Database: $QTOPOLOGY_MYSQL_URL"
 cli migrate | indent

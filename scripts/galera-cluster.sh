@@ -105,8 +105,6 @@ port=$(port_of "$n" sql_port)
 bind-address=127.0.0.1
 user=$(run_user)
 skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_general_ci
 max-connections=500
 innodb-buffer-pool-size=64M
 innodb-log-file-size=32M

@@ -59,7 +59,7 @@ async function admin(opts, sql) {
 
 async function freshStorage(opts, database) {
     await admin(opts, `drop database if exists \`${database}\`; ` +
-        `create database \`${database}\` character set utf8mb4`);
+        `create database \`${database}\``);
     const storage = new MySqlStorage({ ...opts.server, database, retries: 1 });
     await call(storage, "init");
     return storage;
