@@ -70,6 +70,17 @@ std::vector<int> replacedVersions(const EmbeddedScript& script) {
   return versions;
 }
 
+bool skipsScript(const std::vector<EmbeddedScript>& upgrades, int version,
+                 const EmbeddedScript& script) {
+  if (script.version <= version) return true;
+  for (const auto& later : upgrades) {
+    if (later.version <= version) continue;
+    const auto replaced = replacedVersions(later);
+    if (std::find(replaced.begin(), replaced.end(), script.version) != replaced.end()) return true;
+  }
+  return false;
+}
+
 Migrator::Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
                    std::string lock_token, std::vector<EmbeddedScript> upgrades)
     : connection_(connection),
@@ -286,14 +297,10 @@ int Migrator::migrate() {
     last_renewal_ = std::chrono::steady_clock::now();
     version = readVersion();
     refuseLegacy(version);
-    std::vector<int> replaced;
+    const int from = version;
     for (const auto& script : upgrades_) {
-      if (script.version <= version) continue;
-      for (int old : replacedVersions(script)) replaced.push_back(old);
-    }
-    for (const auto& script : upgrades_) {
-      if (script.version <= version) continue;
-      if (std::find(replaced.begin(), replaced.end(), script.version) != replaced.end()) {
+      if (script.version <= from) continue;
+      if (skipsScript(upgrades_, from, script)) {
         log_.info("qtopology: skipping {}: a later script replaces it", script.name);
         continue;
       }

@@ -31,6 +31,11 @@ int latestVersionOf(const std::vector<EmbeddedScript>& upgrades);
 // this way without being edited. Throws SchemaError for a malformed line.
 std::vector<int> replacedVersions(const EmbeddedScript& script);
 
+// Whether a database at `version` skips `script`: older than it, or
+// replaced by one of the upgrades it has still to run.
+bool skipsScript(const std::vector<EmbeddedScript>& upgrades, int version,
+                 const EmbeddedScript& script);
+
 // Every SQL failure ends as a ConnectionError when the session broke (the
 // caller may reconnect and migrate again: the scripts are re-runnable), else
 // as a SchemaError. Transient failures of single statements are retried

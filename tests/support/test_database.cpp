@@ -69,15 +69,10 @@ std::string serverUrl() {
 }
 
 long long freshUpgradeCount() {
-  std::vector<int> replaced;
-  for (const auto& script : detail::upgradeScripts()) {
-    for (int old : detail::replacedVersions(script)) replaced.push_back(old);
-  }
-  long long count = 0;
-  for (const auto& script : detail::upgradeScripts()) {
-    if (std::find(replaced.begin(), replaced.end(), script.version) == replaced.end()) ++count;
-  }
-  return count;
+  const auto& upgrades = detail::upgradeScripts();
+  return std::count_if(upgrades.begin(), upgrades.end(), [&](const auto& script) {
+    return !detail::skipsScript(upgrades, 0, script);
+  });
 }
 
 TestDatabase::TestDatabase() : name_(databaseNameForCurrentTest()) {
