@@ -249,8 +249,10 @@ class CoordinationStorage {
   virtual std::vector<StorageProperty> getProperties() = 0;
 
   // --- messages --------------------------------------------------------------
-  // Take all (getMessages) or the oldest (getMessage) unexpired messages of a
-  // worker, in send order. What is returned is removed from the queue in the
+  // Take the unexpired messages of a worker, oldest first: getMessages all of
+  // them, or a bounded batch the storage chooses (MySqlCoordinator: 1,000 a
+  // call, the rest stay queued in order for the next); getMessage the oldest
+  // one. What is returned is removed from the queue in the
   // same transaction: concurrent readers never get the same message, and a
   // call retried after a lost reply returns what the first attempt took.
   virtual std::vector<StorageMessage> getMessages(const std::string& worker) = 0;

@@ -31,6 +31,13 @@ namespace {
 
 constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
 
+// The most messages getMessages takes in one call; the rest stay queued, in
+// order, for the next. Unbounded, a deep queue became one transaction that
+// rewrote every row: on Galera any single claim committed meanwhile on another
+// node aborted it, and its retries, longer each time the queue grew, starved
+// (a 20,000-message backlog took minutes). It also bounds the reply's memory.
+constexpr std::int64_t kMessageBatch = 1000;
+
 std::string normalLStatus(std::string lstatus) {
   return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
 }
@@ -397,7 +404,8 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
 
 std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {
   const auto op = checkedOperation("getMessages", "worker", worker);
-  return messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{0}}, op), op);
+  return messagesFrom(
+      impl_->call("take_messages", {worker, randomKey(), std::int64_t{kMessageBatch}}, op), op);
 }
 
 std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& worker) {

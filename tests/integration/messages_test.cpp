@@ -46,6 +46,28 @@ TEST_F(Messages, RefreshPurgesQueuesNobodyReads) {
   EXPECT_EQ(db.count("qtopology_message"), 0);
 }
 
+// A deep queue comes in batches of 1,000, oldest first; each call is one
+// bounded transaction and the rest stays queued, in order, for the next.
+TEST_F(Messages, GetMessagesTakesADeepQueueInOrderedBatches) {
+  constexpr int kQueued = 2500;
+  std::string insert =
+      "INSERT INTO qtopology_message (worker, cmd, content, created, valid_until) VALUES ";
+  for (int seq = 0; seq < kQueued; ++seq) {
+    if (seq > 0) insert += ",";
+    insert +=
+        "('w1', 'c', '{\"seq\":" + std::to_string(seq) + "}', NOW(), NOW() + INTERVAL 1 HOUR)";
+  }
+  db.exec(insert);
+  std::vector<std::size_t> batches;
+  int expected = 0;
+  for (auto taken = storage.getMessages("w1"); !taken.empty(); taken = storage.getMessages("w1")) {
+    batches.push_back(taken.size());
+    for (const auto& m : taken) ASSERT_EQ(m.content.at("seq"), expected++);
+  }
+  EXPECT_EQ(expected, kQueued);
+  EXPECT_EQ(batches, (std::vector<std::size_t>{1000, 1000, 500}));
+}
+
 // The server side of a retried call: the same keys come again after a lost
 // reply. A send is not queued twice; a take returns what the lost one took.
 TEST_F(Messages, RetriedCallsAreIdempotent) {
