@@ -1,10 +1,10 @@
 #include "bulk_read_session.hpp"
 
-#include <cppconn/exception.h>
 #include <mysql.h>
 
 #include <string_view>
 
+#include "server_errors.hpp"
 #include "session_options.hpp"
 
 namespace qtopology::detail {
@@ -32,7 +32,9 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
                                  const MySqlOptions::Endpoint* endpoint, bool causal_sync)
     : handle_(std::make_unique<Handle>()) {
   handle_->mysql = mysql_init(nullptr);
-  if (!handle_->mysql) throw sql::SQLException("mysql_init: out of memory", "HY001", 2008);
+  if (!handle_->mysql) {
+    throw ServerFailure(ErrorClass::fatal, 2008, "HY001", "mysql_init: out of memory", true);
+  }
   MYSQL* mysql = handle_->mysql;
   configureNativeSession(mysql, options, options.read_timeout);
   const char* host = endpoint ? endpoint->host.c_str() : "localhost";
@@ -42,30 +44,33 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   if (!mysql_real_connect(mysql, host, options.user.c_str(), options.password.c_str(),
                           options.database.empty() ? nullptr : options.database.c_str(), port,
                           socket, CLIENT_MULTI_RESULTS)) {
-    fail();
+    fail(true);
   }
   // The client's own view of its transport: libmariadb falls back to
   // plaintext when the server offers no TLS unless it checks the host name.
   if (tlsDemand(options).mandatory && !mysql_get_ssl_cipher(mysql)) {
     broken_ = true;
-    throw sql::SQLException(plaintextRefusal(endpoint ? endpoint->host : options.unix_socket),
-                            "08004", 2026);
+    constexpr int kSslConnectionError = 2026;
+    throw ServerFailure(ErrorClass::fatal, kSslConnectionError, "08004",
+                        plaintextRefusal(endpoint ? endpoint->host : options.unix_socket), true);
   }
   // The procedures read with plain SELECTs, which this variable does make
   // wait for the cluster (see prepareGaleraSession in connection_pool.cpp).
   constexpr std::string_view kCausalReads = "SET SESSION wsrep_sync_wait = 1";
   if (causal_sync && mysql_real_query(mysql, kCausalReads.data(), kCausalReads.size()) != 0) {
-    fail();
+    fail(true);
   }
 }
 
 BulkReadSession::~BulkReadSession() = default;
 
-void BulkReadSession::fail() {
+void BulkReadSession::fail(bool connecting) {
   broken_ = true;
   MYSQL* mysql = handle_->mysql;
-  throw sql::SQLException(mysql_error(mysql), mysql_sqlstate(mysql),
-                          static_cast<int>(mysql_errno(mysql)));
+  const int code = static_cast<int>(mysql_errno(mysql));
+  const std::string sqlstate = mysql_sqlstate(mysql);
+  throw ServerFailure(classifyServerError(code, sqlstate), code, sqlstate, mysql_error(mysql),
+                      connecting);
 }
 
 bool BulkReadSession::rollBack() noexcept {

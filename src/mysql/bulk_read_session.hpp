@@ -25,7 +25,7 @@ class BulkReadSession {
   // Connects as the pool's sessions do: same server (nullptr: the options'
   // unix socket), credentials, character set, TLS and timeouts. On a Galera
   // node (causal_sync), the session's reads first wait for every write the
-  // cluster committed before them. Throws sql::SQLException.
+  // cluster committed before them. Throws ServerFailure (while_connecting).
   BulkReadSession(const MySqlOptions& options, const MySqlOptions::Endpoint* endpoint,
                   bool causal_sync);
   ~BulkReadSession();
@@ -34,9 +34,8 @@ class BulkReadSession {
 
   // Runs the statement (a parameterless CALL) and returns its first result
   // set; every further result is read and dropped, so the session is ready
-  // for the next call. Failures throw sql::SQLException with libmariadb's
-  // error code and SQLSTATE, so that callers classify and retry them as they
-  // do Connector/C++'s; the session is then broken().
+  // for the next call. Failures throw ServerFailure, classified from
+  // libmariadb's error code and SQLSTATE; the session is then broken().
   ResultTable query(const std::string& text);
   // The same, handing the first result set's rows to `sink` as they arrive.
   void query(const std::string& text, RowSink& sink);
@@ -50,7 +49,8 @@ class BulkReadSession {
   bool rollBack() noexcept;
 
  private:
-  [[noreturn]] void fail();
+  // Throws libmariadb's last error; `connecting`: the session never ran a call.
+  [[noreturn]] void fail(bool connecting = false);
 
   struct Handle;
   std::unique_ptr<Handle> handle_;

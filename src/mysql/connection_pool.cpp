@@ -13,6 +13,7 @@
 
 #include "bulk_read_session.hpp"
 #include "core/logging.hpp"
+#include "server_errors.hpp"
 #include "session_options.hpp"
 
 namespace qtopology::detail {
@@ -111,7 +112,12 @@ BulkReadSession& PooledConnection::bulk() {
     const bool on_socket = !options_.unix_socket.empty() || endpoints.empty();
     bulk_ = std::make_unique<BulkReadSession>(options_, on_socket ? nullptr : &endpoints[endpoint_],
                                               causal_sync_);
-    bulk_->query(kSessionSetup);  // the same session as the pool's: same sql_mode
+    try {
+      bulk_->query(kSessionSetup);  // the same session as the pool's: same sql_mode
+    } catch (ServerFailure& failure) {
+      failure.while_connecting = true;  // no call ran
+      throw;
+    }
   }
   return *bulk_;
 }

@@ -38,7 +38,7 @@ class PooledConnection {
   ~PooledConnection();
   sql::PreparedStatement& prepared(const std::string& sql_text);
   // For calls without parameters: a libmariadb session on the same server,
-  // opened on first use and again after it broke. Throws sql::SQLException.
+  // opened on first use and again after it broke. Throws ServerFailure.
   BulkReadSession& bulk();
   sql::Connection& session() { return *connection_; }
   std::size_t endpoint() const { return endpoint_; }

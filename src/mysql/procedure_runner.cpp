@@ -165,18 +165,6 @@ TimePoint timeCell(std::string_view cell, const std::string& column) {
 ProcedureRunner::ProcedureRunner(ConnectionPool& pool, const MySqlOptions& options)
     : pool_(pool), options_(options), policy_(RetryPolicy::from(options)) {}
 
-// Opening the lease's libmariadb session is a connect like the pool's own:
-// classified as one, and a server that refused it takes the lease with it.
-BulkReadSession& ProcedureRunner::bulkSession(ConnectionPool::Lease& lease) {
-  try {
-    return lease->bulk();
-  } catch (const sql::SQLException& e) {
-    auto failure = ServerFailure::whileConnecting(e);
-    if (poisonsConnection(failure.kind)) lease.discard();
-    throw failure;
-  }
-}
-
 void ProcedureRunner::tryOnce(const Attempt& attempt) {
   auto lease = [this] {
     try {
@@ -185,15 +173,20 @@ void ProcedureRunner::tryOnce(const Attempt& attempt) {
       throw ServerFailure::whileConnecting(e);
     }
   }();
+  // A procedure's handler rolls back what it began, but not every failure
+  // reaches a handler (a killed query does not): roll back here too. A server
+  // that refused the lease's libmariadb session takes the lease with it.
+  const auto settle = [&lease](const ServerFailure& failure) {
+    if (poisonsConnection(failure.kind) || !lease->rollBack()) lease.discard();
+  };
   try {
     attempt(lease);
-  } catch (const ServerFailure&) {
-    throw;  // the bulk session could not be opened: bulkSession() saw to the lease
+  } catch (const ServerFailure& failure) {  // from the libmariadb session
+    settle(failure);
+    throw;
   } catch (const sql::SQLException& e) {
     auto failure = ServerFailure::from(e);
-    // A procedure's handler rolls back what it began, but not every failure
-    // reaches a handler (a killed query does not): roll back here too.
-    if (poisonsConnection(failure.kind) || !lease->rollBack()) lease.discard();
+    settle(failure);
     throw failure;
   } catch (...) {
     lease.discard();  // failed half-way through reading: the session's state is unknown
@@ -216,7 +209,7 @@ ResultTable ProcedureRunner::read(std::string_view procedure, const std::string&
   const std::string text = callText(procedure, 0);
   ResultTable table;
   withRetries(procedure, {}, operation,
-              [&](ConnectionPool::Lease& lease) { table = bulkSession(lease).query(text); });
+              [&](ConnectionPool::Lease& lease) { table = lease->bulk().query(text); });
   return table;
 }
 
@@ -224,7 +217,7 @@ void ProcedureRunner::read(std::string_view procedure, RowSink& sink,
                            const std::string& operation) {
   const std::string text = callText(procedure, 0);
   withRetries(procedure, {}, operation,
-              [&](ConnectionPool::Lease& lease) { bulkSession(lease).query(text, sink); });
+              [&](ConnectionPool::Lease& lease) { lease->bulk().query(text, sink); });
 }
 
 void ProcedureRunner::withRetries(std::string_view procedure, const std::vector<SqlValue>& args,

@@ -134,7 +134,6 @@ class ProcedureRunner {
   void withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
                    const std::string& operation, const Attempt& attempt);
   void tryOnce(const Attempt& attempt);
-  static BulkReadSession& bulkSession(ConnectionPool::Lease& lease);
 
   ConnectionPool& pool_;
   const MySqlOptions& options_;

@@ -19,6 +19,7 @@
 
 #include "mysql/bulk_read_session.hpp"
 #include "mysql/connection_pool.hpp"
+#include "mysql/server_errors.hpp"
 
 namespace qtopology {
 namespace {
@@ -72,7 +73,7 @@ Outcome throughLibmariadb(const MySqlOptions& options) {
     detail::BulkReadSession session(options, &endpoint, false);
     auto table = session.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
     return {table.empty() ? std::string() : table.takeText(0, 1), ""};
-  } catch (const sql::SQLException& e) {
+  } catch (const detail::ServerFailure& e) {
     return {std::nullopt, e.what()};
   }
 }
