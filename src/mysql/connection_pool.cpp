@@ -57,9 +57,11 @@ bool prepareGaleraSession(sql::Connection& connection, const std::string& where)
   std::unique_ptr<sql::Statement> statement(connection.createStatement());
   if (variable(*statement, "SHOW VARIABLES LIKE 'wsrep_on'") != "ON") return false;
   if (variable(*statement, "SHOW STATUS LIKE 'wsrep_ready'") != "ON") {
-    // Reported like a refused connection: the caller tries the next server.
-    throw sql::SQLException("Galera node " + where + " is not ready (wsrep_ready=OFF)", "HY000",
-                            2003);
+    // What such a node answers to every statement (retried; the pool tries
+    // the next server first).
+    constexpr int kWsrepNotReady = 1047;
+    throw ServerFailure(classifyServerError(kWsrepNotReady, "08S01"), kWsrepNotReady, "08S01",
+                        "Galera node " + where + " is not ready (wsrep_ready=OFF)", true);
   }
   try {
     std::unique_ptr<sql::ResultSet> ignored(statement->executeQuery(kCausalSync));
@@ -182,21 +184,25 @@ std::unique_ptr<sql::Connection> ConnectionPool::connect(std::chrono::seconds re
 }
 
 ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
-  if (!options_.unix_socket.empty() || endpoints_.empty()) {
+  const auto openSession = [&](const MySqlOptions::Endpoint* endpoint) {
     ServerSession session;
-    session.connection = opener_(nullptr, read_timeout, session.causal_sync);
+    try {
+      session.connection = opener_(endpoint, read_timeout, session.causal_sync);
+    } catch (const sql::SQLException& e) {
+      throw ServerFailure::whileConnecting(e);
+    }
     return session;
-  }
+  };
+  if (!options_.unix_socket.empty() || endpoints_.empty()) return openSession(nullptr);
   const std::size_t first = preferred_.load();
   for (std::size_t i = 0;; ++i) {
     const std::size_t index = (first + i) % endpoints_.size();
     try {
-      ServerSession session;
-      session.connection = opener_(&endpoints_[index], read_timeout, session.causal_sync);
+      ServerSession session = openSession(&endpoints_[index]);
       session.endpoint = index;
       preferred_.store(index);
       return session;
-    } catch (const sql::SQLException& e) {
+    } catch (const ServerFailure& e) {
       if (i + 1 >= endpoints_.size()) throw;
       loggerOr(options_.logger)
           .warn("qtopology: server {} unusable ({}); trying {}",
@@ -217,7 +223,9 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
   // client library under it may have fallen back to plaintext: ask the server.
   if (tlsDemand(options_).mandatory &&
       variable(*setup, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").empty()) {
-    throw sql::SQLException(plaintextRefusal(describe(endpoint, options_)), "08004", 2026);
+    constexpr int kSslConnectionError = 2026;
+    throw ServerFailure(ErrorClass::fatal, kSslConnectionError, "08004",
+                        plaintextRefusal(describe(endpoint, options_)), true);
   }
   causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
   return connection;
@@ -241,11 +249,11 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     Lease lease(*this, std::move(connection));
     try {
       lease->syncWithCluster();
-    } catch (const sql::SQLException&) {
+    } catch (const sql::SQLException& e) {
       // The node died or left the primary component (1047): whatever the
       // error, a session that cannot run SELECT 1 is of no use.
       lease.discard();
-      throw;
+      throw ServerFailure::whileConnecting(e);
     }
     return lease;
   }

@@ -90,14 +90,14 @@ class ConnectionPool {
 
   // Blocks while all pool_size connections are in use; opens one lazily.
   // On Galera, the connection has seen every write committed before.
-  // Throws sql::SQLException when connecting fails, ConnectionError when no
+  // Throws ServerFailure (while_connecting) when connecting fails, ConnectionError when no
   // connection is returned within the options' connect+read timeouts (with
   // read_timeout 0, a reply may take forever, and so may this wait).
   Lease acquire();
 
   // A session outside the pool (the migrator's). read_timeout 0 = none.
   // Tries the servers in turn, starting with the one that took the last
-  // session; throws the last server's sql::SQLException when none is usable.
+  // session; throws the last server's ServerFailure when none is usable.
   std::unique_ptr<sql::Connection> connect(std::chrono::seconds read_timeout) const;
 
  private:

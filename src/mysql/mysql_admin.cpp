@@ -30,8 +30,8 @@ void runScript(const MySqlOptions& options, std::string_view script_name, bool t
   try {
     detail::ConnectionPool pool(options);
     connection = pool.connect(options.read_timeout);
-  } catch (const sql::SQLException& e) {
-    std::rethrow_exception(detail::ServerFailure::whileConnecting(e).toStorageError(operation));
+  } catch (const detail::ServerFailure& failure) {
+    std::rethrow_exception(failure.toStorageError(operation));
   }
   const auto policy = transactional ? detail::RetryPolicy(0, options.retry_timeout)
                                     : detail::RetryPolicy::from(options);

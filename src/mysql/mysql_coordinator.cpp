@@ -247,9 +247,9 @@ class MySqlCoordinator::Impl {
           try {
             // No read timeout: an ALTER of a large table may take long.
             connection = pool.connect(std::chrono::seconds(0));
-          } catch (const sql::SQLException& e) {
-            std::rethrow_exception(detail::ServerFailure::whileConnecting(e).toStorageError(
-                "MySqlCoordinator: connecting to " + where()));
+          } catch (const detail::ServerFailure& failure) {
+            std::rethrow_exception(
+                failure.toStorageError("MySqlCoordinator: connecting to " + where()));
           }
           detail::Migrator migrator(*connection, log, policy, lock_token);
           if (options.db_check_only) {

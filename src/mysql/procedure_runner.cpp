@@ -166,13 +166,7 @@ ProcedureRunner::ProcedureRunner(ConnectionPool& pool, const MySqlOptions& optio
     : pool_(pool), options_(options), policy_(RetryPolicy::from(options)) {}
 
 void ProcedureRunner::tryOnce(const Attempt& attempt) {
-  auto lease = [this] {
-    try {
-      return pool_.acquire();
-    } catch (const sql::SQLException& e) {
-      throw ServerFailure::whileConnecting(e);
-    }
-  }();
+  auto lease = pool_.acquire();
   // A procedure's handler rolls back what it began, but not every failure
   // reaches a handler (a killed query does not): roll back here too. A server
   // that refused the lease's libmariadb session takes the lease with it.

@@ -62,7 +62,7 @@ Outcome throughConnector(const MySqlOptions& options) {
     std::unique_ptr<sql::ResultSet> rows(
         statement->executeQuery("SHOW SESSION STATUS LIKE 'Ssl_cipher'"));
     return {rows->next() ? std::string(rows->getString(2)) : std::string(), ""};
-  } catch (const sql::SQLException& e) {
+  } catch (const detail::ServerFailure& e) {
     return {std::nullopt, e.what()};
   }
 }

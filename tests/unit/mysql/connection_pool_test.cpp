@@ -14,6 +14,7 @@
 #include <qtopology/coordination_storage.hpp>
 
 #include "mysql/connection_pool.hpp"
+#include "mysql/server_errors.hpp"
 
 namespace {
 
@@ -70,8 +71,10 @@ TEST(ConnectionPool, WhenEveryServerRefusesTheLastErrorPropagates) {
   try {
     pool.acquire();
     FAIL() << "a session was opened with every server down";
-  } catch (const sql::SQLException& e) {
+  } catch (const qtopology::detail::ServerFailure& e) {
     EXPECT_NE(std::string(e.what()).find("refused by c"), std::string::npos) << e.what();
+    EXPECT_EQ(e.code, 2003);
+    EXPECT_TRUE(e.while_connecting);
   }
   EXPECT_EQ(servers.asked, (std::vector<std::string>{"a", "b", "c"}));
   // The failed open gave its slot back: the pool is not leaking capacity.
