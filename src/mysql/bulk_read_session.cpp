@@ -50,10 +50,9 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   // plaintext when the server offers no TLS unless it checks the host name.
   if (tlsDemand(options).mandatory && !mysql_get_ssl_cipher(mysql)) {
     broken_ = true;
-    constexpr int kSslConnectionError = 2026;
-    throw ServerFailure(ErrorClass::fatal, kSslConnectionError, "08004",
-                        plaintextRefusal(endpoint ? endpoint->host : options.unix_socket), true);
+    throw plaintextRefusal(endpoint ? endpoint->host : options.unix_socket);
   }
+  if (mysql_real_query(mysql, kSessionSetup.data(), kSessionSetup.size()) != 0) fail(true);
   // The procedures read with plain SELECTs, which this variable does make
   // wait for the cluster (see prepareGaleraSession in connection_pool.cpp).
   constexpr std::string_view kCausalReads = "SET SESSION wsrep_sync_wait = 1";

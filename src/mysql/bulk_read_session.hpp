@@ -23,7 +23,7 @@ namespace qtopology::detail {
 class BulkReadSession {
  public:
   // Connects as the pool's sessions do: same server (nullptr: the options'
-  // unix socket), credentials, character set, TLS and timeouts. On a Galera
+  // unix socket), credentials, character set, sql_mode, TLS and timeouts. On a Galera
   // node (causal_sync), the session's reads first wait for every write the
   // cluster committed before them. Throws ServerFailure (while_connecting).
   BulkReadSession(const MySqlOptions& options, const MySqlOptions::Endpoint* endpoint,

@@ -18,13 +18,6 @@
 
 namespace qtopology::detail {
 
-// Stored procedures run with the sql_mode they were created under, and our
-// own statements with the session's: pin one strict mode that both MariaDB
-// and MySQL 8 understand, so bad data fails instead of being truncated.
-constexpr const char* kSessionSetup =
-    "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
-
 namespace {
 
 std::string describe(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options) {
@@ -114,12 +107,6 @@ BulkReadSession& PooledConnection::bulk() {
     const bool on_socket = !options_.unix_socket.empty() || endpoints.empty();
     bulk_ = std::make_unique<BulkReadSession>(options_, on_socket ? nullptr : &endpoints[endpoint_],
                                               causal_sync_);
-    try {
-      bulk_->query(kSessionSetup);  // the same session as the pool's: same sql_mode
-    } catch (ServerFailure& failure) {
-      failure.while_connecting = true;  // no call ran
-      throw;
-    }
   }
   return *bulk_;
 }
@@ -218,14 +205,12 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
   sql::ConnectOptionsMap o = connectorOptions(options_, endpoint, read_timeout);
   std::unique_ptr<sql::Connection> connection(connectDriver(o));
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
-  setup->execute(kSessionSetup);
+  setup->execute(std::string(kSessionSetup));
   // Connector/C++ does not tell whether its session is encrypted, and the
   // client library under it may have fallen back to plaintext: ask the server.
   if (tlsDemand(options_).mandatory &&
       variable(*setup, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").empty()) {
-    constexpr int kSslConnectionError = 2026;
-    throw ServerFailure(ErrorClass::fatal, kSslConnectionError, "08004",
-                        plaintextRefusal(describe(endpoint, options_)), true);
+    throw plaintextRefusal(describe(endpoint, options_));
   }
   causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
   return connection;

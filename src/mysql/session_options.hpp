@@ -7,10 +7,13 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include <cppconn/connection.h>
 
 #include <qtopology/mysql_options.hpp>
+
+#include "server_errors.hpp"
 
 // libmariadb's handle (MYSQL), declared so that this header needs no
 // libmariadb include path.
@@ -36,9 +39,17 @@ sql::ConnectOptionsMap connectorOptions(const MySqlOptions& options,
 void configureNativeSession(st_mysql* mysql, const MySqlOptions& options,
                             std::chrono::seconds read_timeout);
 
+// Stored procedures run with the sql_mode they were created under, and our
+// own statements with the session's: every session of either library pins
+// one strict mode that both MariaDB and MySQL 8 understand, so bad data fails
+// instead of being truncated.
+inline constexpr std::string_view kSessionSetup =
+    "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+
 // libmariadb 3.3 asks for TLS but falls back to plaintext when a server does
-// not offer it, unless it also verifies the host name. The text a session
-// that must be encrypted fails with when it is not.
-std::string plaintextRefusal(const std::string& where);
+// not offer it, unless it also verifies the host name. What a session that
+// must be encrypted fails with when it is not (a connect failure, not retried).
+ServerFailure plaintextRefusal(const std::string& where);
 
 }  // namespace qtopology::detail
