@@ -131,7 +131,14 @@ TEST_F(Coordinator, ReadsOfEveryRowRideOutAKilledSession) {
       db.name() + "' AND id <> CONNECTION_ID()");
   ASSERT_NE(ids, "NULL");
   std::stringstream list(ids);
-  for (std::string id; std::getline(list, id, ',');) db.exec("KILL " + id);
+  for (std::string id; std::getline(list, id, ',');) {
+    try {
+      db.exec("KILL " + id);
+    } catch (const std::exception& e) {
+      // A session that was closing when listed (the migrator's) is gone already.
+      if (std::string(e.what()).find("Unknown thread id") == std::string::npos) throw;
+    }
+  }
   EXPECT_EQ(single.getWorkerStatus().size(), 1u);
   EXPECT_EQ(single.getTopologyStatus().size(), 0u);
   single.pingWorker("w1");
