@@ -33,7 +33,7 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
     : handle_(std::make_unique<Handle>()) {
   handle_->mysql = mysql_init(nullptr);
   if (!handle_->mysql) {
-    throw ServerFailure(ErrorClass::fatal, 2008, "HY001", "mysql_init: out of memory", true);
+    throw ServerFailure(2008, "HY001", "mysql_init: out of memory", true);
   }
   MYSQL* mysql = handle_->mysql;
   configureNativeSession(mysql, options, options.read_timeout);
@@ -66,10 +66,8 @@ BulkReadSession::~BulkReadSession() = default;
 void BulkReadSession::fail(bool connecting) {
   broken_ = true;
   MYSQL* mysql = handle_->mysql;
-  const int code = static_cast<int>(mysql_errno(mysql));
-  const std::string sqlstate = mysql_sqlstate(mysql);
-  throw ServerFailure(classifyServerError(code, sqlstate), code, sqlstate, mysql_error(mysql),
-                      connecting);
+  throw ServerFailure(static_cast<int>(mysql_errno(mysql)), mysql_sqlstate(mysql),
+                      mysql_error(mysql), connecting);
 }
 
 bool BulkReadSession::rollBack() noexcept {

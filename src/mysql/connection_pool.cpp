@@ -53,7 +53,7 @@ bool prepareGaleraSession(sql::Connection& connection, const std::string& where)
     // What such a node answers to every statement (retried; the pool tries
     // the next server first).
     constexpr int kWsrepNotReady = 1047;
-    throw ServerFailure(classifyServerError(kWsrepNotReady, "08S01"), kWsrepNotReady, "08S01",
+    throw ServerFailure(kWsrepNotReady, "08S01",
                         "Galera node " + where + " is not ready (wsrep_ready=OFF)", true);
   }
   try {

@@ -67,8 +67,7 @@ std::exception_ptr makeStorageError(ErrorClass c, std::string_view operation, in
 }
 
 ServerFailure ServerFailure::from(const sql::SQLException& e) {
-  return ServerFailure(classifyServerError(e.getErrorCode(), e.getSQLState()), e.getErrorCode(),
-                       e.getSQLState(), e.what());
+  return ServerFailure(e.getErrorCode(), e.getSQLState(), e.what());
 }
 
 ServerFailure ServerFailure::whileConnecting(const sql::SQLException& e) {

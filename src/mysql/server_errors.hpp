@@ -40,10 +40,11 @@ std::exception_ptr makeStorageError(ErrorClass c, std::string_view operation, in
 // caller's exception.
 class ServerFailure : public std::runtime_error {
  public:
-  ServerFailure(ErrorClass error_class, int error_code, std::string error_sqlstate,
-                const std::string& message, bool connecting = false)
+  // Classified from the code and the sqlstate.
+  ServerFailure(int error_code, std::string error_sqlstate, const std::string& message,
+                bool connecting = false)
       : std::runtime_error(message),
-        kind(error_class),
+        kind(classifyServerError(error_code, error_sqlstate)),
         code(error_code),
         sqlstate(std::move(error_sqlstate)),
         while_connecting(connecting) {}

@@ -98,7 +98,7 @@ void configureNativeSession(st_mysql* mysql, const MySqlOptions& options,
 ServerFailure plaintextRefusal(const std::string& where) {
   constexpr int kSslConnectionError = 2026;
   return ServerFailure(
-      ErrorClass::fatal, kSslConnectionError, "08004",
+      kSslConnectionError, "08004",
       "server " + where +
           " did not encrypt the session, and ssl_mode requires TLS (REQUIRED or above)",
       true);

@@ -208,14 +208,14 @@ TEST(StructuredErrors, AnErrorWithoutServerHasCodeZero) {
 
 TEST(StructuredErrors, FailingToConnectIsAConnectionErrorButRetriedByItsCode) {
   // a wrong password: never retried, yet reported as a ConnectionError
-  const ServerFailure denied(ErrorClass::fatal, 1045, "28000", "Access denied", true);
+  const ServerFailure denied(1045, "28000", "Access denied", true);
   EXPECT_FALSE(denied.retriable());
   EXPECT_EQ(thrownType(denied.toStorageError("connecting")),
             std::type_index(typeid(ConnectionError)));
   EXPECT_EQ(codeOf(denied.toStorageError("connecting")),
             std::make_pair(1045, std::string("28000")));
   // a refused connection: retried
-  const ServerFailure refused(ErrorClass::connection_lost, 2003, "HY000", "refused", true);
+  const ServerFailure refused(2003, "HY000", "refused", true);
   EXPECT_TRUE(refused.retriable());
 }
 
