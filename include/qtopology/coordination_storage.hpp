@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <qtopology/export.hpp>
+
 namespace qtopology {
 
 using Json = nlohmann::json;
@@ -179,7 +181,7 @@ struct LeaderActions {
 // Base of everything a storage throws. When the backend reported an error
 // code, code() and sqlstate() say which, as the message does; a check made
 // before the backend was asked leaves them 0 and "".
-class StorageError : public std::runtime_error {
+class QTOPOLOGY_EXPORT StorageError : public std::runtime_error {
  public:
   explicit StorageError(const std::string& what) : std::runtime_error(what) {}
   explicit StorageError(const char* what) : std::runtime_error(what) {}
@@ -199,27 +201,27 @@ class StorageError : public std::runtime_error {
 
 // The backend could not be reached, or the connection broke, and the retry
 // budget is spent. The call may or may not have taken effect.
-class ConnectionError : public StorageError {
+class QTOPOLOGY_EXPORT ConnectionError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The database schema is at a version this library cannot work with, or a
 // migration script failed.
-class SchemaError : public StorageError {
+class QTOPOLOGY_EXPORT SchemaError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The worker or topology named in the call does not exist. Nothing changed.
-class NotFoundError : public StorageError {
+class QTOPOLOGY_EXPORT NotFoundError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The arguments are malformed, or the call is not allowed in the current state
 // (e.g. clearing the error of a topology that is not in error). Nothing changed.
-class InvalidArgument : public StorageError {
+class QTOPOLOGY_EXPORT InvalidArgument : public StorageError {
  public:
   using StorageError::StorageError;
 };
@@ -232,7 +234,7 @@ class InvalidArgument : public StorageError {
 // the classes above) on failure. Each call is atomic: it happens entirely or
 // not at all. Calls that name a worker or topology throw NotFoundError when it
 // does not exist, except the list and history queries, which return empty.
-class CoordinationStorage {
+class QTOPOLOGY_EXPORT CoordinationStorage {
  public:
   virtual ~CoordinationStorage() = default;
 

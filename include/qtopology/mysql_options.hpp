@@ -8,13 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include <qtopology/export.hpp>
+
 namespace spdlog {
 class logger;
 }
 
 namespace qtopology {
 
-struct MySqlOptions {
+struct QTOPOLOGY_EXPORT MySqlOptions {
   struct Endpoint {
     std::string host;
     unsigned port = 3306;

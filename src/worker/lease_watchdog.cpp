@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <qtopology/text.hpp>
 #include "core/logging.hpp"
-#include "core/printable.hpp"
 
 #include <algorithm>
 #include <utility>
