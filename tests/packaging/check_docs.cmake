@@ -1,5 +1,5 @@
-# Script mode: what the docs (DOC_FILES, a list of globs under SOURCE_DIR)
-# cite must exist.
+# Script mode: what the docs (DOC_FILES, globs under SOURCE_DIR separated by
+# commas) cite must exist.
 #  - Tests, cited as gtest names in backticks: `Suite.Test`, `Suite.Prefix…`
 #    (every test whose name starts so) or `Suite.*` (the whole suite). Each
 #    must match a test `ctest -N` lists in BUILD_DIR (a typed or
@@ -24,6 +24,7 @@ endforeach()
 list(LENGTH tests test_count)
 
 set(docs "")
+string(REPLACE "," ";" DOC_FILES "${DOC_FILES}")
 foreach(pattern IN LISTS DOC_FILES)
   file(GLOB matched "${SOURCE_DIR}/${pattern}")
   list(APPEND docs ${matched})
@@ -53,8 +54,8 @@ foreach(doc IN LISTS docs)
     string(REGEX REPLACE "^`([^.]+)\\.(.*)`$" "\\2" case "${citation}")
     set(found FALSE)
     foreach(test IN LISTS tests)
-      # Instance/Suite/Type.Test/Param
-      if(NOT test MATCHES "^([^.]+)\\.([^/]+)(/.*)?$")
+      # Instance/Suite/Type.Test/Param, or a typed suite's Instance.Test<Type>
+      if(NOT test MATCHES "^([^.]+)\\.([^/<]+)(/.*|<.*>)?$")
         continue()
       endif()
       set(test_case "${CMAKE_MATCH_2}")

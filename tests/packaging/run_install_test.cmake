@@ -127,7 +127,9 @@ endfunction()
 
 # pkg_config_consumer(PREFIX PACKAGE SOURCE STATIC): builds and runs SOURCE
 # with the flags pkg-config gives for PACKAGE, and checks them: Cflags is the
-# package's include directory alone, paths are normalised.
+# package's include directory alone, paths are normalised. Plain -I, unlike
+# CMake's imported (system) include directories: the installed headers must
+# compile without a warning at a strict host's level, C++17 and C++20.
 function(pkg_config_consumer prefix package source static)
   run(pkg-config --cflags ${package})
   string(STRIP "${last_output}" cflags)
@@ -145,7 +147,9 @@ function(pkg_config_consumer prefix package source static)
   endif()
   separate_arguments(flags UNIX_COMMAND "${cflags} ${libs}")
   set(binary "${prefix}-pkg-config-${package}")
-  run(c++ -std=c++17 "${source}" ${flags} "-Wl,-rpath,${prefix}/lib" -o "${binary}")
+  set(strict -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror)
+  run(c++ -std=c++20 ${strict} -fsyntax-only "${source}" ${cflags})
+  run(c++ -std=c++17 ${strict} "${source}" ${flags} "-Wl,-rpath,${prefix}/lib" -o "${binary}")
   run("${binary}")
   set(binary "${binary}" PARENT_SCOPE)
 endfunction()
