@@ -22,8 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include <qtopology/text.hpp>
 #include "child_environment.hpp"
-#include "core/printable.hpp"
 #include "log_rate_limit.hpp"
 #include "supervisor_protocol.hpp"
 #include "topology_config.hpp"
@@ -306,7 +306,7 @@ struct ProcessRunner::Stream {
 
   void logLine(std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now))
-      logTo(log, LogLevel::info, "[{}] {}", uuid, detail::escapeControl(line));
+      logTo(log, LogLevel::info, "[{}] {}", uuid, escapeControl(line));
   }
 
   void reportDropped(SteadyClock::time_point now, bool final, std::size_t rate) {
@@ -557,7 +557,7 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
   }
   wake();
   logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
-        pid, supervisor, detail::escapeControl(program));
+        pid, supervisor, escapeControl(program));
   return static_cast<int>(pid);
 }
 
