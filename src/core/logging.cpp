@@ -84,11 +84,4 @@ std::shared_ptr<Logger> spdlogLogger(const std::string& name) {
   return std::make_shared<SpdlogLogger>(name);
 }
 
-namespace detail {
-Logger& defaultLoggerRef() {
-  static Logger& instance = *defaultLogger();
-  return instance;
-}
-}  // namespace detail
-
 }  // namespace qtopology

@@ -59,8 +59,13 @@ class Log {
   Logger* logger_;
 };
 
-// The process-wide default behind defaultLogger(), never destroyed.
-Logger& defaultLoggerRef();
+// The process-wide default behind defaultLogger(), never destroyed. Inline,
+// through the exported defaultLogger(): the MySQL layer sees only core's
+// public symbols.
+inline Logger& defaultLoggerRef() {
+  static Logger& instance = *defaultLogger();
+  return instance;
+}
 
 inline Log loggerOr(const std::shared_ptr<Logger>& logger) {
   return Log(logger ? *logger : defaultLoggerRef());
