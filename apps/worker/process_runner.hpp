@@ -32,6 +32,8 @@
 
 #include <qtopology/worker.hpp>
 
+#include "supervisor_protocol.hpp"
+
 namespace qtopology::worker {
 
 struct ProcessRunnerOptions {
@@ -91,8 +93,20 @@ class ProcessRunner final : public TopologyRunner {
   };
   struct Stream;  // what only the reaper's thread touches
 
+  // start(), in its steps: refused if the topology runs here already (else
+  // the lease deadline to give its supervisor), the supervisor started, the
+  // topology's spec handed over until it runs, and the result kept for the
+  // reaper's thread.
   std::optional<int> launch(const std::string& uuid, const Json& config,
                             std::optional<std::int64_t> epoch);
+  std::optional<std::chrono::steady_clock::time_point> leaseIfNotRunning(const std::string& uuid);
+  supervision::Spec topologySpec(const Stream& stream, const std::string& program,
+                                 std::vector<std::string> argv, std::optional<std::int64_t> epoch,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline);
+  void startSupervisor(Stream& stream);
+  void handOver(Stream& stream, const supervision::Spec& spec, const std::string& program);
+  void adopt(std::unique_ptr<Stream> stream,
+             std::optional<std::chrono::steady_clock::time_point> deadline);
   void reap();
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);
   void wake();
