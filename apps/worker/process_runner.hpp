@@ -76,6 +76,9 @@ struct ProcessRunnerOptions {
   std::size_t log_burst_bytes = 64 * 1024;
   // nullopt: strongestIsolation().
   std::optional<Isolation> isolation;
+  // Where the runner logs (starts, ends, the topologies' stdout and stderr);
+  // nullptr: qtopology::defaultLogger(). Used from the runner's thread too.
+  std::shared_ptr<Logger> logger;
 };
 
 // Thread-safe. Exits are reported from the runner's own thread. No call
@@ -101,11 +104,9 @@ class ProcessRunner final : public TopologyRunner {
   // general.command, std::runtime_error when the program cannot be run (not
   // found, not executable), the supervisor fails, or the topology already
   // runs here. Returns the pid of the topology's own process (not of its
-  // supervisor). Without an epoch, neither QTOPOLOGY_EPOCH nor "epoch" is
-  // given to the topology.
-  std::optional<int> start(const std::string& uuid, const Json& config) override;
-  std::optional<int> start(const std::string& uuid, const Json& config,
-                           std::int64_t epoch) override;
+  // supervisor), as /proc names it. With epoch 0 (no assignment's), neither
+  // QTOPOLOGY_EPOCH nor "epoch" is given to the topology.
+  std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
   // Passed on to every supervisor, and to those started later. Until the
@@ -141,6 +142,7 @@ class ProcessRunner final : public TopologyRunner {
   void wake();
 
   ProcessRunnerOptions options_;
+  const std::shared_ptr<Logger> logger_;  // options_.logger, or the default
   Isolation isolation_ = Isolation::None;
   ExitCallback on_exit_;
   std::mutex mutex_;

@@ -12,10 +12,8 @@
 #include <string>
 
 #include <qtopology/coordination_storage.hpp>
-
-namespace spdlog {
-class logger;
-}
+#include <qtopology/export.hpp>
+#include <qtopology/logger.hpp>
 
 namespace qtopology {
 
@@ -26,6 +24,17 @@ struct TopologyExit {
   std::optional<std::string> error;
 };
 
+// What TopologyRunner::start() is given. A struct, so that what the worker
+// passes can grow without a new overload of start().
+struct StartRequest {
+  std::string uuid{};
+  Json config{};  // the topology's config, as registered
+  // The assignment's epoch (TopologyStatus::epoch), which grows on every
+  // assignment: a runner hands it to the topology so that its sinks can
+  // refuse writes from an older instance.
+  std::int64_t epoch = 0;
+};
+
 // What a host implements: how a topology starts, stops and ends. The worker
 // calls start/stop/kill from its loop thread, one call at a time, except
 // kill(): the worker's lease watchdog thread may call it at any moment, also
@@ -33,7 +42,7 @@ struct TopologyExit {
 // must be thread-safe at least for kill() against the others. A kill() for a
 // uuid whose start() has not returned yet may be ignored: the worker kills it
 // again once start() returns.
-class TopologyRunner {
+class QTOPOLOGY_EXPORT TopologyRunner {
  public:
   // Thread-safe; the runner may call it from any thread, also from inside
   // start(), stop() or kill().
@@ -45,15 +54,7 @@ class TopologyRunner {
   // Start the topology; return its process id when it has one (recorded in
   // the storage), or nullopt. Throw a std::exception whose what() says why it
   // cannot start: the topology goes to "error" with that text.
-  virtual std::optional<int> start(const std::string& uuid, const Json& config) = 0;
-  // The same, with the assignment's epoch (TopologyStatus::epoch), which grows
-  // on every assignment: a runner hands it to the topology so that its sinks
-  // can refuse writes from an older instance. The default ignores the epoch.
-  virtual std::optional<int> start(const std::string& uuid, const Json& config,
-                                   std::int64_t epoch) {
-    static_cast<void>(epoch);
-    return start(uuid, config);
-  }
+  virtual std::optional<int> start(const StartRequest& request) = 0;
   // Ask it to stop gracefully (stop) or end it at once (kill). Neither waits:
   // the runner reports the end through the exit callback. Unknown uuids are
   // ignored.
@@ -101,12 +102,9 @@ struct WorkerOptions {
   // the lease watchdog's thread too, so it must be thread-safe; the watchdog
   // looks at it at least every 100 ms of real time.
   std::function<std::chrono::steady_clock::time_point()> clock;
-  // Where the worker and its lease watchdog log; nullptr means spdlog's
-  // default logger. spdlog::logger is only declared here: setting one needs
-  // <spdlog/spdlog.h> and spdlog on the host's side, leaving it empty needs
-  // neither. Used from the watchdog's thread too (spdlog loggers are
-  // thread-safe unless made with a single-threaded sink).
-  std::shared_ptr<spdlog::logger> logger;
+  // Where the worker and its lease watchdog log; nullptr means
+  // defaultLogger(). Used from the watchdog's thread too.
+  std::shared_ptr<Logger> logger;
 };
 
 // One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:
@@ -132,7 +130,7 @@ struct WorkerOptions {
 // Not thread-safe, except requestShutdown(); its own watchdog thread only
 // kills topologies through the runner. Storage failures inside a tick are
 // logged and retried on the next tick; they never escape tick().
-class TopologyWorker {
+class QTOPOLOGY_EXPORT TopologyWorker {
  public:
   // Neither the storage nor the runner is owned; both must outlive the worker.
   // Throws InvalidArgument for a bad name or a non-positive interval.
