@@ -3,15 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
-
-#include <linux/close_range.h>
 
 #include <cctype>
 #include <cerrno>
@@ -25,6 +23,8 @@
 #include <qtopology/text.hpp>
 #include "child_environment.hpp"
 #include "log_rate_limit.hpp"
+#include "process_tree.hpp"
+#include "spawn.hpp"
 #include "supervisor_protocol.hpp"
 #include "topology_config.hpp"
 
@@ -107,13 +107,17 @@ std::string writeConfigFile(const std::string& uuid, const Json& config) {
   return path;
 }
 
-// Closes the descriptors it owns, whichever way start() leaves.
+// Closes the descriptors it owns, whichever way a step leaves.
 struct Descriptors {
   std::vector<int> fds;
   ~Descriptors() {
     for (int fd : fds) {
       if (fd >= 0) ::close(fd);
     }
+  }
+  int own(int fd) {
+    if (fd >= 0) fds.push_back(fd);
+    return fd;
   }
   // No longer ours to close.
   int release(int fd) {
@@ -124,47 +128,21 @@ struct Descriptors {
   }
 };
 
+std::string readSmallFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buffer[1024];
+  const auto n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
 std::string supervisorBesideExecutable() {
   char self[4096];
   const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) throw std::runtime_error(systemError("cannot read /proc/self/exe", errno));
   std::string path(self, static_cast<std::size_t>(n));
   return path.substr(0, path.rfind('/') + 1) + "qtopology-supervisor";
-}
-
-// In the supervisor's process, between fork and exec: async-signal-safe
-// calls only (the worker has other threads; one may hold the allocator's
-// lock). Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
-// socket, 4 the topology's stderr pipe; its environment is empty.
-[[noreturn]] void execSupervisor(int stdin_fd, int control_fd, int stderr_fd, int exec_error_fd,
-                                 int max_fd, const char* program, char* const* argv) {
-  // Out of the way of 0, 3 and 4 first, whatever numbers they had.
-  const int control = ::fcntl(control_fd, F_DUPFD, 10);
-  const int err = ::fcntl(stderr_fd, F_DUPFD, 10);
-  if (control < 0 || err < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(control, 3) < 0 ||
-      ::dup2(err, 4) < 0) {
-    ::_exit(127);
-  }
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  for (int signal_number : {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR2}) {
-    ::sigaction(signal_number, &default_action, nullptr);
-  }
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Database sockets and other descriptors of the worker stay with it, even
-  // those a library opened without close-on-exec.
-  if (::close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 5; fd <= max_fd; ++fd) {
-      if (fd != exec_error_fd) ::close(fd);
-    }
-  }
-  char* const no_environment[] = {nullptr};
-  ::execve(program, argv, no_environment);
-  const int error_number = errno;
-  [[maybe_unused]] auto ignored = ::write(exec_error_fd, &error_number, sizeof error_number);
-  ::_exit(127);
 }
 
 // One message on the socket, whole or not at all (the supervisor's socket
@@ -281,6 +259,86 @@ std::string exitCauseText(sv::Cause cause, pid_t supervisor) {
 
 // Everything of one topology that only the reaper's thread touches, so that
 // reading and logging its stderr needs no lock.
+// One of a topology's output pipes, logged line by line: each line escaped
+// (no terminal control reaches the log), prefixed with "[UUID stdout] " or
+// "[UUID stderr] " (the worker's own lines never start with "["), within a
+// rate limit of its own.
+struct OutputPipe {
+  Logger& log;
+  const char* name;
+  int fd = -1;               // -1 once the pipe reached its end
+  std::string partial_line;  // since the last newline, not logged yet
+  LogRateLimit limit;
+  std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
+
+  OutputPipe(Logger& logger, const char* pipe_name, std::size_t rate, std::size_t burst)
+      : log(logger), name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
+  ~OutputPipe() {
+    if (fd >= 0) ::close(fd);
+  }
+
+  void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
+    if (limit.admit(line.size(), now)) {
+      logTo(log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
+    }
+  }
+
+  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
+                     std::size_t rate) {
+    if (const auto dropped = limit.report(now, final)) {
+      logTo(log, LogLevel::warn,
+            "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
+            dropped->lines, dropped->bytes, name, rate);
+    }
+  }
+
+  // At most kReadPerRound bytes unless `all` (the tree is gone: what is
+  // left in the pipe is all there will be).
+  void read(const std::string& uuid, bool all) {
+    char buffer[65536];
+    std::size_t taken = 0;
+    while (fd >= 0 && (all || taken < kReadPerRound)) {
+      const auto n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;  // EAGAIN: nothing more for now
+      if (n == 0) {
+        ::close(fd);
+        fd = -1;
+        break;
+      }
+      taken += static_cast<std::size_t>(n);
+      const auto now = SteadyClock::now();
+      if (tail) {
+        tail->append(buffer, static_cast<std::size_t>(n));
+        if (tail->size() > kStderrKept) tail->erase(0, tail->size() - kStderrKept);
+      }
+      partial_line.append(buffer, static_cast<std::size_t>(n));
+      std::size_t begin = 0;
+      std::size_t newline;
+      while ((newline = partial_line.find('\n', begin)) != std::string::npos) {
+        logLine(uuid, std::string_view(partial_line).substr(begin, newline - begin), now);
+        begin = newline + 1;
+      }
+      partial_line.erase(0, begin);
+      if (partial_line.size() > kStderrKept) {  // no newline in sight: log it as it is
+        logLine(uuid, partial_line, now);
+        partial_line.clear();
+      }
+    }
+  }
+
+  // The end: the rest of the pipe, the last partial line, the drop count.
+  void finish(const std::string& uuid, std::size_t rate) {
+    read(uuid, true);
+    const auto now = SteadyClock::now();
+    if (!partial_line.empty()) {
+      logLine(uuid, partial_line, now);
+      partial_line.clear();
+    }
+    reportDropped(uuid, now, true, rate);
+  }
+};
+
 struct ProcessRunner::Stream {
   std::string uuid;
   pid_t supervisor = -1;
@@ -288,68 +346,24 @@ struct ProcessRunner::Stream {
   std::string config_file;
   int control_fd = -1;
   bool control_open = true;  // false once the supervisor's socket reached its end
-  int stderr_fd = -1;        // -1 once the pipe reached its end
   sv::Inbox inbox;
   std::optional<std::pair<int, sv::Cause>> report;  // Exited: wait status, cause
   int left_behind = 0;
   std::string stderr_tail;
-  std::string partial_line;  // stderr since the last newline, not logged yet
+  OutputPipe err;
+  OutputPipe out;
+  // Without a namespace of its own: the supervisor was found stopped and
+  // its tree killed from here.
+  bool killed_stopped_supervisor = false;
+
   Logger& log;
-  LogRateLimit limit;
 
   Stream(Logger& logger, std::size_t rate, std::size_t burst)
-      : log(logger), limit(rate, burst, SteadyClock::now()) {}
+      : err(logger, "stderr", rate, burst), out(logger, "stdout", rate, burst), log(logger) {
+    err.tail = &stderr_tail;
+  }
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
-    if (stderr_fd >= 0) ::close(stderr_fd);
-  }
-
-  void logLine(std::string_view line, SteadyClock::time_point now) {
-    if (limit.admit(line.size(), now))
-      logTo(log, LogLevel::info, "[{}] {}", uuid, escapeControl(line));
-  }
-
-  void reportDropped(SteadyClock::time_point now, bool final, std::size_t rate) {
-    if (const auto dropped = limit.report(now, final)) {
-      logTo(log, LogLevel::warn,
-            "[{}] {} lines ({} bytes) of stderr not logged: over the limit of {} bytes/s", uuid,
-            dropped->lines, dropped->bytes, rate);
-    }
-  }
-
-  // At most kReadPerRound bytes unless `all` (the tree is gone: what is
-  // left in the pipe is all there will be).
-  void readStderr(bool all) {
-    char buffer[65536];
-    std::size_t taken = 0;
-    while (stderr_fd >= 0 && (all || taken < kReadPerRound)) {
-      const auto n = ::read(stderr_fd, buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;  // EAGAIN: nothing more for now
-      if (n == 0) {
-        ::close(stderr_fd);
-        stderr_fd = -1;
-        break;
-      }
-      taken += static_cast<std::size_t>(n);
-      const auto now = SteadyClock::now();
-      stderr_tail.append(buffer, static_cast<std::size_t>(n));
-      if (stderr_tail.size() > kStderrKept) {
-        stderr_tail.erase(0, stderr_tail.size() - kStderrKept);
-      }
-      partial_line.append(buffer, static_cast<std::size_t>(n));
-      std::size_t begin = 0;
-      std::size_t newline;
-      while ((newline = partial_line.find('\n', begin)) != std::string::npos) {
-        logLine(std::string_view(partial_line).substr(begin, newline - begin), now);
-        begin = newline + 1;
-      }
-      partial_line.erase(0, begin);
-      if (partial_line.size() > kStderrKept) {  // no newline in sight: log it as it is
-        logLine(partial_line, now);
-        partial_line.clear();
-      }
-    }
   }
 
   // Reads what the supervisor sent.
@@ -382,12 +396,43 @@ struct ProcessRunner::Stream {
   }
 };
 
+Isolation strongestIsolation() {
+  if (::geteuid() == 0 && canCreateNamespaces(false)) return Isolation::PidNamespace;
+  if (canCreateNamespaces(true)) return Isolation::UserAndPidNamespace;
+  return Isolation::None;
+}
+
+const char* describe(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::PidNamespace:
+      return "each supervisor is the init of a PID namespace of its own";
+    case Isolation::UserAndPidNamespace:
+      return "each supervisor is the init of a PID namespace of its own, in a user namespace "
+             "of its own (topologies see their ids as 65534)";
+    case Isolation::None:
+      break;
+  }
+  return "none";
+}
+
 ProcessRunner::ProcessRunner(ProcessRunnerOptions options)
     : options_(std::move(options)), logger_(options_.logger ? options_.logger : defaultLogger()) {
   if (options_.supervisor.empty()) options_.supervisor = supervisorBesideExecutable();
   if (::access(options_.supervisor.c_str(), X_OK) != 0) {
     throw std::runtime_error(
         systemError("cannot run the topology supervisor " + options_.supervisor, errno));
+  }
+  isolation_ = options_.isolation.value_or(strongestIsolation());
+  if (isolation_ == Isolation::None) {
+    logTo(*logger_, LogLevel::warn,
+          "topologies are not isolated from their supervisors: this kernel refuses this worker a "
+          "PID namespace, so a topology can stop its supervisor and with it the lease; the worker "
+          "kills the tree of a supervisor it finds stopped, but while the worker itself is paused "
+          "nothing does (see docs/guarantees.md). Fix: allow unprivileged user namespaces "
+          "(sysctl user.max_user_namespaces=N above 0, kernel.unprivileged_userns_clone=1 where "
+          "it exists, no container or AppArmor rule against them) or run the worker as root");
+  } else {
+    logTo(*logger_, LogLevel::info, "topology isolation: {}", describe(isolation_));
   }
   if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(systemError("cannot create a pipe", errno));
@@ -434,16 +479,9 @@ std::optional<int> ProcessRunner::start(const StartRequest& request) {
 
 std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& config,
                                          std::optional<std::int64_t> epoch) {
-  auto argv_strings = apps::commandOf(config);
-  const std::string program = resolveProgram(argv_strings[0]);
-  std::optional<SteadyClock::time_point> deadline;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (const auto found = children_.find(uuid); found != children_.end()) {
-      throw std::runtime_error("already runs here as pid " + std::to_string(found->second.pid));
-    }
-    deadline = lease_deadline_;
-  }
+  auto argv = apps::commandOf(config);
+  const std::string program = resolveProgram(argv[0]);
+  const auto deadline = leaseIfNotRunning(uuid);
   Json written = config;
   // The assignment's epoch wins over a key of that name in the config.
   if (epoch) written["epoch"] = *epoch;
@@ -452,103 +490,131 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
   stream->uuid = uuid;
   stream->config_file = writeConfigFile(uuid, written);
   try {
-    std::map<std::string, std::string> set = {{"QTOPOLOGY_UUID", uuid},
-                                              {"QTOPOLOGY_WORKER", options_.worker},
-                                              {"QTOPOLOGY_CONFIG", stream->config_file}};
-    if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
-    sv::Spec spec;
-    spec.program = program;
-    spec.argv = argv_strings;
-    spec.envp = apps::childEnvironment(set, options_.passed_environment);
-    spec.config_file = stream->config_file;
-    spec.grace_ms = options_.grace.count();
-    if (deadline) {
-      spec.lease_deadline_ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch())
-              .count();
-      if (spec.lease_deadline_ns == sv::kNoDeadline) spec.lease_deadline_ns = 1;
-    }
-    std::vector<std::string> supervisor_args = {options_.supervisor, "--parent",
-                                                std::to_string(::getpid()), "--topology", uuid};
-    auto argv = apps::nullTerminated(supervisor_args);
-
-    // Every descriptor is close-on-exec: the supervisor keeps only what it
-    // dup2s.
-    Descriptors fds;
-    const int stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (stdin_fd < 0) throw std::runtime_error(systemError("cannot open /dev/null", errno));
-    fds.fds.push_back(stdin_fd);
-    int stderr_pipe[2];
-    int exec_error_pipe[2];
-    int control[2];
-    for (int* ends : {stderr_pipe, exec_error_pipe}) {
-      if (::pipe2(ends, O_CLOEXEC) != 0) {
-        throw std::runtime_error(systemError("cannot create a pipe", errno));
-      }
-      fds.fds.insert(fds.fds.end(), {ends[0], ends[1]});
-    }
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
-      throw std::runtime_error(systemError("cannot create a socket pair", errno));
-    }
-    fds.fds.insert(fds.fds.end(), {control[0], control[1]});
-    struct rlimit files {};
-    ::getrlimit(RLIMIT_NOFILE, &files);
-    const int max_fd = files.rlim_cur == RLIM_INFINITY || files.rlim_cur > 65536
-                           ? 65535
-                           : static_cast<int>(files.rlim_cur) - 1;
-
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(systemError("cannot fork", errno));
-    if (pid == 0) {
-      execSupervisor(stdin_fd, control[1], stderr_pipe[1], exec_error_pipe[1], max_fd,
-                     options_.supervisor.c_str(), argv.data());
-    }
-    stream->supervisor = pid;
-    for (int fd : {control[1], stderr_pipe[1], exec_error_pipe[1]}) ::close(fds.release(fd));
-    const auto reapSupervisor = [pid] {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-    };
-    int exec_error = 0;
-    ssize_t n;
-    do {
-      n = ::read(exec_error_pipe[0], &exec_error, sizeof exec_error);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) {  // exec failed: the pipe closes on a successful exec
-      reapSupervisor();
-      throw std::runtime_error(systemError("cannot run " + options_.supervisor, exec_error));
-    }
-    if (!sendMessage(control[0], sv::encodeSpec(spec), true)) {
-      ::kill(pid, SIGKILL);
-      reapSupervisor();
-      throw std::runtime_error(systemError("the supervisor took no spec", errno));
-    }
-    const auto answer = firstAnswer(control[0], kStartTimeout);
-    if (!answer || (answer->first != sv::Type::Started && answer->first != sv::Type::Failed)) {
-      ::kill(pid, SIGKILL);
-      reapSupervisor();
-      throw std::runtime_error("the supervisor (pid " + std::to_string(pid) +
-                               ") did not start the topology within " +
-                               std::to_string(kStartTimeout.count()) + " s");
-    }
-    const int value = sv::Reader(answer->second).i32();
-    if (answer->first == sv::Type::Failed) {
-      reapSupervisor();
-      throw std::runtime_error(systemError("cannot run " + program, value));
-    }
-    stream->pid = value;
-    stream->control_fd = fds.release(control[0]);
-    stream->stderr_fd = fds.release(stderr_pipe[0]);
-    ::fcntl(stream->stderr_fd, F_SETFL, O_NONBLOCK);
+    startSupervisor(*stream);
+    handOver(*stream, topologySpec(*stream, program, std::move(argv), epoch, deadline), program);
   } catch (...) {
     std::remove(stream->config_file.c_str());
     throw;
   }
   const pid_t pid = stream->pid;
   const pid_t supervisor = stream->supervisor;
+  adopt(std::move(stream), deadline);
+  logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
+        pid, supervisor, escapeControl(program));
+  return static_cast<int>(pid);
+}
+
+std::optional<SteadyClock::time_point> ProcessRunner::leaseIfNotRunning(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto found = children_.find(uuid); found != children_.end()) {
+    throw std::runtime_error("already runs here as pid " + std::to_string(found->second.pid));
+  }
+  return lease_deadline_;
+}
+
+supervision::Spec ProcessRunner::topologySpec(const Stream& stream, const std::string& program,
+                                              std::vector<std::string> argv,
+                                              std::optional<std::int64_t> epoch,
+                                              std::optional<SteadyClock::time_point> deadline) {
+  std::map<std::string, std::string> set = {{"QTOPOLOGY_UUID", stream.uuid},
+                                            {"QTOPOLOGY_WORKER", options_.worker},
+                                            {"QTOPOLOGY_CONFIG", stream.config_file}};
+  if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
+  sv::Spec spec;
+  spec.program = program;
+  spec.argv = std::move(argv);
+  spec.envp = apps::childEnvironment(set, options_.passed_environment);
+  spec.config_file = stream.config_file;
+  spec.grace_ms = options_.grace.count();
+  if (deadline) {
+    spec.lease_deadline_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count();
+    if (spec.lease_deadline_ns == sv::kNoDeadline) spec.lease_deadline_ns = 1;
+  }
+  return spec;
+}
+
+void ProcessRunner::startSupervisor(Stream& stream) {
+  // Every descriptor is close-on-exec: the supervisor keeps only what the
+  // spawn puts in place.
+  Descriptors fds;
+  const int stdin_fd = fds.own(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (stdin_fd < 0) throw std::runtime_error(systemError("cannot open /dev/null", errno));
+  int stderr_pipe[2];
+  int stdout_pipe[2];
+  for (int* ends : {stderr_pipe, stdout_pipe}) {
+    if (::pipe2(ends, O_CLOEXEC) != 0) {
+      throw std::runtime_error(systemError("cannot create a pipe", errno));
+    }
+    fds.own(ends[0]);
+    fds.own(ends[1]);
+  }
+  int control[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
+    throw std::runtime_error(systemError("cannot create a socket pair", errno));
+  }
+  fds.own(control[0]);
+  fds.own(control[1]);
+
+  // Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
+  // socket, 4 and 5 the topology's stderr and stdout pipes; its environment
+  // is empty.
+  ChildSpec child;
+  child.program = options_.supervisor;
+  child.argv = {options_.supervisor, "--parent", std::to_string(::getpid()), "--topology",
+                stream.uuid};
+  child.fds = {stdin_fd, 1, 2, control[1], stderr_pipe[1], stdout_pipe[1]};
+  child.new_pid_namespace = isolation_ != Isolation::None;
+  child.new_user_namespace = isolation_ == Isolation::UserAndPidNamespace;
+  const Spawned spawned = spawn(child);
+  if (spawned.pid < 0) {
+    throw std::runtime_error(systemError(
+        spawned.exec_failed ? "cannot run " + options_.supervisor : "cannot fork", spawned.error));
+  }
+  stream.supervisor = spawned.pid;
+  stream.control_fd = fds.release(control[0]);
+  stream.err.fd = fds.release(stderr_pipe[0]);
+  stream.out.fd = fds.release(stdout_pipe[0]);
+  ::fcntl(stream.err.fd, F_SETFL, O_NONBLOCK);
+  ::fcntl(stream.out.fd, F_SETFL, O_NONBLOCK);
+}
+
+void ProcessRunner::handOver(Stream& stream, const supervision::Spec& spec,
+                             const std::string& program) {
+  const pid_t pid = stream.supervisor;
+  // Ends a supervisor that did not start the topology: the stream's
+  // destructor closes its descriptors.
+  const auto abandon = [&](bool kill_it) {
+    if (kill_it) ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  };
+  if (!sendMessage(stream.control_fd, sv::encodeSpec(spec), true)) {
+    const int error_number = errno;
+    abandon(true);
+    throw std::runtime_error(systemError("the supervisor took no spec", error_number));
+  }
+  const auto answer = firstAnswer(stream.control_fd, kStartTimeout);
+  if (!answer || (answer->first != sv::Type::Started && answer->first != sv::Type::Failed)) {
+    abandon(true);
+    throw std::runtime_error("the supervisor (pid " + std::to_string(pid) +
+                             ") did not start the topology within " +
+                             std::to_string(kStartTimeout.count()) + " s");
+  }
+  const int value = sv::Reader(answer->second).i32();
+  if (answer->first == sv::Type::Failed) {
+    abandon(false);
+    throw std::runtime_error(systemError("cannot run " + program, value));
+  }
+  stream.pid = value;
+}
+
+void ProcessRunner::adopt(std::unique_ptr<Stream> stream,
+                          std::optional<SteadyClock::time_point> deadline) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    children_.emplace(uuid, Child{supervisor, pid, stream->control_fd, false});
+    children_.emplace(stream->uuid,
+                      Child{stream->supervisor, stream->pid, stream->control_fd, false});
     // Renewed while we started it: the supervisor holds the older deadline.
     if (lease_deadline_ && lease_deadline_ != deadline) {
       sendMessage(stream->control_fd, leaseMessage(*lease_deadline_), false);
@@ -556,9 +622,6 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
     arrived_.push_back(std::move(stream));
   }
   wake();
-  logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
-        pid, supervisor, escapeControl(program));
-  return static_cast<int>(pid);
 }
 
 void ProcessRunner::stop(const std::string& uuid) {
@@ -619,13 +682,8 @@ void ProcessRunner::wake() {
 // the runner's records, the exit. True when the stream is done.
 bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (!stream.report && stream.control_open) return false;
-  stream.readStderr(true);
-  const auto now = SteadyClock::now();
-  if (!stream.partial_line.empty()) {
-    stream.logLine(stream.partial_line, now);
-    stream.partial_line.clear();
-  }
-  stream.reportDropped(now, true, options_.log_bytes_per_second);
+  stream.err.finish(stream.uuid, options_.log_bytes_per_second);
+  stream.out.finish(stream.uuid, options_.log_bytes_per_second);
   bool end_requested = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -656,7 +714,10 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
     // topology's first process died with it; end its group too, as far as
     // it is still there.
     if (stream.pid > 0) ::kill(-stream.pid, SIGKILL);
-    if (!end_requested) {
+    if (!end_requested && stream.killed_stopped_supervisor) {
+      exit.error = "its supervisor (pid " + std::to_string(stream.supervisor) +
+                   ") was stopped by a signal: the worker killed its tree";
+    } else if (!end_requested) {
       std::string how =
           reaped == stream.supervisor
               ? (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status))
@@ -676,9 +737,37 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   return true;
 }
 
+// Only without a namespace, where a topology can SIGSTOP its supervisor (the
+// same uid): what the stopped supervisor can no longer do, done from here.
+// A stopped process cannot fork, so the rounds end; SIGKILL reaches it
+// stopped or not.
+void ProcessRunner::killTreesOfStoppedSupervisors() {
+  for (auto& stream : streams_) {
+    if (!stream->control_open || stream->report || stream->killed_stopped_supervisor) continue;
+    const std::string stat = readSmallFile("/proc/" + std::to_string(stream->supervisor) + "/stat");
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+    const char state = stat[paren + 2];
+    if (state != 'T' && state != 't') continue;
+    stream->killed_stopped_supervisor = true;
+    logTo(*logger_, LogLevel::warn,
+          "topology {} (pid {}): its supervisor (pid {}) is stopped: killing its tree from here",
+          stream->uuid, stream->pid, stream->supervisor);
+    for (int round = 0; round < 100 && !signalDescendants(stream->supervisor, SIGKILL).empty();
+         ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto pidfd = static_cast<int>(::syscall(SYS_pidfd_open, stream->supervisor, 0));
+    if (pidfd >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      ::close(pidfd);
+    }
+  }
+}
+
 void ProcessRunner::reap() {
   std::vector<pollfd> polled;
-  std::vector<std::pair<Stream*, bool>> polled_streams;  // true: its stderr, false: its socket
+  std::vector<std::pair<Stream*, OutputPipe*>> polled_streams;  // no pipe: its socket
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -687,15 +776,17 @@ void ProcessRunner::reap() {
       arrived_.clear();
     }
     polled.assign(1, pollfd{wake_fds_[0], POLLIN, 0});
-    polled_streams.assign(1, {nullptr, false});
+    polled_streams.assign(1, {nullptr, nullptr});
     for (const auto& stream : streams_) {
-      if (stream->stderr_fd >= 0) {
-        polled.push_back(pollfd{stream->stderr_fd, POLLIN, 0});
-        polled_streams.emplace_back(stream.get(), true);
+      for (OutputPipe* pipe : {&stream->err, &stream->out}) {
+        if (pipe->fd >= 0) {
+          polled.push_back(pollfd{pipe->fd, POLLIN, 0});
+          polled_streams.emplace_back(stream.get(), pipe);
+        }
       }
       if (stream->control_open) {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
-        polled_streams.emplace_back(stream.get(), false);
+        polled_streams.emplace_back(stream.get(), nullptr);
       }
     }
     ::poll(polled.data(), polled.size(), static_cast<int>(kReaperPoll.count()));
@@ -704,18 +795,21 @@ void ProcessRunner::reap() {
     }
     for (std::size_t i = 1; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
-      auto [stream, is_stderr] = polled_streams[i];
-      if (is_stderr) {
-        stream->readStderr(false);
+      auto [stream, pipe] = polled_streams[i];
+      if (pipe) {
+        pipe->read(stream->uuid, false);
       } else {
         stream->readControl();
       }
     }
 
+    if (isolation_ == Isolation::None) killTreesOfStoppedSupervisors();
     std::vector<TopologyExit> exits;
     const auto now = SteadyClock::now();
     for (auto it = streams_.begin(); it != streams_.end();) {
-      (*it)->reportDropped(now, false, options_.log_bytes_per_second);
+      for (OutputPipe* pipe : {&(*it)->err, &(*it)->out}) {
+        pipe->reportDropped((*it)->uuid, now, false, options_.log_bytes_per_second);
+      }
       if (finish(**it, exits)) {
         it = streams_.erase(it);
       } else {

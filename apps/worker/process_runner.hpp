@@ -7,11 +7,14 @@
 //   file holding the topology's config as JSON, removed once the topology's
 //   processes have all ended) and, when started with an epoch,
 //   QTOPOLOGY_EPOCH (also the config file's "epoch" key);
-// - stdin /dev/null, stdout the worker's, stderr a pipe the runner reads:
-//   lines are logged within a per-topology rate limit, and the last ones go
-//   into the error text when it fails;
-// - its own process group; its supervisor is the subreaper of everything it
-//   starts, and ends that whole tree (other groups and sessions included)
+// - stdin /dev/null, stdout and stderr pipes the runner reads: lines are
+//   logged escaped, prefixed with the topology and the pipe, within a rate
+//   limit per pipe, and the last stderr lines go into the error text when it
+//   fails; no byte of it reaches the worker's stdout or a terminal;
+// - a session of its own, without a controlling terminal; its supervisor is
+//   the init of a PID namespace of the topology's (see Isolation) and the
+//   subreaper of everything it starts, and ends that whole tree (other
+//   groups and sessions included)
 //   when the lease passes without renewLease(), when the worker dies (even
 //   by SIGKILL, or paused processes aside, when it stops answering), on
 //   stop() (SIGTERM to the tree, SIGKILL after the grace) and on kill().
@@ -32,7 +35,30 @@
 
 #include <qtopology/worker.hpp>
 
+#include "supervisor_protocol.hpp"
+
 namespace qtopology::worker {
+
+// How a topology's supervisor is kept out of its topology's reach.
+enum class Isolation {
+  // The supervisor is the init of a new PID namespace: the topology can
+  // neither name nor signal it, and its end ends the whole namespace. As
+  // root no user namespace is needed for one.
+  PidNamespace,
+  // The same, inside a new user namespace (how a worker that is not root
+  // gets a PID namespace); it maps no ids, so topologies see their uid and
+  // gid as 65534 while they act with the worker's.
+  UserAndPidNamespace,
+  // Neither is possible here: the topology could stop its supervisor
+  // (same uid), so the worker kills the tree itself through pidfds when it
+  // finds a supervisor stopped.
+  None,
+};
+
+// The first the kernel allows (PidNamespace as root), tried by starting a
+// child that exits at once.
+Isolation strongestIsolation();
+const char* describe(Isolation isolation);
 
 struct ProcessRunnerOptions {
   std::string worker;  // the worker's name, for QTOPOLOGY_WORKER
@@ -48,8 +74,10 @@ struct ProcessRunnerOptions {
   // after a burst); 0: no limit.
   std::size_t log_bytes_per_second = 16 * 1024;
   std::size_t log_burst_bytes = 64 * 1024;
-  // Where the runner logs (starts, ends, the topologies' stderr); nullptr:
-  // qtopology::defaultLogger(). Used from the runner's thread too.
+  // nullopt: strongestIsolation().
+  std::optional<Isolation> isolation;
+  // Where the runner logs (starts, ends, the topologies' stdout and stderr);
+  // nullptr: qtopology::defaultLogger(). Used from the runner's thread too.
   std::shared_ptr<Logger> logger;
 };
 
@@ -69,13 +97,15 @@ class ProcessRunner final : public TopologyRunner {
   ProcessRunner(const ProcessRunner&) = delete;
   ProcessRunner& operator=(const ProcessRunner&) = delete;
 
+  Isolation isolation() const { return isolation_; }
+
   void setExitCallback(ExitCallback callback) override;
   // Throws apps::InvalidTopology for a config without a valid
   // general.command, std::runtime_error when the program cannot be run (not
   // found, not executable), the supervisor fails, or the topology already
   // runs here. Returns the pid of the topology's own process (not of its
-  // supervisor). With epoch 0 (no assignment's), neither QTOPOLOGY_EPOCH
-  // nor "epoch" is given to the topology.
+  // supervisor), as /proc names it. With epoch 0 (no assignment's), neither
+  // QTOPOLOGY_EPOCH nor "epoch" is given to the topology.
   std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
@@ -92,14 +122,28 @@ class ProcessRunner final : public TopologyRunner {
   };
   struct Stream;  // what only the reaper's thread touches
 
+  // start(), in its steps: refused if the topology runs here already (else
+  // the lease deadline to give its supervisor), the supervisor started, the
+  // topology's spec handed over until it runs, and the result kept for the
+  // reaper's thread.
   std::optional<int> launch(const std::string& uuid, const Json& config,
                             std::optional<std::int64_t> epoch);
+  std::optional<std::chrono::steady_clock::time_point> leaseIfNotRunning(const std::string& uuid);
+  supervision::Spec topologySpec(const Stream& stream, const std::string& program,
+                                 std::vector<std::string> argv, std::optional<std::int64_t> epoch,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline);
+  void startSupervisor(Stream& stream);
+  void handOver(Stream& stream, const supervision::Spec& spec, const std::string& program);
+  void adopt(std::unique_ptr<Stream> stream,
+             std::optional<std::chrono::steady_clock::time_point> deadline);
   void reap();
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);
+  void killTreesOfStoppedSupervisors();
   void wake();
 
   ProcessRunnerOptions options_;
   const std::shared_ptr<Logger> logger_;  // options_.logger, or the default
+  Isolation isolation_ = Isolation::None;
   ExitCallback on_exit_;
   std::mutex mutex_;
   std::map<std::string, Child> children_;

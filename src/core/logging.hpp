@@ -67,8 +67,11 @@ inline Logger& defaultLoggerRef() {
   return instance;
 }
 
+// Through the exported defaultLogger() (never destroyed, so the reference
+// stays valid): detail:: symbols are hidden, and the mysql library inlines
+// this.
 inline Log loggerOr(const std::shared_ptr<Logger>& logger) {
-  return Log(logger ? *logger : defaultLoggerRef());
+  return Log(logger ? *logger : *defaultLogger());
 }
 
 }  // namespace qtopology::detail

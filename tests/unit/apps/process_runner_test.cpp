@@ -3,8 +3,10 @@
 // stop and kill of its whole tree, the lease held beside it, and that its
 // processes die with the process that runs them. No database.
 #include <gmock/gmock.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,12 @@ worker::ProcessRunnerOptions options(const std::string& worker, std::chrono::mil
   return o;
 }
 
+// start() as the worker calls it; epoch 0: no assignment's.
+std::optional<int> startOn(ProcessRunner& runner, const std::string& uuid, const Json& config,
+                           std::int64_t epoch = 0) {
+  return runner.start(StartRequest{uuid, config, epoch});
+}
+
 Json shell(const std::string& script) {
   return {{"general", {{"command", {"/bin/sh", "-c", script}}}}};
 }
@@ -74,12 +82,22 @@ bool noneAlive(const std::vector<pid_t>& pids) {
   return true;
 }
 
+// Shell code that writes the pid of the shell running it, as /proc and this
+// test name it, to `path` (whole or not at all). In the topology's PID
+// namespace, $$ and $! are the namespace's pids; /proc/self is the host's.
+std::string hostPidTo(const std::string& path) {
+  return "read -r p _ < /proc/self/stat; echo $p > " + path + ".tmp; mv " + path + ".tmp " + path;
+}
+
 // A script that starts, beside its own process, one grandchild in a session
 // of its own and one that ignores SIGTERM, writes their pids (its own first)
 // to `pids` and then waits.
 std::string treeScript(const std::string& pids) {
-  return "echo $$ > " + pids + "; setsid sleep 300 & echo $! >> " + pids +
-         "; (trap '' TERM; exec sleep 301) & echo $! >> " + pids + "; wait";
+  return hostPidTo(pids + ".0") + "; setsid sh -c '" + hostPidTo(pids + ".1") +
+         "; exec sleep 300' & (trap '' TERM; " + hostPidTo(pids + ".2") +
+         "; exec sleep 301) & while [ ! -e " + pids + ".1 ] || [ ! -e " + pids +
+         ".2 ]; do sleep 0.01; done; cat " + pids + ".0 " + pids + ".1 " + pids + ".2 > " + pids +
+         ".all; mv " + pids + ".all " + pids + "; wait";
 }
 
 class ProcessRunnerTest : public ::testing::Test {
@@ -118,9 +136,9 @@ class ProcessRunnerTest : public ::testing::Test {
   // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
   // for the signal; returns its pid.
   int startTrappingSigterm(const std::string& on_term) {
-    const auto pid =
-        runner_->start({"t-1", shell("trap '" + on_term + "' TERM; echo ready > " + path("ready") +
-                                     "; while :; do sleep 0.05; done")});
+    const auto pid = startOn(*runner_, "t-1",
+                             shell("trap '" + on_term + "' TERM; echo ready > " + path("ready") +
+                                   "; while :; do sleep 0.05; done"));
     EXPECT_TRUE(
         eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
     return pid.value();
@@ -138,7 +156,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
       shell("echo \"$QTOPOLOGY_UUID $QTOPOLOGY_WORKER\" > " + path("env") +
             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config") + "; cat > " + path("stdin"));
   config["general"]["weight"] = 2;
-  const auto pid = runner_->start({"t-1", config});
+  const auto pid = startOn(*runner_, "t-1", config);
   ASSERT_TRUE(pid.has_value());
   EXPECT_GT(*pid, 0);
   const auto exit = nextExit();
@@ -152,7 +170,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
 }
 
 TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
-  runner_->start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name"))});
+  startOn(*runner_, "t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name")));
   ASSERT_TRUE(nextExit().has_value());
   std::string config_file = readFile(path("name"));
   config_file.pop_back();
@@ -161,8 +179,8 @@ TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
-  runner_->start(
-      {"t-1", shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3")});
+  startOn(*runner_, "t-1",
+          shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3"));
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   ASSERT_TRUE(exit->error.has_value());
@@ -170,15 +188,16 @@ TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitWithoutStderrSaysSo) {
-  runner_->start({"t-1", {{"general", {{"command", {"false"}}}}}});  // found in PATH
+  startOn(*runner_, "t-1", {{"general", {{"command", {"false"}}}}});  // found in PATH
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "exited with code 1 (nothing on stderr)");
 }
 
 TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) {
-  runner_->start({"t-1", shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
-                               "i=$((i+1)); done; exit 2")});
+  startOn(*runner_, "t-1",
+          shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
+                "i=$((i+1)); done; exit 2"));
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value() && exit->error.has_value());
   const std::string& error = *exit->error;
@@ -192,7 +211,7 @@ TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) 
 }
 
 TEST_F(ProcessRunnerTest, DeathBySignalNotAskedForIsAnError) {
-  runner_->start({"t-1", shell("echo 'about to die' >&2; kill -SEGV $$")});
+  startOn(*runner_, "t-1", shell("echo 'about to die' >&2; kill -SEGV $$"));
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "killed by SIGSEGV; stderr: about to die");
@@ -223,7 +242,8 @@ TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
   const auto pid =
-      runner_->start({"t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; wait")});
+      startOn(*runner_, "t-1",
+              shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & wait"));
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("grandchild")).empty(); }));
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
@@ -237,16 +257,18 @@ TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
 }
 
 TEST_F(ProcessRunnerTest, WhatAChildLeavesBehindEndsWithIt) {
-  runner_->start({"t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; exit 0")});
+  startOn(*runner_, "t-1",
+          shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & while [ ! -e " +
+                path("grandchild") + " ]; do sleep 0.01; done; exit 0"));
   ASSERT_TRUE(nextExit().has_value());
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
   EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
 }
 
 TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
-  runner_->start({"t-1", shell("sleep 100")});
+  startOn(*runner_, "t-1", shell("sleep 100"));
   try {
-    runner_->start({"t-1", shell("sleep 100")});
+    startOn(*runner_, "t-1", shell("sleep 100"));
     FAIL() << "started twice";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("already runs here as pid"));
@@ -259,7 +281,7 @@ TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
 TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   const auto refusal = [&](const Json& config) -> std::string {
     try {
-      runner_->start({"t-1", config});
+      startOn(*runner_, "t-1", config);
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -287,7 +309,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
   // With SIGCHLD ignored the kernel reaps the host's children at once; the
   // topology's exit status is its supervisor's to collect, so it is not lost.
   const auto previous = std::signal(SIGCHLD, SIG_IGN);
-  runner_->start({"t-1", shell("echo 'bad input' >&2; exit 3")});
+  startOn(*runner_, "t-1", shell("echo 'bad input' >&2; exit 3"));
   const auto exit = nextExit();
   std::signal(SIGCHLD, previous);
   ASSERT_TRUE(exit.has_value());
@@ -297,7 +319,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
 TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   const auto config = shell("echo \"$QTOPOLOGY_EPOCH\" > " + path("epoch") +
                             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config"));
-  runner_->start({"t-1", config, 42});
+  startOn(*runner_, "t-1", config, 42);
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("epoch")), "42\n");
   auto with_epoch = config;
@@ -305,7 +327,7 @@ TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   EXPECT_EQ(Json::parse(readFile(path("config"))), with_epoch);
 
   // Without an epoch, neither.
-  runner_->start({"t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch"))});
+  startOn(*runner_, "t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch")));
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("no-epoch")), "unset\n");
 }
@@ -316,7 +338,7 @@ TEST_F(ProcessRunnerTest, CredentialsNeverReachTheTopology) {
   ::setenv("QTOPOLOGY_MYSQL_PASSWORD_FILE", "/nonexistent/pw", 1);
   ::setenv("SOME_API_TOKEN", "token-secret", 1);
   ::setenv("HARMLESS_SETTING", "kept", 1);
-  runner_->start({"t-1", shell("env > " + path("env") + "; sleep 100")});
+  startOn(*runner_, "t-1", shell("env > " + path("env") + "; sleep 100"));
   for (const char* name : {"QTOPOLOGY_MYSQL_URL", "QTOPOLOGY_DASHBOARD_TOKEN",
                            "QTOPOLOGY_MYSQL_PASSWORD_FILE", "SOME_API_TOKEN"}) {
     ::unsetenv(name);
@@ -340,11 +362,12 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
   // Both ignore SIGTERM after writing that they saw it; one left the
   // session. SIGKILL must come only after both saw SIGTERM.
   const std::string waiting = "while :; do sleep 0.05; done";
-  runner_->start({"t-1", shell("trap 'echo main >> " + path("signals") +
-                               "' TERM; setsid sh -c \"trap 'echo "
-                               "away >> " +
-                               path("signals") + "' TERM; echo \\$\\$ > " + path("away") + "; " +
-                               waiting + "\" & " + waiting)});
+  startOn(*runner_, "t-1",
+          shell("trap 'echo main >> " + path("signals") +
+                "' TERM; setsid sh -c \"trap 'echo "
+                "away >> " +
+                path("signals") + "' TERM; read -r p _ < /proc/self/stat; echo \\$p > " +
+                path("away") + "; " + waiting + "\" & " + waiting));
   ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("away")).empty(); }));
   const auto away = pidsIn(path("away"));
   runner_->stop("t-1");
@@ -358,7 +381,7 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
 }
 
 TEST_F(ProcessRunnerTest, KillEndsProcessesThatLeftTheGroupAndTheSession) {
-  runner_->start({"t-1", shell(treeScript(path("pids")))});
+  startOn(*runner_, "t-1", shell(treeScript(path("pids"))));
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -376,7 +399,7 @@ TEST_F(ProcessRunnerTest, TheLeaseRunningOutEndsTheTreeAndSaysSo) {
   using std::chrono::milliseconds;
   const auto lease = milliseconds(600);
   runner_->renewLease(std::chrono::steady_clock::now() + lease);
-  runner_->start({"t-1", shell(treeScript(path("pids")))});
+  startOn(*runner_, "t-1", shell(treeScript(path("pids"))));
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -412,7 +435,7 @@ class BlockingSink final : public spdlog::sinks::base_sink<spdlog::details::null
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    if (text.rfind("[t-1] ", 0) != 0) return;
+    if (text.rfind("[t-1 stderr] ", 0) != 0) return;
     blocked_ = true;
     std::unique_lock<std::mutex> lock(gate_mutex_);
     gate_.wait_for(lock, std::chrono::seconds(30), [&] { return released_; });
@@ -431,9 +454,10 @@ TEST_F(ProcessRunnerTest, AChildFloodingAStuckLogDelaysNeitherStopNorKillNorTheL
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("blocking", sink));
   runner_ = makeRunner(std::chrono::milliseconds(300));
-  runner_->start({"t-1", shell("echo $$ > " + path("pid") +
-                               "; trap '' TERM; while :; do echo "
-                               "'flooding stderr with the same line again and again' >&2; done")});
+  startOn(*runner_, "t-1",
+          shell(hostPidTo(path("pid")) +
+                "; trap '' TERM; while :; do echo "
+                "'flooding stderr with the same line again and again' >&2; done"));
   const bool blocked = eventually(std::chrono::seconds(5), [&] { return sink->blocked(); });
   const auto pids = pidsIn(path("pid"));
   std::atomic<bool> returned{false};
@@ -470,7 +494,7 @@ TEST_F(ProcessRunnerTest, ASupervisorSentSigtermStopsItsTopologyAndThatIsAnError
 }
 
 TEST_F(ProcessRunnerTest, ASupervisorKilledFromOutsideTakesItsTopologyAlongAndIsAnError) {
-  const auto pid = runner_->start({"t-1", shell("exec sleep 100")}).value();
+  const auto pid = startOn(*runner_, "t-1", shell("exec sleep 100")).value();
   const pid_t supervisor = parentOf(pid);
   ASSERT_GT(supervisor, 0);
   ::kill(supervisor, SIGKILL);
@@ -492,8 +516,8 @@ pid_t startHost(const std::string& dir, std::chrono::milliseconds lease, int ren
     ProcessRunner runner(options("doomed", std::chrono::seconds(5)));
     runner.setExitCallback([](TopologyExit) {});
     if (lease.count() > 0) runner.renewLease(std::chrono::steady_clock::now() + lease);
-    runner.start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " +
-                               treeScript(dir + "/pids"))});
+    startOn(runner, "t-1",
+            shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " + treeScript(dir + "/pids")));
     for (int i = 0; i < renewals; ++i) {
       runner.renewLease(std::chrono::steady_clock::now() + lease);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -546,6 +570,120 @@ TEST_F(ProcessRunnerTest, APausedWorkersTreeDiesWhenTheLeaseRunsOut) {
   std::cout << "[figures] paused host's tree gone after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(after).count() << " ms (lease "
             << lease.count() << " ms from the last renewal)" << std::endl;
+}
+
+// Where the kernel gives none, a topology can stop its supervisor (the same
+// uid): the runner finds it stopped and kills the tree itself, and says so.
+TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKilledByTheRunner) {
+  auto o = options("test-worker", std::chrono::milliseconds(5000));
+  o.isolation = worker::Isolation::None;
+  runner_ = std::make_unique<ProcessRunner>(o);
+  runner_->setExitCallback([this](TopologyExit exit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exits_.push_back(std::move(exit));
+    changed_.notify_all();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const auto pid = startOn(
+      *runner_, "t-1",
+      shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & while [ ! -e " +
+            path("grandchild") + " ]; do sleep 0.01; done; kill -STOP $PPID; exec sleep 101"));
+  const auto exit = nextExit();
+  const auto after = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""),
+              ::testing::MatchesRegex("its supervisor \\(pid [0-9]+\\) was stopped by a signal: "
+                                      "the worker killed its tree"));
+  EXPECT_FALSE(processAlive(pid.value()));
+  EXPECT_FALSE(processAlive(pidsIn(path("grandchild")).at(0)));
+  std::cout << "[figures] fallback: tree of a stopped supervisor killed by the runner, "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(after).count()
+            << " ms after the start" << std::endl;
+}
+
+// In its PID namespace a topology cannot stop its supervisor: $PPID is the
+// namespace's init, which ignores the signal, and the supervisor's pid as
+// /proc shows it names nothing inside. The lease still ends the tree.
+TEST_F(ProcessRunnerTest, InItsNamespaceATopologyCannotStopItsSupervisor) {
+  ASSERT_NE(runner_->isolation(), worker::Isolation::None) << "no PID namespace on this machine";
+  runner_->renewLease(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500));
+  const auto pid =
+      startOn(*runner_, "t-1",
+              shell("kill -STOP $PPID; echo \"$PPID $?\" > " + path("by-ppid") +
+                    "; read -r me _ < /proc/self/stat; for s in $(cat /proc/$me/stat | cut -d' ' "
+                    "-f4); do kill -STOP $s 2> /dev/null; echo \"$s $?\" > " +
+                    path("by-proc") + "; done; exec sleep 100"));
+  ASSERT_TRUE(
+      eventually(std::chrono::seconds(5), [&] { return !readFile(path("by-proc")).empty(); }));
+  const pid_t supervisor = parentOf(pid.value());
+  EXPECT_EQ(readFile(path("by-ppid")), "1 0\n") << "$PPID is the namespace's init";
+  EXPECT_EQ(readFile(path("by-proc")), std::to_string(supervisor) + " 1\n")
+      << "the host's pid of the supervisor names nothing in the namespace";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::string stat = readFile("/proc/" + std::to_string(supervisor) + "/stat");
+  EXPECT_EQ(stat.substr(stat.rfind(')') + 2, 1), "S") << "the supervisor runs on";
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("the worker's lease ran out"));
+  EXPECT_FALSE(processAlive(*pid));
+}
+
+// A worker that is not root gets its PID namespaces inside user namespaces
+// that map no ids: here a fork of this test that became uid 1000. Its
+// topology sees its uid as the overflow id 65534 but acts as 1000 (what it
+// writes is 1000's), sees its supervisor as pid 1, and the pid the runner
+// returns is the one /proc shows.
+TEST_F(ProcessRunnerTest, AWorkerThatIsNotRootGetsAUserAndAPidNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  runner_.reset();  // fork only a process without threads
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);
+  const std::string seen = path("seen");
+  // Where nobody can run it: the build tree may be closed to other users.
+  const std::string supervisor = path("qtopology-supervisor");
+  std::filesystem::copy_file(QTOPOLOGY_SUPERVISOR, supervisor);
+  const pid_t host = ::fork();
+  if (host == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 || ::setuid(1000) != 0) ::_exit(10);
+    int code = 0;
+    try {
+      auto o = options("uid-1000", std::chrono::seconds(5));
+      o.supervisor = supervisor;
+      ProcessRunner runner(o);
+      std::atomic<bool> ended{false};
+      runner.setExitCallback([&](TopologyExit) { ended = true; });
+      if (runner.isolation() != worker::Isolation::UserAndPidNamespace) ::_exit(11);
+      const auto pid =
+          startOn(runner, "t-1",
+                  shell("read -r me _ < /proc/self/stat; echo \"$(id -u) $PPID $me\" > " + seen +
+                        ".tmp; mv " + seen + ".tmp " + seen + "; exec sleep 100"));
+      if (!eventually(std::chrono::seconds(5), [&] { return !readFile(seen).empty(); }))
+        ::_exit(12);
+      std::ofstream(seen, std::ios::app) << *pid << "\n";
+      runner.kill("t-1");
+      if (!eventually(std::chrono::seconds(5), [&] { return ended.load(); })) code = 13;
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << std::endl;
+      code = 14;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(host, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0)
+      << "10 cannot become uid 1000, 11 no user namespace, 12 the "
+         "topology did not run, 13 it was not killed, 14 an exception";
+  std::istringstream lines(readFile(seen));
+  std::string uid, ppid, visible, returned;
+  lines >> uid >> ppid >> visible >> returned;
+  EXPECT_EQ(uid, "65534");  // unmapped in its user namespace
+  struct stat written {};
+  ASSERT_EQ(::stat(seen.c_str(), &written), 0);
+  EXPECT_EQ(written.st_uid, 1000u) << "it acts with the worker's uid";
+  EXPECT_EQ(ppid, "1");
+  EXPECT_EQ(visible, returned);
+  std::cout << "[figures] not root: topology uid " << uid << ", $PPID " << ppid << ", pid "
+            << returned << std::endl;
 }
 
 }  // namespace
