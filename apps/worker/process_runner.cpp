@@ -25,6 +25,7 @@
 #include "child_environment.hpp"
 #include "core/printable.hpp"
 #include "log_rate_limit.hpp"
+#include "node_channel.hpp"
 #include "supervisor_protocol.hpp"
 #include "topology_config.hpp"
 
@@ -32,6 +33,7 @@ namespace qtopology::worker {
 namespace {
 
 namespace sv = supervision;
+namespace ipc = node_ipc;
 using SteadyClock = std::chrono::steady_clock;
 
 // How long start() waits for the supervisor to start the topology: a fork
@@ -127,16 +129,21 @@ std::string supervisorBesideExecutable() {
 // In the supervisor's process, between fork and exec: async-signal-safe
 // calls only (the worker has other threads; one may hold the allocator's
 // lock). Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
-// socket, 4 the topology's stderr pipe; its environment is empty.
-[[noreturn]] void execSupervisor(int stdin_fd, int control_fd, int stderr_fd, int exec_error_fd,
-                                 int max_fd, const char* program, char* const* argv) {
-  // Out of the way of 0, 3 and 4 first, whatever numbers they had.
+// socket, 4 the topology's stderr pipe, 5 a Node topology's IPC channel
+// (channel_fd, -1: none); its environment is empty.
+[[noreturn]] void execSupervisor(int stdin_fd, int control_fd, int stderr_fd, int channel_fd,
+                                 int exec_error_fd, int max_fd, const char* program,
+                                 char* const* argv) {
+  // Out of the way of 0, 3, 4 and 5 first, whatever numbers they had.
   const int control = ::fcntl(control_fd, F_DUPFD, 10);
   const int err = ::fcntl(stderr_fd, F_DUPFD, 10);
-  if (control < 0 || err < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(control, 3) < 0 ||
-      ::dup2(err, 4) < 0) {
+  const int channel = channel_fd < 0 ? -1 : ::fcntl(channel_fd, F_DUPFD, 10);
+  if (control < 0 || err < 0 || (channel_fd >= 0 && channel < 0) || ::dup2(stdin_fd, 0) < 0 ||
+      ::dup2(control, 3) < 0 || ::dup2(err, 4) < 0 ||
+      (channel >= 0 && ::dup2(channel, sv::kNodeChannelFd) < 0)) {
     ::_exit(127);
   }
+  const int first_closed = channel >= 0 ? sv::kNodeChannelFd + 1 : sv::kNodeChannelFd;
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
   for (int signal_number : {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR2}) {
@@ -147,8 +154,8 @@ std::string supervisorBesideExecutable() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   // Database sockets and other descriptors of the worker stay with it, even
   // those a library opened without close-on-exec.
-  if (::close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 5; fd <= max_fd; ++fd) {
+  if (::close_range(static_cast<unsigned>(first_closed), ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = first_closed; fd <= max_fd; ++fd) {
       if (fd != exec_error_fd) ::close(fd);
     }
   }
@@ -288,10 +295,53 @@ struct ProcessRunner::Stream {
   std::string partial_line;  // stderr since the last newline, not logged yet
   LogRateLimit limit;
 
+  // A Node topology's: its IPC channel and where the protocol stands.
+  int channel_fd = -1;
+  bool channel_open = false;  // false once the child's end closed
+  ipc::ChildMessageReader channel_inbox;
+  // The first error the child reported (or the runner found): the
+  // topology's error text, unless the worker asked it to end.
+  std::optional<std::string> node_error;
+  bool ended_by_runner = false;  // the runner killed it, for node_error
+  bool broke_protocol = false;
+  std::chrono::milliseconds ping_interval{3000};
+  std::chrono::milliseconds ping_timeout{30000};
+  SteadyClock::time_point last_pong{};
+  SteadyClock::time_point next_ping{};
+
   Stream(std::size_t rate, std::size_t burst) : limit(rate, burst, SteadyClock::now()) {}
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
     if (stderr_fd >= 0) ::close(stderr_fd);
+    if (channel_fd >= 0) ::close(channel_fd);
+  }
+
+  // What the child sent since the last call, parsed. A child that breaks
+  // the protocol gets its error here, and no more is read from it.
+  std::vector<ipc::ChildMessage> readChannel() {
+    std::vector<ipc::ChildMessage> messages;
+    char buffer[65536];
+    std::size_t taken = 0;
+    while (channel_open && taken < kReadPerRound) {
+      const auto n = ::recv(channel_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) {
+        channel_open = false;  // closed in finish(), as the control socket
+        break;
+      }
+      taken += static_cast<std::size_t>(n);
+      channel_inbox.append(buffer, static_cast<std::size_t>(n));
+      try {
+        while (auto message = channel_inbox.next()) messages.push_back(std::move(*message));
+      } catch (const ipc::ChannelError& e) {
+        if (!node_error) node_error = std::string("broke qtopology's IPC protocol: ") + e.what();
+        broke_protocol = true;
+        channel_open = false;
+        return messages;
+      }
+    }
+    return messages;
   }
 
   void logLine(std::string_view line, SteadyClock::time_point now) {
@@ -425,10 +475,41 @@ std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& con
   return launch(uuid, config, epoch);
 }
 
-std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& config,
+namespace {
+
+// A positive number of milliseconds at general.wrapper.NAME, else `fallback`.
+std::chrono::milliseconds wrapperSetting(const Json& config, const char* name,
+                                         std::chrono::milliseconds fallback) {
+  const Json* general =
+      config.is_object() && config.contains("general") ? &config["general"] : nullptr;
+  if (!general || !general->is_object() || !general->contains("wrapper")) return fallback;
+  const Json& wrapper = (*general)["wrapper"];
+  if (!wrapper.is_object() || !wrapper.contains(name) || !wrapper[name].is_number()) {
+    return fallback;
+  }
+  const double value = wrapper[name].get<double>();
+  // Within a day: a larger value is as good as none, and must not overflow.
+  if (!(value >= 1) || value > 86400000.0) return fallback;
+  return std::chrono::milliseconds(static_cast<long long>(value));
+}
+
+}  // namespace
+
+std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& given_config,
                                          std::optional<std::int64_t> epoch) {
-  auto argv_strings = apps::commandOf(config);
-  const std::string program = resolveProgram(argv_strings[0]);
+  const Json config = apps::applyOverrides(given_config, options_.overrides);
+  const bool node = apps::formatOf(config) == apps::TopologyFormat::kNode;
+  std::vector<std::string> argv_strings;
+  std::string program;
+  if (node) {
+    if (!options_.node.available()) throw std::runtime_error(options_.node.problem);
+    program = options_.node.node;
+    // The uuid in argv only shows in ps, as with qtopology's own fork.
+    argv_strings = {program, options_.node.wrapper, "uuid:" + uuid};
+  } else {
+    argv_strings = apps::commandOf(config);
+    program = resolveProgram(argv_strings[0]);
+  }
   std::optional<SteadyClock::time_point> deadline;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -448,7 +529,12 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
                                               {"QTOPOLOGY_WORKER", options_.worker},
                                               {"QTOPOLOGY_CONFIG", stream->config_file}};
     if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
+    if (node) {
+      set.emplace("NODE_CHANNEL_FD", "3");
+      set.emplace("NODE_CHANNEL_SERIALIZATION_MODE", "json");
+    }
     sv::Spec spec;
+    spec.node_channel = node;
     spec.program = program;
     spec.argv = argv_strings;
     spec.envp = apps::childEnvironment(set, options_.passed_environment);
@@ -483,6 +569,13 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
       throw std::runtime_error(systemError("cannot create a socket pair", errno));
     }
     fds.fds.insert(fds.fds.end(), {control[0], control[1]});
+    int channel[2] = {-1, -1};
+    if (node) {
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+        throw std::runtime_error(systemError("cannot create a socket pair", errno));
+      }
+      fds.fds.insert(fds.fds.end(), {channel[0], channel[1]});
+    }
     struct rlimit files {};
     ::getrlimit(RLIMIT_NOFILE, &files);
     const int max_fd = files.rlim_cur == RLIM_INFINITY || files.rlim_cur > 65536
@@ -492,11 +585,13 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(systemError("cannot fork", errno));
     if (pid == 0) {
-      execSupervisor(stdin_fd, control[1], stderr_pipe[1], exec_error_pipe[1], max_fd,
+      execSupervisor(stdin_fd, control[1], stderr_pipe[1], channel[1], exec_error_pipe[1], max_fd,
                      options_.supervisor.c_str(), argv.data());
     }
     stream->supervisor = pid;
-    for (int fd : {control[1], stderr_pipe[1], exec_error_pipe[1]}) ::close(fds.release(fd));
+    for (int fd : {control[1], stderr_pipe[1], exec_error_pipe[1], channel[1]}) {
+      if (fd >= 0) ::close(fds.release(fd));
+    }
     const auto reapSupervisor = [pid] {
       int status = 0;
       ::waitpid(pid, &status, 0);
@@ -529,6 +624,26 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
       throw std::runtime_error(systemError("cannot run " + program, value));
     }
     stream->pid = value;
+    if (node) {
+      // The config goes whole or not at all, within the start's time: a
+      // child that does not read is as good as one that did not start.
+      Json init = config;
+      init["general"]["uuid"] = uuid;
+      const timeval send_timeout{static_cast<time_t>(kStartTimeout.count()), 0};
+      ::setsockopt(channel[0], SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+      if (!sendMessage(channel[0], ipc::encode(ipc::ParentCode::kInit, init), true)) {
+        ::kill(pid, SIGKILL);
+        reapSupervisor();
+        throw std::runtime_error(systemError(
+            "the topology's node process (pid " + std::to_string(value) + ") took no init", errno));
+      }
+      stream->channel_fd = fds.release(channel[0]);
+      stream->channel_open = true;
+      stream->ping_interval = wrapperSetting(config, "ping_parent_interval", stream->ping_interval);
+      stream->ping_timeout = wrapperSetting(config, "ping_parent_timeout", stream->ping_timeout);
+      stream->last_pong = SteadyClock::now();
+      stream->next_ping = stream->last_pong + stream->ping_interval;
+    }
     stream->control_fd = fds.release(control[0]);
     stream->stderr_fd = fds.release(stderr_pipe[0]);
     ::fcntl(stream->stderr_fd, F_SETFL, O_NONBLOCK);
@@ -540,7 +655,12 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
   const pid_t supervisor = stream->supervisor;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    children_.emplace(uuid, Child{supervisor, pid, stream->control_fd, false});
+    Child child;
+    child.supervisor = supervisor;
+    child.pid = pid;
+    child.control_fd = stream->control_fd;
+    child.channel_fd = stream->channel_fd;
+    children_.emplace(uuid, child);
     // Renewed while we started it: the supervisor holds the older deadline.
     if (lease_deadline_ && lease_deadline_ != deadline) {
       sendMessage(stream->control_fd, leaseMessage(*lease_deadline_), false);
@@ -556,6 +676,7 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
 void ProcessRunner::stop(const std::string& uuid) {
   pid_t pid = -1;
   bool sent = false;
+  bool node_shutdown = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto found = children_.find(uuid);
@@ -564,9 +685,26 @@ void ProcessRunner::stop(const std::string& uuid) {
     if (child.end_requested) return;  // a second stop does not extend the grace
     child.end_requested = true;
     pid = child.pid;
-    sv::Writer w;
-    w.i64(options_.grace.count());
-    sent = sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
+    if (child.channel_fd >= 0 &&
+        sendMessage(child.channel_fd, ipc::encode(ipc::ParentCode::kShutdown), false)) {
+      // qtopology's own shutdown first; the supervisor's SIGTERM comes at
+      // half the grace (tendNodeChildren), its SIGKILL at the grace.
+      const auto first = options_.grace / 2;
+      child.terminate_at = SteadyClock::now() + first;
+      child.grace_left = options_.grace - first;
+      node_shutdown = true;
+    } else {
+      sv::Writer w;
+      w.i64(options_.grace.count());
+      sent = sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
+    }
+  }
+  if (node_shutdown) {
+    spdlog::info(
+        "stopping Node topology {} (pid {}): shutdown message, SIGTERM to its processes after {} "
+        "ms, SIGKILL after {} ms",
+        uuid, pid, (options_.grace / 2).count(), options_.grace.count());
+    return;
   }
   // Logged without the lock: a slow log must not delay kill() or the lease.
   if (sent) {
@@ -624,9 +762,11 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
       children_.erase(found);
     }
   }
-  // No one sends on the socket any more: it may close.
+  // No one sends on the sockets any more: they may close.
   if (stream.control_fd >= 0) ::close(stream.control_fd);
   stream.control_fd = -1;
+  if (stream.channel_fd >= 0) ::close(stream.channel_fd);
+  stream.channel_fd = -1;
   int status = 0;
   const pid_t reaped = ::waitpid(stream.supervisor, &status, WNOHANG);
   if (reaped == 0) unreaped_.push_back(stream.supervisor);
@@ -634,10 +774,15 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (stream.report) {
     const auto [topology_status, cause] = *stream.report;
     const std::string because = exitCauseText(cause, stream.supervisor);
-    if (end_requested || cause == sv::Cause::Stopped || cause == sv::Cause::Killed) {
+    if (end_requested) {
       // Asked to end: however it ended, that is no failure.
     } else if (!because.empty()) {
       exit.error = because;
+    } else if (stream.node_error) {
+      // What qtopology's child said, as qtopology's own worker reports it.
+      exit.error = *stream.node_error;
+    } else if (cause == sv::Cause::Stopped || cause == sv::Cause::Killed) {
+      // Asked to end: however it ended, that is no failure.
     } else if (!WIFEXITED(topology_status) || WEXITSTATUS(topology_status) != 0) {
       exit.error = failureText(topology_status, stream.stderr_tail);
     }
@@ -687,6 +832,10 @@ void ProcessRunner::reap() {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
         polled_streams.emplace_back(stream.get(), false);
       }
+      if (stream->channel_open) {  // read in tendNodeChildren()
+        polled.push_back(pollfd{stream->channel_fd, POLLIN, 0});
+        polled_streams.emplace_back(nullptr, false);
+      }
     }
     ::poll(polled.data(), polled.size(), static_cast<int>(kReaperPoll.count()));
     char drain[64];
@@ -695,6 +844,7 @@ void ProcessRunner::reap() {
     for (std::size_t i = 1; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
       auto [stream, is_stderr] = polled_streams[i];
+      if (!stream) continue;
       if (is_stderr) {
         stream->readStderr(false);
       } else {
@@ -704,6 +854,7 @@ void ProcessRunner::reap() {
 
     std::vector<TopologyExit> exits;
     const auto now = SteadyClock::now();
+    tendNodeChildren(now);
     for (auto it = streams_.begin(); it != streams_.end();) {
       (*it)->reportDropped(now, false, options_.log_bytes_per_second);
       if (finish(**it, exits)) {
@@ -723,6 +874,84 @@ void ProcessRunner::reap() {
     for (auto& exit : exits) {
       if (on_exit_) on_exit_(std::move(exit));
     }
+  }
+}
+
+}  // namespace qtopology::worker
+
+namespace qtopology::worker {
+
+// For each Node topology: what its child said, the answers and pings it is
+// owed, and the SIGTERM a stop has due.
+void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
+  const std::string kill_message = sv::Writer().message(sv::Type::Kill);
+  for (auto& stream : streams_) {
+    if (stream->channel_fd < 0 || stream->report) continue;
+    Stream& s = *stream;
+    std::vector<std::string> replies;
+    bool kill = false;
+    for (const auto& message : s.readChannel()) {
+      switch (static_cast<ipc::ChildCode>(message.code)) {
+        case ipc::ChildCode::kInitDone:
+          if (message.error) {
+            if (!s.node_error) s.node_error = message.error;
+            kill = true;  // qtopology's child exits by itself; this makes sure
+          } else {
+            replies.push_back(ipc::encode(ipc::ParentCode::kRun));
+          }
+          break;
+        case ipc::ChildCode::kRunDone:
+          if (message.error) {
+            if (!s.node_error) s.node_error = message.error;
+            kill = true;
+          } else {
+            spdlog::info("Node topology {} (pid {}) runs", s.uuid, s.pid);
+          }
+          break;
+        case ipc::ChildCode::kPong:
+          s.last_pong = now;
+          break;
+        case ipc::ChildCode::kError:
+        case ipc::ChildCode::kShutdownDone:
+        case ipc::ChildCode::kPauseDone:
+          // The child exits right after it reports an error.
+          if (message.error && !s.node_error) s.node_error = message.error;
+          break;
+        default:
+          break;  // Node's internal messages, or codes of a later protocol
+      }
+    }
+    if (s.broke_protocol) kill = true;
+    if (s.channel_open && now >= s.next_ping) {
+      s.next_ping = now + s.ping_interval;
+      if (now - s.last_pong < s.ping_timeout) {
+        replies.push_back(ipc::encode(ipc::ParentCode::kPing));
+      } else if (!s.ended_by_runner) {
+        if (!s.node_error) {
+          s.node_error = "no answer to pings for " + std::to_string(s.ping_timeout.count()) +
+                         " ms (general.wrapper.ping_parent_timeout): killed";
+        }
+        kill = true;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& reply : replies) {
+      if (s.channel_open) sendMessage(s.channel_fd, reply, false);
+    }
+    if (kill && !s.ended_by_runner) {
+      s.ended_by_runner = true;
+      sendMessage(s.control_fd, kill_message, false);
+      spdlog::warn("killing Node topology {} (pid {}): {}", s.uuid, s.pid,
+                   detail::escapeControl(*s.node_error));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [uuid, child] : children_) {
+    if (!child.terminate_at || now < *child.terminate_at) continue;
+    child.terminate_at.reset();
+    sv::Writer w;
+    w.i64(child.grace_left.count());
+    sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
   }
 }
 

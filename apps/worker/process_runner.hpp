@@ -15,6 +15,17 @@
 //   when the lease passes without renewLease(), when the worker dies (even
 //   by SIGKILL, or paused processes aside, when it stops answering), on
 //   stop() (SIGTERM to the tree, SIGKILL after the grace) and on kill().
+//
+// A Node topology (no general.command: spouts and bolts) runs the same way,
+// its process being qtopology's own child wrapper under node (see
+// node_runtime.hpp), `node <wrapper> uuid:<uuid>`, with Node's IPC channel
+// on its descriptor 3. The runner holds the channel's other end itself and
+// speaks qtopology's parent protocol on it (node_channel.hpp): init with the
+// config, run once init succeeded, a ping every
+// general.wrapper.ping_parent_interval ms (3000) and a kill after
+// ping_parent_timeout ms (30000) without an answer. An error the child
+// reports is the topology's error text. stop() sends shutdown first, SIGTERM
+// at half the grace, SIGKILL at the grace.
 #pragma once
 
 #include <sys/types.h>
@@ -32,6 +43,9 @@
 
 #include <qtopology/worker.hpp>
 
+#include "node_runtime.hpp"
+#include "topology_overrides.hpp"
+
 namespace qtopology::worker {
 
 struct ProcessRunnerOptions {
@@ -48,6 +62,11 @@ struct ProcessRunnerOptions {
   // after a burst); 0: no limit.
   std::size_t log_bytes_per_second = 16 * 1024;
   std::size_t log_burst_bytes = 64 * 1024;
+  // What Node topologies run on (findNodeRuntime()). Its problem, when there
+  // is one, is every Node topology's error.
+  NodeRuntime node{"", "", "", "Node topologies are not enabled in this runner"};
+  // Applied to every config before it starts (topology_overrides.hpp).
+  apps::Overrides overrides;
 };
 
 // Thread-safe. Exits are reported from the runner's own thread. No call
@@ -87,13 +106,19 @@ class ProcessRunner final : public TopologyRunner {
     pid_t supervisor = -1;
     pid_t pid = -1;
     int control_fd = -1;  // owned by the reaper's Stream; used here under mutex_
+    int channel_fd = -1;  // a Node topology's IPC channel, likewise
     bool end_requested = false;
+    // A Node topology asked to shut down: when the supervisor's SIGTERM is
+    // due, and the grace it then has left.
+    std::optional<std::chrono::steady_clock::time_point> terminate_at;
+    std::chrono::milliseconds grace_left{0};
   };
   struct Stream;  // what only the reaper's thread touches
 
   std::optional<int> launch(const std::string& uuid, const Json& config,
                             std::optional<std::int64_t> epoch);
   void reap();
+  void tendNodeChildren(std::chrono::steady_clock::time_point now);
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);
   void wake();
 

@@ -122,8 +122,8 @@ std::optional<Spec> readSpec(Inbox& inbox) {
 
 // In the topology's process, between fork and exec (we are single-threaded,
 // yet keep to async-signal-safe calls, as the state after fork is a copy).
-[[noreturn]] void execTopology(pid_t supervisor, int exec_error_fd, const char* program,
-                               char* const* argv, char* const* envp) {
+[[noreturn]] void execTopology(pid_t supervisor, int exec_error_fd, bool node_channel,
+                               const char* program, char* const* argv, char* const* envp) {
   ::setpgid(0, 0);
   // The tree's first process dies with us whatever happens to us; what it
   // starts reparents to us while we live, and we end it.
@@ -138,9 +138,12 @@ std::optional<Spec> readSpec(Inbox& inbox) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   const int stdin_fd = ::open("/dev/null", O_RDONLY);
   if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(kStderrFd, 2) < 0) ::_exit(127);
+  // A Node topology's IPC channel replaces the control socket as its 3.
+  if (node_channel && ::dup2(kNodeChannelFd, 3) < 0) ::_exit(127);
+  const int first_closed = node_channel ? 4 : 3;
   // The control socket and everything else stay with us.
-  if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 3; fd < 1024; ++fd) {
+  if (::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = first_closed; fd < 1024; ++fd) {
       if (fd != exec_error_fd) ::close(fd);
     }
   }
@@ -215,11 +218,15 @@ class Supervisor {
       fail(errno);
       return false;
     }
-    if (pid == 0)
-      execTopology(self, exec_error[1], spec_.program.c_str(), argv.data(), envp.data());
+    if (pid == 0) {
+      execTopology(self, exec_error[1], spec_.node_channel, spec_.program.c_str(), argv.data(),
+                   envp.data());
+    }
     ::setpgid(pid, pid);  // also here: a stop right after start reaches the group
     ::close(exec_error[1]);
     ::close(kStderrFd);  // else the worker would see the stderr pipe's end only after us
+    // Likewise the channel: the worker sees it close when the child ends.
+    if (spec_.node_channel) ::close(kNodeChannelFd);
     int error_number = 0;
     ssize_t n;
     do {
@@ -426,6 +433,7 @@ int main(int argc, char** argv) {
   }
   ::fcntl(kControlFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kStderrFd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(kNodeChannelFd, F_SETFD, FD_CLOEXEC);  // when there is one
   std::signal(SIGPIPE, SIG_IGN);
   ::sigprocmask(SIG_BLOCK, &handledSignals(), nullptr);
   // Out of the worker's process group: a Ctrl-C at the worker's terminal
@@ -435,7 +443,11 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_PDEATHSIG, SIGUSR2);
   Inbox inbox;
   auto spec = readSpec(inbox);
-  if (!spec) return 1;          // the worker removes the config file when start() fails
+  if (!spec) return 1;  // the worker removes the config file when start() fails
+  if (spec->node_channel != (::fcntl(kNodeChannelFd, F_GETFD) >= 0)) {
+    note("the spec and descriptor %d disagree about a Node channel", kNodeChannelFd);
+    return 1;
+  }
   if (::getppid() != parent) {  // it died before PR_SET_PDEATHSIG could tell us
     std::remove(spec->config_file.c_str());
     return 0;

@@ -107,6 +107,11 @@ struct WorkerOptions {
   // neither. Used from the watchdog's thread too (spdlog loggers are
   // thread-safe unless made with a single-threaded sink).
   std::shared_ptr<spdlog::logger> logger;
+  // Node qtopology's is_dormant_period: asked once a tick, from the loop
+  // thread. When its answer turns true the worker acts as on set_disabled
+  // (gives up leadership, reports itself disabled, stops its topologies),
+  // when it turns false again as on set_enabled. Empty: never dormant.
+  std::function<bool()> dormant;
 };
 
 // One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:
