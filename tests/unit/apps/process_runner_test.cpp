@@ -265,7 +265,7 @@ TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
     return "started";
   };
   EXPECT_THAT(refusal({{"general", {{"heartbeat", 1000}}}, {"spouts", Json::array()}}),
-              StartsWith("no general.command: this worker runs command topologies"));
+              StartsWith("Node topologies are not enabled in this runner"));
   EXPECT_THAT(refusal({{"general", {{"command", Json::array()}}}}),
               HasSubstr("general.command: must be a non-empty array of strings"));
   EXPECT_THAT(refusal({{"general", {{"command", "sleep 1"}}}}),
