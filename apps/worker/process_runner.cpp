@@ -3,15 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
-
-#include <linux/close_range.h>
 
 #include <cctype>
 #include <cerrno>
@@ -26,6 +23,7 @@
 #include "core/printable.hpp"
 #include "log_rate_limit.hpp"
 #include "node_channel.hpp"
+#include "spawn.hpp"
 #include "supervisor_protocol.hpp"
 #include "topology_config.hpp"
 
@@ -101,13 +99,17 @@ std::string writeConfigFile(const std::string& uuid, const Json& config) {
   return path;
 }
 
-// Closes the descriptors it owns, whichever way start() leaves.
+// Closes the descriptors it owns, whichever way a step leaves.
 struct Descriptors {
   std::vector<int> fds;
   ~Descriptors() {
     for (int fd : fds) {
       if (fd >= 0) ::close(fd);
     }
+  }
+  int own(int fd) {
+    if (fd >= 0) fds.push_back(fd);
+    return fd;
   }
   // No longer ours to close.
   int release(int fd) {
@@ -124,46 +126,6 @@ std::string supervisorBesideExecutable() {
   if (n <= 0) throw std::runtime_error(systemError("cannot read /proc/self/exe", errno));
   std::string path(self, static_cast<std::size_t>(n));
   return path.substr(0, path.rfind('/') + 1) + "qtopology-supervisor";
-}
-
-// In the supervisor's process, between fork and exec: async-signal-safe
-// calls only (the worker has other threads; one may hold the allocator's
-// lock). Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
-// socket, 4 the topology's stderr pipe, 5 a Node topology's IPC channel
-// (channel_fd, -1: none); its environment is empty.
-[[noreturn]] void execSupervisor(int stdin_fd, int control_fd, int stderr_fd, int channel_fd,
-                                 int exec_error_fd, int max_fd, const char* program,
-                                 char* const* argv) {
-  // Out of the way of 0, 3, 4 and 5 first, whatever numbers they had.
-  const int control = ::fcntl(control_fd, F_DUPFD, 10);
-  const int err = ::fcntl(stderr_fd, F_DUPFD, 10);
-  const int channel = channel_fd < 0 ? -1 : ::fcntl(channel_fd, F_DUPFD, 10);
-  if (control < 0 || err < 0 || (channel_fd >= 0 && channel < 0) || ::dup2(stdin_fd, 0) < 0 ||
-      ::dup2(control, 3) < 0 || ::dup2(err, 4) < 0 ||
-      (channel >= 0 && ::dup2(channel, sv::kNodeChannelFd) < 0)) {
-    ::_exit(127);
-  }
-  const int first_closed = channel >= 0 ? sv::kNodeChannelFd + 1 : sv::kNodeChannelFd;
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  for (int signal_number : {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR2}) {
-    ::sigaction(signal_number, &default_action, nullptr);
-  }
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Database sockets and other descriptors of the worker stay with it, even
-  // those a library opened without close-on-exec.
-  if (::close_range(static_cast<unsigned>(first_closed), ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = first_closed; fd <= max_fd; ++fd) {
-      if (fd != exec_error_fd) ::close(fd);
-    }
-  }
-  char* const no_environment[] = {nullptr};
-  ::execve(program, argv, no_environment);
-  const int error_number = errno;
-  [[maybe_unused]] auto ignored = ::write(exec_error_fd, &error_number, sizeof error_number);
-  ::_exit(127);
 }
 
 // One message on the socket, whole or not at all (the supervisor's socket
@@ -510,14 +472,7 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
     argv_strings = apps::commandOf(config);
     program = resolveProgram(argv_strings[0]);
   }
-  std::optional<SteadyClock::time_point> deadline;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (const auto found = children_.find(uuid); found != children_.end()) {
-      throw std::runtime_error("already runs here as pid " + std::to_string(found->second.pid));
-    }
-    deadline = lease_deadline_;
-  }
+  const auto deadline = leaseIfNotRunning(uuid);
   Json written = config;
   // The assignment's epoch wins over a key of that name in the config.
   if (epoch) written["epoch"] = *epoch;
@@ -525,142 +480,172 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
   stream->uuid = uuid;
   stream->config_file = writeConfigFile(uuid, written);
   try {
-    std::map<std::string, std::string> set = {{"QTOPOLOGY_UUID", uuid},
-                                              {"QTOPOLOGY_WORKER", options_.worker},
-                                              {"QTOPOLOGY_CONFIG", stream->config_file}};
-    if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
-    if (node) {
-      set.emplace("NODE_CHANNEL_FD", "3");
-      set.emplace("NODE_CHANNEL_SERIALIZATION_MODE", "json");
-    }
-    sv::Spec spec;
-    spec.node_channel = node;
-    spec.program = program;
-    spec.argv = argv_strings;
-    spec.envp = apps::childEnvironment(set, options_.passed_environment);
-    spec.config_file = stream->config_file;
-    spec.grace_ms = options_.grace.count();
-    if (deadline) {
-      spec.lease_deadline_ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch())
-              .count();
-      if (spec.lease_deadline_ns == sv::kNoDeadline) spec.lease_deadline_ns = 1;
-    }
-    std::vector<std::string> supervisor_args = {options_.supervisor, "--parent",
-                                                std::to_string(::getpid()), "--topology", uuid};
-    auto argv = apps::nullTerminated(supervisor_args);
-
-    // Every descriptor is close-on-exec: the supervisor keeps only what it
-    // dup2s.
-    Descriptors fds;
-    const int stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (stdin_fd < 0) throw std::runtime_error(systemError("cannot open /dev/null", errno));
-    fds.fds.push_back(stdin_fd);
-    int stderr_pipe[2];
-    int exec_error_pipe[2];
-    int control[2];
-    for (int* ends : {stderr_pipe, exec_error_pipe}) {
-      if (::pipe2(ends, O_CLOEXEC) != 0) {
-        throw std::runtime_error(systemError("cannot create a pipe", errno));
-      }
-      fds.fds.insert(fds.fds.end(), {ends[0], ends[1]});
-    }
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
-      throw std::runtime_error(systemError("cannot create a socket pair", errno));
-    }
-    fds.fds.insert(fds.fds.end(), {control[0], control[1]});
-    int channel[2] = {-1, -1};
-    if (node) {
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
-        throw std::runtime_error(systemError("cannot create a socket pair", errno));
-      }
-      fds.fds.insert(fds.fds.end(), {channel[0], channel[1]});
-    }
-    struct rlimit files {};
-    ::getrlimit(RLIMIT_NOFILE, &files);
-    const int max_fd = files.rlim_cur == RLIM_INFINITY || files.rlim_cur > 65536
-                           ? 65535
-                           : static_cast<int>(files.rlim_cur) - 1;
-
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error(systemError("cannot fork", errno));
-    if (pid == 0) {
-      execSupervisor(stdin_fd, control[1], stderr_pipe[1], channel[1], exec_error_pipe[1], max_fd,
-                     options_.supervisor.c_str(), argv.data());
-    }
-    stream->supervisor = pid;
-    for (int fd : {control[1], stderr_pipe[1], exec_error_pipe[1], channel[1]}) {
-      if (fd >= 0) ::close(fds.release(fd));
-    }
-    const auto reapSupervisor = [pid] {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-    };
-    int exec_error = 0;
-    ssize_t n;
-    do {
-      n = ::read(exec_error_pipe[0], &exec_error, sizeof exec_error);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0) {  // exec failed: the pipe closes on a successful exec
-      reapSupervisor();
-      throw std::runtime_error(systemError("cannot run " + options_.supervisor, exec_error));
-    }
-    if (!sendMessage(control[0], sv::encodeSpec(spec), true)) {
-      ::kill(pid, SIGKILL);
-      reapSupervisor();
-      throw std::runtime_error(systemError("the supervisor took no spec", errno));
-    }
-    const auto answer = firstAnswer(control[0], kStartTimeout);
-    if (!answer || (answer->first != sv::Type::Started && answer->first != sv::Type::Failed)) {
-      ::kill(pid, SIGKILL);
-      reapSupervisor();
-      throw std::runtime_error("the supervisor (pid " + std::to_string(pid) +
-                               ") did not start the topology within " +
-                               std::to_string(kStartTimeout.count()) + " s");
-    }
-    const int value = sv::Reader(answer->second).i32();
-    if (answer->first == sv::Type::Failed) {
-      reapSupervisor();
-      throw std::runtime_error(systemError("cannot run " + program, value));
-    }
-    stream->pid = value;
-    if (node) {
-      // The config goes whole or not at all, within the start's time: a
-      // child that does not read is as good as one that did not start.
-      Json init = config;
-      init["general"]["uuid"] = uuid;
-      const timeval send_timeout{static_cast<time_t>(kStartTimeout.count()), 0};
-      ::setsockopt(channel[0], SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-      if (!sendMessage(channel[0], ipc::encode(ipc::ParentCode::kInit, init), true)) {
-        ::kill(pid, SIGKILL);
-        reapSupervisor();
-        throw std::runtime_error(systemError(
-            "the topology's node process (pid " + std::to_string(value) + ") took no init", errno));
-      }
-      stream->channel_fd = fds.release(channel[0]);
-      stream->channel_open = true;
-      stream->ping_interval = wrapperSetting(config, "ping_parent_interval", stream->ping_interval);
-      stream->ping_timeout = wrapperSetting(config, "ping_parent_timeout", stream->ping_timeout);
-      stream->last_pong = SteadyClock::now();
-      stream->next_ping = stream->last_pong + stream->ping_interval;
-    }
-    stream->control_fd = fds.release(control[0]);
-    stream->stderr_fd = fds.release(stderr_pipe[0]);
-    ::fcntl(stream->stderr_fd, F_SETFL, O_NONBLOCK);
+    startSupervisor(*stream, node);
+    handOver(*stream,
+             topologySpec(*stream, program, std::move(argv_strings), epoch, deadline, node),
+             program);
+    if (node) sendInit(*stream, config);
   } catch (...) {
     std::remove(stream->config_file.c_str());
     throw;
   }
   const pid_t pid = stream->pid;
   const pid_t supervisor = stream->supervisor;
+  adopt(std::move(stream), deadline);
+  spdlog::info("started topology {} as pid {} (supervisor pid {}): {}", uuid, pid, supervisor,
+               detail::escapeControl(program));
+  return static_cast<int>(pid);
+}
+
+std::optional<SteadyClock::time_point> ProcessRunner::leaseIfNotRunning(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto found = children_.find(uuid); found != children_.end()) {
+    throw std::runtime_error("already runs here as pid " + std::to_string(found->second.pid));
+  }
+  return lease_deadline_;
+}
+
+supervision::Spec ProcessRunner::topologySpec(const Stream& stream, const std::string& program,
+                                              std::vector<std::string> argv,
+                                              std::optional<std::int64_t> epoch,
+                                              std::optional<SteadyClock::time_point> deadline,
+                                              bool node_channel) {
+  std::map<std::string, std::string> set = {{"QTOPOLOGY_UUID", stream.uuid},
+                                            {"QTOPOLOGY_WORKER", options_.worker},
+                                            {"QTOPOLOGY_CONFIG", stream.config_file}};
+  if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
+  if (node_channel) {
+    set.emplace("NODE_CHANNEL_FD", "3");
+    set.emplace("NODE_CHANNEL_SERIALIZATION_MODE", "json");
+  }
+  sv::Spec spec;
+  spec.node_channel = node_channel;
+  spec.program = program;
+  spec.argv = std::move(argv);
+  spec.envp = apps::childEnvironment(set, options_.passed_environment);
+  spec.config_file = stream.config_file;
+  spec.grace_ms = options_.grace.count();
+  if (deadline) {
+    spec.lease_deadline_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline->time_since_epoch()).count();
+    if (spec.lease_deadline_ns == sv::kNoDeadline) spec.lease_deadline_ns = 1;
+  }
+  return spec;
+}
+
+void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
+  // Every descriptor is close-on-exec: the supervisor keeps only what the
+  // spawn puts in place.
+  Descriptors fds;
+  const int stdin_fd = fds.own(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (stdin_fd < 0) throw std::runtime_error(systemError("cannot open /dev/null", errno));
+  int stderr_pipe[2];
+  if (::pipe2(stderr_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error(systemError("cannot create a pipe", errno));
+  }
+  fds.own(stderr_pipe[0]);
+  fds.own(stderr_pipe[1]);
+  int control[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
+    throw std::runtime_error(systemError("cannot create a socket pair", errno));
+  }
+  fds.own(control[0]);
+  fds.own(control[1]);
+  int channel[2] = {-1, -1};
+  if (node_channel) {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+      throw std::runtime_error(systemError("cannot create a socket pair", errno));
+    }
+    fds.own(channel[0]);
+    fds.own(channel[1]);
+  }
+
+  // Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
+  // socket, 4 the topology's stderr pipe, 5 a Node topology's IPC channel;
+  // its environment is empty.
+  ChildSpec child;
+  child.program = options_.supervisor;
+  child.argv = {options_.supervisor, "--parent", std::to_string(::getpid()), "--topology",
+                stream.uuid};
+  child.fds = {stdin_fd, 1, 2, control[1], stderr_pipe[1]};
+  if (node_channel) child.fds.push_back(channel[1]);
+  const Spawned spawned = spawn(child);
+  if (spawned.pid < 0) {
+    throw std::runtime_error(systemError(
+        spawned.exec_failed ? "cannot run " + options_.supervisor : "cannot fork", spawned.error));
+  }
+  stream.supervisor = spawned.pid;
+  stream.control_fd = fds.release(control[0]);
+  stream.stderr_fd = fds.release(stderr_pipe[0]);
+  ::fcntl(stream.stderr_fd, F_SETFL, O_NONBLOCK);
+  if (node_channel) {
+    stream.channel_fd = fds.release(channel[0]);
+    stream.channel_open = true;
+  }
+}
+
+void ProcessRunner::sendInit(Stream& stream, const Json& config) {
+  // The config goes whole or not at all, within the start's time: a child
+  // that does not read is as good as one that did not start.
+  Json init = config;
+  init["general"]["uuid"] = stream.uuid;
+  const timeval send_timeout{static_cast<time_t>(kStartTimeout.count()), 0};
+  ::setsockopt(stream.channel_fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  if (!sendMessage(stream.channel_fd, ipc::encode(ipc::ParentCode::kInit, init), true)) {
+    const int error_number = errno;
+    ::kill(stream.supervisor, SIGKILL);
+    int status = 0;
+    ::waitpid(stream.supervisor, &status, 0);
+    throw std::runtime_error(systemError(
+        "the topology's node process (pid " + std::to_string(stream.pid) + ") took no init",
+        error_number));
+  }
+  stream.ping_interval = wrapperSetting(config, "ping_parent_interval", stream.ping_interval);
+  stream.ping_timeout = wrapperSetting(config, "ping_parent_timeout", stream.ping_timeout);
+  stream.last_pong = SteadyClock::now();
+  stream.next_ping = stream.last_pong + stream.ping_interval;
+}
+
+void ProcessRunner::handOver(Stream& stream, const supervision::Spec& spec,
+                             const std::string& program) {
+  const pid_t pid = stream.supervisor;
+  // Ends a supervisor that did not start the topology: the stream's
+  // destructor closes its descriptors.
+  const auto abandon = [&](bool kill_it) {
+    if (kill_it) ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  };
+  if (!sendMessage(stream.control_fd, sv::encodeSpec(spec), true)) {
+    const int error_number = errno;
+    abandon(true);
+    throw std::runtime_error(systemError("the supervisor took no spec", error_number));
+  }
+  const auto answer = firstAnswer(stream.control_fd, kStartTimeout);
+  if (!answer || (answer->first != sv::Type::Started && answer->first != sv::Type::Failed)) {
+    abandon(true);
+    throw std::runtime_error("the supervisor (pid " + std::to_string(pid) +
+                             ") did not start the topology within " +
+                             std::to_string(kStartTimeout.count()) + " s");
+  }
+  const int value = sv::Reader(answer->second).i32();
+  if (answer->first == sv::Type::Failed) {
+    abandon(false);
+    throw std::runtime_error(systemError("cannot run " + program, value));
+  }
+  stream.pid = value;
+}
+
+void ProcessRunner::adopt(std::unique_ptr<Stream> stream,
+                          std::optional<SteadyClock::time_point> deadline) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     Child child;
-    child.supervisor = supervisor;
-    child.pid = pid;
+    child.supervisor = stream->supervisor;
+    child.pid = stream->pid;
     child.control_fd = stream->control_fd;
     child.channel_fd = stream->channel_fd;
-    children_.emplace(uuid, child);
+    children_.emplace(stream->uuid, child);
     // Renewed while we started it: the supervisor holds the older deadline.
     if (lease_deadline_ && lease_deadline_ != deadline) {
       sendMessage(stream->control_fd, leaseMessage(*lease_deadline_), false);
@@ -668,9 +653,6 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
     arrived_.push_back(std::move(stream));
   }
   wake();
-  spdlog::info("started topology {} as pid {} (supervisor pid {}): {}", uuid, pid, supervisor,
-               detail::escapeControl(program));
-  return static_cast<int>(pid);
 }
 
 void ProcessRunner::stop(const std::string& uuid) {

@@ -44,6 +44,7 @@
 #include <qtopology/worker.hpp>
 
 #include "node_runtime.hpp"
+#include "supervisor_protocol.hpp"
 #include "topology_overrides.hpp"
 
 namespace qtopology::worker {
@@ -115,8 +116,23 @@ class ProcessRunner final : public TopologyRunner {
   };
   struct Stream;  // what only the reaper's thread touches
 
+  // start(), in its steps: refused if the topology runs here already (else
+  // the lease deadline to give its supervisor), the supervisor started, the
+  // topology's spec handed over until it runs, and the result kept for the
+  // reaper's thread.
   std::optional<int> launch(const std::string& uuid, const Json& config,
                             std::optional<std::int64_t> epoch);
+  std::optional<std::chrono::steady_clock::time_point> leaseIfNotRunning(const std::string& uuid);
+  supervision::Spec topologySpec(const Stream& stream, const std::string& program,
+                                 std::vector<std::string> argv, std::optional<std::int64_t> epoch,
+                                 std::optional<std::chrono::steady_clock::time_point> deadline,
+                                 bool node_channel);
+  void startSupervisor(Stream& stream, bool node_channel);
+  // A Node topology's first message, once its process runs.
+  void sendInit(Stream& stream, const Json& config);
+  void handOver(Stream& stream, const supervision::Spec& spec, const std::string& program);
+  void adopt(std::unique_ptr<Stream> stream,
+             std::optional<std::chrono::steady_clock::time_point> deadline);
   void reap();
   void tendNodeChildren(std::chrono::steady_clock::time_point now);
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);

@@ -24,8 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/close_range.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -38,6 +36,7 @@
 #include <string>
 
 #include "process_tree.hpp"
+#include "spawn.hpp"
 #include "supervisor_protocol.hpp"
 
 namespace {
@@ -120,39 +119,6 @@ std::optional<Spec> readSpec(Inbox& inbox) {
   }
 }
 
-// In the topology's process, between fork and exec (we are single-threaded,
-// yet keep to async-signal-safe calls, as the state after fork is a copy).
-[[noreturn]] void execTopology(pid_t supervisor, int exec_error_fd, bool node_channel,
-                               const char* program, char* const* argv, char* const* envp) {
-  ::setpgid(0, 0);
-  // The tree's first process dies with us whatever happens to us; what it
-  // starts reparents to us while we live, and we end it.
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != supervisor) ::_exit(127);
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  for (int signal_number : {SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGQUIT}) {
-    ::sigaction(signal_number, &default_action, nullptr);
-  }
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int stdin_fd = ::open("/dev/null", O_RDONLY);
-  if (stdin_fd < 0 || ::dup2(stdin_fd, 0) < 0 || ::dup2(kStderrFd, 2) < 0) ::_exit(127);
-  // A Node topology's IPC channel replaces the control socket as its 3.
-  if (node_channel && ::dup2(kNodeChannelFd, 3) < 0) ::_exit(127);
-  const int first_closed = node_channel ? 4 : 3;
-  // The control socket and everything else stay with us.
-  if (::close_range(first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = first_closed; fd < 1024; ++fd) {
-      if (fd != exec_error_fd) ::close(fd);
-    }
-  }
-  ::execve(program, argv, envp);
-  const int error_number = errno;
-  [[maybe_unused]] auto ignored = ::write(exec_error_fd, &error_number, sizeof error_number);
-  ::_exit(127);
-}
-
 // What the loop reads from its signalfd; blocked from the start, so that none
 // of them can end us before the loop runs.
 const sigset_t& handledSignals() {
@@ -163,13 +129,6 @@ const sigset_t& handledSignals() {
     return set;
   }();
   return handled;
-}
-
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
 }
 
 class Supervisor {
@@ -205,40 +164,34 @@ class Supervisor {
     }
     if (spec_.lease_deadline_ns != kNoDeadline) renew(spec_.lease_deadline_ns);
 
-    int exec_error[2];
-    if (::pipe2(exec_error, O_CLOEXEC) != 0) {
+    // The topology's descriptors: 0 /dev/null, 1 the worker's stdout, 2 the
+    // stderr pipe the worker reads.
+    const int stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (stdin_fd < 0) {
       fail(errno);
       return false;
     }
-    auto argv = pointers(spec_.argv);
-    auto envp = pointers(spec_.envp);
-    const pid_t self = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      fail(errno);
-      return false;
-    }
-    if (pid == 0) {
-      execTopology(self, exec_error[1], spec_.node_channel, spec_.program.c_str(), argv.data(),
-                   envp.data());
-    }
-    ::setpgid(pid, pid);  // also here: a stop right after start reaches the group
-    ::close(exec_error[1]);
+    ChildSpec child;
+    child.program = spec_.program;
+    child.argv = spec_.argv;
+    child.envp = spec_.envp;
+    child.fds = {stdin_fd, 1, kStderrFd};
+    // A Node topology's IPC channel becomes its descriptor 3 (NODE_CHANNEL_FD).
+    if (spec_.node_channel) child.fds.push_back(kNodeChannelFd);
+    child.own_process_group = true;
+    // The tree's first process dies with us whatever happens to us; what it
+    // starts reparents to us while we live, and we end it.
+    child.parent_death_signal = SIGKILL;
+    const Spawned spawned = spawn(child);
+    ::close(stdin_fd);
     ::close(kStderrFd);  // else the worker would see the stderr pipe's end only after us
     // Likewise the channel: the worker sees it close when the child ends.
     if (spec_.node_channel) ::close(kNodeChannelFd);
-    int error_number = 0;
-    ssize_t n;
-    do {
-      n = ::read(exec_error[0], &error_number, sizeof error_number);
-    } while (n < 0 && errno == EINTR);
-    ::close(exec_error[0]);
-    if (n > 0) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-      fail(error_number);
+    if (spawned.pid < 0) {
+      fail(spawned.error);
       return false;
     }
+    const pid_t pid = spawned.pid;
     main_ = pid;
     Writer w;
     w.i32(pid);

@@ -1,0 +1,44 @@
+// Starting a program as a child process with exactly the descriptors,
+// signal state and environment it is meant to have: the one fork-and-exec
+// path, used by the worker for its supervisors and by a supervisor for its
+// topology.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace qtopology::worker {
+
+struct ChildSpec {
+  std::string program;  // a path, as execve takes it (no PATH search)
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;  // "NAME=value"; the whole environment
+  // fds[i] becomes the child's descriptor i; every other descriptor of the
+  // caller is closed in the child, close-on-exec or not (database sockets a
+  // library opened without O_CLOEXEC included).
+  std::vector<int> fds;
+  bool own_process_group = false;
+  // Non-zero: the child gets this signal when the thread that spawned it
+  // ends, and does not run at all if the caller ended before it could ask.
+  int parent_death_signal = 0;
+};
+
+// The child's pid, or why there is none: `error` is the errno of the step
+// that failed, and `exec_failed` whether that was the exec (the program
+// cannot be run) rather than the fork.
+struct Spawned {
+  pid_t pid = -1;
+  int error = 0;
+  bool exec_failed = false;
+};
+
+// Forks, sets the child up and executes the program; returns once the exec
+// has happened or failed (a failed child is reaped). Between fork and exec
+// the child makes async-signal-safe calls only: the caller may have other
+// threads, one of which may hold the allocator's lock. The child starts
+// with every signal's disposition at its default and none blocked.
+Spawned spawn(const ChildSpec& spec);
+
+}  // namespace qtopology::worker
