@@ -160,7 +160,8 @@ TEST_F(NodeTopologyTest, StopKillAndShutdownEndEveryNodeProcess) {
     })) << uuid;
   }
   auto stopped_at = Clock::now();
-  ASSERT_EQ(cli({"stop", "t-stop"}).exit_code, 0);
+  // Node qtopology's verbs, aliases of stop and shutdown-worker.
+  ASSERT_EQ(cli({"stop-topology", "t-stop"}).exit_code, 0);
   double stop_s = -1;
   EXPECT_TRUE(eventually(seconds(15), [&] {
     if (topology("t-stop").status != "unassigned" || !processesOf("t-stop").empty()) return false;
@@ -179,7 +180,7 @@ TEST_F(NodeTopologyTest, StopKillAndShutdownEndEveryNodeProcess) {
   }));
 
   stopped_at = Clock::now();
-  ASSERT_EQ(cli({"shutdown-worker", "w1"}).exit_code, 0);
+  ASSERT_EQ(cli({"shut-down-worker", "w1"}).exit_code, 0);
   const auto code = workers_.at("w1")->wait(seconds(20));
   const double shutdown_s = secondsSince(stopped_at);
   EXPECT_EQ(code, 0);
