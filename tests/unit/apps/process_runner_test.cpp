@@ -549,3 +549,122 @@ TEST_F(ProcessRunnerTest, APausedWorkersTreeDiesWhenTheLeaseRunsOut) {
 
 }  // namespace
 }  // namespace qtopology::testing
+
+namespace qtopology::testing {
+namespace {
+
+using ::testing::Not;
+
+// A Node topology against a stand-in for qtopology's child wrapper: a shell
+// script that speaks the protocol on descriptor 3 as the test needs, run as
+// `/bin/sh SCRIPT uuid:UUID` where `node WRAPPER uuid:UUID` would run.
+class NodeChildTest : public ProcessRunnerTest {
+ protected:
+  std::unique_ptr<ProcessRunner> nodeRunner(const std::string& script) {
+    const std::string file = path("wrapper.sh");
+    std::ofstream(file) << script;
+    auto o = options("test-worker", std::chrono::milliseconds(5000));
+    o.node = {"/bin/sh", file, "2.3.2", ""};
+    o.overrides = {{"MARKER", "overridden"}};
+    auto runner = std::make_unique<ProcessRunner>(std::move(o));
+    runner->setExitCallback([this](TopologyExit exit) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exits_.push_back(std::move(exit));
+      changed_.notify_all();
+    });
+    return runner;
+  }
+
+  static Json nodeTopology(const Json& wrapper = Json::object()) {
+    Json general = {{"heartbeat", 100}};
+    if (!wrapper.empty()) general["wrapper"] = wrapper;
+    return {{"general", general},
+            {"spouts", Json::array()},
+            {"bolts", Json::array()},
+            {"variables", {{"MARKER", "from-config"}}}};
+  }
+
+  // Answers init and run without an error, keeping each line in a file.
+  std::string answersInitAndRun() const {
+    return "read -r line <&3; echo \"$line\" > " + path("init") +
+           "; printf '{\"cmd\":0,\"data\":{}}\\n' >&3; read -r line <&3; echo \"$line\" > " +
+           path("run") + "; printf '{\"cmd\":1,\"data\":{}}\\n' >&3\n";
+  }
+};
+
+TEST_F(NodeChildTest, InitGetsTheConfigWithItsUuidAndOverridesThenRunFollows) {
+  auto runner = nodeRunner(answersInitAndRun() +
+                           "while read -r line <&3; do case \"$line\" in *'\"cmd\":4'*) echo "
+                           "shutdown > " +
+                           path("shutdown") +
+                           "; exit 0;; *'\"cmd\":3'*) printf '{\"cmd\":3,\"data\":{}}\\n' >&3;; "
+                           "esac; done\n");
+  const auto pid = runner->start("t-1", nodeTopology());
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("run")).empty(); }));
+  const Json init = Json::parse(readFile(path("init")));
+  EXPECT_EQ(init["cmd"], 0);
+  EXPECT_EQ(init["data"]["general"]["uuid"], "t-1");
+  EXPECT_EQ(init["data"]["variables"]["MARKER"], "overridden");
+  EXPECT_EQ(Json::parse(readFile(path("run"))), Json({{"cmd", 1}, {"data", Json::object()}}));
+  EXPECT_EQ(readFile("/proc/" + std::to_string(*pid) + "/cmdline"),
+            std::string("/bin/sh\0", 8) + path("wrapper.sh") + std::string("\0uuid:t-1\0", 10));
+  // A stop is the shutdown message first: the child ends by itself, long
+  // before the SIGTERM at half the 5 s grace.
+  const auto stopped_at = std::chrono::steady_clock::now();
+  runner->stop("t-1");
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, std::chrono::milliseconds(2000));
+  EXPECT_EQ(readFile(path("shutdown")), "shutdown\n");
+  EXPECT_EQ(exit->error, std::nullopt);
+}
+
+TEST_F(NodeChildTest, AnInitErrorIsTheTopologysErrorAndEndsTheChild) {
+  auto runner = nodeRunner(
+      "read -r line <&3; printf "
+      "'{\"cmd\":0,\"data\":{\"err\":{\"name\":\"Error\",\"message\":\"compile failed: bad "
+      "bolt\"}}}\\n' >&3; sleep 30\n");
+  runner->start("t-1", nodeTopology());
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->error, "compile failed: bad bolt");
+}
+
+TEST_F(NodeChildTest, AChildThatBreaksTheProtocolIsKilledWithoutItsTextEchoed) {
+  auto runner =
+      nodeRunner(answersInitAndRun() + "printf 'secret-looking garbage\\n' >&3; sleep 30\n");
+  runner->start("t-1", nodeTopology());
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  ASSERT_TRUE(exit->error.has_value());
+  EXPECT_THAT(*exit->error, StartsWith("broke qtopology's IPC protocol: a message that is not "
+                                       "valid JSON"));
+  EXPECT_THAT(*exit->error, Not(HasSubstr("secret-looking")));
+}
+
+TEST_F(NodeChildTest, AChildThatStopsAnsweringPingsIsKilledAfterPingParentTimeout) {
+  auto runner = nodeRunner(answersInitAndRun() + "while read -r line <&3; do :; done\n");
+  const auto started_at = std::chrono::steady_clock::now();
+  runner->start("t-1", nodeTopology({{"ping_parent_interval", 100}, {"ping_parent_timeout", 600}}));
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - started_at, std::chrono::milliseconds(600));
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("no answer to pings for 600 ms"));
+}
+
+TEST_F(NodeChildTest, WithoutNodeANodeTopologyIsRefusedWithTheRuntimesProblem) {
+  auto o = options("test-worker", std::chrono::milliseconds(5000));
+  o.node.problem = "cannot run Node topologies: no node program 'node' in PATH; install it";
+  ProcessRunner runner(std::move(o));
+  try {
+    runner.start("t-1", nodeTopology());
+    FAIL() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot run Node topologies: no node program 'node' in PATH; install it");
+  }
+}
+
+}  // namespace
+}  // namespace qtopology::testing
