@@ -45,6 +45,12 @@ void setUpLogging(const std::string& name, bool verbose) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The very first thing, before the options (the URL, maybe with its
+  // password) are even read: topologies run as our user, and without this
+  // any of them could read our environment and memory through /proc/PID.
+  // Not dumpable, those files belong to root. Core dumps of the worker go
+  // too.
+  ::prctl(PR_SET_DUMPABLE, 0);
   using namespace qtopology;
   std::optional<worker::CommandLineOptions> options;
   try {
@@ -56,10 +62,6 @@ int main(int argc, char** argv) {
   }
   if (!options) return 0;
   setUpLogging(options->worker.name, options->verbose);
-  // Topologies run as our user: without this, any of them could read our
-  // environment (QTOPOLOGY_MYSQL_URL) and memory through /proc/PID. Not
-  // dumpable, those files belong to root. Core dumps of the worker go too.
-  ::prctl(PR_SET_DUMPABLE, 0);
 
   try {
     std::unique_ptr<TopologyRunner> runner;

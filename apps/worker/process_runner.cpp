@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "core/printable.hpp"
 #include "log_rate_limit.hpp"
 #include "node_channel.hpp"
+#include "process_tree.hpp"
 #include "spawn.hpp"
 #include "supervisor_protocol.hpp"
 #include "topology_config.hpp"
@@ -119,6 +121,15 @@ struct Descriptors {
     return fd;
   }
 };
+
+std::string readSmallFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  char buffer[1024];
+  const auto n = ::read(fd, buffer, sizeof buffer);
+  ::close(fd);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
 
 std::string supervisorBesideExecutable() {
   char self[4096];
@@ -242,6 +253,85 @@ std::string exitCauseText(sv::Cause cause, pid_t supervisor) {
 
 // Everything of one topology that only the reaper's thread touches, so that
 // reading and logging its stderr needs no lock.
+// One of a topology's output pipes, logged line by line: each line escaped
+// (no terminal control reaches the log), prefixed with "[UUID stdout] " or
+// "[UUID stderr] " (the worker's own lines never start with "["), within a
+// rate limit of its own.
+struct OutputPipe {
+  const char* name;
+  int fd = -1;               // -1 once the pipe reached its end
+  std::string partial_line;  // since the last newline, not logged yet
+  LogRateLimit limit;
+  std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
+
+  OutputPipe(const char* pipe_name, std::size_t rate, std::size_t burst)
+      : name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
+  ~OutputPipe() {
+    if (fd >= 0) ::close(fd);
+  }
+
+  void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
+    if (limit.admit(line.size(), now)) {
+      spdlog::info("[{} {}] {}", uuid, name, detail::escapeControl(line));
+    }
+  }
+
+  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
+                     std::size_t rate) {
+    if (const auto dropped = limit.report(now, final)) {
+      spdlog::warn(
+          "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
+          dropped->lines, dropped->bytes, name, rate);
+    }
+  }
+
+  // At most kReadPerRound bytes unless `all` (the tree is gone: what is
+  // left in the pipe is all there will be).
+  void read(const std::string& uuid, bool all) {
+    char buffer[65536];
+    std::size_t taken = 0;
+    while (fd >= 0 && (all || taken < kReadPerRound)) {
+      const auto n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;  // EAGAIN: nothing more for now
+      if (n == 0) {
+        ::close(fd);
+        fd = -1;
+        break;
+      }
+      taken += static_cast<std::size_t>(n);
+      const auto now = SteadyClock::now();
+      if (tail) {
+        tail->append(buffer, static_cast<std::size_t>(n));
+        if (tail->size() > kStderrKept) tail->erase(0, tail->size() - kStderrKept);
+      }
+      partial_line.append(buffer, static_cast<std::size_t>(n));
+      std::size_t begin = 0;
+      std::size_t newline;
+      while ((newline = partial_line.find('\n', begin)) != std::string::npos) {
+        logLine(uuid, std::string_view(partial_line).substr(begin, newline - begin), now);
+        begin = newline + 1;
+      }
+      partial_line.erase(0, begin);
+      if (partial_line.size() > kStderrKept) {  // no newline in sight: log it as it is
+        logLine(uuid, partial_line, now);
+        partial_line.clear();
+      }
+    }
+  }
+
+  // The end: the rest of the pipe, the last partial line, the drop count.
+  void finish(const std::string& uuid, std::size_t rate) {
+    read(uuid, true);
+    const auto now = SteadyClock::now();
+    if (!partial_line.empty()) {
+      logLine(uuid, partial_line, now);
+      partial_line.clear();
+    }
+    reportDropped(uuid, now, true, rate);
+  }
+};
+
 struct ProcessRunner::Stream {
   std::string uuid;
   pid_t supervisor = -1;
@@ -249,13 +339,15 @@ struct ProcessRunner::Stream {
   std::string config_file;
   int control_fd = -1;
   bool control_open = true;  // false once the supervisor's socket reached its end
-  int stderr_fd = -1;        // -1 once the pipe reached its end
   sv::Inbox inbox;
   std::optional<std::pair<int, sv::Cause>> report;  // Exited: wait status, cause
   int left_behind = 0;
   std::string stderr_tail;
-  std::string partial_line;  // stderr since the last newline, not logged yet
-  LogRateLimit limit;
+  OutputPipe err;
+  OutputPipe out;
+  // Without a namespace of its own: the supervisor was found stopped and
+  // its tree killed from here.
+  bool killed_stopped_supervisor = false;
 
   // A Node topology's: its IPC channel and where the protocol stands.
   int channel_fd = -1;
@@ -271,10 +363,12 @@ struct ProcessRunner::Stream {
   SteadyClock::time_point last_pong{};
   SteadyClock::time_point next_ping{};
 
-  Stream(std::size_t rate, std::size_t burst) : limit(rate, burst, SteadyClock::now()) {}
+  Stream(std::size_t rate, std::size_t burst)
+      : err("stderr", rate, burst), out("stdout", rate, burst) {
+    err.tail = &stderr_tail;
+  }
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
-    if (stderr_fd >= 0) ::close(stderr_fd);
     if (channel_fd >= 0) ::close(channel_fd);
   }
 
@@ -304,52 +398,6 @@ struct ProcessRunner::Stream {
       }
     }
     return messages;
-  }
-
-  void logLine(std::string_view line, SteadyClock::time_point now) {
-    if (limit.admit(line.size(), now)) spdlog::info("[{}] {}", uuid, detail::escapeControl(line));
-  }
-
-  void reportDropped(SteadyClock::time_point now, bool final, std::size_t rate) {
-    if (const auto dropped = limit.report(now, final)) {
-      spdlog::warn("[{}] {} lines ({} bytes) of stderr not logged: over the limit of {} bytes/s",
-                   uuid, dropped->lines, dropped->bytes, rate);
-    }
-  }
-
-  // At most kReadPerRound bytes unless `all` (the tree is gone: what is
-  // left in the pipe is all there will be).
-  void readStderr(bool all) {
-    char buffer[65536];
-    std::size_t taken = 0;
-    while (stderr_fd >= 0 && (all || taken < kReadPerRound)) {
-      const auto n = ::read(stderr_fd, buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;  // EAGAIN: nothing more for now
-      if (n == 0) {
-        ::close(stderr_fd);
-        stderr_fd = -1;
-        break;
-      }
-      taken += static_cast<std::size_t>(n);
-      const auto now = SteadyClock::now();
-      stderr_tail.append(buffer, static_cast<std::size_t>(n));
-      if (stderr_tail.size() > kStderrKept) {
-        stderr_tail.erase(0, stderr_tail.size() - kStderrKept);
-      }
-      partial_line.append(buffer, static_cast<std::size_t>(n));
-      std::size_t begin = 0;
-      std::size_t newline;
-      while ((newline = partial_line.find('\n', begin)) != std::string::npos) {
-        logLine(std::string_view(partial_line).substr(begin, newline - begin), now);
-        begin = newline + 1;
-      }
-      partial_line.erase(0, begin);
-      if (partial_line.size() > kStderrKept) {  // no newline in sight: log it as it is
-        logLine(partial_line, now);
-        partial_line.clear();
-      }
-    }
   }
 
   // Reads what the supervisor sent.
@@ -382,11 +430,42 @@ struct ProcessRunner::Stream {
   }
 };
 
+Isolation strongestIsolation() {
+  if (::geteuid() == 0 && canCreateNamespaces(false)) return Isolation::PidNamespace;
+  if (canCreateNamespaces(true)) return Isolation::UserAndPidNamespace;
+  return Isolation::None;
+}
+
+const char* describe(Isolation isolation) {
+  switch (isolation) {
+    case Isolation::PidNamespace:
+      return "each supervisor is the init of a PID namespace of its own";
+    case Isolation::UserAndPidNamespace:
+      return "each supervisor is the init of a PID namespace of its own, in a user namespace "
+             "of its own (topologies see their ids as 65534)";
+    case Isolation::None:
+      break;
+  }
+  return "none";
+}
+
 ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(options)) {
   if (options_.supervisor.empty()) options_.supervisor = supervisorBesideExecutable();
   if (::access(options_.supervisor.c_str(), X_OK) != 0) {
     throw std::runtime_error(
         systemError("cannot run the topology supervisor " + options_.supervisor, errno));
+  }
+  isolation_ = options_.isolation.value_or(strongestIsolation());
+  if (isolation_ == Isolation::None) {
+    spdlog::warn(
+        "topologies are not isolated from their supervisors: this kernel refuses this worker a "
+        "PID namespace, so a topology can stop its supervisor and with it the lease; the worker "
+        "kills the tree of a supervisor it finds stopped, but while the worker itself is paused "
+        "nothing does (see docs/guarantees.md). Fix: allow unprivileged user namespaces "
+        "(sysctl user.max_user_namespaces=N above 0, kernel.unprivileged_userns_clone=1 where "
+        "it exists, no container or AppArmor rule against them) or run the worker as root");
+  } else {
+    spdlog::info("topology isolation: {}", describe(isolation_));
   }
   if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(systemError("cannot create a pipe", errno));
@@ -540,11 +619,14 @@ void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
   const int stdin_fd = fds.own(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (stdin_fd < 0) throw std::runtime_error(systemError("cannot open /dev/null", errno));
   int stderr_pipe[2];
-  if (::pipe2(stderr_pipe, O_CLOEXEC) != 0) {
-    throw std::runtime_error(systemError("cannot create a pipe", errno));
+  int stdout_pipe[2];
+  for (int* ends : {stderr_pipe, stdout_pipe}) {
+    if (::pipe2(ends, O_CLOEXEC) != 0) {
+      throw std::runtime_error(systemError("cannot create a pipe", errno));
+    }
+    fds.own(ends[0]);
+    fds.own(ends[1]);
   }
-  fds.own(stderr_pipe[0]);
-  fds.own(stderr_pipe[1]);
   int control[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) != 0) {
     throw std::runtime_error(systemError("cannot create a socket pair", errno));
@@ -561,13 +643,15 @@ void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
   }
 
   // Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
-  // socket, 4 the topology's stderr pipe, 5 a Node topology's IPC channel;
-  // its environment is empty.
+  // socket, 4 and 5 the topology's stderr and stdout pipes, 6 a Node
+  // topology's IPC channel; its environment is empty.
   ChildSpec child;
   child.program = options_.supervisor;
   child.argv = {options_.supervisor, "--parent", std::to_string(::getpid()), "--topology",
                 stream.uuid};
-  child.fds = {stdin_fd, 1, 2, control[1], stderr_pipe[1]};
+  child.fds = {stdin_fd, 1, 2, control[1], stderr_pipe[1], stdout_pipe[1]};
+  child.new_pid_namespace = isolation_ != Isolation::None;
+  child.new_user_namespace = isolation_ == Isolation::UserAndPidNamespace;
   if (node_channel) child.fds.push_back(channel[1]);
   const Spawned spawned = spawn(child);
   if (spawned.pid < 0) {
@@ -576,8 +660,10 @@ void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
   }
   stream.supervisor = spawned.pid;
   stream.control_fd = fds.release(control[0]);
-  stream.stderr_fd = fds.release(stderr_pipe[0]);
-  ::fcntl(stream.stderr_fd, F_SETFL, O_NONBLOCK);
+  stream.err.fd = fds.release(stderr_pipe[0]);
+  stream.out.fd = fds.release(stdout_pipe[0]);
+  ::fcntl(stream.err.fd, F_SETFL, O_NONBLOCK);
+  ::fcntl(stream.out.fd, F_SETFL, O_NONBLOCK);
   if (node_channel) {
     stream.channel_fd = fds.release(channel[0]);
     stream.channel_open = true;
@@ -729,13 +815,8 @@ void ProcessRunner::wake() {
 // the runner's records, the exit. True when the stream is done.
 bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (!stream.report && stream.control_open) return false;
-  stream.readStderr(true);
-  const auto now = SteadyClock::now();
-  if (!stream.partial_line.empty()) {
-    stream.logLine(stream.partial_line, now);
-    stream.partial_line.clear();
-  }
-  stream.reportDropped(now, true, options_.log_bytes_per_second);
+  stream.err.finish(stream.uuid, options_.log_bytes_per_second);
+  stream.out.finish(stream.uuid, options_.log_bytes_per_second);
   bool end_requested = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -773,7 +854,10 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
     // topology's first process died with it; end its group too, as far as
     // it is still there.
     if (stream.pid > 0) ::kill(-stream.pid, SIGKILL);
-    if (!end_requested) {
+    if (!end_requested && stream.killed_stopped_supervisor) {
+      exit.error = "its supervisor (pid " + std::to_string(stream.supervisor) +
+                   ") was stopped by a signal: the worker killed its tree";
+    } else if (!end_requested) {
       std::string how =
           reaped == stream.supervisor
               ? (WIFEXITED(status) ? "exited with code " + std::to_string(WEXITSTATUS(status))
@@ -793,9 +877,37 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   return true;
 }
 
+// Only without a namespace, where a topology can SIGSTOP its supervisor (the
+// same uid): what the stopped supervisor can no longer do, done from here.
+// A stopped process cannot fork, so the rounds end; SIGKILL reaches it
+// stopped or not.
+void ProcessRunner::killTreesOfStoppedSupervisors() {
+  for (auto& stream : streams_) {
+    if (!stream->control_open || stream->report || stream->killed_stopped_supervisor) continue;
+    const std::string stat = readSmallFile("/proc/" + std::to_string(stream->supervisor) + "/stat");
+    const auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+    const char state = stat[paren + 2];
+    if (state != 'T' && state != 't') continue;
+    stream->killed_stopped_supervisor = true;
+    spdlog::warn(
+        "topology {} (pid {}): its supervisor (pid {}) is stopped: killing its tree from here",
+        stream->uuid, stream->pid, stream->supervisor);
+    for (int round = 0; round < 100 && !signalDescendants(stream->supervisor, SIGKILL).empty();
+         ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    const auto pidfd = static_cast<int>(::syscall(SYS_pidfd_open, stream->supervisor, 0));
+    if (pidfd >= 0) {
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      ::close(pidfd);
+    }
+  }
+}
+
 void ProcessRunner::reap() {
   std::vector<pollfd> polled;
-  std::vector<std::pair<Stream*, bool>> polled_streams;  // true: its stderr, false: its socket
+  std::vector<std::pair<Stream*, OutputPipe*>> polled_streams;  // no pipe: its socket
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -804,19 +916,21 @@ void ProcessRunner::reap() {
       arrived_.clear();
     }
     polled.assign(1, pollfd{wake_fds_[0], POLLIN, 0});
-    polled_streams.assign(1, {nullptr, false});
+    polled_streams.assign(1, {nullptr, nullptr});
     for (const auto& stream : streams_) {
-      if (stream->stderr_fd >= 0) {
-        polled.push_back(pollfd{stream->stderr_fd, POLLIN, 0});
-        polled_streams.emplace_back(stream.get(), true);
+      for (OutputPipe* pipe : {&stream->err, &stream->out}) {
+        if (pipe->fd >= 0) {
+          polled.push_back(pollfd{pipe->fd, POLLIN, 0});
+          polled_streams.emplace_back(stream.get(), pipe);
+        }
       }
       if (stream->control_open) {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
-        polled_streams.emplace_back(stream.get(), false);
+        polled_streams.emplace_back(stream.get(), nullptr);
       }
       if (stream->channel_open) {  // read in tendNodeChildren()
         polled.push_back(pollfd{stream->channel_fd, POLLIN, 0});
-        polled_streams.emplace_back(nullptr, false);
+        polled_streams.emplace_back(nullptr, nullptr);
       }
     }
     ::poll(polled.data(), polled.size(), static_cast<int>(kReaperPoll.count()));
@@ -825,20 +939,23 @@ void ProcessRunner::reap() {
     }
     for (std::size_t i = 1; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
-      auto [stream, is_stderr] = polled_streams[i];
-      if (!stream) continue;
-      if (is_stderr) {
-        stream->readStderr(false);
+      auto [stream, pipe] = polled_streams[i];
+      if (!stream) continue;  // a Node channel: read in tendNodeChildren()
+      if (pipe) {
+        pipe->read(stream->uuid, false);
       } else {
         stream->readControl();
       }
     }
 
+    if (isolation_ == Isolation::None) killTreesOfStoppedSupervisors();
     std::vector<TopologyExit> exits;
     const auto now = SteadyClock::now();
     tendNodeChildren(now);
     for (auto it = streams_.begin(); it != streams_.end();) {
-      (*it)->reportDropped(now, false, options_.log_bytes_per_second);
+      for (OutputPipe* pipe : {&(*it)->err, &(*it)->out}) {
+        pipe->reportDropped((*it)->uuid, now, false, options_.log_bytes_per_second);
+      }
       if (finish(**it, exits)) {
         it = streams_.erase(it);
       } else {

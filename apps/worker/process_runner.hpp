@@ -7,11 +7,14 @@
 //   file holding the topology's config as JSON, removed once the topology's
 //   processes have all ended) and, when started with an epoch,
 //   QTOPOLOGY_EPOCH (also the config file's "epoch" key);
-// - stdin /dev/null, stdout the worker's, stderr a pipe the runner reads:
-//   lines are logged within a per-topology rate limit, and the last ones go
-//   into the error text when it fails;
-// - its own process group; its supervisor is the subreaper of everything it
-//   starts, and ends that whole tree (other groups and sessions included)
+// - stdin /dev/null, stdout and stderr pipes the runner reads: lines are
+//   logged escaped, prefixed with the topology and the pipe, within a rate
+//   limit per pipe, and the last stderr lines go into the error text when it
+//   fails; no byte of it reaches the worker's stdout or a terminal;
+// - a session of its own, without a controlling terminal; its supervisor is
+//   the init of a PID namespace of the topology's (see Isolation) and the
+//   subreaper of everything it starts, and ends that whole tree (other
+//   groups and sessions included)
 //   when the lease passes without renewLease(), when the worker dies (even
 //   by SIGKILL, or paused processes aside, when it stops answering), on
 //   stop() (SIGTERM to the tree, SIGKILL after the grace) and on kill().
@@ -49,6 +52,27 @@
 
 namespace qtopology::worker {
 
+// How a topology's supervisor is kept out of its topology's reach.
+enum class Isolation {
+  // The supervisor is the init of a new PID namespace: the topology can
+  // neither name nor signal it, and its end ends the whole namespace. As
+  // root no user namespace is needed for one.
+  PidNamespace,
+  // The same, inside a new user namespace (how a worker that is not root
+  // gets a PID namespace); it maps no ids, so topologies see their uid and
+  // gid as 65534 while they act with the worker's.
+  UserAndPidNamespace,
+  // Neither is possible here: the topology could stop its supervisor
+  // (same uid), so the worker kills the tree itself through pidfds when it
+  // finds a supervisor stopped.
+  None,
+};
+
+// The first the kernel allows (PidNamespace as root), tried by starting a
+// child that exits at once.
+Isolation strongestIsolation();
+const char* describe(Isolation isolation);
+
 struct ProcessRunnerOptions {
   std::string worker;  // the worker's name, for QTOPOLOGY_WORKER
   // How long stop() waits after SIGTERM before it sends SIGKILL.
@@ -68,6 +92,8 @@ struct ProcessRunnerOptions {
   NodeRuntime node{"", "", "", "Node topologies are not enabled in this runner"};
   // Applied to every config before it starts (topology_overrides.hpp).
   apps::Overrides overrides;
+  // nullopt: strongestIsolation().
+  std::optional<Isolation> isolation;
 };
 
 // Thread-safe. Exits are reported from the runner's own thread. No call
@@ -85,6 +111,8 @@ class ProcessRunner final : public TopologyRunner {
   ~ProcessRunner() override;
   ProcessRunner(const ProcessRunner&) = delete;
   ProcessRunner& operator=(const ProcessRunner&) = delete;
+
+  Isolation isolation() const { return isolation_; }
 
   void setExitCallback(ExitCallback callback) override;
   // Throws apps::InvalidTopology for a config without a valid
@@ -136,9 +164,11 @@ class ProcessRunner final : public TopologyRunner {
   void reap();
   void tendNodeChildren(std::chrono::steady_clock::time_point now);
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);
+  void killTreesOfStoppedSupervisors();
   void wake();
 
   ProcessRunnerOptions options_;
+  Isolation isolation_ = Isolation::None;
   ExitCallback on_exit_;
   std::mutex mutex_;
   std::map<std::string, Child> children_;

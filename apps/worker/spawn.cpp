@@ -1,9 +1,11 @@
 #include "spawn.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +29,11 @@ struct Prepared {
   int status_fd = -1;  // the exec's errno goes here; closed by a successful exec
   int max_fd = 0;      // for closing one by one where close_range cannot
   bool own_process_group = false;
+  bool own_session = false;
   int parent_death_signal = 0;
   pid_t parent = -1;
+  bool new_pid_namespace = false;
+  bool new_user_namespace = false;
 };
 
 std::vector<char*> pointers(const std::vector<std::string>& strings) {
@@ -54,13 +59,48 @@ int highestDescriptorBound() {
   ::_exit(127);
 }
 
+// What /proc/self points to; async-signal-safe.
+pid_t pidOfProcSelf() {
+  char link[32];
+  const auto n = ::readlink("/proc/self", link, sizeof link - 1);
+  if (n <= 0) return ::getpid();  // no /proc: no other name either
+  pid_t pid = 0;
+  for (ssize_t i = 0; i < n; ++i) {
+    if (link[i] < '0' || link[i] > '9') return ::getpid();
+    pid = pid * 10 + (link[i] - '0');
+  }
+  return pid;
+}
+
+// fork(), or a fork into new namespaces (clone without a new stack). The
+// C library's fork handlers do not run for the latter: the child calls
+// nothing that needs them.
+pid_t forkInto(bool new_pid_namespace, bool new_user_namespace) {
+  if (!new_pid_namespace && !new_user_namespace) return ::fork();
+  unsigned long flags = SIGCHLD;
+  if (new_pid_namespace) flags |= CLONE_NEWPID;
+  if (new_user_namespace) flags |= CLONE_NEWUSER;
+  return static_cast<pid_t>(::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr));
+}
+
 // Between fork and exec: async-signal-safe calls only.
 [[noreturn]] void becomeChild(const Prepared& p) {
   int status_fd = p.status_fd;
-  if (p.own_process_group && ::setpgid(0, 0) != 0) failIn(status_fd);
+  // First on the pipe: the pid the parent cannot know from clone in a
+  // namespace of its own.
+  const pid_t visible = pidOfProcSelf();
+  if (::write(status_fd, &visible, sizeof visible) != static_cast<ssize_t>(sizeof visible)) {
+    ::_exit(127);
+  }
+  if (p.own_session) {
+    if (::setsid() < 0) failIn(status_fd);
+  } else if (p.own_process_group && ::setpgid(0, 0) != 0) {
+    failIn(status_fd);
+  }
   if (p.parent_death_signal != 0) {
     if (::prctl(PR_SET_PDEATHSIG, p.parent_death_signal) != 0) failIn(status_fd);
-    if (::getppid() != p.parent) ::_exit(127);  // too late: nobody to run for
+    // Too late: nobody to run for. (A namespace's init has no parent in it.)
+    if (!p.new_pid_namespace && ::getppid() != p.parent) ::_exit(127);
   }
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
@@ -115,6 +155,9 @@ Spawned spawn(const ChildSpec& spec) {
   p.fds = &spec.fds;
   p.max_fd = highestDescriptorBound();
   p.own_process_group = spec.own_process_group;
+  p.own_session = spec.own_session;
+  p.new_pid_namespace = spec.new_pid_namespace;
+  p.new_user_namespace = spec.new_user_namespace;
   p.parent_death_signal = spec.parent_death_signal;
   p.parent = ::getpid();
   int status[2];
@@ -124,7 +167,7 @@ Spawned spawn(const ChildSpec& spec) {
   }
   p.status_fd = status[1];
 
-  const pid_t pid = ::fork();
+  const pid_t pid = forkInto(spec.new_pid_namespace, spec.new_user_namespace);
   if (pid == 0) becomeChild(p);
   ::close(status[1]);
   if (pid < 0) {
@@ -133,12 +176,18 @@ Spawned spawn(const ChildSpec& spec) {
     return out;
   }
   // Also here: a signal to the group right after the start reaches it.
-  if (spec.own_process_group) ::setpgid(pid, pid);
+  if (spec.own_process_group && !spec.own_session) ::setpgid(pid, pid);
+  const auto readInt = [&status](int& value) {
+    ssize_t n;
+    do {
+      n = ::read(status[0], &value, sizeof value);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  };
+  int visible = pid;
   int error_number = 0;
-  ssize_t n;
-  do {
-    n = ::read(status[0], &error_number, sizeof error_number);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = readInt(visible);
+  if (n > 0) n = readInt(error_number);
   ::close(status[0]);
   if (n > 0) {  // the pipe closes without a word on a successful exec
     int wait_status = 0;
@@ -148,7 +197,18 @@ Spawned spawn(const ChildSpec& spec) {
     return out;
   }
   out.pid = pid;
+  out.visible_pid = visible;
   return out;
 }
+
+bool canCreateNamespaces(bool new_user_namespace) {
+  const pid_t pid = forkInto(true, new_user_namespace);
+  if (pid < 0) return false;
+  if (pid == 0) ::_exit(0);
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+pid_t visiblePid() { return pidOfProcSelf(); }
 
 }  // namespace qtopology::worker

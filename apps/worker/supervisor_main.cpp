@@ -1,10 +1,16 @@
 // qtopology-supervisor: runs one topology for qtopology-worker and holds the
 // worker's lease beside it. Not for running by hand: the worker starts it
-// with the control socket as descriptor 3 and the write end of the
-// topology's stderr pipe as descriptor 4 (see supervisor_protocol.hpp).
+// with the control socket as descriptor 3 and the write ends of the
+// topology's stderr and stdout pipes as descriptors 4 and 5 (see
+// supervisor_protocol.hpp).
 //
-// It is the subreaper of the topology's whole tree, and ends that tree (every
-// descendant, in whatever process group or session) when the lease's
+// Where the kernel allows it, the worker starts it as the init of a PID
+// namespace of its own: its topology can then neither name it nor stop it
+// (an init gets no signal from inside that it has not asked for), and its
+// end ends every process in the namespace. Either way it is the subreaper of
+// the topology's whole tree, and ends that tree (every descendant, in
+// whatever process group or session; the topology gets a session of its
+// own, without a terminal) when the lease's
 // deadline passes without renewal, when the worker goes away (the socket
 // closes, or the parent-death signal arrives), or on request. It reports the
 // end once nothing of the tree lives, removes the config file, and exits.
@@ -46,6 +52,7 @@ using namespace qtopology::worker::supervision;
 
 constexpr int kControlFd = 3;
 constexpr int kStderrFd = 4;
+constexpr int kStdoutFd = 5;
 // Between kill rounds: a SIGKILLed process needs a moment to become a
 // zombie, and whatever it leaves behind reparents to us only then.
 constexpr int kKillRoundMs = 10;
@@ -56,7 +63,9 @@ constexpr int kSpecTimeoutMs = 30000;
 // the text would come from outside; the pids and the parent say whose.
 void note(const char* format, ...) {
   char text[512];
-  const int prefix = std::snprintf(text, sizeof text, "qtopology-supervisor[%d]: ", ::getpid());
+  // The pid as the operator sees it, also from inside a PID namespace.
+  static const pid_t self = visiblePid();
+  const int prefix = std::snprintf(text, sizeof text, "qtopology-supervisor[%d]: ", self);
   va_list args;
   va_start(args, format);
   std::vsnprintf(text + prefix, sizeof text - static_cast<std::size_t>(prefix) - 1, format, args);
@@ -164,8 +173,8 @@ class Supervisor {
     }
     if (spec_.lease_deadline_ns != kNoDeadline) renew(spec_.lease_deadline_ns);
 
-    // The topology's descriptors: 0 /dev/null, 1 the worker's stdout, 2 the
-    // stderr pipe the worker reads.
+    // The topology's descriptors: 0 /dev/null, 1 and 2 the pipes the worker
+    // reads; none of them a terminal.
     const int stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (stdin_fd < 0) {
       fail(errno);
@@ -175,26 +184,28 @@ class Supervisor {
     child.program = spec_.program;
     child.argv = spec_.argv;
     child.envp = spec_.envp;
-    child.fds = {stdin_fd, 1, kStderrFd};
+    child.fds = {stdin_fd, kStdoutFd, kStderrFd};
     // A Node topology's IPC channel becomes its descriptor 3 (NODE_CHANNEL_FD).
     if (spec_.node_channel) child.fds.push_back(kNodeChannelFd);
-    child.own_process_group = true;
+    child.own_session = true;
     // The tree's first process dies with us whatever happens to us; what it
     // starts reparents to us while we live, and we end it.
     child.parent_death_signal = SIGKILL;
     const Spawned spawned = spawn(child);
     ::close(stdin_fd);
-    ::close(kStderrFd);  // else the worker would see the stderr pipe's end only after us
+    // Else the worker would see the pipes' ends only after us.
+    ::close(kStderrFd);
+    ::close(kStdoutFd);
     // Likewise the channel: the worker sees it close when the child ends.
     if (spec_.node_channel) ::close(kNodeChannelFd);
     if (spawned.pid < 0) {
       fail(spawned.error);
       return false;
     }
-    const pid_t pid = spawned.pid;
-    main_ = pid;
+    main_ = spawned.pid;
+    main_visible_ = spawned.visible_pid;
     Writer w;
-    w.i32(pid);
+    w.i32(spawned.visible_pid);  // the worker records it: the pid /proc shows
     if (!sendAll(w.message(Type::Started))) workerGone();
     return true;
   }
@@ -222,7 +233,7 @@ class Supervisor {
     if (phase_ != Phase::Running) return;  // a second stop does not extend the grace
     cause_ = cause;
     phase_ = Phase::Stopping;
-    signalDescendants(::getpid(), SIGTERM);
+    signalTree(SIGTERM);
     itimerspec timer{};
     timer.it_value = timespecOf(std::max<std::int64_t>(grace_ms, 1) * 1000000);
     ::timerfd_settime(grace_fd_, 0, &timer, nullptr);
@@ -239,7 +250,7 @@ class Supervisor {
     control_open_ = false;
     if (phase_ != Phase::Killing && main_status_ == std::nullopt) {
       note("the worker (pid %d) is gone: killing topology pid %d and its descendants", parent_,
-           main_);
+           main_visible_);
     }
     killAll(Cause::WorkerGone);
   }
@@ -291,8 +302,10 @@ class Supervisor {
           break;  // reaped below, whichever child it was
         case SIGUSR2:
           // The parent-death signal follows the thread that forked us: only
-          // the parent process's end counts.
-          if (::getppid() != parent_) workerGone();
+          // the parent process's end counts. As a namespace's init we have
+          // no parent in it, and the kernel's signal comes from outside (pid
+          // 0 here), never from the topology.
+          if (in_namespace_ ? info.ssi_pid == 0 : ::getppid() != parent_) workerGone();
           break;
         default:
           stop(spec_.grace_ms, Cause::Signalled);
@@ -305,13 +318,36 @@ class Supervisor {
     for (;;) {
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid < 0 && errno == ECHILD) no_children_ = true;
       if (pid <= 0) return;
+      // In a namespace, what the kill rounds ended comes back to us, its
+      // init, to reap: that is how many it left behind.
+      if (in_namespace_ && phase_ == Phase::Killing && pid != main_) left_behind_.insert(pid);
       if (pid == main_) {
         main_status_ = status;
         // Whatever it left behind ends with it.
         killAll(phase_ == Phase::Running ? Cause::Exited : cause_);
       }
     }
+  }
+
+  // Signals every process of the tree; returns those it reached, as far as
+  // it can tell. As the init of the topology's PID namespace, every process
+  // in it is the tree: kill(-1) reaches them all (and never us), so none
+  // needs naming. Else the tree is what /proc's parent links lead to.
+  std::vector<pid_t> signalTree(int signal_number) {
+    if (in_namespace_) {
+      ::kill(-1, signal_number);
+      return {};
+    }
+    return signalDescendants(::getpid(), signal_number);
+  }
+
+  // Whether nothing of the tree lives: in a namespace, once we have no child
+  // left to reap (every orphan in it is ours).
+  bool treeGone() {
+    if (in_namespace_) return no_children_;
+    return liveDescendants(::getpid()).empty();
   }
 
   static void drainTimer(int fd) {
@@ -324,11 +360,11 @@ class Supervisor {
     handleMessages();  // what came with the spec
     for (;;) {
       if (phase_ == Phase::Killing) {
-        for (const pid_t pid : signalDescendants(::getpid(), SIGKILL)) {
+        for (const pid_t pid : signalTree(SIGKILL)) {
           if (pid != main_) left_behind_.insert(pid);
         }
         reap();
-        if (main_status_ && liveDescendants(::getpid()).empty()) return;
+        if (main_status_ && treeGone()) return;
       }
       pollfd polled[4] = {{signal_fd_, POLLIN, 0},
                           {lease_fd_, POLLIN, 0},
@@ -342,7 +378,7 @@ class Supervisor {
           note(
               "the worker's lease ran out without renewal: killing topology pid %d and its "
               "descendants",
-              main_);
+              main_visible_);
           killAll(Cause::LeaseLapsed);
         }
       }
@@ -355,8 +391,11 @@ class Supervisor {
   }
 
   const pid_t parent_;
+  const bool in_namespace_ = ::getpid() == 1;
+  bool no_children_ = false;
   Spec spec_;
-  pid_t main_ = -1;
+  pid_t main_ = -1;          // as we name it: in a namespace, not the pid /proc shows
+  pid_t main_visible_ = -1;  // as /proc and the operator name it
   std::optional<int> main_status_;
   Phase phase_ = Phase::Running;
   Cause cause_ = Cause::Exited;
@@ -371,6 +410,9 @@ class Supervisor {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else: the topology runs as our user, and must not read
+  // or trace us through /proc.
+  ::prctl(PR_SET_DUMPABLE, 0);
   pid_t parent = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--parent") == 0) parent = static_cast<pid_t>(std::atoi(argv[i + 1]));
@@ -378,7 +420,7 @@ int main(int argc, char** argv) {
   }
   struct stat control {};
   if (parent <= 0 || ::fstat(kControlFd, &control) != 0 || !S_ISSOCK(control.st_mode) ||
-      ::fcntl(kStderrFd, F_GETFD) < 0) {
+      ::fcntl(kStderrFd, F_GETFD) < 0 || ::fcntl(kStdoutFd, F_GETFD) < 0) {
     std::fprintf(stderr,
                  "qtopology-supervisor: started by qtopology-worker for each topology; not to be "
                  "run by hand\n");
@@ -386,6 +428,7 @@ int main(int argc, char** argv) {
   }
   ::fcntl(kControlFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kStderrFd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(kStdoutFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kNodeChannelFd, F_SETFD, FD_CLOEXEC);  // when there is one
   std::signal(SIGPIPE, SIG_IGN);
   ::sigprocmask(SIG_BLOCK, &handledSignals(), nullptr);
@@ -401,7 +444,9 @@ int main(int argc, char** argv) {
     note("the spec and descriptor %d disagree about a Node channel", kNodeChannelFd);
     return 1;
   }
-  if (::getppid() != parent) {  // it died before PR_SET_PDEATHSIG could tell us
+  // It died before PR_SET_PDEATHSIG could tell us. (In a PID namespace of
+  // our own the parent has no pid here: its socket tells instead.)
+  if (::getpid() != 1 && ::getppid() != parent) {
     std::remove(spec->config_file.c_str());
     return 0;
   }

@@ -74,9 +74,12 @@ class SupervisionTest : public ClusterFixture {
   // that ignores SIGTERM and a plain one, writes its config file's path and
   // then waits: four processes at least, all with its QTOPOLOGY_UUID.
   void runTree(const std::string& uuid) {
+    // The setsid one writes its own pid as /proc shows it ($! would be the
+    // pid in the topology's PID namespace).
     runScript(uuid, "echo \"$QTOPOLOGY_CONFIG\" > " + path("config") +
-                        "; setsid sleep 300 & echo $! > " + path("setsid") +
-                        "; (trap '' TERM; exec sleep 301) & sleep 302 & wait");
+                        "; setsid sh -c 'read -r p _ < /proc/self/stat; echo $p > " +
+                        path("setsid.tmp") + "; mv " + path("setsid.tmp") + " " + path("setsid") +
+                        "; exec sleep 300' & (trap '' TERM; exec sleep 301) & sleep 302 & wait");
   }
 
   std::vector<pid_t> processesOf(const std::string& uuid) {
@@ -101,7 +104,9 @@ TEST_F(SupervisionTest, WorkerSigkillLeavesNoProcessOfItsTopologiesNorTheirConfi
   startWorker("w1");
   runTree("t1");
   ASSERT_TRUE(eventually(seconds(20), [&] { return runsAsChildOfItsWorker(topology("t1")); }));
-  ASSERT_TRUE(eventually(seconds(5), [&] { return processesOf("t1").size() >= 4; }));
+  ASSERT_TRUE(eventually(seconds(5), [&] {
+    return processesOf("t1").size() >= 4 && !readFile(path("setsid")).empty();
+  }));
   const auto before = processesOf("t1");
   const pid_t away = static_cast<pid_t>(std::stol(readFile(path("setsid"))));
   EXPECT_EQ(sessionOf(away), away) << "the setsid grandchild leads a session of its own";

@@ -3,8 +3,10 @@
 // stop and kill of its whole tree, the lease held beside it, and that its
 // processes die with the process that runs them. No database.
 #include <gmock/gmock.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,12 +76,22 @@ bool noneAlive(const std::vector<pid_t>& pids) {
   return true;
 }
 
+// Shell code that writes the pid of the shell running it, as /proc and this
+// test name it, to `path` (whole or not at all). In the topology's PID
+// namespace, $$ and $! are the namespace's pids; /proc/self is the host's.
+std::string hostPidTo(const std::string& path) {
+  return "read -r p _ < /proc/self/stat; echo $p > " + path + ".tmp; mv " + path + ".tmp " + path;
+}
+
 // A script that starts, beside its own process, one grandchild in a session
 // of its own and one that ignores SIGTERM, writes their pids (its own first)
 // to `pids` and then waits.
 std::string treeScript(const std::string& pids) {
-  return "echo $$ > " + pids + "; setsid sleep 300 & echo $! >> " + pids +
-         "; (trap '' TERM; exec sleep 301) & echo $! >> " + pids + "; wait";
+  return hostPidTo(pids + ".0") + "; setsid sh -c '" + hostPidTo(pids + ".1") +
+         "; exec sleep 300' & (trap '' TERM; " + hostPidTo(pids + ".2") +
+         "; exec sleep 301) & while [ ! -e " + pids + ".1 ] || [ ! -e " + pids +
+         ".2 ]; do sleep 0.01; done; cat " + pids + ".0 " + pids + ".1 " + pids + ".2 > " + pids +
+         ".all; mv " + pids + ".all " + pids + "; wait";
 }
 
 class ProcessRunnerTest : public ::testing::Test {
@@ -221,8 +233,8 @@ TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
 }
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
-  const auto pid =
-      runner_->start("t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; wait"));
+  const auto pid = runner_->start(
+      "t-1", shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & wait"));
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("grandchild")).empty(); }));
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
@@ -236,7 +248,9 @@ TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
 }
 
 TEST_F(ProcessRunnerTest, WhatAChildLeavesBehindEndsWithIt) {
-  runner_->start("t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; exit 0"));
+  runner_->start(
+      "t-1", shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & while [ ! -e " +
+                   path("grandchild") + " ]; do sleep 0.01; done; exit 0"));
   ASSERT_TRUE(nextExit().has_value());
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
   EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
@@ -339,11 +353,12 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
   // Both ignore SIGTERM after writing that they saw it; one left the
   // session. SIGKILL must come only after both saw SIGTERM.
   const std::string waiting = "while :; do sleep 0.05; done";
-  runner_->start("t-1", shell("trap 'echo main >> " + path("signals") +
-                              "' TERM; setsid sh -c \"trap 'echo "
-                              "away >> " +
-                              path("signals") + "' TERM; echo \\$\\$ > " + path("away") + "; " +
-                              waiting + "\" & " + waiting));
+  runner_->start("t-1",
+                 shell("trap 'echo main >> " + path("signals") +
+                       "' TERM; setsid sh -c \"trap 'echo "
+                       "away >> " +
+                       path("signals") + "' TERM; read -r p _ < /proc/self/stat; echo \\$p > " +
+                       path("away") + "; " + waiting + "\" & " + waiting));
   ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("away")).empty(); }));
   const auto away = pidsIn(path("away"));
   runner_->stop("t-1");
@@ -411,7 +426,7 @@ class BlockingSink final : public spdlog::sinks::base_sink<spdlog::details::null
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    if (text.rfind("[t-1] ", 0) != 0) return;
+    if (text.rfind("[t-1 stderr] ", 0) != 0) return;
     blocked_ = true;
     std::unique_lock<std::mutex> lock(gate_mutex_);
     gate_.wait_for(lock, std::chrono::seconds(30), [&] { return released_; });
@@ -430,7 +445,7 @@ TEST_F(ProcessRunnerTest, AChildFloodingAStuckLogDelaysNeitherStopNorKillNorTheL
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("blocking", sink));
   runner_ = makeRunner(std::chrono::milliseconds(300));
-  runner_->start("t-1", shell("echo $$ > " + path("pid") +
+  runner_->start("t-1", shell(hostPidTo(path("pid")) +
                               "; trap '' TERM; while :; do echo "
                               "'flooding stderr with the same line again and again' >&2; done"));
   const bool blocked = eventually(std::chrono::seconds(5), [&] { return sink->blocked(); });
@@ -545,6 +560,118 @@ TEST_F(ProcessRunnerTest, APausedWorkersTreeDiesWhenTheLeaseRunsOut) {
   std::cout << "[figures] paused host's tree gone after "
             << std::chrono::duration_cast<std::chrono::milliseconds>(after).count() << " ms (lease "
             << lease.count() << " ms from the last renewal)" << std::endl;
+}
+
+// Where the kernel gives none, a topology can stop its supervisor (the same
+// uid): the runner finds it stopped and kills the tree itself, and says so.
+TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKilledByTheRunner) {
+  auto o = options("test-worker", std::chrono::milliseconds(5000));
+  o.isolation = worker::Isolation::None;
+  runner_ = std::make_unique<ProcessRunner>(o);
+  runner_->setExitCallback([this](TopologyExit exit) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    exits_.push_back(std::move(exit));
+    changed_.notify_all();
+  });
+  const auto started = std::chrono::steady_clock::now();
+  const auto pid =
+      runner_->start("t-1", shell("sh -c '" + hostPidTo(path("grandchild")) +
+                                  "; exec sleep 100' & while [ ! -e " + path("grandchild") +
+                                  " ]; do sleep 0.01; done; kill -STOP $PPID; exec sleep 101"));
+  const auto exit = nextExit();
+  const auto after = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""),
+              ::testing::MatchesRegex("its supervisor \\(pid [0-9]+\\) was stopped by a signal: "
+                                      "the worker killed its tree"));
+  EXPECT_FALSE(processAlive(pid.value()));
+  EXPECT_FALSE(processAlive(pidsIn(path("grandchild")).at(0)));
+  std::cout << "[figures] fallback: tree of a stopped supervisor killed by the runner, "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(after).count()
+            << " ms after the start" << std::endl;
+}
+
+// In its PID namespace a topology cannot stop its supervisor: $PPID is the
+// namespace's init, which ignores the signal, and the supervisor's pid as
+// /proc shows it names nothing inside. The lease still ends the tree.
+TEST_F(ProcessRunnerTest, InItsNamespaceATopologyCannotStopItsSupervisor) {
+  ASSERT_NE(runner_->isolation(), worker::Isolation::None) << "no PID namespace on this machine";
+  runner_->renewLease(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500));
+  const auto pid = runner_->start(
+      "t-1", shell("kill -STOP $PPID; echo \"$PPID $?\" > " + path("by-ppid") +
+                   "; read -r me _ < /proc/self/stat; for s in $(cat /proc/$me/stat | cut -d' ' "
+                   "-f4); do kill -STOP $s 2> /dev/null; echo \"$s $?\" > " +
+                   path("by-proc") + "; done; exec sleep 100"));
+  ASSERT_TRUE(
+      eventually(std::chrono::seconds(5), [&] { return !readFile(path("by-proc")).empty(); }));
+  const pid_t supervisor = parentOf(pid.value());
+  EXPECT_EQ(readFile(path("by-ppid")), "1 0\n") << "$PPID is the namespace's init";
+  EXPECT_EQ(readFile(path("by-proc")), std::to_string(supervisor) + " 1\n")
+      << "the host's pid of the supervisor names nothing in the namespace";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::string stat = readFile("/proc/" + std::to_string(supervisor) + "/stat");
+  EXPECT_EQ(stat.substr(stat.rfind(')') + 2, 1), "S") << "the supervisor runs on";
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("the worker's lease ran out"));
+  EXPECT_FALSE(processAlive(*pid));
+}
+
+// A worker that is not root gets its PID namespaces inside user namespaces
+// that map no ids: here a fork of this test that became uid 1000. Its
+// topology sees its uid as the overflow id 65534 but acts as 1000 (what it
+// writes is 1000's), sees its supervisor as pid 1, and the pid the runner
+// returns is the one /proc shows.
+TEST_F(ProcessRunnerTest, AWorkerThatIsNotRootGetsAUserAndAPidNamespace) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  runner_.reset();  // fork only a process without threads
+  std::filesystem::permissions(dir_, std::filesystem::perms::all);
+  const std::string seen = path("seen");
+  // Where nobody can run it: the build tree may be closed to other users.
+  const std::string supervisor = path("qtopology-supervisor");
+  std::filesystem::copy_file(QTOPOLOGY_SUPERVISOR, supervisor);
+  const pid_t host = ::fork();
+  if (host == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 || ::setuid(1000) != 0) ::_exit(10);
+    int code = 0;
+    try {
+      auto o = options("uid-1000", std::chrono::seconds(5));
+      o.supervisor = supervisor;
+      ProcessRunner runner(o);
+      std::atomic<bool> ended{false};
+      runner.setExitCallback([&](TopologyExit) { ended = true; });
+      if (runner.isolation() != worker::Isolation::UserAndPidNamespace) ::_exit(11);
+      const auto pid = runner.start(
+          "t-1", shell("read -r me _ < /proc/self/stat; echo \"$(id -u) $PPID $me\" > " + seen +
+                       ".tmp; mv " + seen + ".tmp " + seen + "; exec sleep 100"));
+      if (!eventually(std::chrono::seconds(5), [&] { return !readFile(seen).empty(); }))
+        ::_exit(12);
+      std::ofstream(seen, std::ios::app) << *pid << "\n";
+      runner.kill("t-1");
+      if (!eventually(std::chrono::seconds(5), [&] { return ended.load(); })) code = 13;
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << std::endl;
+      code = 14;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(host, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0)
+      << "10 cannot become uid 1000, 11 no user namespace, 12 the "
+         "topology did not run, 13 it was not killed, 14 an exception";
+  std::istringstream lines(readFile(seen));
+  std::string uid, ppid, visible, returned;
+  lines >> uid >> ppid >> visible >> returned;
+  EXPECT_EQ(uid, "65534");  // unmapped in its user namespace
+  struct stat written {};
+  ASSERT_EQ(::stat(seen.c_str(), &written), 0);
+  EXPECT_EQ(written.st_uid, 1000u) << "it acts with the worker's uid";
+  EXPECT_EQ(ppid, "1");
+  EXPECT_EQ(visible, returned);
+  std::cout << "[figures] not root: topology uid " << uid << ", $PPID " << ppid << ", pid "
+            << returned << std::endl;
 }
 
 }  // namespace
