@@ -1,8 +1,8 @@
 // qtopology-supervisor: runs one topology for qtopology-worker and holds the
 // worker's lease beside it. Not for running by hand: the worker starts it
 // with the control socket as descriptor 3 and the write ends of the
-// topology's stderr and stdout pipes as descriptors 4 and 5 (see
-// supervisor_protocol.hpp).
+// topology's stderr and stdout pipes as descriptors 4 and 5, and for a Node
+// topology its IPC channel as 6 (see supervisor_protocol.hpp).
 //
 // Where the kernel allows it, the worker starts it as the init of a PID
 // namespace of its own: its topology can then neither name it nor stop it
