@@ -14,7 +14,8 @@
 //   Kill    SIGKILL to the tree.
 //   The socket closing (the worker died) counts as Kill.
 // Supervisor to worker:
-//   Started int32 pid of the topology's process.
+//   Started int32 pid of the topology's process, as /proc names it (in the
+//           supervisor's PID namespace it has another).
 //   Failed  int32 errno: the topology's program could not be executed.
 //   Exited  int32 wait status of the topology's process, uint8 Cause, int32
 //           how many other processes of its tree were still alive at the end
