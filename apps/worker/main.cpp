@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
       } else {
         spdlog::warn("{}", detail::escapeControl(runner_options.node.problem));
       }
+      runner_options.logger = options->worker.logger;  // the library's default unless set
       runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
     }
     if (!options->dormant.empty()) {

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include <cctype>
 #include <cerrno>
@@ -35,6 +35,14 @@ namespace {
 namespace sv = supervision;
 namespace ipc = node_ipc;
 using SteadyClock = std::chrono::steady_clock;
+
+// The runner's lines go to the logger its options name, formatted only when
+// that logger keeps the level.
+template <typename... Args>
+void logTo(Logger& logger, LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
+  if (!logger.enabled(level)) return;
+  logger.log(level, fmt::format(format, std::forward<Args>(args)...));
+}
 
 // How long start() waits for the supervisor to start the topology: a fork
 // and an exec, even on a loaded machine far less.
@@ -263,6 +271,7 @@ struct OutputPipe {
   std::string partial_line;  // since the last newline, not logged yet
   LogRateLimit limit;
   std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
+  Logger* log = nullptr;        // the runner's, set by its Stream
 
   OutputPipe(const char* pipe_name, std::size_t rate, std::size_t burst)
       : name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
@@ -272,16 +281,16 @@ struct OutputPipe {
 
   void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now)) {
-      spdlog::info("[{} {}] {}", uuid, name, detail::escapeControl(line));
+      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, detail::escapeControl(line));
     }
   }
 
   void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
                      std::size_t rate) {
     if (const auto dropped = limit.report(now, final)) {
-      spdlog::warn(
-          "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
-          dropped->lines, dropped->bytes, name, rate);
+      logTo(*log, LogLevel::warn,
+            "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
+            dropped->lines, dropped->bytes, name, rate);
     }
   }
 
@@ -363,9 +372,12 @@ struct ProcessRunner::Stream {
   SteadyClock::time_point last_pong{};
   SteadyClock::time_point next_ping{};
 
-  Stream(std::size_t rate, std::size_t burst)
-      : err("stderr", rate, burst), out("stdout", rate, burst) {
+  Logger& log;
+
+  Stream(Logger& logger, std::size_t rate, std::size_t burst)
+      : err("stderr", rate, burst), out("stdout", rate, burst), log(logger) {
     err.tail = &stderr_tail;
+    err.log = out.log = &logger;
   }
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
@@ -424,8 +436,8 @@ struct ProcessRunner::Stream {
         report = std::make_pair(status, cause);
       }
     } catch (const sv::ProtocolError& e) {
-      spdlog::error("topology {}: bad report from its supervisor (pid {}): {}", uuid, supervisor,
-                    e.what());
+      logTo(log, LogLevel::error, "topology {}: bad report from its supervisor (pid {}): {}", uuid,
+            supervisor, e.what());
     }
   }
 };
@@ -449,7 +461,8 @@ const char* describe(Isolation isolation) {
   return "none";
 }
 
-ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(options)) {
+ProcessRunner::ProcessRunner(ProcessRunnerOptions options)
+    : options_(std::move(options)), logger_(options_.logger ? options_.logger : defaultLogger()) {
   if (options_.supervisor.empty()) options_.supervisor = supervisorBesideExecutable();
   if (::access(options_.supervisor.c_str(), X_OK) != 0) {
     throw std::runtime_error(
@@ -457,22 +470,19 @@ ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(
   }
   isolation_ = options_.isolation.value_or(strongestIsolation());
   if (isolation_ == Isolation::None) {
-    spdlog::warn(
-        "topologies are not isolated from their supervisors: this kernel refuses this worker a "
-        "PID namespace, so a topology can stop its supervisor and with it the lease; the worker "
-        "kills the tree of a supervisor it finds stopped, but while the worker itself is paused "
-        "nothing does (see docs/guarantees.md). Fix: allow unprivileged user namespaces "
-        "(sysctl user.max_user_namespaces=N above 0, kernel.unprivileged_userns_clone=1 where "
-        "it exists, no container or AppArmor rule against them) or run the worker as root");
+    logTo(*logger_, LogLevel::warn,
+          "topologies are not isolated from their supervisors: this kernel refuses this worker a "
+          "PID namespace, so a topology can stop its supervisor and with it the lease; the worker "
+          "kills the tree of a supervisor it finds stopped, but while the worker itself is paused "
+          "nothing does (see docs/guarantees.md). Fix: allow unprivileged user namespaces "
+          "(sysctl user.max_user_namespaces=N above 0, kernel.unprivileged_userns_clone=1 where "
+          "it exists, no container or AppArmor rule against them) or run the worker as root");
   } else {
-    spdlog::info("topology isolation: {}", describe(isolation_));
+    logTo(*logger_, LogLevel::info, "topology isolation: {}", describe(isolation_));
   }
   if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(systemError("cannot create a pipe", errno));
   }
-  // spdlog's registry is made on first use: here, before the reaper's
-  // thread uses it, rather than in a race between that thread and ours.
-  spdlog::default_logger();
   reaper_ = std::thread([this] { reap(); });
 }
 
@@ -507,13 +517,10 @@ ProcessRunner::~ProcessRunner() {
 
 void ProcessRunner::setExitCallback(ExitCallback callback) { on_exit_ = std::move(callback); }
 
-std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& config) {
-  return launch(uuid, config, std::nullopt);
-}
-
-std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& config,
-                                        std::int64_t epoch) {
-  return launch(uuid, config, epoch);
+std::optional<int> ProcessRunner::start(const StartRequest& request) {
+  // Epoch 0 is no assignment's (a host starting a topology of its own).
+  return launch(request.uuid, request.config,
+                request.epoch > 0 ? std::optional(request.epoch) : std::nullopt);
 }
 
 namespace {
@@ -555,7 +562,8 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
   Json written = config;
   // The assignment's epoch wins over a key of that name in the config.
   if (epoch) written["epoch"] = *epoch;
-  auto stream = std::make_unique<Stream>(options_.log_bytes_per_second, options_.log_burst_bytes);
+  auto stream =
+      std::make_unique<Stream>(*logger_, options_.log_bytes_per_second, options_.log_burst_bytes);
   stream->uuid = uuid;
   stream->config_file = writeConfigFile(uuid, written);
   try {
@@ -571,8 +579,8 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
   const pid_t pid = stream->pid;
   const pid_t supervisor = stream->supervisor;
   adopt(std::move(stream), deadline);
-  spdlog::info("started topology {} as pid {} (supervisor pid {}): {}", uuid, pid, supervisor,
-               detail::escapeControl(program));
+  logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
+        pid, supervisor, detail::escapeControl(program));
   return static_cast<int>(pid);
 }
 
@@ -768,18 +776,20 @@ void ProcessRunner::stop(const std::string& uuid) {
     }
   }
   if (node_shutdown) {
-    spdlog::info(
-        "stopping Node topology {} (pid {}): shutdown message, SIGTERM to its processes after {} "
-        "ms, SIGKILL after {} ms",
-        uuid, pid, (options_.grace / 2).count(), options_.grace.count());
+    logTo(*logger_, LogLevel::info,
+          "stopping Node topology {} (pid {}): shutdown message, SIGTERM to its processes after {} "
+          "ms, SIGKILL after {} ms",
+          uuid, pid, (options_.grace / 2).count(), options_.grace.count());
     return;
   }
   // Logged without the lock: a slow log must not delay kill() or the lease.
   if (sent) {
-    spdlog::info("stopping topology {} (pid {}): SIGTERM to its processes, SIGKILL after {} ms",
-                 uuid, pid, options_.grace.count());
+    logTo(*logger_, LogLevel::info,
+          "stopping topology {} (pid {}): SIGTERM to its processes, SIGKILL after {} ms", uuid, pid,
+          options_.grace.count());
   } else {
-    spdlog::warn("stopping topology {} (pid {}): its supervisor does not answer", uuid, pid);
+    logTo(*logger_, LogLevel::warn, "stopping topology {} (pid {}): its supervisor does not answer",
+          uuid, pid);
   }
 }
 
@@ -794,8 +804,8 @@ void ProcessRunner::kill(const std::string& uuid) {
     pid = found->second.pid;
     sent = sendMessage(found->second.control_fd, sv::Writer().message(sv::Type::Kill), false);
   }
-  spdlog::info("killing topology {} (pid {}){}", uuid, pid,
-               sent ? ": SIGKILL to its processes" : ": its supervisor does not answer");
+  logTo(*logger_, LogLevel::info, "killing topology {} (pid {}){}", uuid, pid,
+        sent ? ": SIGKILL to its processes" : ": its supervisor does not answer");
 }
 
 void ProcessRunner::renewLease(SteadyClock::time_point deadline) {
@@ -868,11 +878,11 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
     }
   }
   std::remove(stream.config_file.c_str());  // the supervisor's job, unless it died
-  spdlog::info("topology {} (pid {}) ended{}{}{}", stream.uuid, stream.pid,
-               end_requested ? " on request" : "", exit.error ? ": " + *exit.error : "",
-               stream.left_behind > 0
-                   ? "; killed " + std::to_string(stream.left_behind) + " processes it left behind"
-                   : "");
+  logTo(*logger_, LogLevel::info, "topology {} (pid {}) ended{}{}{}", stream.uuid, stream.pid,
+        end_requested ? " on request" : "", exit.error ? ": " + *exit.error : "",
+        stream.left_behind > 0
+            ? "; killed " + std::to_string(stream.left_behind) + " processes it left behind"
+            : "");
   exits.push_back(std::move(exit));
   return true;
 }
@@ -890,9 +900,9 @@ void ProcessRunner::killTreesOfStoppedSupervisors() {
     const char state = stat[paren + 2];
     if (state != 'T' && state != 't') continue;
     stream->killed_stopped_supervisor = true;
-    spdlog::warn(
-        "topology {} (pid {}): its supervisor (pid {}) is stopped: killing its tree from here",
-        stream->uuid, stream->pid, stream->supervisor);
+    logTo(*logger_, LogLevel::warn,
+          "topology {} (pid {}): its supervisor (pid {}) is stopped: killing its tree from here",
+          stream->uuid, stream->pid, stream->supervisor);
     for (int round = 0; round < 100 && !signalDescendants(stream->supervisor, SIGKILL).empty();
          ++round) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -1004,7 +1014,7 @@ void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
             if (!s.node_error) s.node_error = message.error;
             kill = true;
           } else {
-            spdlog::info("Node topology {} (pid {}) runs", s.uuid, s.pid);
+            logTo(*logger_, LogLevel::info, "Node topology {} (pid {}) runs", s.uuid, s.pid);
           }
           break;
         case ipc::ChildCode::kPong:
@@ -1040,8 +1050,8 @@ void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
     if (kill && !s.ended_by_runner) {
       s.ended_by_runner = true;
       sendMessage(s.control_fd, kill_message, false);
-      spdlog::warn("killing Node topology {} (pid {}): {}", s.uuid, s.pid,
-                   detail::escapeControl(*s.node_error));
+      logTo(*logger_, LogLevel::warn, "killing Node topology {} (pid {}): {}", s.uuid, s.pid,
+            detail::escapeControl(*s.node_error));
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);

@@ -142,7 +142,7 @@ TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {
   startWorker("w1", {"--simulate"});
   runNodeTopology("node");
   ASSERT_TRUE(eventually(seconds(20), [&] { return topology("node").pid.has_value(); }));
-  EXPECT_EQ(topology("node").status, "running");
+  EXPECT_EQ(topology("node").status, TopologyState::running);
   EXPECT_EQ(topology("node").pid, workers_.at("w1")->pid());
   ASSERT_EQ(cli({"stop", "node"}).exit_code, 0);
   EXPECT_TRUE(eventually(seconds(10), [&] { return hasStatus("node", "unassigned"); }));

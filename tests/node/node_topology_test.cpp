@@ -134,7 +134,7 @@ TEST_F(NodeTopologyTest, RunsUnderItsSupervisorAndItsOutputGrows) {
          std::to_string(first) + " -> " + std::to_string(second));
   EXPECT_GT(second, first) << "the timer spout's tuples stopped reaching the file";
   EXPECT_THAT(readFile(output), HasSubstr("\"marker\":\"from-config\""));
-  EXPECT_EQ(topology("t1").status, "running");
+  EXPECT_EQ(topology("t1").status, TopologyState::running);
 }
 
 // --override replaces the topology's variable before qtopology compiles it.
@@ -164,7 +164,8 @@ TEST_F(NodeTopologyTest, StopKillAndShutdownEndEveryNodeProcess) {
   ASSERT_EQ(cli({"stop-topology", "t-stop"}).exit_code, 0);
   double stop_s = -1;
   EXPECT_TRUE(eventually(seconds(15), [&] {
-    if (topology("t-stop").status != "unassigned" || !processesOf("t-stop").empty()) return false;
+    if (topology("t-stop").status != TopologyState::unassigned || !processesOf("t-stop").empty())
+      return false;
     stop_s = secondsSince(stopped_at);
     return true;
   }));
@@ -174,7 +175,8 @@ TEST_F(NodeTopologyTest, StopKillAndShutdownEndEveryNodeProcess) {
   ASSERT_EQ(cli({"kill", "t-kill"}).exit_code, 0);
   double kill_s = -1;
   EXPECT_TRUE(eventually(seconds(15), [&] {
-    if (topology("t-kill").status != "unassigned" || !processesOf("t-kill").empty()) return false;
+    if (topology("t-kill").status != TopologyState::unassigned || !processesOf("t-kill").empty())
+      return false;
     kill_s = secondsSince(stopped_at);
     return true;
   }));
@@ -185,7 +187,7 @@ TEST_F(NodeTopologyTest, StopKillAndShutdownEndEveryNodeProcess) {
   const double shutdown_s = secondsSince(stopped_at);
   EXPECT_EQ(code, 0);
   EXPECT_TRUE(processesOf("t-shutdown").empty());
-  EXPECT_NE(topology("t-shutdown").status, "running");
+  EXPECT_NE(topology("t-shutdown").status, TopologyState::running);
   figure("node topology: stop to gone (s), shutdown message first, grace 3 s",
          std::to_string(stop_s));
   figure("node topology: kill to gone (s)", std::to_string(kill_s));
@@ -205,8 +207,9 @@ TEST_F(NodeTopologyTest, ABoltsErrorPutsTheTopologyInErrorWithItsMessage) {
                      {"inputs", {{{"source", "ticks"}}}},
                      {"init", {{"message", "refusing-bolt says no to tuple"}}}};
   runTopology("t1", timerTopology(path("unused.txt"), bolt));
-  ASSERT_TRUE(eventually(seconds(30), [&] { return topology("t1").status == "error"; }))
-      << topology("t1").status;
+  ASSERT_TRUE(eventually(seconds(30), [&] {
+    return topology("t1").status == TopologyState::error;
+  })) << topology("t1").status;
   const auto t = topology("t1");
   ASSERT_TRUE(t.error.has_value());
   figure("node topology: the bolt's error as reported", *t.error);
@@ -219,7 +222,8 @@ TEST_F(NodeTopologyTest, ABoltsErrorPutsTheTopologyInErrorWithItsMessage) {
 TEST_F(NodeTopologyTest, AWorkerWithoutNodeRefusesNodeTopologiesWithTheFix) {
   startWorker("w1", {"--node", path("no-such-node")});
   runTopology("t1", timerTopology(path("ticks.txt")));
-  ASSERT_TRUE(eventually(seconds(30), [&] { return topology("t1").status == "error"; }));
+  ASSERT_TRUE(
+      eventually(seconds(30), [&] { return topology("t1").status == TopologyState::error; }));
   const auto t = topology("t1");
   ASSERT_TRUE(t.error.has_value());
   EXPECT_THAT(*t.error, HasSubstr("cannot run Node topologies"));
@@ -257,7 +261,7 @@ TEST_F(NodeTopologyTest, PausedWorkersNodeChildEndsByTheLeaseBeforeTheTopologyMo
   startNodeWorker("w2");
   ASSERT_TRUE(eventually(seconds(10), [&] {
     const auto all = workers();
-    return all.count("w2") && all.at("w2").status == "alive";
+    return all.count("w2") && all.at("w2").status == WorkerState::alive;
   }));
   const auto paused_at = Clock::now();
   workers_.at("w1")->signal(SIGSTOP);
@@ -317,7 +321,7 @@ TEST_F(NodeTopologyTest, ADormancyWindowMovesTheWorkersTopologiesAwayAndBack) {
   double disabled_s = -1, away_s = -1, enabled_s = -1, back_s = -1;
   ASSERT_TRUE(eventually(seconds(lead + 15),
                          [&] {
-                           if (disabled_s < 0 && workers().at("w1").status == "disabled")
+                           if (disabled_s < 0 && workers().at("w1").status == WorkerState::disabled)
                              disabled_s = secondsSince(began);
                            if (!runsOn("t1", "w2")) return false;
                            away_s = secondsSince(began);
@@ -326,7 +330,7 @@ TEST_F(NodeTopologyTest, ADormancyWindowMovesTheWorkersTopologiesAwayAndBack) {
       << "w1 " << workers().at("w1").status;
   EXPECT_GE(disabled_s, 0);
   ASSERT_TRUE(eventually(seconds(lead + 30), [&] {
-    if (workers().at("w1").status != "alive") return false;
+    if (workers().at("w1").status != WorkerState::alive) return false;
     enabled_s = secondsSince(began);
     return true;
   }));

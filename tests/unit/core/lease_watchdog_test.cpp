@@ -14,7 +14,7 @@
 namespace qtopology::testing {
 namespace {
 
-namespace ts = consts::topology_status;
+using ts = TopologyState;
 
 using namespace std::chrono_literals;
 
