@@ -78,7 +78,8 @@ class IsolationTest : public ClusterFixture {
   std::optional<TopologyStatus> running(const std::string& uuid) {
     const auto all = topologies();
     const auto found = all.find(uuid);
-    if (found == all.end() || found->second.status != "running" || !found->second.pid) {
+    if (found == all.end() || found->second.status != TopologyState::running ||
+        !found->second.pid) {
       return std::nullopt;
     }
     return found->second;
@@ -250,7 +251,7 @@ TEST_F(IsolationTest, ATopologyThatStopsItsSupervisorStillEndsWithTheLease) {
   startWorker("w2");
   ASSERT_TRUE(eventually(seconds(20), [&] {
     const auto ws = workers();
-    return ws.count("w2") && ws.at("w2").status == "alive";
+    return ws.count("w2") && ws.at("w2").status == WorkerState::alive;
   }));
   const auto instancesOn = [&](const std::string& worker) {
     return !processesWithEnvironment({"QTOPOLOGY_TEST_RUN=" + db_.name(),
