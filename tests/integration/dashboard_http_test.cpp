@@ -77,8 +77,8 @@ class DashboardHttpTest : public ::testing::Test {
   std::string topologyRows() {
     std::string all;
     for (const auto& t : storage_->getTopologyStatus()) {
-      all += t.uuid + "|" + t.status + "|" + std::to_string(t.enabled) + "|" +
-             t.worker.value_or("-") + "|" + t.error.value_or("-") + "\n";
+      all += t.uuid + "|" + std::string(toString(t.status)) + "|" + std::to_string(t.enabled) +
+             "|" + t.worker.value_or("-") + "|" + t.error.value_or("-") + "\n";
     }
     return all + std::to_string(storage_->getMsgQueueContent().size());
   }

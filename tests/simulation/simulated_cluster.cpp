@@ -734,15 +734,16 @@ bool World::checkHealed(bool report) {
     ++checked;
     const auto& instances = live[t.uuid];
     if (instances.size() != 1) {
-      wrong(t.uuid + " runs " + std::to_string(instances.size()) + " times (storage: " + t.status +
-            " on " + t.worker.value_or("nobody") + ")");
+      wrong(t.uuid + " runs " + std::to_string(instances.size()) + " times (storage: " +
+            std::string(toString(t.status)) + " on " + t.worker.value_or("nobody") + ")");
       continue;
     }
     const auto& c = *instances.front();
     if (t.status != TopologyState::running || t.worker != c.worker || t.pid != c.pid) {
       wrong(t.uuid + " runs on " + c.worker + " as pid " + std::to_string(c.pid) +
-            " but the storage says " + t.status + " on " + t.worker.value_or("nobody") +
-            " with pid " + (t.pid ? std::to_string(*t.pid) : std::string("none")));
+            " but the storage says " + std::string(toString(t.status)) + " on " +
+            t.worker.value_or("nobody") + " with pid " +
+            (t.pid ? std::to_string(*t.pid) : std::string("none")));
     }
   }
   if (report) totals.healed_topologies += checked;
