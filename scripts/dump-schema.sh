@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates db/current.sql from a database migrated by the library: the
-# test that checks it writes it instead. Needs a build (default: build/).
+# test that checks it writes it instead. The server keeps no comment of a
+# routine; the test puts back those of the migration that last defined it (any
+# vN.sql), so run this after adding or changing a migration. Needs a build
+# (default: build/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}

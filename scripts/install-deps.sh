@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
   libmysqlcppconn-dev libmariadb-dev nlohmann-json3-dev libspdlog-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev
   mariadb-server mariadb-client galera-4 rsync
   # the dashboard: its HTTP(S) server (Boost.Beast, OpenSSL), openssl for the
   # tests' certificates (the field tier's too), and the browser its tests drive

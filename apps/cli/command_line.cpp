@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::cli {
 namespace {
@@ -55,7 +55,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     } else if (arg == "--allow-plain-http") {
       line.allow_plain_http = true;
     } else {
-      throw UsageError("unknown option '" + detail::escapeControl(arg) + "'");
+      throw UsageError("unknown option '" + escapeControl(arg) + "'");
     }
   }
   if (!positional.empty()) {

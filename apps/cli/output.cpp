@@ -4,7 +4,7 @@
 #include <ctime>
 #include <sstream>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::cli {
 namespace {
@@ -56,7 +56,7 @@ void Table::add(std::vector<std::string> row) {
     // Names and error texts come from the database: a newline or a
     // terminal escape in one must not break the table or reach the
     // terminal.
-    cell = cell.empty() ? "-" : detail::escapeControl(cell);
+    cell = cell.empty() ? "-" : escapeControl(cell);
   }
   rows_.push_back(std::move(row));
 }

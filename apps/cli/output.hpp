@@ -12,7 +12,7 @@
 namespace qtopology::cli {
 
 // Columns padded to their widest cell, control characters in cells escaped
-// (detail::escapeControl). An empty cell shows as "-", so the
+// (escapeControl). An empty cell shows as "-", so the
 // leading single-word columns can be picked out by field number (awk); times
 // and free text, which contain spaces, go last.
 class Table {

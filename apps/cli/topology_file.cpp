@@ -4,8 +4,10 @@
 #include <iostream>
 #include <sstream>
 
+#include <qtopology/bounded_json.hpp>
+
 #include "command_line.hpp"
-#include "core/bounded_json.hpp"
+#include "json_type.hpp"
 
 namespace qtopology::cli {
 namespace {
@@ -42,8 +44,8 @@ Json readTopologyFile(const std::string& path) {
   const std::string name = path == "-" ? "<stdin>" : path;
   Json config;
   try {
-    config = detail::parseBoundedJson(text, {}, true);
-  } catch (const detail::JsonInputError& e) {
+    config = parseBoundedJson(text, {}, true);
+  } catch (const JsonInputError& e) {
     if (e.overLimit()) throw CommandError(name + ": not read: the JSON is " + e.what());
     const auto at = positionOf(text, e.byte());
     throw CommandError(name + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
@@ -51,7 +53,7 @@ Json readTopologyFile(const std::string& path) {
   }
   if (!config.is_object()) {
     throw CommandError(name + ": a topology must be a JSON object, not " +
-                       detail::typeWithArticle(config));
+                       apps::typeWithArticle(config));
   }
   return config;
 }

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/bounded_json.hpp"
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
+
+#include "json_type.hpp"
 
 namespace qtopology::apps {
 namespace {
@@ -45,11 +46,10 @@ std::string shown(const std::string& path) { return path.empty() ? "the document
 // A refused value in an error: a short string escaped and cut, since the text
 // may reach a terminal or a log; anything else only by its type.
 std::string shownValue(const Json& value) {
-  if (!value.is_string()) return detail::typeWithArticle(value);
+  if (!value.is_string()) return apps::typeWithArticle(value);
   constexpr std::size_t kShown = 40;
   const auto& text = value.get_ref<const std::string&>();
-  return "\"" + detail::escapeControl(text.substr(0, kShown)) +
-         (text.size() > kShown ? "...\"" : "\"");
+  return "\"" + escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "...\"" : "\"");
 }
 
 void check(const JsonRule& rule, const Json& value, const std::string& path,
@@ -60,7 +60,7 @@ void check(const JsonRule& rule, const Json& value, const std::string& path,
     std::vector<std::string> names;
     for (const auto& t : rule.types) names.push_back(withArticle(t));
     out.push_back(shown(path) + ": must be " + joined(names, " or ") + ", not " +
-                  detail::typeWithArticle(value));
+                  apps::typeWithArticle(value));
     return;  // its fields or items mean nothing then
   }
   if (!rule.allowed_values.empty() &&

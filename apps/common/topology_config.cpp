@@ -1,7 +1,7 @@
 #include "topology_config.hpp"
 
-#include "core/bounded_json.hpp"
 #include "json_rules.hpp"
+#include "json_type.hpp"
 
 namespace qtopology::apps {
 namespace {
@@ -116,7 +116,7 @@ std::vector<std::string> commandOf(const Json& config) {
   if (!command.is_array() || command.empty()) {
     throw InvalidTopology(
         "general.command: must be a non-empty array of strings (program, then arguments), not " +
-        (command.is_array() ? std::string("an empty array") : detail::typeWithArticle(command)));
+        (command.is_array() ? std::string("an empty array") : apps::typeWithArticle(command)));
   }
   std::vector<std::string> argv;
   for (std::size_t i = 0; i < command.size(); ++i) {
@@ -124,7 +124,7 @@ std::vector<std::string> commandOf(const Json& config) {
       throw InvalidTopology("general.command[" + std::to_string(i) +
                             "]: must be a non-empty string, not " +
                             (command[i].is_string() ? std::string("an empty one")
-                                                    : detail::typeWithArticle(command[i])));
+                                                    : apps::typeWithArticle(command[i])));
     }
     argv.push_back(command[i].get<std::string>());
   }

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "core/bounded_json.hpp"
+#include <qtopology/bounded_json.hpp>
+
+#include "json_type.hpp"
 #include "topology_config.hpp"
 
 namespace qtopology::apps {
@@ -51,7 +53,7 @@ Json applyOverrides(const Json& config, const Overrides& overrides) {
   Json& variables = out["variables"];
   if (!variables.is_object()) {
     throw InvalidTopology("variables: must be an object of strings, not " +
-                          detail::typeWithArticle(variables));
+                          apps::typeWithArticle(variables));
   }
   for (const auto& [name, value] : overrides) variables[name] = value;
   if (!command) return out;
@@ -59,7 +61,7 @@ Json applyOverrides(const Json& config, const Overrides& overrides) {
   for (const auto& [name, value] : variables.items()) {
     if (!value.is_string()) {
       throw InvalidTopology("variables." + name + ": must be a string, not " +
-                            detail::typeWithArticle(value));
+                            apps::typeWithArticle(value));
     }
     values[name] = value.get<std::string>();
   }
@@ -78,20 +80,20 @@ Json applyOverrides(const Json& config, const Overrides& overrides) {
 Overrides parseOverridesObject(const std::string& text) {
   Json parsed;
   try {
-    parsed = detail::parseBoundedJson(text, {2, 100000});
-  } catch (const detail::JsonInputError& e) {
+    parsed = parseBoundedJson(text, {2, 100000});
+  } catch (const JsonInputError& e) {
     throw std::invalid_argument(std::string("not a JSON object of strings: ") + e.what());
   }
   if (!parsed.is_object()) {
     throw std::invalid_argument("must be a JSON object of strings, not " +
-                                detail::typeWithArticle(parsed));
+                                apps::typeWithArticle(parsed));
   }
   Overrides out;
   for (const auto& [name, value] : parsed.items()) {
     if (name.empty()) throw std::invalid_argument("an empty variable name");
     if (!value.is_string()) {
       throw std::invalid_argument("the value of " + name + " must be a string, not " +
-                                  detail::typeWithArticle(value));
+                                  apps::typeWithArticle(value));
     }
     out[name] = value.get<std::string>();
   }

@@ -11,8 +11,8 @@
 #include <memory>
 
 #include <qtopology/mysql_coordinator.hpp>
+#include <qtopology/text.hpp>
 
-#include "core/printable.hpp"
 #include "dormancy_schedule.hpp"
 #include "node_runtime.hpp"
 #include "process_runner.hpp"
@@ -79,11 +79,11 @@ int main(int argc, char** argv) {
           {options->node, options->node_modules, options->passed_environment});
       if (runner_options.node.available()) {
         spdlog::info("Node topologies run on {} with qtopology {} ({})",
-                     detail::escapeControl(runner_options.node.node),
-                     detail::escapeControl(runner_options.node.version),
-                     detail::escapeControl(runner_options.node.wrapper));
+                     escapeControl(runner_options.node.node),
+                     escapeControl(runner_options.node.version),
+                     escapeControl(runner_options.node.wrapper));
       } else {
-        spdlog::warn("{}", detail::escapeControl(runner_options.node.problem));
+        spdlog::warn("{}", escapeControl(runner_options.node.problem));
       }
       runner_options.logger = options->worker.logger;  // the library's default unless set
       runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
     if (!options->dormant.empty()) {
       auto schedule = std::make_shared<worker::DormancySchedule>(options->dormant);
       options->worker.dormant = [schedule] { return schedule->includesNow(); };
-      spdlog::info("dormant while the local time is inside '{}'",
-                   detail::escapeControl(options->dormant));
+      spdlog::info("dormant while the local time is inside '{}'", escapeControl(options->dormant));
     }
     MySqlCoordinator storage(options->storage);
     TopologyWorker topology_worker(storage, *runner, options->worker);

@@ -1,13 +1,15 @@
 #include "node_channel.hpp"
 
-#include "core/bounded_json.hpp"
+#include <qtopology/bounded_json.hpp>
+
+#include "json_type.hpp"
 
 namespace qtopology::worker::node_ipc {
 namespace {
 
 // {cmd, data: {err: {name, message, stack, ...}}} and a little room: an
 // error's own fields (a cause, details) may nest a few levels more.
-constexpr detail::JsonLimits kChildMessageLimits{16, 10000};
+constexpr JsonLimits kChildMessageLimits{16, 10000};
 
 // Cut to `limit` bytes, never inside a UTF-8 character.
 std::string cut(std::string text, std::size_t limit) {
@@ -65,12 +67,12 @@ std::optional<ChildMessage> ChildMessageReader::next() {
   scanned_ = 0;
   Json parsed;
   try {
-    parsed = detail::parseBoundedJson(line, kChildMessageLimits);
-  } catch (const detail::JsonInputError& e) {
+    parsed = parseBoundedJson(line, kChildMessageLimits);
+  } catch (const JsonInputError& e) {
     throw ChannelError(std::string("a message that is not valid JSON (") + e.what() + ")");
   }
   if (!parsed.is_object()) {
-    throw ChannelError("a message that is " + detail::typeWithArticle(parsed) + ", not an object");
+    throw ChannelError("a message that is " + apps::typeWithArticle(parsed) + ", not an object");
   }
   ChildMessage message;
   const auto cmd = parsed.find("cmd");

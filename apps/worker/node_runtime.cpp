@@ -13,9 +13,10 @@
 #include <cstring>
 #include <vector>
 
+#include <qtopology/bounded_json.hpp>
+#include <qtopology/text.hpp>
+
 #include "child_environment.hpp"
-#include "core/bounded_json.hpp"
-#include "core/printable.hpp"
 
 namespace qtopology::worker {
 namespace {
@@ -146,7 +147,7 @@ NodeRuntime findNodeRuntime(const NodeRuntimeOptions& options) {
     return runtime;
   }
   try {
-    const Json found = detail::parseBoundedJson(probe.out, {4, 16});
+    const Json found = parseBoundedJson(probe.out, {4, 16});
     const std::string dir = found.at("dir").get<std::string>();
     runtime.version = found.at("version").get<std::string>();
     runtime.wrapper = dir + "/" + kWrapperPath;
@@ -156,11 +157,11 @@ NodeRuntime findNodeRuntime(const NodeRuntimeOptions& options) {
     return runtime;
   }
   if (runtime.version.rfind("2.", 0) != 0) {
-    runtime.problem =
-        "cannot run Node topologies: qtopology " + detail::escapeControl(runtime.version) +
-        " found, but this worker speaks the child protocol of qtopology 2.x; " + fixText(options);
+    runtime.problem = "cannot run Node topologies: qtopology " + escapeControl(runtime.version) +
+                      " found, but this worker speaks the child protocol of qtopology 2.x; " +
+                      fixText(options);
   } else if (::access(runtime.wrapper.c_str(), R_OK) != 0) {
-    runtime.problem = "cannot run Node topologies: " + detail::escapeControl(runtime.wrapper) +
+    runtime.problem = "cannot run Node topologies: " + escapeControl(runtime.wrapper) +
                       " is missing; " + fixText(options);
   }
   return runtime;

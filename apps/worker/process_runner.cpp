@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include <qtopology/text.hpp>
 #include "child_environment.hpp"
-#include "core/printable.hpp"
 #include "log_rate_limit.hpp"
 #include "node_channel.hpp"
 #include "process_tree.hpp"
@@ -281,7 +281,7 @@ struct OutputPipe {
 
   void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now)) {
-      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, detail::escapeControl(line));
+      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
     }
   }
 
@@ -580,7 +580,7 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& gi
   const pid_t supervisor = stream->supervisor;
   adopt(std::move(stream), deadline);
   logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
-        pid, supervisor, detail::escapeControl(program));
+        pid, supervisor, escapeControl(program));
   return static_cast<int>(pid);
 }
 
@@ -1051,7 +1051,7 @@ void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
       s.ended_by_runner = true;
       sendMessage(s.control_fd, kill_message, false);
       logTo(*logger_, LogLevel::warn, "killing Node topology {} (pid {}): {}", s.uuid, s.pid,
-            detail::escapeControl(*s.node_error));
+            escapeControl(*s.node_error));
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);

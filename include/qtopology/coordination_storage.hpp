@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <qtopology/export.hpp>
+
 namespace qtopology {
 
 using Json = nlohmann::json;
@@ -52,19 +54,19 @@ enum class TopologyState {
 };
 
 // The text of a status, as storages and peers spell it. Never throws.
-std::string_view toString(WorkerState state) noexcept;
-std::string_view toString(Leadership leadership) noexcept;
-std::string_view toString(TopologyState state) noexcept;
+QTOPOLOGY_EXPORT std::string_view toString(WorkerState state) noexcept;
+QTOPOLOGY_EXPORT std::string_view toString(Leadership leadership) noexcept;
+QTOPOLOGY_EXPORT std::string_view toString(TopologyState state) noexcept;
 // The reverse; InvalidArgument (defined below) names text that is none of
 // the spellings. parseLeadership reads "" as Leadership::normal.
-WorkerState parseWorkerState(std::string_view text);
-Leadership parseLeadership(std::string_view text);
-TopologyState parseTopologyState(std::string_view text);
+QTOPOLOGY_EXPORT WorkerState parseWorkerState(std::string_view text);
+QTOPOLOGY_EXPORT Leadership parseLeadership(std::string_view text);
+QTOPOLOGY_EXPORT TopologyState parseTopologyState(std::string_view text);
 
 // The text, on a stream (log lines, test failure messages).
-std::ostream& operator<<(std::ostream& out, WorkerState state);
-std::ostream& operator<<(std::ostream& out, Leadership leadership);
-std::ostream& operator<<(std::ostream& out, TopologyState state);
+QTOPOLOGY_EXPORT std::ostream& operator<<(std::ostream& out, WorkerState state);
+QTOPOLOGY_EXPORT std::ostream& operator<<(std::ostream& out, Leadership leadership);
+QTOPOLOGY_EXPORT std::ostream& operator<<(std::ostream& out, TopologyState state);
 
 // The statuses in JSON (nlohmann's ADL hooks): their text, as above.
 inline void to_json(Json& json, WorkerState state) { json = std::string(toString(state)); }
@@ -245,7 +247,7 @@ struct LeaderActions {
 // Base of everything a storage throws. When the backend reported an error
 // code, code() and sqlstate() say which, as the message does; a check made
 // before the backend was asked leaves them 0 and "".
-class StorageError : public std::runtime_error {
+class QTOPOLOGY_EXPORT StorageError : public std::runtime_error {
  public:
   explicit StorageError(const std::string& what) : std::runtime_error(what) {}
   explicit StorageError(const char* what) : std::runtime_error(what) {}
@@ -265,27 +267,27 @@ class StorageError : public std::runtime_error {
 
 // The backend could not be reached, or the connection broke, and the retry
 // budget is spent. The call may or may not have taken effect.
-class ConnectionError : public StorageError {
+class QTOPOLOGY_EXPORT ConnectionError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The database schema is at a version this library cannot work with, or a
 // migration script failed.
-class SchemaError : public StorageError {
+class QTOPOLOGY_EXPORT SchemaError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The worker or topology named in the call does not exist. Nothing changed.
-class NotFoundError : public StorageError {
+class QTOPOLOGY_EXPORT NotFoundError : public StorageError {
  public:
   using StorageError::StorageError;
 };
 
 // The arguments are malformed, or the call is not allowed in the current state
 // (e.g. clearing the error of a topology that is not in error). Nothing changed.
-class InvalidArgument : public StorageError {
+class QTOPOLOGY_EXPORT InvalidArgument : public StorageError {
  public:
   using StorageError::StorageError;
 };
@@ -298,7 +300,7 @@ class InvalidArgument : public StorageError {
 // the classes above) on failure. Each call is atomic: it happens entirely or
 // not at all. Calls that name a worker or topology throw NotFoundError when it
 // does not exist, except the list and history queries, which return empty.
-class CoordinationStorage {
+class QTOPOLOGY_EXPORT CoordinationStorage {
  public:
   virtual ~CoordinationStorage() = default;
 
@@ -415,7 +417,7 @@ class CoordinationStorage {
 // applyLeaderActions can stop it half way. The conformance suite reports a
 // storage built on this base as "not fenced". Opt in only when the backend
 // cannot check and write in one step.
-class ComposedCoordinationStorage : public CoordinationStorage {
+class QTOPOLOGY_EXPORT ComposedCoordinationStorage : public CoordinationStorage {
  public:
   bool reportTopologyStatus(const TopologyReport& report) override;
   bool reportTopologyPid(const TopologyPidReport& report) override;

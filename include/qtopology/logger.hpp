@@ -4,6 +4,8 @@
 // this API.
 #pragma once
 
+#include <qtopology/export.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,13 +15,13 @@ namespace qtopology {
 enum class LogLevel { trace, debug, info, warn, error };
 
 // "trace", "debug", "info", "warn", "error".
-std::string_view toString(LogLevel level) noexcept;
+QTOPOLOGY_EXPORT std::string_view toString(LogLevel level) noexcept;
 
 // Implemented by the host. Called from any of the library's threads (a
 // worker's loop and its lease watchdog, a coordinator's callers), so
 // log() and enabled() must be thread-safe. Neither may throw: a failure to
 // log must not fail a storage call or a worker's tick.
-class Logger {
+class QTOPOLOGY_EXPORT Logger {
  public:
   virtual ~Logger() = default;
   // One line; `message` has no trailing newline and is valid only for the call.
@@ -34,11 +36,11 @@ class Logger {
 
 // The library's default, what a nullptr logger in the options means: spdlog's
 // default logger, in the spdlog the library was built with.
-std::shared_ptr<Logger> defaultLogger();
+QTOPOLOGY_EXPORT std::shared_ptr<Logger> defaultLogger();
 
 // A Logger writing to the spdlog logger registered as `name` in the spdlog
 // the library was built with (spdlog::get), or to its default logger when
 // none is. For hosts that configure spdlog themselves and share that build.
-std::shared_ptr<Logger> spdlogLogger(const std::string& name);
+QTOPOLOGY_EXPORT std::shared_ptr<Logger> spdlogLogger(const std::string& name);
 
 }  // namespace qtopology

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 
 namespace qtopology {
 
@@ -31,7 +32,7 @@ struct MemoryStorageOptions {
 // Thread-safe: every call holds one mutex, so each is atomic, and
 // applyLeaderActions() checks leadership and writes in one step (fenced);
 // it unloads only workers that are still dead.
-class MemoryStorage : public CoordinationStorage {
+class QTOPOLOGY_EXPORT MemoryStorage : public CoordinationStorage {
  public:
   explicit MemoryStorage(MemoryStorageOptions options = {});
   ~MemoryStorage() override;

@@ -2,6 +2,7 @@
 // coordination storage. Workers never need these; a CLI or a test does.
 #pragma once
 
+#include <qtopology/export.hpp>
 #include <qtopology/mysql_options.hpp>
 
 namespace qtopology {
@@ -11,11 +12,11 @@ namespace qtopology {
 // cluster that is still running re-registers its workers at their next ping.
 // Throws ConnectionError when the server cannot be reached, StorageError
 // (naming the statement and server error) otherwise. Safe to repeat.
-void clearStorage(const MySqlOptions& options);
+QTOPOLOGY_EXPORT void clearStorage(const MySqlOptions& options);
 
 // Drops every qtopology table and procedure (db/reset.sql), including those of
 // old Node releases. The next MySqlCoordinator built on the database creates
 // the schema again. Throws like clearStorage. Safe to repeat.
-void resetStorage(const MySqlOptions& options);
+QTOPOLOGY_EXPORT void resetStorage(const MySqlOptions& options);
 
 }  // namespace qtopology

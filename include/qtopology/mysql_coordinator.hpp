@@ -6,6 +6,7 @@
 #include <string>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 #include <qtopology/mysql_options.hpp>
 
 namespace qtopology {
@@ -17,7 +18,7 @@ namespace qtopology {
 // Every method is safe to retry after a lost reply: writes are idempotent,
 // sends carry a client-generated key, and message reads carry a claim key
 // that makes the retry return what the lost attempt took.
-class MySqlCoordinator final : public CoordinationStorage {
+class QTOPOLOGY_EXPORT MySqlCoordinator final : public CoordinationStorage {
  public:
   // Connects, then brings the schema to the latest version (or, with
   // db_check_only, only checks it). Throws ConnectionError or SchemaError.

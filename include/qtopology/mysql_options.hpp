@@ -8,11 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include <qtopology/export.hpp>
 #include <qtopology/logger.hpp>
 
 namespace qtopology {
 
-struct MySqlOptions {
+struct QTOPOLOGY_EXPORT MySqlOptions {
   struct Endpoint {
     std::string host;
     unsigned port = 3306;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 #include <qtopology/logger.hpp>
 
 namespace qtopology {
@@ -41,7 +42,7 @@ struct StartRequest {
 // must be thread-safe at least for kill() against the others. A kill() for a
 // uuid whose start() has not returned yet may be ignored: the worker kills it
 // again once start() returns.
-class TopologyRunner {
+class QTOPOLOGY_EXPORT TopologyRunner {
  public:
   // Thread-safe; the runner may call it from any thread, also from inside
   // start(), stop() or kill().
@@ -134,7 +135,7 @@ struct WorkerOptions {
 // Not thread-safe, except requestShutdown(); its own watchdog thread only
 // kills topologies through the runner. Storage failures inside a tick are
 // logged and retried on the next tick; they never escape tick().
-class TopologyWorker {
+class QTOPOLOGY_EXPORT TopologyWorker {
  public:
   // Neither the storage nor the runner is owned; both must outlive the worker.
   // Throws InvalidArgument for a bad name or a non-positive interval.

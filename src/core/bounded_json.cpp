@@ -1,6 +1,6 @@
-#include "bounded_json.hpp"
+#include <qtopology/bounded_json.hpp>
 
-namespace qtopology::detail {
+namespace qtopology {
 namespace {
 
 // Thrown from the parser's callback to end parsing; caught below.
@@ -56,25 +56,4 @@ Json parseBoundedJson(std::string_view text, const JsonLimits& limits, bool allo
   }
 }
 
-std::string typeWithArticle(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::binary:
-      return "binary data";
-    case Json::value_t::discarded:
-      return "nothing";
-    default:
-      return "a number";
-  }
-}
-
-}  // namespace qtopology::detail
+}  // namespace qtopology

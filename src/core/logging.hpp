@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 #include <qtopology/logger.hpp>
 
 namespace qtopology::detail {
@@ -60,7 +61,8 @@ class Log {
 };
 
 // The process-wide default behind defaultLogger(), never destroyed.
-Logger& defaultLoggerRef();
+// Exported: the MySQL layer's objects call it through loggerOr().
+QTOPOLOGY_EXPORT Logger& defaultLoggerRef();
 
 inline Log loggerOr(const std::shared_ptr<Logger>& logger) {
   return Log(logger ? *logger : defaultLoggerRef());

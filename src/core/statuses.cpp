@@ -7,7 +7,7 @@
 
 #include <qtopology/coordination_storage.hpp>
 
-#include "printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology {
 namespace {
@@ -55,7 +55,7 @@ Enum parse(const SpellingTable<Enum, N>& table, std::string_view what, std::stri
   for (const auto& entry : table) known += (known.empty() ? "" : ", ") + std::string(entry.second);
   // The text may come from a peer or a command line: bounded and escaped.
   constexpr std::size_t kShown = 64;
-  std::string shown = "'" + detail::escapeControl(text.substr(0, kShown)) + "'";
+  std::string shown = "'" + escapeControl(text.substr(0, kShown)) + "'";
   if (text.size() > kShown) shown += "...";
   throw InvalidArgument("not a " + std::string(what) + ": " + shown + " (expected one of " + known +
                         ")");

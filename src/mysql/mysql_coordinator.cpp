@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <optional>
 
+#include <qtopology/bounded_json.hpp>
 #include "connection_pool.hpp"
-#include "core/bounded_json.hpp"
 #include "core/leader_messages.hpp"
 #include "core/logging.hpp"
 #include "core/validation.hpp"
@@ -62,14 +62,14 @@ TopologyState topologyStateColumn(std::string_view text) {
 
 // A column holds up to 16 MiB: room for more values than a request body may
 // carry, never for a document deep enough to exhaust the stack.
-constexpr detail::JsonLimits kStoredJsonLimits{64, 1000000};
+constexpr JsonLimits kStoredJsonLimits{64, 1000000};
 
 Json parseStoredJson(const std::optional<std::string>& text, const std::string& what) {
   try {
     // Upstream tolerates comments in topology configs; so do we. Anyone who
     // can write the table wrote this text: bounded, as any outside input.
-    return detail::parseBoundedJson(text.value_or("null"), kStoredJsonLimits, true);
-  } catch (const detail::JsonInputError& e) {
+    return parseBoundedJson(text.value_or("null"), kStoredJsonLimits, true);
+  } catch (const JsonInputError& e) {
     throw StorageError(what + ": stored JSON does not parse: " + e.what());
   }
 }
@@ -167,7 +167,7 @@ std::vector<TopologyStatus> topologiesFrom(const ResultTable& table) {
 
 // The leader's reads of every worker and every topology: records are built
 // as the rows arrive, with no ResultTable in between (the copy into it was
-// the client's largest cost for 10,000 topologies; README, Performance).
+// the client's largest cost for 10,000 topologies; docs/performance.md).
 // `expected` rows (the last read's count) are reserved at once: growing by
 // doubling moved every record built so far at each step.
 template <typename Reader, typename Record>

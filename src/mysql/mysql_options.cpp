@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology {
 namespace {
@@ -134,7 +134,7 @@ MySqlOptions::Endpoint parseHost(std::string_view authority) {
 }  // namespace
 
 std::string MySqlOptions::readPasswordFile(const std::string& path) {
-  const std::string what = "password_file '" + detail::escapeControl(path) + "'";
+  const std::string what = "password_file '" + escapeControl(path) + "'";
   // O_NOFOLLOW: a link another user planted must not choose the file.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) badUrl(what + " cannot be opened: " + std::strerror(errno));

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <string_view>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::detail {
 namespace {

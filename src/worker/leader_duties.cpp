@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 #include "leader_plan.hpp"
 
 namespace qtopology::detail {

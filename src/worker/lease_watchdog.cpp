@@ -1,8 +1,7 @@
 #include "lease_watchdog.hpp"
 
+#include <qtopology/text.hpp>
 #include "core/logging.hpp"
-
-#include "core/printable.hpp"
 
 #include <algorithm>
 #include <utility>

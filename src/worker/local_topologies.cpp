@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <set>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::detail {
 namespace {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 #include "core/validation.hpp"
 #include "exit_queue.hpp"
 #include "leader_duties.hpp"
@@ -27,7 +27,6 @@ using ws = WorkerState;
 using ls = Leadership;
 namespace msg = consts::leader_messages;
 
-using detail::escapeControl;
 using detail::SteadyTime;
 
 // The assigned topologies are re-read as a safety net only: every change

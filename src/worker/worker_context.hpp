@@ -13,9 +13,9 @@
 
 #include <qtopology/worker.hpp>
 
+#include <qtopology/text.hpp>
 #include "cluster_settings.hpp"
 #include "core/logging.hpp"
-#include "core/printable.hpp"
 
 namespace qtopology::detail {
 

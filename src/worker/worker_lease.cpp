@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::detail {
 

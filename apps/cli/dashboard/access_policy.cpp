@@ -6,7 +6,7 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::cli::dashboard {
 namespace {
@@ -42,8 +42,7 @@ bool equalNoCase(const std::string& a, const std::string& b) {
 // client's text.
 std::string shownHost(const std::string& host_header) {
   constexpr std::size_t kShown = 100;
-  return detail::escapeControl(host_header.substr(0, kShown)) +
-         (host_header.size() > kShown ? "..." : "");
+  return escapeControl(host_header.substr(0, kShown)) + (host_header.size() > kShown ? "..." : "");
 }
 
 }  // namespace
@@ -52,14 +51,13 @@ ListenAddress parseListenAddress(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     throw std::invalid_argument("--listen wants HOST:PORT (e.g. 127.0.0.1:8080), not '" +
-                                detail::escapeControl(text) + "'");
+                                escapeControl(text) + "'");
   }
   ListenAddress address;
   address.host = text.substr(0, colon);
   if (address.host.front() == '[') {
     if (address.host.back() != ']') {
-      throw std::invalid_argument("--listen: unclosed '[' in '" + detail::escapeControl(text) +
-                                  "'");
+      throw std::invalid_argument("--listen: unclosed '[' in '" + escapeControl(text) + "'");
     }
     address.host = address.host.substr(1, address.host.size() - 2);
   }
@@ -67,7 +65,7 @@ ListenAddress parseListenAddress(const std::string& text) {
   if (port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
       std::stoi(port) > 65535) {
     throw std::invalid_argument("--listen: the port must be a number from 0 to 65535, not '" +
-                                detail::escapeControl(port) + "'");
+                                escapeControl(port) + "'");
   }
   address.port = std::stoi(port);
   return address;

@@ -2,8 +2,10 @@
 
 #include <chrono>
 
+#include <qtopology/bounded_json.hpp>
+
 #include "../output.hpp"
-#include "core/bounded_json.hpp"
+#include "json_type.hpp"
 #include "topology_config.hpp"
 
 namespace qtopology::cli::dashboard {
@@ -13,7 +15,7 @@ using std::chrono::milliseconds;
 
 // A body is one call's arguments, a topology's config at most: a config
 // nests a few levels, and even a large one holds far fewer values.
-constexpr detail::JsonLimits kBodyLimits{64, 100000};
+constexpr JsonLimits kBodyLimits{64, 100000};
 
 // --- request fields -----------------------------------------------------------
 
@@ -24,7 +26,7 @@ std::string requiredText(const Json& body, const char* field) {
   }
   if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
     throw RequestError(400, std::string("field '") + field + "' must be a non-empty string, not " +
-                                (it->is_string() ? "an empty one" : detail::typeWithArticle(*it)));
+                                (it->is_string() ? "an empty one" : apps::typeWithArticle(*it)));
   }
   return it->get<std::string>();
 }
@@ -249,15 +251,15 @@ Json parseBody(const std::string& text) {
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
   Json body;
   try {
-    body = detail::parseBoundedJson(text, kBodyLimits);
-  } catch (const detail::JsonInputError& e) {
+    body = parseBoundedJson(text, kBodyLimits);
+  } catch (const JsonInputError& e) {
     if (e.overLimit()) throw RequestError(413, std::string("the request body is ") + e.what());
     throw RequestError(400, "the request body is not valid JSON: " + std::string(e.what()) +
                                 " (at byte " + std::to_string(e.byte()) + ")");
   }
   if (!body.is_object()) {
     throw RequestError(
-        400, "the request body must be a JSON object, not " + detail::typeWithArticle(body));
+        400, "the request body must be a JSON object, not " + apps::typeWithArticle(body));
   }
   return body;
 }

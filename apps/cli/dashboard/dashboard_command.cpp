@@ -11,8 +11,8 @@
 #include <iostream>
 #include <thread>
 
+#include <qtopology/text.hpp>
 #include "../commands.hpp"
-#include "core/printable.hpp"
 #include "server.hpp"
 #include "token.hpp"
 
@@ -27,7 +27,7 @@ long wholeNumber(const std::string& option, const std::string& text, long min, l
   const long value = digits ? std::stol(text) : -1;
   if (!digits || value < min || value > max) {
     throw UsageError(option + " wants a whole number from " + std::to_string(min) + " to " +
-                     std::to_string(max) + ", not '" + detail::escapeControl(text) + "'");
+                     std::to_string(max) + ", not '" + escapeControl(text) + "'");
   }
   return value;
 }
@@ -133,16 +133,16 @@ void dashboardCommand(Context& c) {
   // The database is named without its URL, which holds the password.
   // The URL comes last: whoever waits for it finds the rest printed.
   if (!token_file.empty()) {
-    c.out << "token file: " << detail::escapeControl(token_file) << std::endl;
+    c.out << "token file: " << escapeControl(token_file) << std::endl;
   } else if (generated) {
     log->warn("no $XDG_RUNTIME_DIR and no --token-file: the token is only in the URL below");
   }
   c.out << "dashboard on " << (server.tls() ? "https" : "http") << "://" << host << ":"
         << server.port() << "/" << (generated ? "#token=" + settings.token : "") << std::endl;
-  log->info("serving database '{}' on {}; write actions: {}", detail::escapeControl(o.database),
-            detail::escapeControl(o.unix_socket.empty() ? o.host + ":" + std::to_string(o.port)
-                                                        : o.unix_socket),
-            server.writeMode());
+  log->info(
+      "serving database '{}' on {}; write actions: {}", escapeControl(o.database),
+      escapeControl(o.unix_socket.empty() ? o.host + ":" + std::to_string(o.port) : o.unix_socket),
+      server.writeMode());
   if (c.line.open_writes && !c.line.read_only) {
     log->warn(
         "--open-writes: every local user may change the cluster (and so run commands on "

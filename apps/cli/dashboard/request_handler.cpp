@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include <qtopology/text.hpp>
 #include "api.hpp"
 #include "assets.hpp"
-#include "core/printable.hpp"
 #include "monitoring.hpp"
 
 namespace qtopology::cli::dashboard {
@@ -41,7 +41,7 @@ int statusFor(const std::exception& e) {
 // A client's text in an answer or log line: cut and escaped.
 std::string shown(const std::string& text) {
   constexpr std::size_t kShown = 200;
-  return detail::escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "..." : "");
+  return escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "..." : "");
 }
 
 bool isAsset(const std::string& path) {
@@ -111,7 +111,7 @@ Reply RequestHandler::handle(const Request& request) {
     return request.method == "POST" ? post(request, path) : get(path);
   } catch (const std::exception& e) {
     const int status = statusFor(e);
-    if (status >= 500) log_->warn("{} failed: {}", shown(path), detail::escapeControl(e.what()));
+    if (status >= 500) log_->warn("{} failed: {}", shown(path), escapeControl(e.what()));
     return errorReply(status, e.what());
   }
 }

@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 #include "request_handler.hpp"
 
 namespace qtopology::cli::dashboard {
@@ -281,8 +281,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     asio::post(pool, [self = this->shared_from_this(), request = std::move(request), keep_alive,
                       version]() mutable {
       Reply reply = self->shared_.handler.handle(request);
-      self->shared_.log->info("{} {} {}", detail::escapeControl(request.method),
-                              detail::escapeControl(pathOf(request.target)), reply.status);
+      self->shared_.log->info("{} {} {}", escapeControl(request.method),
+                              escapeControl(pathOf(request.target)), reply.status);
       auto response = self->toResponse(std::move(reply), version, request.method == "HEAD");
       response->keep_alive(keep_alive);
       auto executor = self->stream_.get_executor();
@@ -310,7 +310,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Answers a request the transport refused, and closes the connection.
   void refuse(int status, const std::string& message) {
-    shared_.log->info("refused a request: {} {}", status, detail::escapeControl(message));
+    shared_.log->info("refused a request: {} {}", status, escapeControl(message));
     // What was read of the request goes now, not when the connection ends.
     parser_.reset();
     large_slot_.reset();
@@ -386,20 +386,20 @@ class Server::Impl {
         tls_->use_certificate_chain_file(settings.tls_cert_file);
       } catch (const std::exception& e) {
         throw std::runtime_error("cannot use the TLS certificate " +
-                                 detail::escapeControl(settings.tls_cert_file) + ": " + e.what());
+                                 escapeControl(settings.tls_cert_file) + ": " + e.what());
       }
       try {
         tls_->use_private_key_file(settings.tls_key_file, ssl::context::pem);
       } catch (const std::exception& e) {
-        throw std::runtime_error("cannot use the TLS key " +
-                                 detail::escapeControl(settings.tls_key_file) + ": " + e.what());
+        throw std::runtime_error("cannot use the TLS key " + escapeControl(settings.tls_key_file) +
+                                 ": " + e.what());
       }
     }
     const auto& host = settings.listen.host;
     error_code ec;
     const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
     if (ec) {
-      throw std::runtime_error("cannot listen on " + detail::escapeControl(host) +
+      throw std::runtime_error("cannot listen on " + escapeControl(host) +
                                ": not an IP address of this machine");
     }
     const tcp::endpoint endpoint(address, static_cast<unsigned short>(settings.listen.port));
@@ -410,7 +410,7 @@ class Server::Impl {
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      throw std::runtime_error("cannot listen on " + detail::escapeControl(host) + ":" +
+      throw std::runtime_error("cannot listen on " + escapeControl(host) + ":" +
                                std::to_string(settings.listen.port) + " (" + ec.message() + ")");
     }
     port_ = acceptor_.local_endpoint().port();

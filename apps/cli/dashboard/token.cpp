@@ -10,14 +10,13 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
 namespace qtopology::cli::dashboard {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
-  throw std::runtime_error("cannot write the token file " + detail::escapeControl(path) + ": " +
-                           why);
+  throw std::runtime_error("cannot write the token file " + escapeControl(path) + ": " + why);
 }
 
 int createExclusive(const std::string& path) {

@@ -1,9 +1,9 @@
-#include "core/bounded_json.hpp"
+#include <qtopology/bounded_json.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace qtopology::detail {
+namespace qtopology {
 namespace {
 
 using ::testing::HasSubstr;
@@ -67,15 +67,5 @@ TEST(BoundedJson, SyntaxErrorsSayWhereAndWhyButNotWhat) {
   EXPECT_FALSE(errorOf("// c\n{}").overLimit());  // comments only when asked for
 }
 
-TEST(BoundedJson, NamesTypes) {
-  EXPECT_EQ(typeWithArticle(Json::object()), "an object");
-  EXPECT_EQ(typeWithArticle(Json::array()), "an array");
-  EXPECT_EQ(typeWithArticle("x"), "a string");
-  EXPECT_EQ(typeWithArticle(1), "a number");
-  EXPECT_EQ(typeWithArticle(1.5), "a number");
-  EXPECT_EQ(typeWithArticle(true), "a boolean");
-  EXPECT_EQ(typeWithArticle(nullptr), "null");
-}
-
 }  // namespace
-}  // namespace qtopology::detail
+}  // namespace qtopology

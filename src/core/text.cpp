@@ -1,8 +1,8 @@
-#include "printable.hpp"
+#include <qtopology/text.hpp>
 
 #include "validation.hpp"
 
-namespace qtopology::detail {
+namespace qtopology {
 
 std::string escapeControl(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -11,10 +11,10 @@ std::string escapeControl(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const auto byte = static_cast<unsigned char>(text[i]);
     if (byte >= 0x80) {
-      const std::size_t length = utf8SequenceLength(text, i);
+      const std::size_t length = detail::utf8SequenceLength(text, i);
       // U+0080-U+009F, C1 controls: some terminals take U+009B for ESC [.
-      const bool c1_control = length == 2 && byte == 0xC2 &&
-                              static_cast<unsigned char>(text[i + 1]) < 0xA0;
+      const bool c1_control =
+          length == 2 && byte == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
       if (c1_control) {
         const auto code = static_cast<unsigned char>(text[i + 1]);
         out += "\\u00";
@@ -57,4 +57,4 @@ std::string escapeControl(std::string_view text) {
   return out;
 }
 
-}  // namespace qtopology::detail
+}  // namespace qtopology

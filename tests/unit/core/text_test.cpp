@@ -1,9 +1,9 @@
 // Outside text in log lines and tables: one line, no terminal control.
 #include <gtest/gtest.h>
 
-#include "core/printable.hpp"
+#include <qtopology/text.hpp>
 
-namespace qtopology::detail {
+namespace qtopology {
 namespace {
 
 TEST(EscapeControl, KeepsPrintableTextAndMultiByteCharacters) {
@@ -34,4 +34,4 @@ TEST(EscapeControl, C1ControlsAreEscapedThoughValidUtf8) {
 }
 
 }  // namespace
-}  // namespace qtopology::detail
+}  // namespace qtopology

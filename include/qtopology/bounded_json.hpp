@@ -2,6 +2,8 @@
 // database column) without letting its shape decide how much memory or stack
 // the program spends: nesting depth and the number of values are bounded
 // while the text is read, before a deep or huge document exists in memory.
+// The library reads stored configs with it; a host that takes topology
+// configs from files or requests wants it too.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +12,9 @@
 #include <string_view>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 
-namespace qtopology::detail {
+namespace qtopology {
 
 struct JsonLimits {
   // Objects and arrays inside one another; the outermost is level 1. A
@@ -24,7 +27,7 @@ struct JsonLimits {
 
 // Text that is not JSON, or JSON past a limit. what() says which, and for a
 // syntax error the reason, never the offending text itself.
-class JsonInputError : public std::invalid_argument {
+class QTOPOLOGY_EXPORT JsonInputError : public std::invalid_argument {
  public:
   JsonInputError(const std::string& what, std::size_t byte, bool over_limit)
       : std::invalid_argument(what), byte_(byte), over_limit_(over_limit) {}
@@ -41,11 +44,7 @@ class JsonInputError : public std::invalid_argument {
 // Parses `text`, enforcing `limits` as it goes. `allow_comments`: /* */ and //
 // comments, as QTopology allows them in topology files. Thread-safe; throws
 // JsonInputError (std::bad_alloc aside).
-Json parseBoundedJson(std::string_view text, const JsonLimits& limits = {},
-                      bool allow_comments = false);
+QTOPOLOGY_EXPORT Json parseBoundedJson(std::string_view text, const JsonLimits& limits = {},
+                                       bool allow_comments = false);
 
-// "an object", "an array", "a string", "a number", "a boolean", "null": how an
-// error names a value's type without showing the value.
-std::string typeWithArticle(const Json& value);
-
-}  // namespace qtopology::detail
+}  // namespace qtopology

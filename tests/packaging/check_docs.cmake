@@ -1,0 +1,113 @@
+# Script mode: what the docs (DOC_FILES, globs under SOURCE_DIR separated by
+# commas) cite must exist.
+#  - Tests, cited as gtest names in backticks: `Suite.Test`, `Suite.Prefix…`
+#    (every test whose name starts so) or `Suite.*` (the whole suite). Each
+#    must match a test `ctest -N` lists in BUILD_DIR (a typed or
+#    parameterised test matches by its suite and test names), so the build
+#    must be complete.
+#  - Schema versions, cited as vNN: each must be a file db/vN.sql, and
+#    db/README.md's table (the one place that lists them) must have a row for
+#    every db/vN.sql.
+cmake_minimum_required(VERSION 3.25)
+
+execute_process(COMMAND "${CTEST_COMMAND}" --test-dir "${BUILD_DIR}" -N
+  OUTPUT_VARIABLE listing RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "ctest -N failed in ${BUILD_DIR}")
+endif()
+string(REGEX MATCHALL "Test +#[0-9]+: [^\n]+" lines "${listing}")
+set(tests "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^Test +#[0-9]+: " "" name "${line}")
+  list(APPEND tests "${name}")
+endforeach()
+list(LENGTH tests test_count)
+
+set(docs "")
+string(REPLACE "," ";" DOC_FILES "${DOC_FILES}")
+foreach(pattern IN LISTS DOC_FILES)
+  file(GLOB matched "${SOURCE_DIR}/${pattern}")
+  list(APPEND docs ${matched})
+endforeach()
+if(NOT docs)
+  message(FATAL_ERROR "no documentation file matches ${DOC_FILES}")
+endif()
+
+file(GLOB migrations RELATIVE "${SOURCE_DIR}/db" "${SOURCE_DIR}/db/v*.sql")
+set(versions "")
+foreach(migration IN LISTS migrations)
+  if(migration MATCHES "^v([0-9]+)\\.sql$")
+    list(APPEND versions "${CMAKE_MATCH_1}")
+  endif()
+endforeach()
+
+set(problems "")
+set(citations 0)
+foreach(doc IN LISTS docs)
+  file(RELATIVE_PATH shown "${SOURCE_DIR}" "${doc}")
+  file(READ "${doc}" text)
+  string(REGEX MATCHALL "`[A-Z][A-Za-z0-9_]*\\.([A-Z][A-Za-z0-9_]*(…)?|\\*)`" cited "${text}")
+  list(REMOVE_DUPLICATES cited)
+  foreach(citation IN LISTS cited)
+    math(EXPR citations "${citations} + 1")
+    string(REGEX REPLACE "^`([^.]+)\\.(.*)`$" "\\1" suite "${citation}")
+    string(REGEX REPLACE "^`([^.]+)\\.(.*)`$" "\\2" case "${citation}")
+    set(found FALSE)
+    foreach(test IN LISTS tests)
+      # Instance/Suite/Type.Test/Param, or a typed suite's Instance.Test<Type>
+      if(NOT test MATCHES "^([^.]+)\\.([^/<]+)(/.*|<.*>)?$")
+        continue()
+      endif()
+      set(test_case "${CMAKE_MATCH_2}")
+      string(REPLACE "/" ";" suite_parts "${CMAKE_MATCH_1}")
+      if(NOT suite IN_LIST suite_parts)
+        continue()
+      endif()
+      if(case STREQUAL "*" OR case STREQUAL test_case)
+        set(found TRUE)
+      elseif(case MATCHES "^(.*)…$")
+        string(FIND "${test_case}" "${CMAKE_MATCH_1}" at)
+        if(at EQUAL 0)
+          set(found TRUE)
+        endif()
+      endif()
+      if(found)
+        break()
+      endif()
+    endforeach()
+    if(NOT found)
+      list(APPEND problems "${shown} cites ${citation}: no such test among the ${test_count} of ctest -N")
+    endif()
+  endforeach()
+
+  # Two digits at least: the schema starts at v17 ("cgroup v2" is not one).
+  string(REGEX MATCHALL "[^A-Za-z0-9_]v[1-9][0-9]+[^0-9A-Za-z_]" cited_versions " ${text} ")
+  list(REMOVE_DUPLICATES cited_versions)
+  foreach(version IN LISTS cited_versions)
+    string(REGEX REPLACE "^.v([0-9]+).$" "\\1" version "${version}")
+    if(NOT version IN_LIST versions)
+      list(APPEND problems "${shown} cites schema version v${version}: there is no db/v${version}.sql")
+    endif()
+  endforeach()
+endforeach()
+
+if(EXISTS "${SOURCE_DIR}/db/README.md")
+  file(READ "${SOURCE_DIR}/db/README.md" readme)
+  foreach(version IN LISTS versions)
+    if(NOT readme MATCHES "\n\\| `v${version}\\.sql` \\|")
+      list(APPEND problems "db/README.md has no row for db/v${version}.sql")
+    endif()
+  endforeach()
+endif()
+
+if(citations EQUAL 0)
+  list(APPEND problems "no test citation found in ${DOC_FILES}")
+endif()
+if(problems)
+  # One line each, unwrapped (FATAL_ERROR's text is wrapped).
+  foreach(problem IN LISTS problems)
+    message(NOTICE "${problem}")
+  endforeach()
+  message(FATAL_ERROR "the docs are stale")
+endif()
+message(STATUS "${citations} test citations, all among the ${test_count} tests; schema versions cited exist")
