@@ -3,7 +3,10 @@
 #
 #   1. installs what is missing, builds the worker and the CLI;
 #   2. starts a private MariaDB (data in build/demo/mariadb, no system service);
-#   3. registers the six topologies of apps/demo (mixed weights, one affinity);
+#   3. registers the six command topologies of apps/demo (mixed weights, one
+#      affinity) and one Node topology (apps/demo/node: qtopology's sys nodes,
+#      run through qtopology 2.3.2's child wrapper; npm installs qtopology
+#      into the build tree);
 #      each runs apps/demo/topology.sh as a real process (its general.command);
 #   4. starts three qtopology-worker processes, enables the topologies and
 #      shows the leader election, how they spread by weight, and their processes;
@@ -52,6 +55,10 @@ cmake -S "$root" -B "$build" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target qtopology-worker qtopology-mysql >/dev/null
 worker_bin="$build/apps/qtopology-worker"
 cli_bin="$build/apps/qtopology-mysql"
+node_dir="$build/demo-node"
+mkdir -p "$node_dir"
+cp "$root/tests/interop/package.json" "$node_dir/package.json"
+(cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 
 declare -A worker_pids=()
 dashboard_pid=
@@ -125,9 +132,9 @@ sql "$database" -e "
 say "Timeouts lowered for the demo: worker dead after ${worker_dead_timeout_s} s," \
   "leader replaced after ${leader_timeout_s} s, waiting topology returned after ${waiting_timeout_s} s"
 
-say "Registering six topologies (registered topologies start disabled)"
+say "Registering six command topologies and one Node topology (registered topologies start disabled)"
 uuids=()
-for file in "$root"/apps/demo/*.json; do
+for file in "$root"/apps/demo/*.json "$root"/apps/demo/node/*.json; do
   uuid=$(basename "$file" .json)
   uuids+=("$uuid")
   cli register "$uuid" "$file" >/dev/null
@@ -150,16 +157,17 @@ say "Starting three workers"
 # second instead of Node's five.
 cd "$root"
 for name in worker-1 worker-2 worker-3; do
-  "$worker_bin" --name "$name" --leader-loop-ms 1000 --lease-ms 7000 --grace-ms 2000 &
+  "$worker_bin" --name "$name" --leader-loop-ms 1000 --lease-ms 7000 --grace-ms 2000 \
+    --node-modules "$node_dir/node_modules" --override SITE="$name's site" &
   worker_pids[$name]=$!
 done
 wait_for 20 "leader election" has_leader
 say "Leader elected: $(leader)"
 
-say "Enabling all six topologies: the leader assigns them by weight"
+say "Enabling all seven topologies: the leader assigns them by weight"
 cli enable "${uuids[@]}" >/dev/null
 wait_for 30 "all topologies running" all_enabled_running
-say "All six running; load per worker (sum of weights):"
+say "All seven running; load per worker (sum of weights):"
 load_summary | indent
 say "Each is a child process of its worker:"
 show_processes | indent

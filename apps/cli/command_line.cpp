@@ -59,13 +59,26 @@ CommandLine parseCommandLine(int argc, char** argv) {
     }
   }
   if (!positional.empty()) {
-    line.command = positional.front();
+    line.command = canonicalCommand(positional.front());
     line.args.assign(positional.begin() + 1, positional.end());
   }
   if (line.url.empty()) {
     if (const char* env = std::getenv("QTOPOLOGY_MYSQL_URL")) line.url = env;
   }
   return line;
+}
+
+std::string canonicalCommand(const std::string& name) {
+  // Node qtopology's CLI verbs for the same actions.
+  static const std::pair<const char*, const char*> kAliases[] = {
+      {"stop-topology", "stop"},
+      {"clear-topology-error", "clear-error"},
+      {"set-topology-error", "set-error"},
+      {"shut-down-worker", "shutdown-worker"}};
+  for (const auto& [alias, command] : kAliases) {
+    if (name == alias) return command;
+  }
+  return name;
 }
 
 }  // namespace qtopology::cli

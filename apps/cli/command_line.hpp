@@ -44,4 +44,9 @@ struct CommandLine {
 // with a dash. Throws UsageError for an unknown option or a missing value.
 CommandLine parseCommandLine(int argc, char** argv);
 
+// The command a name stands for: itself, or for one of Node qtopology's CLI
+// verbs (stop-topology, clear-topology-error, set-topology-error,
+// shut-down-worker) ours.
+std::string canonicalCommand(const std::string& name);
+
 }  // namespace qtopology::cli

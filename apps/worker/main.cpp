@@ -11,7 +11,10 @@
 #include <memory>
 
 #include <qtopology/mysql_coordinator.hpp>
+#include <qtopology/text.hpp>
 
+#include "dormancy_schedule.hpp"
+#include "node_runtime.hpp"
 #include "process_runner.hpp"
 #include "secret_arguments.hpp"
 #include "simulated_runner.hpp"
@@ -69,8 +72,26 @@ int main(int argc, char** argv) {
       runner_options.worker = options->worker.name;
       runner_options.grace = options->grace;
       runner_options.passed_environment = options->passed_environment;
+      runner_options.overrides = options->overrides;
+      // Once, at start: a worker that cannot run Node topologies says so
+      // now, and refuses each of them with the same text.
+      runner_options.node = worker::findNodeRuntime(
+          {options->node, options->node_modules, options->passed_environment});
+      if (runner_options.node.available()) {
+        spdlog::info("Node topologies run on {} with qtopology {} ({})",
+                     escapeControl(runner_options.node.node),
+                     escapeControl(runner_options.node.version),
+                     escapeControl(runner_options.node.wrapper));
+      } else {
+        spdlog::warn("{}", escapeControl(runner_options.node.problem));
+      }
       runner_options.logger = options->worker.logger;  // the library's default unless set
       runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
+    }
+    if (!options->dormant.empty()) {
+      auto schedule = std::make_shared<worker::DormancySchedule>(options->dormant);
+      options->worker.dormant = [schedule] { return schedule->includesNow(); };
+      spdlog::info("dormant while the local time is inside '{}'", escapeControl(options->dormant));
     }
     MySqlCoordinator storage(options->storage);
     TopologyWorker topology_worker(storage, *runner, options->worker);

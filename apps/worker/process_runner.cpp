@@ -23,6 +23,7 @@
 #include <qtopology/text.hpp>
 #include "child_environment.hpp"
 #include "log_rate_limit.hpp"
+#include "node_channel.hpp"
 #include "process_tree.hpp"
 #include "spawn.hpp"
 #include "supervisor_protocol.hpp"
@@ -32,6 +33,7 @@ namespace qtopology::worker {
 namespace {
 
 namespace sv = supervision;
+namespace ipc = node_ipc;
 using SteadyClock = std::chrono::steady_clock;
 
 // The runner's lines go to the logger its options name, formatted only when
@@ -264,29 +266,29 @@ std::string exitCauseText(sv::Cause cause, pid_t supervisor) {
 // "[UUID stderr] " (the worker's own lines never start with "["), within a
 // rate limit of its own.
 struct OutputPipe {
-  Logger& log;
   const char* name;
   int fd = -1;               // -1 once the pipe reached its end
   std::string partial_line;  // since the last newline, not logged yet
   LogRateLimit limit;
   std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
+  Logger* log = nullptr;        // the runner's, set by its Stream
 
-  OutputPipe(Logger& logger, const char* pipe_name, std::size_t rate, std::size_t burst)
-      : log(logger), name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
+  OutputPipe(const char* pipe_name, std::size_t rate, std::size_t burst)
+      : name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
   ~OutputPipe() {
     if (fd >= 0) ::close(fd);
   }
 
   void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now)) {
-      logTo(log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
+      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
     }
   }
 
   void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
                      std::size_t rate) {
     if (const auto dropped = limit.report(now, final)) {
-      logTo(log, LogLevel::warn,
+      logTo(*log, LogLevel::warn,
             "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
             dropped->lines, dropped->bytes, name, rate);
     }
@@ -356,14 +358,58 @@ struct ProcessRunner::Stream {
   // its tree killed from here.
   bool killed_stopped_supervisor = false;
 
+  // A Node topology's: its IPC channel and where the protocol stands.
+  int channel_fd = -1;
+  bool channel_open = false;  // false once the child's end closed
+  ipc::ChildMessageReader channel_inbox;
+  // The first error the child reported (or the runner found): the
+  // topology's error text, unless the worker asked it to end.
+  std::optional<std::string> node_error;
+  bool ended_by_runner = false;  // the runner killed it, for node_error
+  bool broke_protocol = false;
+  std::chrono::milliseconds ping_interval{3000};
+  std::chrono::milliseconds ping_timeout{30000};
+  SteadyClock::time_point last_pong{};
+  SteadyClock::time_point next_ping{};
+
   Logger& log;
 
   Stream(Logger& logger, std::size_t rate, std::size_t burst)
-      : err(logger, "stderr", rate, burst), out(logger, "stdout", rate, burst), log(logger) {
+      : err("stderr", rate, burst), out("stdout", rate, burst), log(logger) {
     err.tail = &stderr_tail;
+    err.log = out.log = &logger;
   }
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
+    if (channel_fd >= 0) ::close(channel_fd);
+  }
+
+  // What the child sent since the last call, parsed. A child that breaks
+  // the protocol gets its error here, and no more is read from it.
+  std::vector<ipc::ChildMessage> readChannel() {
+    std::vector<ipc::ChildMessage> messages;
+    char buffer[65536];
+    std::size_t taken = 0;
+    while (channel_open && taken < kReadPerRound) {
+      const auto n = ::recv(channel_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n <= 0) {
+        channel_open = false;  // closed in finish(), as the control socket
+        break;
+      }
+      taken += static_cast<std::size_t>(n);
+      channel_inbox.append(buffer, static_cast<std::size_t>(n));
+      try {
+        while (auto message = channel_inbox.next()) messages.push_back(std::move(*message));
+      } catch (const ipc::ChannelError& e) {
+        if (!node_error) node_error = std::string("broke qtopology's IPC protocol: ") + e.what();
+        broke_protocol = true;
+        channel_open = false;
+        return messages;
+      }
+    }
+    return messages;
   }
 
   // Reads what the supervisor sent.
@@ -477,10 +523,41 @@ std::optional<int> ProcessRunner::start(const StartRequest& request) {
                 request.epoch > 0 ? std::optional(request.epoch) : std::nullopt);
 }
 
-std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& config,
+namespace {
+
+// A positive number of milliseconds at general.wrapper.NAME, else `fallback`.
+std::chrono::milliseconds wrapperSetting(const Json& config, const char* name,
+                                         std::chrono::milliseconds fallback) {
+  const Json* general =
+      config.is_object() && config.contains("general") ? &config["general"] : nullptr;
+  if (!general || !general->is_object() || !general->contains("wrapper")) return fallback;
+  const Json& wrapper = (*general)["wrapper"];
+  if (!wrapper.is_object() || !wrapper.contains(name) || !wrapper[name].is_number()) {
+    return fallback;
+  }
+  const double value = wrapper[name].get<double>();
+  // Within a day: a larger value is as good as none, and must not overflow.
+  if (!(value >= 1) || value > 86400000.0) return fallback;
+  return std::chrono::milliseconds(static_cast<long long>(value));
+}
+
+}  // namespace
+
+std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& given_config,
                                          std::optional<std::int64_t> epoch) {
-  auto argv = apps::commandOf(config);
-  const std::string program = resolveProgram(argv[0]);
+  const Json config = apps::applyOverrides(given_config, options_.overrides);
+  const bool node = apps::formatOf(config) == apps::TopologyFormat::kNode;
+  std::vector<std::string> argv_strings;
+  std::string program;
+  if (node) {
+    if (!options_.node.available()) throw std::runtime_error(options_.node.problem);
+    program = options_.node.node;
+    // The uuid in argv only shows in ps, as with qtopology's own fork.
+    argv_strings = {program, options_.node.wrapper, "uuid:" + uuid};
+  } else {
+    argv_strings = apps::commandOf(config);
+    program = resolveProgram(argv_strings[0]);
+  }
   const auto deadline = leaseIfNotRunning(uuid);
   Json written = config;
   // The assignment's epoch wins over a key of that name in the config.
@@ -490,8 +567,11 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
   stream->uuid = uuid;
   stream->config_file = writeConfigFile(uuid, written);
   try {
-    startSupervisor(*stream);
-    handOver(*stream, topologySpec(*stream, program, std::move(argv), epoch, deadline), program);
+    startSupervisor(*stream, node);
+    handOver(*stream,
+             topologySpec(*stream, program, std::move(argv_strings), epoch, deadline, node),
+             program);
+    if (node) sendInit(*stream, config);
   } catch (...) {
     std::remove(stream->config_file.c_str());
     throw;
@@ -515,12 +595,18 @@ std::optional<SteadyClock::time_point> ProcessRunner::leaseIfNotRunning(const st
 supervision::Spec ProcessRunner::topologySpec(const Stream& stream, const std::string& program,
                                               std::vector<std::string> argv,
                                               std::optional<std::int64_t> epoch,
-                                              std::optional<SteadyClock::time_point> deadline) {
+                                              std::optional<SteadyClock::time_point> deadline,
+                                              bool node_channel) {
   std::map<std::string, std::string> set = {{"QTOPOLOGY_UUID", stream.uuid},
                                             {"QTOPOLOGY_WORKER", options_.worker},
                                             {"QTOPOLOGY_CONFIG", stream.config_file}};
   if (epoch) set.emplace("QTOPOLOGY_EPOCH", std::to_string(*epoch));
+  if (node_channel) {
+    set.emplace("NODE_CHANNEL_FD", "3");
+    set.emplace("NODE_CHANNEL_SERIALIZATION_MODE", "json");
+  }
   sv::Spec spec;
+  spec.node_channel = node_channel;
   spec.program = program;
   spec.argv = std::move(argv);
   spec.envp = apps::childEnvironment(set, options_.passed_environment);
@@ -534,7 +620,7 @@ supervision::Spec ProcessRunner::topologySpec(const Stream& stream, const std::s
   return spec;
 }
 
-void ProcessRunner::startSupervisor(Stream& stream) {
+void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
   // Every descriptor is close-on-exec: the supervisor keeps only what the
   // spawn puts in place.
   Descriptors fds;
@@ -555,10 +641,18 @@ void ProcessRunner::startSupervisor(Stream& stream) {
   }
   fds.own(control[0]);
   fds.own(control[1]);
+  int channel[2] = {-1, -1};
+  if (node_channel) {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, channel) != 0) {
+      throw std::runtime_error(systemError("cannot create a socket pair", errno));
+    }
+    fds.own(channel[0]);
+    fds.own(channel[1]);
+  }
 
   // Its descriptors: 0 /dev/null, 1 and 2 the worker's, 3 the control
-  // socket, 4 and 5 the topology's stderr and stdout pipes; its environment
-  // is empty.
+  // socket, 4 and 5 the topology's stderr and stdout pipes, 6 a Node
+  // topology's IPC channel; its environment is empty.
   ChildSpec child;
   child.program = options_.supervisor;
   child.argv = {options_.supervisor, "--parent", std::to_string(::getpid()), "--topology",
@@ -566,6 +660,7 @@ void ProcessRunner::startSupervisor(Stream& stream) {
   child.fds = {stdin_fd, 1, 2, control[1], stderr_pipe[1], stdout_pipe[1]};
   child.new_pid_namespace = isolation_ != Isolation::None;
   child.new_user_namespace = isolation_ == Isolation::UserAndPidNamespace;
+  if (node_channel) child.fds.push_back(channel[1]);
   const Spawned spawned = spawn(child);
   if (spawned.pid < 0) {
     throw std::runtime_error(systemError(
@@ -577,6 +672,32 @@ void ProcessRunner::startSupervisor(Stream& stream) {
   stream.out.fd = fds.release(stdout_pipe[0]);
   ::fcntl(stream.err.fd, F_SETFL, O_NONBLOCK);
   ::fcntl(stream.out.fd, F_SETFL, O_NONBLOCK);
+  if (node_channel) {
+    stream.channel_fd = fds.release(channel[0]);
+    stream.channel_open = true;
+  }
+}
+
+void ProcessRunner::sendInit(Stream& stream, const Json& config) {
+  // The config goes whole or not at all, within the start's time: a child
+  // that does not read is as good as one that did not start.
+  Json init = config;
+  init["general"]["uuid"] = stream.uuid;
+  const timeval send_timeout{static_cast<time_t>(kStartTimeout.count()), 0};
+  ::setsockopt(stream.channel_fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  if (!sendMessage(stream.channel_fd, ipc::encode(ipc::ParentCode::kInit, init), true)) {
+    const int error_number = errno;
+    ::kill(stream.supervisor, SIGKILL);
+    int status = 0;
+    ::waitpid(stream.supervisor, &status, 0);
+    throw std::runtime_error(systemError(
+        "the topology's node process (pid " + std::to_string(stream.pid) + ") took no init",
+        error_number));
+  }
+  stream.ping_interval = wrapperSetting(config, "ping_parent_interval", stream.ping_interval);
+  stream.ping_timeout = wrapperSetting(config, "ping_parent_timeout", stream.ping_timeout);
+  stream.last_pong = SteadyClock::now();
+  stream.next_ping = stream.last_pong + stream.ping_interval;
 }
 
 void ProcessRunner::handOver(Stream& stream, const supervision::Spec& spec,
@@ -613,8 +734,12 @@ void ProcessRunner::adopt(std::unique_ptr<Stream> stream,
                           std::optional<SteadyClock::time_point> deadline) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    children_.emplace(stream->uuid,
-                      Child{stream->supervisor, stream->pid, stream->control_fd, false});
+    Child child;
+    child.supervisor = stream->supervisor;
+    child.pid = stream->pid;
+    child.control_fd = stream->control_fd;
+    child.channel_fd = stream->channel_fd;
+    children_.emplace(stream->uuid, child);
     // Renewed while we started it: the supervisor holds the older deadline.
     if (lease_deadline_ && lease_deadline_ != deadline) {
       sendMessage(stream->control_fd, leaseMessage(*lease_deadline_), false);
@@ -627,6 +752,7 @@ void ProcessRunner::adopt(std::unique_ptr<Stream> stream,
 void ProcessRunner::stop(const std::string& uuid) {
   pid_t pid = -1;
   bool sent = false;
+  bool node_shutdown = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto found = children_.find(uuid);
@@ -635,9 +761,26 @@ void ProcessRunner::stop(const std::string& uuid) {
     if (child.end_requested) return;  // a second stop does not extend the grace
     child.end_requested = true;
     pid = child.pid;
-    sv::Writer w;
-    w.i64(options_.grace.count());
-    sent = sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
+    if (child.channel_fd >= 0 &&
+        sendMessage(child.channel_fd, ipc::encode(ipc::ParentCode::kShutdown), false)) {
+      // qtopology's own shutdown first; the supervisor's SIGTERM comes at
+      // half the grace (tendNodeChildren), its SIGKILL at the grace.
+      const auto first = options_.grace / 2;
+      child.terminate_at = SteadyClock::now() + first;
+      child.grace_left = options_.grace - first;
+      node_shutdown = true;
+    } else {
+      sv::Writer w;
+      w.i64(options_.grace.count());
+      sent = sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
+    }
+  }
+  if (node_shutdown) {
+    logTo(*logger_, LogLevel::info,
+          "stopping Node topology {} (pid {}): shutdown message, SIGTERM to its processes after {} "
+          "ms, SIGKILL after {} ms",
+          uuid, pid, (options_.grace / 2).count(), options_.grace.count());
+    return;
   }
   // Logged without the lock: a slow log must not delay kill() or the lease.
   if (sent) {
@@ -692,9 +835,11 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
       children_.erase(found);
     }
   }
-  // No one sends on the socket any more: it may close.
+  // No one sends on the sockets any more: they may close.
   if (stream.control_fd >= 0) ::close(stream.control_fd);
   stream.control_fd = -1;
+  if (stream.channel_fd >= 0) ::close(stream.channel_fd);
+  stream.channel_fd = -1;
   int status = 0;
   const pid_t reaped = ::waitpid(stream.supervisor, &status, WNOHANG);
   if (reaped == 0) unreaped_.push_back(stream.supervisor);
@@ -702,10 +847,15 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (stream.report) {
     const auto [topology_status, cause] = *stream.report;
     const std::string because = exitCauseText(cause, stream.supervisor);
-    if (end_requested || cause == sv::Cause::Stopped || cause == sv::Cause::Killed) {
+    if (end_requested) {
       // Asked to end: however it ended, that is no failure.
     } else if (!because.empty()) {
       exit.error = because;
+    } else if (stream.node_error) {
+      // What qtopology's child said, as qtopology's own worker reports it.
+      exit.error = *stream.node_error;
+    } else if (cause == sv::Cause::Stopped || cause == sv::Cause::Killed) {
+      // Asked to end: however it ended, that is no failure.
     } else if (!WIFEXITED(topology_status) || WEXITSTATUS(topology_status) != 0) {
       exit.error = failureText(topology_status, stream.stderr_tail);
     }
@@ -788,6 +938,10 @@ void ProcessRunner::reap() {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
         polled_streams.emplace_back(stream.get(), nullptr);
       }
+      if (stream->channel_open) {  // read in tendNodeChildren()
+        polled.push_back(pollfd{stream->channel_fd, POLLIN, 0});
+        polled_streams.emplace_back(nullptr, nullptr);
+      }
     }
     ::poll(polled.data(), polled.size(), static_cast<int>(kReaperPoll.count()));
     char drain[64];
@@ -796,6 +950,7 @@ void ProcessRunner::reap() {
     for (std::size_t i = 1; i < polled.size(); ++i) {
       if (polled[i].revents == 0) continue;
       auto [stream, pipe] = polled_streams[i];
+      if (!stream) continue;  // a Node channel: read in tendNodeChildren()
       if (pipe) {
         pipe->read(stream->uuid, false);
       } else {
@@ -806,6 +961,7 @@ void ProcessRunner::reap() {
     if (isolation_ == Isolation::None) killTreesOfStoppedSupervisors();
     std::vector<TopologyExit> exits;
     const auto now = SteadyClock::now();
+    tendNodeChildren(now);
     for (auto it = streams_.begin(); it != streams_.end();) {
       for (OutputPipe* pipe : {&(*it)->err, &(*it)->out}) {
         pipe->reportDropped((*it)->uuid, now, false, options_.log_bytes_per_second);
@@ -827,6 +983,84 @@ void ProcessRunner::reap() {
     for (auto& exit : exits) {
       if (on_exit_) on_exit_(std::move(exit));
     }
+  }
+}
+
+}  // namespace qtopology::worker
+
+namespace qtopology::worker {
+
+// For each Node topology: what its child said, the answers and pings it is
+// owed, and the SIGTERM a stop has due.
+void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
+  const std::string kill_message = sv::Writer().message(sv::Type::Kill);
+  for (auto& stream : streams_) {
+    if (stream->channel_fd < 0 || stream->report) continue;
+    Stream& s = *stream;
+    std::vector<std::string> replies;
+    bool kill = false;
+    for (const auto& message : s.readChannel()) {
+      switch (static_cast<ipc::ChildCode>(message.code)) {
+        case ipc::ChildCode::kInitDone:
+          if (message.error) {
+            if (!s.node_error) s.node_error = message.error;
+            kill = true;  // qtopology's child exits by itself; this makes sure
+          } else {
+            replies.push_back(ipc::encode(ipc::ParentCode::kRun));
+          }
+          break;
+        case ipc::ChildCode::kRunDone:
+          if (message.error) {
+            if (!s.node_error) s.node_error = message.error;
+            kill = true;
+          } else {
+            logTo(*logger_, LogLevel::info, "Node topology {} (pid {}) runs", s.uuid, s.pid);
+          }
+          break;
+        case ipc::ChildCode::kPong:
+          s.last_pong = now;
+          break;
+        case ipc::ChildCode::kError:
+        case ipc::ChildCode::kShutdownDone:
+        case ipc::ChildCode::kPauseDone:
+          // The child exits right after it reports an error.
+          if (message.error && !s.node_error) s.node_error = message.error;
+          break;
+        default:
+          break;  // Node's internal messages, or codes of a later protocol
+      }
+    }
+    if (s.broke_protocol) kill = true;
+    if (s.channel_open && now >= s.next_ping) {
+      s.next_ping = now + s.ping_interval;
+      if (now - s.last_pong < s.ping_timeout) {
+        replies.push_back(ipc::encode(ipc::ParentCode::kPing));
+      } else if (!s.ended_by_runner) {
+        if (!s.node_error) {
+          s.node_error = "no answer to pings for " + std::to_string(s.ping_timeout.count()) +
+                         " ms (general.wrapper.ping_parent_timeout): killed";
+        }
+        kill = true;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& reply : replies) {
+      if (s.channel_open) sendMessage(s.channel_fd, reply, false);
+    }
+    if (kill && !s.ended_by_runner) {
+      s.ended_by_runner = true;
+      sendMessage(s.control_fd, kill_message, false);
+      logTo(*logger_, LogLevel::warn, "killing Node topology {} (pid {}): {}", s.uuid, s.pid,
+            escapeControl(*s.node_error));
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [uuid, child] : children_) {
+    if (!child.terminate_at || now < *child.terminate_at) continue;
+    child.terminate_at.reset();
+    sv::Writer w;
+    w.i64(child.grace_left.count());
+    sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
   }
 }
 

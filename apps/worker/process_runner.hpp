@@ -18,6 +18,17 @@
 //   when the lease passes without renewLease(), when the worker dies (even
 //   by SIGKILL, or paused processes aside, when it stops answering), on
 //   stop() (SIGTERM to the tree, SIGKILL after the grace) and on kill().
+//
+// A Node topology (no general.command: spouts and bolts) runs the same way,
+// its process being qtopology's own child wrapper under node (see
+// node_runtime.hpp), `node <wrapper> uuid:<uuid>`, with Node's IPC channel
+// on its descriptor 3. The runner holds the channel's other end itself and
+// speaks qtopology's parent protocol on it (node_channel.hpp): init with the
+// config, run once init succeeded, a ping every
+// general.wrapper.ping_parent_interval ms (3000) and a kill after
+// ping_parent_timeout ms (30000) without an answer. An error the child
+// reports is the topology's error text. stop() sends shutdown first, SIGTERM
+// at half the grace, SIGKILL at the grace.
 #pragma once
 
 #include <sys/types.h>
@@ -35,7 +46,9 @@
 
 #include <qtopology/worker.hpp>
 
+#include "node_runtime.hpp"
 #include "supervisor_protocol.hpp"
+#include "topology_overrides.hpp"
 
 namespace qtopology::worker {
 
@@ -74,10 +87,15 @@ struct ProcessRunnerOptions {
   // after a burst); 0: no limit.
   std::size_t log_bytes_per_second = 16 * 1024;
   std::size_t log_burst_bytes = 64 * 1024;
+  // What Node topologies run on (findNodeRuntime()). Its problem, when there
+  // is one, is every Node topology's error.
+  NodeRuntime node{"", "", "", "Node topologies are not enabled in this runner"};
+  // Applied to every config before it starts (topology_overrides.hpp).
+  apps::Overrides overrides;
   // nullopt: strongestIsolation().
   std::optional<Isolation> isolation;
-  // Where the runner logs (starts, ends, the topologies' stdout and stderr);
-  // nullptr: qtopology::defaultLogger(). Used from the runner's thread too.
+  // Where the runner logs (starts, ends, the topologies' stderr); nullptr:
+  // qtopology::defaultLogger(). Used from the runner's thread too.
   std::shared_ptr<Logger> logger;
 };
 
@@ -104,8 +122,8 @@ class ProcessRunner final : public TopologyRunner {
   // general.command, std::runtime_error when the program cannot be run (not
   // found, not executable), the supervisor fails, or the topology already
   // runs here. Returns the pid of the topology's own process (not of its
-  // supervisor), as /proc names it. With epoch 0 (no assignment's), neither
-  // QTOPOLOGY_EPOCH nor "epoch" is given to the topology.
+  // supervisor). With epoch 0 (no assignment's), neither QTOPOLOGY_EPOCH
+  // nor "epoch" is given to the topology.
   std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
@@ -118,7 +136,12 @@ class ProcessRunner final : public TopologyRunner {
     pid_t supervisor = -1;
     pid_t pid = -1;
     int control_fd = -1;  // owned by the reaper's Stream; used here under mutex_
+    int channel_fd = -1;  // a Node topology's IPC channel, likewise
     bool end_requested = false;
+    // A Node topology asked to shut down: when the supervisor's SIGTERM is
+    // due, and the grace it then has left.
+    std::optional<std::chrono::steady_clock::time_point> terminate_at;
+    std::chrono::milliseconds grace_left{0};
   };
   struct Stream;  // what only the reaper's thread touches
 
@@ -131,19 +154,23 @@ class ProcessRunner final : public TopologyRunner {
   std::optional<std::chrono::steady_clock::time_point> leaseIfNotRunning(const std::string& uuid);
   supervision::Spec topologySpec(const Stream& stream, const std::string& program,
                                  std::vector<std::string> argv, std::optional<std::int64_t> epoch,
-                                 std::optional<std::chrono::steady_clock::time_point> deadline);
-  void startSupervisor(Stream& stream);
+                                 std::optional<std::chrono::steady_clock::time_point> deadline,
+                                 bool node_channel);
+  void startSupervisor(Stream& stream, bool node_channel);
+  // A Node topology's first message, once its process runs.
+  void sendInit(Stream& stream, const Json& config);
   void handOver(Stream& stream, const supervision::Spec& spec, const std::string& program);
   void adopt(std::unique_ptr<Stream> stream,
              std::optional<std::chrono::steady_clock::time_point> deadline);
   void reap();
+  void tendNodeChildren(std::chrono::steady_clock::time_point now);
   bool finish(Stream& stream, std::vector<TopologyExit>& exits);
   void killTreesOfStoppedSupervisors();
   void wake();
 
   ProcessRunnerOptions options_;
-  const std::shared_ptr<Logger> logger_;  // options_.logger, or the default
   Isolation isolation_ = Isolation::None;
+  const std::shared_ptr<Logger> logger_;  // options_.logger, or the default
   ExitCallback on_exit_;
   std::mutex mutex_;
   std::map<std::string, Child> children_;

@@ -1,8 +1,8 @@
 // qtopology-supervisor: runs one topology for qtopology-worker and holds the
 // worker's lease beside it. Not for running by hand: the worker starts it
 // with the control socket as descriptor 3 and the write ends of the
-// topology's stderr and stdout pipes as descriptors 4 and 5 (see
-// supervisor_protocol.hpp).
+// topology's stderr and stdout pipes as descriptors 4 and 5, and for a Node
+// topology its IPC channel as 6 (see supervisor_protocol.hpp).
 //
 // Where the kernel allows it, the worker starts it as the init of a PID
 // namespace of its own: its topology can then neither name it nor stop it
@@ -185,6 +185,8 @@ class Supervisor {
     child.argv = spec_.argv;
     child.envp = spec_.envp;
     child.fds = {stdin_fd, kStdoutFd, kStderrFd};
+    // A Node topology's IPC channel becomes its descriptor 3 (NODE_CHANNEL_FD).
+    if (spec_.node_channel) child.fds.push_back(kNodeChannelFd);
     child.own_session = true;
     // The tree's first process dies with us whatever happens to us; what it
     // starts reparents to us while we live, and we end it.
@@ -194,6 +196,8 @@ class Supervisor {
     // Else the worker would see the pipes' ends only after us.
     ::close(kStderrFd);
     ::close(kStdoutFd);
+    // Likewise the channel: the worker sees it close when the child ends.
+    if (spec_.node_channel) ::close(kNodeChannelFd);
     if (spawned.pid < 0) {
       fail(spawned.error);
       return false;
@@ -425,6 +429,7 @@ int main(int argc, char** argv) {
   ::fcntl(kControlFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kStderrFd, F_SETFD, FD_CLOEXEC);
   ::fcntl(kStdoutFd, F_SETFD, FD_CLOEXEC);
+  ::fcntl(kNodeChannelFd, F_SETFD, FD_CLOEXEC);  // when there is one
   std::signal(SIGPIPE, SIG_IGN);
   ::sigprocmask(SIG_BLOCK, &handledSignals(), nullptr);
   // Out of the worker's process group: a Ctrl-C at the worker's terminal
@@ -435,6 +440,10 @@ int main(int argc, char** argv) {
   Inbox inbox;
   auto spec = readSpec(inbox);
   if (!spec) return 1;  // the worker removes the config file when start() fails
+  if (spec->node_channel != (::fcntl(kNodeChannelFd, F_GETFD) >= 0)) {
+    note("the spec and descriptor %d disagree about a Node channel", kNodeChannelFd);
+    return 1;
+  }
   // It died before PR_SET_PDEATHSIG could tell us. (In a PID namespace of
   // our own the parent has no pid here: its socket tells instead.)
   if (::getpid() != 1 && ::getppid() != parent) {

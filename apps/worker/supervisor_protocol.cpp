@@ -63,6 +63,7 @@ std::string encodeSpec(const Spec& spec) {
   w.str(spec.config_file);
   w.i64(spec.grace_ms);
   w.i64(spec.lease_deadline_ns);
+  w.u8(spec.node_channel ? 1 : 0);
   return w.message(Type::Spec);
 }
 
@@ -82,6 +83,7 @@ Spec decodeSpec(const std::string& payload) {
   spec.config_file = r.str();
   spec.grace_ms = r.i64();
   spec.lease_deadline_ns = r.i64();
+  spec.node_channel = r.u8() != 0;
   if (spec.program.empty() || spec.argv.empty()) throw ProtocolError("nothing to run");
   return spec;
 }

@@ -64,7 +64,15 @@ struct Spec {
   // asked to end (SIGTERM, SIGINT, SIGHUP), as a Stop would give it.
   std::int64_t grace_ms = 5000;
   std::int64_t lease_deadline_ns = kNoDeadline;
+  // The supervisor got a Node IPC channel as its descriptor 6 (a Node
+  // topology's): the topology's process gets it as descriptor 3, where
+  // NODE_CHANNEL_FD=3 in its envp tells node to look. The supervisor keeps
+  // no copy, so the child and the worker see each other's end.
+  bool node_channel = false;
 };
+
+// The supervisor's descriptor for a Spec's node_channel.
+constexpr int kNodeChannelFd = 6;
 
 // Payloads above this are refused: a corrupt stream, not a real message.
 constexpr std::uint32_t kMaxPayload = 16u << 20;

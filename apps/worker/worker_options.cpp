@@ -3,10 +3,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "child_environment.hpp"
+#include "dormancy_schedule.hpp"
 #include "secret_arguments.hpp"
+#include "topology_overrides.hpp"
 
 namespace qtopology::worker {
 namespace {
@@ -15,7 +19,8 @@ constexpr const char* kUsage = R"(usage: qtopology-worker [options]
 
 A QTopology worker: registers in the coordination storage, heartbeats, takes
 part in leader election, and runs the topologies assigned to it as child
-processes (the program and arguments of their general.command). SIGINT or
+processes: a command topology's general.command, a Node topology's spouts
+and bolts through qtopology's own child wrapper under node. SIGINT or
 SIGTERM stops its topologies and unloads it cleanly.
 
 options:
@@ -35,6 +40,18 @@ options:
                          looks like a credential (PASSWORD, TOKEN, SECRET...);
                          repeatable; never QTOPOLOGY_MYSQL_* or
                          QTOPOLOGY_DASHBOARD_*
+  --node PATH            the node program for Node topologies (default: node in
+                         PATH)
+  --node-modules DIR     find the qtopology package from DIR rather than from
+                         the working directory (Node's module resolution)
+  --override NAME=VALUE  replace the topologies' variable NAME before their
+                         config is compiled, as qtopology's overrides option;
+                         ${NAME} in a command topology's general.command too;
+                         repeatable
+  --overrides-file FILE  the same from a JSON object of strings
+  --dormant SCHEDULE     while the local time is inside SCHEDULE ("S M H DoM
+                         Mon DoW", each * N or N-M; DoW 0-6 or sun-sat), act as
+                         disabled: leadership and topologies go elsewhere
   --simulate             run no processes: topologies only "run" in the worker
   --verbose              also log every tick
   --help                 this text
@@ -103,6 +120,39 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
                          ": the storage's and the dashboard's variables never reach topologies");
       }
       o.passed_environment.insert(name);
+    } else if (arg == "--node") {
+      o.node = next();
+      if (o.node.empty()) throw UsageError("--node needs a program");
+    } else if (arg == "--node-modules") {
+      o.node_modules = next();
+      if (o.node_modules.empty()) throw UsageError("--node-modules needs a folder");
+    } else if (arg == "--override") {
+      const std::string pair = next();
+      const auto eq = pair.find('=');
+      if (eq == 0 || eq == std::string::npos) {
+        throw UsageError("--override needs NAME=VALUE, not '" + pair + "'");
+      }
+      o.overrides[pair.substr(0, eq)] = pair.substr(eq + 1);
+    } else if (arg == "--overrides-file") {
+      const std::string file = next();
+      std::ifstream in(file);
+      if (!in) throw UsageError("--overrides-file " + file + ": cannot read it");
+      std::stringstream text;
+      text << in.rdbuf();
+      try {
+        for (auto& [name, text_value] : apps::parseOverridesObject(text.str())) {
+          o.overrides[name] = text_value;
+        }
+      } catch (const std::invalid_argument& e) {
+        throw UsageError("--overrides-file " + file + ": " + e.what());
+      }
+    } else if (arg == "--dormant") {
+      o.dormant = next();
+      try {
+        DormancySchedule check(o.dormant);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError("--dormant '" + o.dormant + "': " + e.what());
+      }
     } else if (arg == "--simulate") {
       o.simulate = true;
     } else if (arg == "--verbose") {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -21,6 +22,13 @@ struct CommandLineOptions {
   std::chrono::milliseconds grace{std::chrono::seconds(5)};
   // Credential-named variables passed on to topologies all the same.
   std::set<std::string> passed_environment;
+  // Where Node topologies' node and qtopology come from.
+  std::string node = "node";
+  std::string node_modules;
+  // --override and --overrides-file, the later winning.
+  std::map<std::string, std::string> overrides;
+  // --dormant: empty, never dormant.
+  std::string dormant;
   bool simulate = false;
   bool verbose = false;
 };

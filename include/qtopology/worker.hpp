@@ -105,6 +105,11 @@ struct WorkerOptions {
   // Where the worker and its lease watchdog log; nullptr means
   // defaultLogger(). Used from the watchdog's thread too.
   std::shared_ptr<Logger> logger;
+  // Node qtopology's is_dormant_period: asked once a tick, from the loop
+  // thread. When its answer turns true the worker acts as on set_disabled
+  // (gives up leadership, reports itself disabled, stops its topologies),
+  // when it turns false again as on set_enabled. Empty: never dormant.
+  std::function<bool()> dormant;
 };
 
 // One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:

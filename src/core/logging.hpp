@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/export.hpp>
 #include <qtopology/logger.hpp>
 
 namespace qtopology::detail {

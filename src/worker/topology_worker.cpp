@@ -128,6 +128,7 @@ class TopologyWorker::Impl {
     followOwnStatus(*beat);
     handleMessages(*beat);
     if (context.shutdown_message) return false;
+    followDormancy();
     reports.retry();
     reconcileWhenDue();
     context.guarded("leadership", [&] { leader.step(*beat); });
@@ -292,6 +293,20 @@ class TopologyWorker::Impl {
     if (reportStatus("reporting alive", ws::alive)) context.disabled = false;
   }
 
+  // A change of WorkerOptions::dormant's answer acts as the message would.
+  void followDormancy() {
+    if (!options.dormant) return;
+    const bool now_dormant = options.dormant();
+    if (now_dormant == dormant) return;
+    dormant = now_dormant;
+    log().info("worker {}: {} its dormant period", shownName(), dormant ? "entering" : "leaving");
+    if (dormant) {
+      disable();
+    } else {
+      enable();
+    }
+  }
+
   void processExits() {
     checkLease();  // before the exits: those the watchdog caused are expected
     for (auto& exit : exits->takeAll()) local.handleExit(std::move(exit));
@@ -379,6 +394,7 @@ class TopologyWorker::Impl {
   detail::LeaderDuties leader;
 
   bool started = false;
+  bool dormant = false;       // WorkerOptions::dormant's last answer
   bool reconcile_due = true;  // first tick: topologies left over from an earlier run
   // Starts at a phase of the worker's own, so that workers started together
   // (a deploy, a restart of every host) do not all re-read in the same second.

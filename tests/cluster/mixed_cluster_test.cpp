@@ -1,8 +1,10 @@
 // Mixed clusters with the real Node worker, both ways: qtopology 2.3.2's
 // TopologyWorker (leader loop, messages, forked topology processes) and
 // qtopology-worker share one database. Command topologies run only on C++
-// workers and Node-format ones only on Node workers, so each is steered by
-// worker_affinity, as a user of a mixed cluster would.
+// workers, so they are steered by worker_affinity, as a user of a mixed
+// cluster would; Node-format ones run on both kinds once the C++ workers
+// have qtopology (the last two tests), and are steered to Node workers where
+// they do not.
 #include <signal.h>
 
 #include <algorithm>
@@ -15,7 +17,23 @@ namespace qtopology::testing {
 namespace {
 
 class MixedCluster : public MixedFixture {
- protected:
+ public:
+  using MixedFixture::allRunning;
+  using MixedFixture::enableAll;
+  using MixedFixture::placement;
+  using MixedFixture::registerNodeTopology;
+  using MixedFixture::startCppWorkerForNodeTopologies;
+  using MixedFixture::startNodeWorker;
+  using MixedFixture::storage_;
+  using MixedFixture::uuid;
+  using MixedFixture::worker;
+
+  void startCppLeaderForNodeTopologies(const std::string& name) {
+    startCppWorkerForNodeTopologies(name);
+    ASSERT_TRUE(eventually(seconds(20), [&] { return leaders() == std::vector{name}; }))
+        << name << " leads";
+  }
+
   // Starts `name` and waits until it leads: the first worker of an empty
   // cluster wins the election.
   void startLeader(const std::string& name, bool node) {
@@ -285,6 +303,57 @@ TEST_F(MixedCluster, CppLeaderKilledNodeTakesOver) {
   EXPECT_EQ(leaders(), std::vector<std::string>{"node-n"});
   figure("C++ leader killed: command topology went through error on the Node worker",
          detour ? "yes (cleared)" : "no");
+}
+
+// Node topologies without affinity on both kinds of worker: qtopology-worker
+// runs them through qtopology's own child wrapper, as the Node worker does.
+// The worker that is not the leader is SIGKILLed; its topologies move to the
+// leader, and no sample sees two live instances of one.
+void nodeTopologiesOnBothKinds(MixedCluster& test, bool node_leader) {
+  const std::string leader = node_leader ? "node-n" : "cpp-a";
+  const std::string other = node_leader ? "cpp-a" : "node-n";
+  std::set<std::string> all;
+  for (int i = 1; i <= 4; ++i) {
+    all.insert(test.uuid("node-" + std::to_string(i)));
+    test.registerNodeTopology(test.uuid("node-" + std::to_string(i)), {});
+  }
+  ProcessSampler sampler(all, milliseconds(20));
+  node_leader ? test.startLeader(leader, true) : test.startCppLeaderForNodeTopologies(leader);
+  node_leader ? test.startCppWorkerForNodeTopologies(other) : test.startNodeWorker(other);
+  test.waitAlive({other});
+  test.enableAll();
+  ASSERT_TRUE(eventually(seconds(60), [&] { return test.allRunning(all); }));
+  std::set<std::string> hosts;
+  for (const auto& [uuid, worker] : test.placement(all)) hosts.insert(worker);
+  EXPECT_EQ(hosts, (std::set<std::string>{leader, other})) << "both kinds run Node topologies";
+
+  const auto killed_at = Clock::now();
+  test.worker(other).signal(SIGKILL);
+  // Node qtopology's leader declares a silent worker dead only after 300 s;
+  // the storage's housekeeping, played by the test, does it at the
+  // dead-worker timeout.
+  ASSERT_TRUE(eventually(seconds(60),
+                         [&] {
+                           if (node_leader) test.storage_->refreshStatuses();
+                           return test.allRunning(all, leader);
+                         }))
+      << "the killed worker's topologies run on " << leader;
+  const auto report = sampler.report();
+  figure(std::string(node_leader ? "Node" : "C++") + " leader, Node topologies on both kinds: " +
+             other + " SIGKILLed -> all on " + leader + " (s)",
+         std::to_string(secondsSince(killed_at)));
+  figure(std::string(node_leader ? "Node" : "C++") +
+             " leader, Node topologies on both kinds: samples / with two live instances",
+         std::to_string(report.samples) + " / " + std::to_string(report.double_samples));
+  EXPECT_EQ(report.double_samples, 0);
+}
+
+TEST_F(MixedCluster, CppLeaderRunsNodeTopologiesOnBothKindsThroughAWorkersDeath) {
+  nodeTopologiesOnBothKinds(*this, false);
+}
+
+TEST_F(MixedCluster, NodeLeaderRunsNodeTopologiesOnBothKindsThroughAWorkersDeath) {
+  nodeTopologiesOnBothKinds(*this, true);
 }
 
 }  // namespace

@@ -95,6 +95,12 @@ void MixedFixture::startCppWorker(const std::string& name, const std::string& ur
   startWorker(name, extra);
 }
 
+void MixedFixture::startCppWorkerForNodeTopologies(const std::string& name) {
+  startWorker(name, {"--tick-ms", std::to_string(kTick.count()), "--leader-loop-ms", "500",
+                     "--lease-ms", std::to_string(kLease.count()), "--grace-ms", "2000",
+                     "--node-modules", std::string(QTOPOLOGY_NODE_PEER_DIR) + "/node_modules"});
+}
+
 void MixedFixture::startNodeWorker(const std::string& name) {
   // NODE_PATH: the packages live in the build tree (node_peer_install).
   const Environment env{{{"NODE_PATH", std::string(QTOPOLOGY_NODE_PEER_DIR) + "/node_modules"}},

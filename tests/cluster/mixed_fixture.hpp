@@ -55,6 +55,9 @@ class MixedFixture : public ClusterFixture {
   // `url` defaults to the test database; a proxy's URL for partition tests.
   void startCppWorker(const std::string& name, const std::string& url = "");
   void startNodeWorker(const std::string& name);
+  // A C++ worker that also runs Node topologies, with the Node worker's
+  // qtopology (node_peer_install).
+  void startCppWorkerForNodeTopologies(const std::string& name);
   Child& worker(const std::string& name) { return *workers_.at(name); }
 
   // Every given topology is running on an alive worker (on `on` when given).

@@ -128,12 +128,14 @@ TEST_F(TopologyProcessTest, RestartPolicyRestartsUpToMaxThenReportsTheError) {
   EXPECT_THAT(error, HasSubstr("2 restarts"));
 }
 
-TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
+// Without qtopology where the worker looks (the source tree has none), a
+// Node topology is refused with what to do about it.
+TEST_F(TopologyProcessTest, NodeTopologyWithoutQtopologyIsAnErrorSayingSo) {
   startWorker("w1");
   runNodeTopology("node");
   ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("node", TopologyState::error); }));
-  EXPECT_THAT(topology("node").error.value_or(""),
-              HasSubstr("no general.command: this worker runs command topologies"));
+  EXPECT_THAT(topology("node").error.value_or(""), HasSubstr("cannot run Node topologies"));
+  EXPECT_THAT(topology("node").error.value_or(""), HasSubstr("npm install qtopology@2.3.2"));
 }
 
 TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {

@@ -44,12 +44,6 @@ worker::ProcessRunnerOptions options(const std::string& worker, std::chrono::mil
   return o;
 }
 
-// start() as the worker calls it; epoch 0: no assignment's.
-std::optional<int> startOn(ProcessRunner& runner, const std::string& uuid, const Json& config,
-                           std::int64_t epoch = 0) {
-  return runner.start(StartRequest{uuid, config, epoch});
-}
-
 Json shell(const std::string& script) {
   return {{"general", {{"command", {"/bin/sh", "-c", script}}}}};
 }
@@ -136,9 +130,9 @@ class ProcessRunnerTest : public ::testing::Test {
   // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
   // for the signal; returns its pid.
   int startTrappingSigterm(const std::string& on_term) {
-    const auto pid = startOn(*runner_, "t-1",
-                             shell("trap '" + on_term + "' TERM; echo ready > " + path("ready") +
-                                   "; while :; do sleep 0.05; done"));
+    const auto pid =
+        runner_->start({"t-1", shell("trap '" + on_term + "' TERM; echo ready > " + path("ready") +
+                                     "; while :; do sleep 0.05; done")});
     EXPECT_TRUE(
         eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
     return pid.value();
@@ -156,7 +150,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
       shell("echo \"$QTOPOLOGY_UUID $QTOPOLOGY_WORKER\" > " + path("env") +
             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config") + "; cat > " + path("stdin"));
   config["general"]["weight"] = 2;
-  const auto pid = startOn(*runner_, "t-1", config);
+  const auto pid = runner_->start({"t-1", config});
   ASSERT_TRUE(pid.has_value());
   EXPECT_GT(*pid, 0);
   const auto exit = nextExit();
@@ -170,7 +164,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
 }
 
 TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
-  startOn(*runner_, "t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name")));
+  runner_->start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name"))});
   ASSERT_TRUE(nextExit().has_value());
   std::string config_file = readFile(path("name"));
   config_file.pop_back();
@@ -179,8 +173,8 @@ TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
-  startOn(*runner_, "t-1",
-          shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3"));
+  runner_->start(
+      {"t-1", shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   ASSERT_TRUE(exit->error.has_value());
@@ -188,16 +182,15 @@ TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitWithoutStderrSaysSo) {
-  startOn(*runner_, "t-1", {{"general", {{"command", {"false"}}}}});  // found in PATH
+  runner_->start({"t-1", {{"general", {{"command", {"false"}}}}}});  // found in PATH
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "exited with code 1 (nothing on stderr)");
 }
 
 TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) {
-  startOn(*runner_, "t-1",
-          shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
-                "i=$((i+1)); done; exit 2"));
+  runner_->start({"t-1", shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
+                               "i=$((i+1)); done; exit 2")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value() && exit->error.has_value());
   const std::string& error = *exit->error;
@@ -211,7 +204,7 @@ TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) 
 }
 
 TEST_F(ProcessRunnerTest, DeathBySignalNotAskedForIsAnError) {
-  startOn(*runner_, "t-1", shell("echo 'about to die' >&2; kill -SEGV $$"));
+  runner_->start({"t-1", shell("echo 'about to die' >&2; kill -SEGV $$")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "killed by SIGSEGV; stderr: about to die");
@@ -241,9 +234,8 @@ TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
 }
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
-  const auto pid =
-      startOn(*runner_, "t-1",
-              shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & wait"));
+  const auto pid = runner_->start(
+      {"t-1", shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & wait")});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("grandchild")).empty(); }));
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
@@ -257,18 +249,18 @@ TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
 }
 
 TEST_F(ProcessRunnerTest, WhatAChildLeavesBehindEndsWithIt) {
-  startOn(*runner_, "t-1",
-          shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & while [ ! -e " +
-                path("grandchild") + " ]; do sleep 0.01; done; exit 0"));
+  runner_->start({"t-1", shell("sh -c '" + hostPidTo(path("grandchild")) +
+                               "; exec sleep 100' & while [ ! -e " + path("grandchild") +
+                               " ]; do sleep 0.01; done; exit 0")});
   ASSERT_TRUE(nextExit().has_value());
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
   EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
 }
 
 TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
-  startOn(*runner_, "t-1", shell("sleep 100"));
+  runner_->start({"t-1", shell("sleep 100")});
   try {
-    startOn(*runner_, "t-1", shell("sleep 100"));
+    runner_->start({"t-1", shell("sleep 100")});
     FAIL() << "started twice";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("already runs here as pid"));
@@ -281,14 +273,14 @@ TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
 TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   const auto refusal = [&](const Json& config) -> std::string {
     try {
-      startOn(*runner_, "t-1", config);
+      runner_->start({"t-1", config});
     } catch (const std::exception& e) {
       return e.what();
     }
     return "started";
   };
   EXPECT_THAT(refusal({{"general", {{"heartbeat", 1000}}}, {"spouts", Json::array()}}),
-              StartsWith("no general.command: this worker runs command topologies"));
+              StartsWith("Node topologies are not enabled in this runner"));
   EXPECT_THAT(refusal({{"general", {{"command", Json::array()}}}}),
               HasSubstr("general.command: must be a non-empty array of strings"));
   EXPECT_THAT(refusal({{"general", {{"command", "sleep 1"}}}}),
@@ -309,7 +301,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
   // With SIGCHLD ignored the kernel reaps the host's children at once; the
   // topology's exit status is its supervisor's to collect, so it is not lost.
   const auto previous = std::signal(SIGCHLD, SIG_IGN);
-  startOn(*runner_, "t-1", shell("echo 'bad input' >&2; exit 3"));
+  runner_->start({"t-1", shell("echo 'bad input' >&2; exit 3")});
   const auto exit = nextExit();
   std::signal(SIGCHLD, previous);
   ASSERT_TRUE(exit.has_value());
@@ -319,7 +311,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
 TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   const auto config = shell("echo \"$QTOPOLOGY_EPOCH\" > " + path("epoch") +
                             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config"));
-  startOn(*runner_, "t-1", config, 42);
+  runner_->start({"t-1", config, 42});
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("epoch")), "42\n");
   auto with_epoch = config;
@@ -327,7 +319,7 @@ TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   EXPECT_EQ(Json::parse(readFile(path("config"))), with_epoch);
 
   // Without an epoch, neither.
-  startOn(*runner_, "t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch")));
+  runner_->start({"t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch"))});
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("no-epoch")), "unset\n");
 }
@@ -338,7 +330,7 @@ TEST_F(ProcessRunnerTest, CredentialsNeverReachTheTopology) {
   ::setenv("QTOPOLOGY_MYSQL_PASSWORD_FILE", "/nonexistent/pw", 1);
   ::setenv("SOME_API_TOKEN", "token-secret", 1);
   ::setenv("HARMLESS_SETTING", "kept", 1);
-  startOn(*runner_, "t-1", shell("env > " + path("env") + "; sleep 100"));
+  runner_->start({"t-1", shell("env > " + path("env") + "; sleep 100")});
   for (const char* name : {"QTOPOLOGY_MYSQL_URL", "QTOPOLOGY_DASHBOARD_TOKEN",
                            "QTOPOLOGY_MYSQL_PASSWORD_FILE", "SOME_API_TOKEN"}) {
     ::unsetenv(name);
@@ -362,12 +354,12 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
   // Both ignore SIGTERM after writing that they saw it; one left the
   // session. SIGKILL must come only after both saw SIGTERM.
   const std::string waiting = "while :; do sleep 0.05; done";
-  startOn(*runner_, "t-1",
-          shell("trap 'echo main >> " + path("signals") +
-                "' TERM; setsid sh -c \"trap 'echo "
-                "away >> " +
-                path("signals") + "' TERM; read -r p _ < /proc/self/stat; echo \\$p > " +
-                path("away") + "; " + waiting + "\" & " + waiting));
+  runner_->start(
+      {"t-1", shell("trap 'echo main >> " + path("signals") +
+                    "' TERM; setsid sh -c \"trap 'echo "
+                    "away >> " +
+                    path("signals") + "' TERM; read -r p _ < /proc/self/stat; echo \\$p > " +
+                    path("away") + "; " + waiting + "\" & " + waiting)});
   ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("away")).empty(); }));
   const auto away = pidsIn(path("away"));
   runner_->stop("t-1");
@@ -381,7 +373,7 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
 }
 
 TEST_F(ProcessRunnerTest, KillEndsProcessesThatLeftTheGroupAndTheSession) {
-  startOn(*runner_, "t-1", shell(treeScript(path("pids"))));
+  runner_->start({"t-1", shell(treeScript(path("pids")))});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -399,7 +391,7 @@ TEST_F(ProcessRunnerTest, TheLeaseRunningOutEndsTheTreeAndSaysSo) {
   using std::chrono::milliseconds;
   const auto lease = milliseconds(600);
   runner_->renewLease(std::chrono::steady_clock::now() + lease);
-  startOn(*runner_, "t-1", shell(treeScript(path("pids"))));
+  runner_->start({"t-1", shell(treeScript(path("pids")))});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -454,10 +446,9 @@ TEST_F(ProcessRunnerTest, AChildFloodingAStuckLogDelaysNeitherStopNorKillNorTheL
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("blocking", sink));
   runner_ = makeRunner(std::chrono::milliseconds(300));
-  startOn(*runner_, "t-1",
-          shell(hostPidTo(path("pid")) +
-                "; trap '' TERM; while :; do echo "
-                "'flooding stderr with the same line again and again' >&2; done"));
+  runner_->start({"t-1", shell(hostPidTo(path("pid")) +
+                               "; trap '' TERM; while :; do echo "
+                               "'flooding stderr with the same line again and again' >&2; done")});
   const bool blocked = eventually(std::chrono::seconds(5), [&] { return sink->blocked(); });
   const auto pids = pidsIn(path("pid"));
   std::atomic<bool> returned{false};
@@ -494,7 +485,7 @@ TEST_F(ProcessRunnerTest, ASupervisorSentSigtermStopsItsTopologyAndThatIsAnError
 }
 
 TEST_F(ProcessRunnerTest, ASupervisorKilledFromOutsideTakesItsTopologyAlongAndIsAnError) {
-  const auto pid = startOn(*runner_, "t-1", shell("exec sleep 100")).value();
+  const auto pid = runner_->start({"t-1", shell("exec sleep 100")}).value();
   const pid_t supervisor = parentOf(pid);
   ASSERT_GT(supervisor, 0);
   ::kill(supervisor, SIGKILL);
@@ -516,8 +507,8 @@ pid_t startHost(const std::string& dir, std::chrono::milliseconds lease, int ren
     ProcessRunner runner(options("doomed", std::chrono::seconds(5)));
     runner.setExitCallback([](TopologyExit) {});
     if (lease.count() > 0) runner.renewLease(std::chrono::steady_clock::now() + lease);
-    startOn(runner, "t-1",
-            shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " + treeScript(dir + "/pids")));
+    runner.start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " +
+                               treeScript(dir + "/pids"))});
     for (int i = 0; i < renewals; ++i) {
       runner.renewLease(std::chrono::steady_clock::now() + lease);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -584,10 +575,10 @@ TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKille
     changed_.notify_all();
   });
   const auto started = std::chrono::steady_clock::now();
-  const auto pid = startOn(
-      *runner_, "t-1",
-      shell("sh -c '" + hostPidTo(path("grandchild")) + "; exec sleep 100' & while [ ! -e " +
-            path("grandchild") + " ]; do sleep 0.01; done; kill -STOP $PPID; exec sleep 101"));
+  const auto pid =
+      runner_->start({"t-1", shell("sh -c '" + hostPidTo(path("grandchild")) +
+                                   "; exec sleep 100' & while [ ! -e " + path("grandchild") +
+                                   " ]; do sleep 0.01; done; kill -STOP $PPID; exec sleep 101")});
   const auto exit = nextExit();
   const auto after = std::chrono::steady_clock::now() - started;
   ASSERT_TRUE(exit.has_value());
@@ -607,12 +598,11 @@ TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKille
 TEST_F(ProcessRunnerTest, InItsNamespaceATopologyCannotStopItsSupervisor) {
   ASSERT_NE(runner_->isolation(), worker::Isolation::None) << "no PID namespace on this machine";
   runner_->renewLease(std::chrono::steady_clock::now() + std::chrono::milliseconds(1500));
-  const auto pid =
-      startOn(*runner_, "t-1",
-              shell("kill -STOP $PPID; echo \"$PPID $?\" > " + path("by-ppid") +
+  const auto pid = runner_->start(
+      {"t-1", shell("kill -STOP $PPID; echo \"$PPID $?\" > " + path("by-ppid") +
                     "; read -r me _ < /proc/self/stat; for s in $(cat /proc/$me/stat | cut -d' ' "
                     "-f4); do kill -STOP $s 2> /dev/null; echo \"$s $?\" > " +
-                    path("by-proc") + "; done; exec sleep 100"));
+                    path("by-proc") + "; done; exec sleep 100")});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("by-proc")).empty(); }));
   const pid_t supervisor = parentOf(pid.value());
@@ -652,10 +642,9 @@ TEST_F(ProcessRunnerTest, AWorkerThatIsNotRootGetsAUserAndAPidNamespace) {
       std::atomic<bool> ended{false};
       runner.setExitCallback([&](TopologyExit) { ended = true; });
       if (runner.isolation() != worker::Isolation::UserAndPidNamespace) ::_exit(11);
-      const auto pid =
-          startOn(runner, "t-1",
-                  shell("read -r me _ < /proc/self/stat; echo \"$(id -u) $PPID $me\" > " + seen +
-                        ".tmp; mv " + seen + ".tmp " + seen + "; exec sleep 100"));
+      const auto pid = runner.start(
+          {"t-1", shell("read -r me _ < /proc/self/stat; echo \"$(id -u) $PPID $me\" > " + seen +
+                        ".tmp; mv " + seen + ".tmp " + seen + "; exec sleep 100")});
       if (!eventually(std::chrono::seconds(5), [&] { return !readFile(seen).empty(); }))
         ::_exit(12);
       std::ofstream(seen, std::ios::app) << *pid << "\n";
@@ -684,6 +673,126 @@ TEST_F(ProcessRunnerTest, AWorkerThatIsNotRootGetsAUserAndAPidNamespace) {
   EXPECT_EQ(visible, returned);
   std::cout << "[figures] not root: topology uid " << uid << ", $PPID " << ppid << ", pid "
             << returned << std::endl;
+}
+
+}  // namespace
+}  // namespace qtopology::testing
+
+namespace qtopology::testing {
+namespace {
+
+using ::testing::Not;
+
+// A Node topology against a stand-in for qtopology's child wrapper: a shell
+// script that speaks the protocol on descriptor 3 as the test needs, run as
+// `/bin/sh SCRIPT uuid:UUID` where `node WRAPPER uuid:UUID` would run.
+class NodeChildTest : public ProcessRunnerTest {
+ protected:
+  std::unique_ptr<ProcessRunner> nodeRunner(const std::string& script) {
+    const std::string file = path("wrapper.sh");
+    std::ofstream(file) << script;
+    auto o = options("test-worker", std::chrono::milliseconds(5000));
+    o.node = {"/bin/sh", file, "2.3.2", ""};
+    o.overrides = {{"MARKER", "overridden"}};
+    auto runner = std::make_unique<ProcessRunner>(std::move(o));
+    runner->setExitCallback([this](TopologyExit exit) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exits_.push_back(std::move(exit));
+      changed_.notify_all();
+    });
+    return runner;
+  }
+
+  static Json nodeTopology(const Json& wrapper = Json::object()) {
+    Json general = {{"heartbeat", 100}};
+    if (!wrapper.empty()) general["wrapper"] = wrapper;
+    return {{"general", general},
+            {"spouts", Json::array()},
+            {"bolts", Json::array()},
+            {"variables", {{"MARKER", "from-config"}}}};
+  }
+
+  // Answers init and run without an error, keeping each line in a file.
+  std::string answersInitAndRun() const {
+    return "read -r line <&3; echo \"$line\" > " + path("init") +
+           "; printf '{\"cmd\":0,\"data\":{}}\\n' >&3; read -r line <&3; echo \"$line\" > " +
+           path("run") + "; printf '{\"cmd\":1,\"data\":{}}\\n' >&3\n";
+  }
+};
+
+TEST_F(NodeChildTest, InitGetsTheConfigWithItsUuidAndOverridesThenRunFollows) {
+  auto runner = nodeRunner(answersInitAndRun() +
+                           "while read -r line <&3; do case \"$line\" in *'\"cmd\":4'*) echo "
+                           "shutdown > " +
+                           path("shutdown") +
+                           "; exit 0;; *'\"cmd\":3'*) printf '{\"cmd\":3,\"data\":{}}\\n' >&3;; "
+                           "esac; done\n");
+  const auto pid = runner->start({"t-1", nodeTopology()});
+  ASSERT_TRUE(pid.has_value());
+  ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("run")).empty(); }));
+  const Json init = Json::parse(readFile(path("init")));
+  EXPECT_EQ(init["cmd"], 0);
+  EXPECT_EQ(init["data"]["general"]["uuid"], "t-1");
+  EXPECT_EQ(init["data"]["variables"]["MARKER"], "overridden");
+  EXPECT_EQ(Json::parse(readFile(path("run"))), Json({{"cmd", 1}, {"data", Json::object()}}));
+  EXPECT_EQ(readFile("/proc/" + std::to_string(*pid) + "/cmdline"),
+            std::string("/bin/sh\0", 8) + path("wrapper.sh") + std::string("\0uuid:t-1\0", 10));
+  // A stop is the shutdown message first: the child ends by itself, long
+  // before the SIGTERM at half the 5 s grace.
+  const auto stopped_at = std::chrono::steady_clock::now();
+  runner->stop("t-1");
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, std::chrono::milliseconds(2000));
+  EXPECT_EQ(readFile(path("shutdown")), "shutdown\n");
+  EXPECT_EQ(exit->error, std::nullopt);
+}
+
+TEST_F(NodeChildTest, AnInitErrorIsTheTopologysErrorAndEndsTheChild) {
+  auto runner = nodeRunner(
+      "read -r line <&3; printf "
+      "'{\"cmd\":0,\"data\":{\"err\":{\"name\":\"Error\",\"message\":\"compile failed: bad "
+      "bolt\"}}}\\n' >&3; sleep 30\n");
+  runner->start({"t-1", nodeTopology()});
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(exit->error, "compile failed: bad bolt");
+}
+
+TEST_F(NodeChildTest, AChildThatBreaksTheProtocolIsKilledWithoutItsTextEchoed) {
+  auto runner =
+      nodeRunner(answersInitAndRun() + "printf 'secret-looking garbage\\n' >&3; sleep 30\n");
+  runner->start({"t-1", nodeTopology()});
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  ASSERT_TRUE(exit->error.has_value());
+  EXPECT_THAT(*exit->error, StartsWith("broke qtopology's IPC protocol: a message that is not "
+                                       "valid JSON"));
+  EXPECT_THAT(*exit->error, Not(HasSubstr("secret-looking")));
+}
+
+TEST_F(NodeChildTest, AChildThatStopsAnsweringPingsIsKilledAfterPingParentTimeout) {
+  auto runner = nodeRunner(answersInitAndRun() + "while read -r line <&3; do :; done\n");
+  const auto started_at = std::chrono::steady_clock::now();
+  runner->start(
+      {"t-1", nodeTopology({{"ping_parent_interval", 100}, {"ping_parent_timeout", 600}})});
+  const auto exit = nextExit();
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_GE(std::chrono::steady_clock::now() - started_at, std::chrono::milliseconds(600));
+  EXPECT_THAT(exit->error.value_or(""), HasSubstr("no answer to pings for 600 ms"));
+}
+
+TEST_F(NodeChildTest, WithoutNodeANodeTopologyIsRefusedWithTheRuntimesProblem) {
+  auto o = options("test-worker", std::chrono::milliseconds(5000));
+  o.node.problem = "cannot run Node topologies: no node program 'node' in PATH; install it";
+  ProcessRunner runner(std::move(o));
+  try {
+    runner.start({"t-1", nodeTopology()});
+    FAIL() << "started";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot run Node topologies: no node program 'node' in PATH; install it");
+  }
 }
 
 }  // namespace

@@ -590,3 +590,37 @@ TEST(TopologyWorkerLog, TextsFromOutsideAreEscapedInEveryLine) {
 
 }  // namespace
 }  // namespace qtopology::testing
+
+namespace qtopology::testing {
+namespace {
+
+// WorkerOptions::dormant (upstream's is_dormant_period): its answer turning
+// true acts as set_disabled, turning false as set_enabled.
+TEST(TopologyWorker, ADormantPeriodActsAsSetDisabledAndItsEndAsSetEnabled) {
+  Cluster c;
+  auto dormant = std::make_shared<bool>(false);
+  c.adjust = [dormant](WorkerOptions& o) {
+    if (o.name == "w1") o.dormant = [dormant] { return *dormant; };
+  };
+  c.add("w1");
+  c.adjust = nullptr;
+  c.add("w2");
+  for (auto uuid : {"a", "b"}) c.topology(uuid, 1, {"w1"});
+  c.rounds(3);
+  ASSERT_TRUE(c.worker("w1").isLeader());
+  ASSERT_EQ(c.runner("w1").running.size(), 2u);
+  *dormant = true;
+  c.round();
+  EXPECT_FALSE(c.worker("w1").isLeader());
+  EXPECT_TRUE(c.runner("w1").running.empty());
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::disabled);
+  c.rounds(15);
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::disabled);
+  EXPECT_EQ(c.runner("w2").running.size(), 2u);
+  *dormant = false;
+  c.round();
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::alive);
+}
+
+}  // namespace
+}  // namespace qtopology::testing
