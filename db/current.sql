@@ -1473,13 +1473,6 @@ begin
     where name = p_name;
 
     
-    
-    
-    
-    
-    
-    
-    
     select count(*), max(w.status), max(w.lstatus),
            max(concat(c.status = 'alive'
                           and c.last_ping >= v_now - interval coalesce(
@@ -1500,7 +1493,7 @@ begin
     end if;
 
     if v_pending then
-        call qtopology_sp_claim_messages(p_name, p_claim_key, 0);
+        call qtopology_sp_claim_messages(p_name, p_claim_key, 1000);
         select count(*) into v_pending
         from qtopology_message
         where worker = p_name and claimed_by = p_claim_key;
@@ -1520,6 +1513,96 @@ begin
                case when v_lstatus = '' then 'normal' else v_lstatus end as lstatus,
                substring(v_leader, 2) as leader, coalesce(left(v_leader, 1) = '1', 0) as leader_alive,
                unix_timestamp(v_now) as now_unix,
+               null as id, null as cmd, null as content, null as created_unix;
+    end if;
+end $$
+delimiter ;
+
+delimiter $$
+CREATE PROCEDURE `qtopology_sp_worker_heartbeat_v26`(
+    p_name varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_claim_key varchar(40) character set utf8mb4 collate utf8mb4_bin)
+begin
+    declare v_now datetime;
+    declare v_found int default 0;
+    declare v_pending int default 0;
+    declare v_wrote int default 0;
+    declare v_status varchar(10) character set utf8mb4 collate utf8mb4_bin;
+    declare v_lstatus varchar(10) character set utf8mb4 collate utf8mb4_bin;
+    declare v_last_ping datetime;
+    declare v_interval_s bigint;
+    
+    declare v_leader varchar(101) character set utf8mb4 collate utf8mb4_bin;
+    declare v_msg varchar(128) character set utf8mb4 collate utf8mb4_bin;
+
+    set v_now = now();
+
+    
+    
+    
+    
+    
+    select count(*), max(w.status), max(w.lstatus), max(w.last_ping),
+           max(concat(c.status = 'alive'
+                          and c.last_ping >= v_now - interval coalesce(
+                              cast(sl.value as unsigned), 10) second,
+                      c.name)),
+           max(m.id is not null),
+           max(least(coalesce(cast(si.value as unsigned), 4294967295),
+                     floor(least(coalesce(cast(sd.value as unsigned), 30),
+                                 coalesce(cast(sl.value as unsigned), 10)) / 2)))
+    into v_found, v_status, v_lstatus, v_last_ping, v_leader, v_pending, v_interval_s
+    from qtopology_worker w
+    left join qtopology_settings sl on sl.name = 'leader_timeout_s'
+    left join qtopology_settings sd on sd.name = 'worker_dead_timeout_s'
+    left join qtopology_settings si on si.name = 'heartbeat_write_interval_s'
+    left join qtopology_worker c on c.lstatus = 'leader'
+    left join qtopology_message m
+        on m.worker = w.name and (m.claimed_by is null or m.claimed_by = p_claim_key)
+    where w.name = p_name;
+
+    if v_found = 0 then
+        set v_msg = left(concat('worker not found: ', coalesce(p_name, 'NULL')), 128);
+        signal sqlstate '45404' set message_text = v_msg;
+    end if;
+
+    
+    
+    
+    
+    if v_pending
+        or v_lstatus in ('leader', 'candidate')
+        or v_last_ping is null
+        or v_last_ping <= v_now - interval v_interval_s second
+        or v_last_ping > v_now then
+        
+        update qtopology_worker
+        set last_ping = v_now
+        where name = p_name;
+        set v_wrote = 1;
+    end if;
+
+    if v_pending then
+        call qtopology_sp_claim_messages(p_name, p_claim_key, 1000);
+        select count(*) into v_pending
+        from qtopology_message
+        where worker = p_name and claimed_by = p_claim_key;
+    end if;
+
+    if v_pending then
+        select v_status as status,
+               case when v_lstatus = '' then 'normal' else v_lstatus end as lstatus,
+               substring(v_leader, 2) as leader, coalesce(left(v_leader, 1) = '1', 0) as leader_alive,
+               unix_timestamp(v_now) as now_unix, v_wrote as wrote,
+               m.id, m.cmd, m.content, unix_timestamp(m.created) as created_unix
+        from qtopology_message m
+        where m.worker = p_name and m.claimed_by = p_claim_key
+        order by m.id;
+    else
+        select v_status as status,
+               case when v_lstatus = '' then 'normal' else v_lstatus end as lstatus,
+               substring(v_leader, 2) as leader, coalesce(left(v_leader, 1) = '1', 0) as leader_alive,
+               unix_timestamp(v_now) as now_unix, v_wrote as wrote,
                null as id, null as cmd, null as content, null as created_unix;
     end if;
 end $$

@@ -131,6 +131,13 @@ struct WorkerHeartbeat {
   // false, a worker should campaign.
   bool leader_alive = false;
   TimePoint now;  // the storage's clock at the heartbeat
+  // This call wrote the worker's ping. A storage may skip the write while
+  // the last ping is recent (MySqlCoordinator and MemoryStorage: younger
+  // than heartbeat_write_interval_s); the cluster then judges the worker by
+  // the last ping that was written, so its lease runs from the last
+  // heartbeat that wrote. A retried call may write where its first attempt
+  // did not; false only ever means this call wrote nothing.
+  bool wrote = true;
 };
 
 // Place a topology on a worker: it becomes "waiting" there.
@@ -328,9 +335,12 @@ class CoordinationStorage {
   // The heartbeat of one tick: ping the worker (its status is left as it is:
   // a disabled worker stays disabled), take its messages, and report its own
   // status and the leader's liveness. NotFoundError when the worker is not
-  // registered. The default reads every worker row, and knows the leader
-  // timeout from getProperties()' leader_timeout_s (10 s without it);
-  // overrides are O(1).
+  // registered. The ping may be skipped while the last one is recent (see
+  // WorkerHeartbeat::wrote); a leader's or candidate's, and one with a
+  // message taken, never is. The default pings with pingWorker() every
+  // time, reads every worker row, and knows the leader timeout from
+  // getProperties()' leader_timeout_s (10 s without it); overrides are
+  // O(1).
   virtual WorkerHeartbeat heartbeat(const std::string& name);
   // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
   // (now) the one leader.
