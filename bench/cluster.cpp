@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "problem_counter.hpp"
+#include "recording_runner.hpp"
 
 namespace bench {
 namespace {
@@ -34,27 +35,6 @@ constexpr std::chrono::milliseconds kTick{1000};
 constexpr std::chrono::milliseconds kDispatchSlice{2};
 constexpr std::chrono::seconds kSettle{3};
 const std::string kDatabase = "qb_cluster";
-
-// What a host's runner would be told, recorded instead of done: a topology
-// "runs" from start until stop or kill, which end it at once.
-class RecordingRunner final : public qtopology::TopologyRunner {
- public:
-  void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
-  std::optional<int> start(const std::string& uuid, const Json&) override {
-    running_.insert(uuid);
-    return std::nullopt;
-  }
-  void stop(const std::string& uuid) override { end(uuid); }
-  void kill(const std::string& uuid) override { end(uuid); }
-
- private:
-  void end(const std::string& uuid) {
-    if (running_.erase(uuid) > 0) exit_(TopologyExit{uuid, std::nullopt});
-  }
-
-  ExitCallback exit_;
-  std::set<std::string> running_;
-};
 
 // 'a','b',... for an IN list; the names are the bench's own.
 std::string quotedList(const std::vector<std::string>& names) {
@@ -127,12 +107,12 @@ class Cluster {
     auto options = qtopology::MySqlOptions::fromUrl(target.url_base + kDatabase);
     options.pool_size = kTickThreads;
     storage_ = std::make_unique<qtopology::MySqlCoordinator>(options);
-    runners_.resize(workers);
     for (int w = 0; w < workers; ++w) {
+      runners_.push_back(std::make_unique<qtopology::testing::RecordingRunner>());
       qtopology::WorkerOptions o;
       o.name = workerName(w);
       o.tick = kTick;
-      workers_.push_back(std::make_unique<TopologyWorker>(*storage_, runners_[w], o));
+      workers_.push_back(std::make_unique<TopologyWorker>(*storage_, *runners_[w], o));
     }
     // Started at different moments, as real workers are.
     std::mt19937 random(42);
@@ -328,7 +308,9 @@ class Cluster {
   RawClient raw_;
   std::shared_ptr<ProblemCounter> sink_;
   std::unique_ptr<qtopology::MySqlCoordinator> storage_;
-  std::vector<RecordingRunner> runners_;  // outlive the workers that call them
+  // Outlive the workers that call them. Locked: a worker's lease watchdog
+  // may kill from its own thread.
+  std::vector<std::unique_ptr<qtopology::testing::RecordingRunner>> runners_;
   std::vector<std::unique_ptr<TopologyWorker>> workers_;
 
   std::mutex mutex_;

@@ -13,7 +13,9 @@ namespace bench {
 namespace {
 
 using qtopology::MySqlCoordinator;
+using qtopology::Leadership;
 using qtopology::MySqlOptions;
+using qtopology::TopologyState;
 
 std::unique_ptr<MySqlCoordinator> coordinator(const Target& target, const std::string& database,
                                               std::size_t pool_size) {
@@ -201,7 +203,9 @@ std::vector<OpResult> runPerCall(const Target& target, double scale, const std::
                      raw_ops.call(reg, {uuid(i), config_text, 2.0, std::string("w00001")});
                    }});
   specs.push_back({"set_topology_status", "setTopologyStatus", scaled(1000, scale), nullptr,
-                   [&](int) { ops->setTopologyStatus("t-status", "w00001", "running", {}); },
+                   [&](int) {
+                     ops->setTopologyStatus({"t-status", "w00001", TopologyState::running, {}});
+                   },
                    nullptr,
                    [&](int) {
                      raw_ops.call(status, {std::string("t-status"), std::string("w00001"),
@@ -211,7 +215,8 @@ std::vector<OpResult> runPerCall(const Target& target, double scale, const std::
   // the Node package's sitting leader would on its next check anyway.
   const std::string lstatus = callText("set_worker_lstatus", 2);
   specs.push_back({"leadership", "announce + checkLeaderCandidacy (2 calls, won election)",
-                   scaled(500, scale), [&](int) { ops->setWorkerLStatus("w00004", "normal"); },
+                   scaled(500, scale),
+                   [&](int) { ops->setWorkerLStatus("w00004", Leadership::normal); },
                    [&](int) {
                      ops->announceLeaderCandidacy("w00004");
                      if (!ops->checkLeaderCandidacy("w00004"))

@@ -190,12 +190,13 @@ MySqlOptions connectionOptions(const CommandLine& line) {
   // The library's notes go to stderr, apart from the output scripts parse.
   // Only migrate's steps are worth showing: retry warnings would turn the
   // one-line error of a failed command into several.
-  options.logger = spdlog::stderr_color_mt("qtopology-mysql");
-  options.logger->set_pattern("%v");
+  auto notes = spdlog::stderr_color_mt("qtopology-mysql");
+  notes->set_pattern("%v");
   // A long-running dashboard logs retries too.
-  options.logger->set_level(line.command == "migrate"     ? spdlog::level::info
-                            : line.command == "dashboard" ? spdlog::level::warn
-                                                          : spdlog::level::err);
+  notes->set_level(line.command == "migrate"     ? spdlog::level::info
+                   : line.command == "dashboard" ? spdlog::level::warn
+                                                 : spdlog::level::err);
+  options.logger = spdlogLogger(notes->name());
   return options;
 }
 

@@ -26,9 +26,9 @@ void listCommand(Context& c) {
   Table table(
       {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
   for (const auto& t : topologies) {
-    table.add({t.uuid, t.status, t.enabled ? "yes" : "no", t.worker.value_or(""), number(t.weight),
-               joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
-               t.error.value_or("")});
+    table.add({t.uuid, std::string(toString(t.status)), t.enabled ? "yes" : "no",
+               t.worker.value_or(""), number(t.weight), joined(t.worker_affinity), pidText(t.pid),
+               localTime(t.last_ping), t.error.value_or("")});
   }
   table.print(c.out);
 }
@@ -37,7 +37,7 @@ void detailsCommand(Context& c) {
   const auto t = c.storage().getTopologyInfo(c.line.args.at(0));
   if (c.line.json) return printJson(c.out, toJson(t));
   Table table({"uuid:", t.uuid});
-  table.add({"status:", t.status});
+  table.add({"status:", std::string(toString(t.status))});
   table.add({"enabled:", t.enabled ? "yes" : "no"});
   table.add({"worker:", t.worker.value_or("")});
   table.add({"weight:", number(t.weight)});
@@ -104,8 +104,11 @@ void setErrorCommand(Context& c) {
   const auto& uuid = c.line.args.at(0);
   // No worker given: an operator may put any topology in error, wherever
   // it runs.
-  c.storage().setTopologyStatus(uuid, std::nullopt, std::string(consts::topology_status::error),
-                                c.line.args.at(1));
+  TopologyStatusChange change;
+  change.uuid = uuid;
+  change.status = TopologyState::error;
+  change.error = c.line.args.at(1);
+  c.storage().setTopologyStatus(change);
   c.done("topology " + uuid + " is now in error");
 }
 
@@ -114,8 +117,8 @@ void topologyHistoryCommand(Context& c) {
   if (c.line.json) return printJsonList(c.out, history);
   Table table({"TIME", "STATUS", "ENABLED", "WORKER", "WEIGHT", "PID", "ERROR"});
   for (const auto& h : history) {
-    table.add({localTime(h.ts), h.status, h.enabled ? "yes" : "no", h.worker.value_or(""),
-               number(h.weight), pidText(h.pid), h.error.value_or("")});
+    table.add({localTime(h.ts), std::string(toString(h.status)), h.enabled ? "yes" : "no",
+               h.worker.value_or(""), number(h.weight), pidText(h.pid), h.error.value_or("")});
   }
   table.print(c.out);
 }

@@ -10,7 +10,8 @@ void workersCommand(Context& c) {
   if (c.line.json) return printJsonList(c.out, workers);
   Table table({"NAME", "STATUS", "LEADERSHIP", "PID", "LAST PING"});
   for (const auto& w : workers) {
-    table.add({w.name, w.status, w.lstatus, pidText(w.pid), localTime(w.last_ping)});
+    table.add({w.name, std::string(toString(w.status)), std::string(toString(w.lstatus)),
+               pidText(w.pid), localTime(w.last_ping)});
   }
   table.print(c.out);
 }
@@ -32,7 +33,8 @@ void workerHistoryCommand(Context& c) {
   if (c.line.json) return printJsonList(c.out, history);
   Table table({"TIME", "STATUS", "LEADERSHIP", "PID"});
   for (const auto& h : history) {
-    table.add({localTime(h.ts), h.status, h.lstatus, pidText(h.pid)});
+    table.add({localTime(h.ts), std::string(toString(h.status)), std::string(toString(h.lstatus)),
+               pidText(h.pid)});
   }
   table.print(c.out);
 }

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
       runner_options.worker = options->worker.name;
       runner_options.grace = options->grace;
       runner_options.passed_environment = options->passed_environment;
+      runner_options.logger = options->worker.logger;  // the library's default unless set
       runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
     }
     MySqlCoordinator storage(options->storage);

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include <linux/close_range.h>
 
@@ -33,6 +33,14 @@ namespace {
 
 namespace sv = supervision;
 using SteadyClock = std::chrono::steady_clock;
+
+// The runner's lines go to the logger its options name, formatted only when
+// that logger keeps the level.
+template <typename... Args>
+void logTo(Logger& logger, LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
+  if (!logger.enabled(level)) return;
+  logger.log(level, fmt::format(format, std::forward<Args>(args)...));
+}
 
 // How long start() waits for the supervisor to start the topology: a fork
 // and an exec, even on a loaded machine far less.
@@ -286,22 +294,26 @@ struct ProcessRunner::Stream {
   int left_behind = 0;
   std::string stderr_tail;
   std::string partial_line;  // stderr since the last newline, not logged yet
+  Logger& log;
   LogRateLimit limit;
 
-  Stream(std::size_t rate, std::size_t burst) : limit(rate, burst, SteadyClock::now()) {}
+  Stream(Logger& logger, std::size_t rate, std::size_t burst)
+      : log(logger), limit(rate, burst, SteadyClock::now()) {}
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
     if (stderr_fd >= 0) ::close(stderr_fd);
   }
 
   void logLine(std::string_view line, SteadyClock::time_point now) {
-    if (limit.admit(line.size(), now)) spdlog::info("[{}] {}", uuid, detail::escapeControl(line));
+    if (limit.admit(line.size(), now))
+      logTo(log, LogLevel::info, "[{}] {}", uuid, detail::escapeControl(line));
   }
 
   void reportDropped(SteadyClock::time_point now, bool final, std::size_t rate) {
     if (const auto dropped = limit.report(now, final)) {
-      spdlog::warn("[{}] {} lines ({} bytes) of stderr not logged: over the limit of {} bytes/s",
-                   uuid, dropped->lines, dropped->bytes, rate);
+      logTo(log, LogLevel::warn,
+            "[{}] {} lines ({} bytes) of stderr not logged: over the limit of {} bytes/s", uuid,
+            dropped->lines, dropped->bytes, rate);
     }
   }
 
@@ -364,13 +376,14 @@ struct ProcessRunner::Stream {
         report = std::make_pair(status, cause);
       }
     } catch (const sv::ProtocolError& e) {
-      spdlog::error("topology {}: bad report from its supervisor (pid {}): {}", uuid, supervisor,
-                    e.what());
+      logTo(log, LogLevel::error, "topology {}: bad report from its supervisor (pid {}): {}", uuid,
+            supervisor, e.what());
     }
   }
 };
 
-ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(options)) {
+ProcessRunner::ProcessRunner(ProcessRunnerOptions options)
+    : options_(std::move(options)), logger_(options_.logger ? options_.logger : defaultLogger()) {
   if (options_.supervisor.empty()) options_.supervisor = supervisorBesideExecutable();
   if (::access(options_.supervisor.c_str(), X_OK) != 0) {
     throw std::runtime_error(
@@ -379,9 +392,6 @@ ProcessRunner::ProcessRunner(ProcessRunnerOptions options) : options_(std::move(
   if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(systemError("cannot create a pipe", errno));
   }
-  // spdlog's registry is made on first use: here, before the reaper's
-  // thread uses it, rather than in a race between that thread and ours.
-  spdlog::default_logger();
   reaper_ = std::thread([this] { reap(); });
 }
 
@@ -416,13 +426,10 @@ ProcessRunner::~ProcessRunner() {
 
 void ProcessRunner::setExitCallback(ExitCallback callback) { on_exit_ = std::move(callback); }
 
-std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& config) {
-  return launch(uuid, config, std::nullopt);
-}
-
-std::optional<int> ProcessRunner::start(const std::string& uuid, const Json& config,
-                                        std::int64_t epoch) {
-  return launch(uuid, config, epoch);
+std::optional<int> ProcessRunner::start(const StartRequest& request) {
+  // Epoch 0 is no assignment's (a host starting a topology of its own).
+  return launch(request.uuid, request.config,
+                request.epoch > 0 ? std::optional(request.epoch) : std::nullopt);
 }
 
 std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& config,
@@ -440,7 +447,8 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
   Json written = config;
   // The assignment's epoch wins over a key of that name in the config.
   if (epoch) written["epoch"] = *epoch;
-  auto stream = std::make_unique<Stream>(options_.log_bytes_per_second, options_.log_burst_bytes);
+  auto stream =
+      std::make_unique<Stream>(*logger_, options_.log_bytes_per_second, options_.log_burst_bytes);
   stream->uuid = uuid;
   stream->config_file = writeConfigFile(uuid, written);
   try {
@@ -548,8 +556,8 @@ std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& co
     arrived_.push_back(std::move(stream));
   }
   wake();
-  spdlog::info("started topology {} as pid {} (supervisor pid {}): {}", uuid, pid, supervisor,
-               detail::escapeControl(program));
+  logTo(*logger_, LogLevel::info, "started topology {} as pid {} (supervisor pid {}): {}", uuid,
+        pid, supervisor, detail::escapeControl(program));
   return static_cast<int>(pid);
 }
 
@@ -570,10 +578,12 @@ void ProcessRunner::stop(const std::string& uuid) {
   }
   // Logged without the lock: a slow log must not delay kill() or the lease.
   if (sent) {
-    spdlog::info("stopping topology {} (pid {}): SIGTERM to its processes, SIGKILL after {} ms",
-                 uuid, pid, options_.grace.count());
+    logTo(*logger_, LogLevel::info,
+          "stopping topology {} (pid {}): SIGTERM to its processes, SIGKILL after {} ms", uuid, pid,
+          options_.grace.count());
   } else {
-    spdlog::warn("stopping topology {} (pid {}): its supervisor does not answer", uuid, pid);
+    logTo(*logger_, LogLevel::warn, "stopping topology {} (pid {}): its supervisor does not answer",
+          uuid, pid);
   }
 }
 
@@ -588,8 +598,8 @@ void ProcessRunner::kill(const std::string& uuid) {
     pid = found->second.pid;
     sent = sendMessage(found->second.control_fd, sv::Writer().message(sv::Type::Kill), false);
   }
-  spdlog::info("killing topology {} (pid {}){}", uuid, pid,
-               sent ? ": SIGKILL to its processes" : ": its supervisor does not answer");
+  logTo(*logger_, LogLevel::info, "killing topology {} (pid {}){}", uuid, pid,
+        sent ? ": SIGKILL to its processes" : ": its supervisor does not answer");
 }
 
 void ProcessRunner::renewLease(SteadyClock::time_point deadline) {
@@ -657,11 +667,11 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
     }
   }
   std::remove(stream.config_file.c_str());  // the supervisor's job, unless it died
-  spdlog::info("topology {} (pid {}) ended{}{}{}", stream.uuid, stream.pid,
-               end_requested ? " on request" : "", exit.error ? ": " + *exit.error : "",
-               stream.left_behind > 0
-                   ? "; killed " + std::to_string(stream.left_behind) + " processes it left behind"
-                   : "");
+  logTo(*logger_, LogLevel::info, "topology {} (pid {}) ended{}{}{}", stream.uuid, stream.pid,
+        end_requested ? " on request" : "", exit.error ? ": " + *exit.error : "",
+        stream.left_behind > 0
+            ? "; killed " + std::to_string(stream.left_behind) + " processes it left behind"
+            : "");
   exits.push_back(std::move(exit));
   return true;
 }

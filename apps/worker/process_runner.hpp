@@ -48,6 +48,9 @@ struct ProcessRunnerOptions {
   // after a burst); 0: no limit.
   std::size_t log_bytes_per_second = 16 * 1024;
   std::size_t log_burst_bytes = 64 * 1024;
+  // Where the runner logs (starts, ends, the topologies' stderr); nullptr:
+  // qtopology::defaultLogger(). Used from the runner's thread too.
+  std::shared_ptr<Logger> logger;
 };
 
 // Thread-safe. Exits are reported from the runner's own thread. No call
@@ -71,11 +74,9 @@ class ProcessRunner final : public TopologyRunner {
   // general.command, std::runtime_error when the program cannot be run (not
   // found, not executable), the supervisor fails, or the topology already
   // runs here. Returns the pid of the topology's own process (not of its
-  // supervisor). Without an epoch, neither QTOPOLOGY_EPOCH nor "epoch" is
-  // given to the topology.
-  std::optional<int> start(const std::string& uuid, const Json& config) override;
-  std::optional<int> start(const std::string& uuid, const Json& config,
-                           std::int64_t epoch) override;
+  // supervisor). With epoch 0 (no assignment's), neither QTOPOLOGY_EPOCH
+  // nor "epoch" is given to the topology.
+  std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
   // Passed on to every supervisor, and to those started later. Until the
@@ -98,6 +99,7 @@ class ProcessRunner final : public TopologyRunner {
   void wake();
 
   ProcessRunnerOptions options_;
+  const std::shared_ptr<Logger> logger_;  // options_.logger, or the default
   ExitCallback on_exit_;
   std::mutex mutex_;
   std::map<std::string, Child> children_;

@@ -8,10 +8,10 @@ namespace qtopology::worker {
 
 void SimulatedRunner::setExitCallback(ExitCallback callback) { on_exit_ = std::move(callback); }
 
-std::optional<int> SimulatedRunner::start(const std::string& uuid, const Json&) {
+std::optional<int> SimulatedRunner::start(const StartRequest& request) {
   std::lock_guard<std::mutex> lock(mutex_);
-  running_.insert(uuid);
-  spdlog::info("simulating topology {}", uuid);
+  running_.insert(request.uuid);
+  spdlog::info("simulating topology {}", request.uuid);
   return static_cast<int>(::getpid());
 }
 

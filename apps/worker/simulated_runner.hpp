@@ -15,7 +15,7 @@ namespace qtopology::worker {
 class SimulatedRunner final : public TopologyRunner {
  public:
   void setExitCallback(ExitCallback callback) override;
-  std::optional<int> start(const std::string& uuid, const Json& config) override;
+  std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
 

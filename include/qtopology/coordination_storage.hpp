@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <iosfwd>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,28 +21,66 @@ namespace qtopology {
 using Json = nlohmann::json;
 using TimePoint = std::chrono::system_clock::time_point;
 
+// ---------------------------------------------------------------------------
+// Statuses. Typed in the API; text (Node qtopology's spellings, shown beside
+// each value) only where they leave the process: in a storage's rows, in JSON
+// and on command lines. toString() gives that text, parse...() reads it back
+// and throws InvalidArgument naming text it does not know.
+
+// WorkerStatus::status: a worker's own life cycle.
+enum class WorkerState {
+  alive,     // "alive": pinging
+  closing,   // "closing": shutting down
+  dead,      // "dead": silent past the dead-worker timeout
+  disabled,  // "disabled": pinging, but takes no work
+  unloaded,  // "unloaded": gone; its topologies were taken away
+};
+
+// WorkerStatus::lstatus: a worker's part in the leader election.
+enum class Leadership {
+  normal,     // "normal" (older peers write '', which reads as normal)
+  candidate,  // "candidate"
+  leader,     // "leader"
+};
+
+// TopologyStatus::status.
+enum class TopologyState {
+  unassigned,  // "unassigned"
+  waiting,     // "waiting": assigned, not yet started by its worker
+  running,     // "running"
+  error,       // "error": TopologyStatus::error says why
+};
+
+// The text of a status, as storages and peers spell it. Never throws.
+std::string_view toString(WorkerState state) noexcept;
+std::string_view toString(Leadership leadership) noexcept;
+std::string_view toString(TopologyState state) noexcept;
+// The reverse; InvalidArgument (defined below) names text that is none of
+// the spellings. parseLeadership reads "" as Leadership::normal.
+WorkerState parseWorkerState(std::string_view text);
+Leadership parseLeadership(std::string_view text);
+TopologyState parseTopologyState(std::string_view text);
+
+// The text, on a stream (log lines, test failure messages).
+std::ostream& operator<<(std::ostream& out, WorkerState state);
+std::ostream& operator<<(std::ostream& out, Leadership leadership);
+std::ostream& operator<<(std::ostream& out, TopologyState state);
+
+// The statuses in JSON (nlohmann's ADL hooks): their text, as above.
+inline void to_json(Json& json, WorkerState state) { json = std::string(toString(state)); }
+inline void to_json(Json& json, Leadership leadership) { json = std::string(toString(leadership)); }
+inline void to_json(Json& json, TopologyState state) { json = std::string(toString(state)); }
+inline void from_json(const Json& json, WorkerState& state) {
+  state = parseWorkerState(json.get<std::string>());
+}
+inline void from_json(const Json& json, Leadership& leadership) {
+  leadership = parseLeadership(json.get<std::string>());
+}
+inline void from_json(const Json& json, TopologyState& state) {
+  state = parseTopologyState(json.get<std::string>());
+}
+
 namespace consts {
-namespace worker_status {
-inline constexpr std::string_view alive = "alive";
-inline constexpr std::string_view closing = "closing";
-inline constexpr std::string_view dead = "dead";
-inline constexpr std::string_view disabled = "disabled";
-inline constexpr std::string_view unloaded = "unloaded";
-}  // namespace worker_status
-
-namespace worker_lstatus {
-inline constexpr std::string_view leader = "leader";
-inline constexpr std::string_view candidate = "candidate";
-inline constexpr std::string_view normal = "normal";
-}  // namespace worker_lstatus
-
-namespace topology_status {
-inline constexpr std::string_view unassigned = "unassigned";
-inline constexpr std::string_view waiting = "waiting";
-inline constexpr std::string_view running = "running";
-inline constexpr std::string_view error = "error";
-}  // namespace topology_status
-
 namespace leader_messages {
 inline constexpr std::string_view start_topology = "start_topology";
 inline constexpr std::string_view start_topologies = "start_topologies";
@@ -56,20 +95,19 @@ inline constexpr std::string_view set_disabled = "set_disabled";
 }  // namespace consts
 
 // ---------------------------------------------------------------------------
-// Records. Statuses are plain strings holding one of the constants above; a
-// leadership status written as '' by older peers is returned as "normal".
+// Records.
 
 struct WorkerStatus {
   std::string name;
-  std::string status;
-  std::string lstatus;
+  WorkerState status = WorkerState::alive;
+  Leadership lstatus = Leadership::normal;
   TimePoint last_ping;
   std::optional<int> pid;  // process id the worker registered with, if known
 };
 
 struct TopologyStatus {
   std::string uuid;
-  std::string status;
+  TopologyState status = TopologyState::unassigned;
   std::optional<std::string> worker;  // assigned worker, if any
   std::optional<std::string> error;   // error text of a topology in "error"
   std::optional<int> pid;
@@ -95,8 +133,8 @@ struct TopologyStatusHistory : TopologyStatus {
 
 struct WorkerStatusHistory {
   std::string name;
-  std::string status;
-  std::string lstatus;
+  WorkerState status = WorkerState::alive;
+  Leadership lstatus = Leadership::normal;
   TimePoint ts;
   std::optional<int> pid;
 };
@@ -122,8 +160,8 @@ struct StorageProperty {
 
 // What one tick of a worker's loop needs, from CoordinationStorage::heartbeat().
 struct WorkerHeartbeat {
-  std::string status;   // the worker's own status after the ping (alive, disabled, ...)
-  std::string lstatus;  // its own leadership status
+  WorkerState status = WorkerState::alive;  // its own status after the ping
+  Leadership lstatus = Leadership::normal;  // its own leadership status
   // Messages taken for this worker, as getMessages() takes them (once only).
   std::vector<StorageMessage> messages;
   std::optional<std::string> leader;  // the worker holding lstatus "leader", if any
@@ -138,6 +176,34 @@ struct WorkerHeartbeat {
   // heartbeat that wrote. A retried call may write where its first attempt
   // did not; false only ever means this call wrote nothing.
   bool wrote = true;
+};
+
+// setTopologyStatus(): a topology's new status. Set the fields by name (in
+// C++20 with designated initializers): worker and error have the same type.
+struct TopologyStatusChange {
+  std::string uuid{};
+  // With a worker given, nothing changes unless the topology is assigned to it.
+  std::optional<std::string> worker{};
+  TopologyState status = TopologyState::unassigned;
+  // The error text, for TopologyState::error.
+  std::optional<std::string> error{};
+};
+
+// reportTopologyStatus(): the same, from the instance started for the
+// assignment of `epoch` (TopologyStatus::epoch when it started).
+struct TopologyReport {
+  std::string uuid{};
+  std::optional<std::string> worker{};
+  TopologyState status = TopologyState::unassigned;
+  std::optional<std::string> error{};
+  std::int64_t epoch = 0;
+};
+
+// reportTopologyPid(): the process id of the instance of `epoch`, or none.
+struct TopologyPidReport {
+  std::string uuid{};
+  std::optional<int> pid{};
+  std::int64_t epoch = 0;
 };
 
 // Place a topology on a worker: it becomes "waiting" there.
@@ -278,10 +344,10 @@ class CoordinationStorage {
   // True when the worker is (now) the one leader. Never two leaders: both
   // calls are serialised with every other election step of the storage.
   virtual bool checkLeaderCandidacy(const std::string& name) = 0;
-  virtual void setWorkerStatus(const std::string& name, const std::string& status) = 0;
-  // "leader" and "candidate" are accepted only for an alive worker, and
-  // "leader" only when no other live leader exists (else InvalidArgument).
-  virtual void setWorkerLStatus(const std::string& name, const std::string& lstatus) = 0;
+  virtual void setWorkerStatus(const std::string& name, WorkerState status) = 0;
+  // leader and candidate are accepted only for an alive worker, and leader
+  // only when no other live leader exists (else InvalidArgument).
+  virtual void setWorkerLStatus(const std::string& name, Leadership lstatus) = 0;
   // Only an "unloaded" worker can be deleted (else InvalidArgument).
   virtual void deleteWorker(const std::string& name) = 0;
   // Sends the worker "shutdown", valid for 60 s.
@@ -293,24 +359,17 @@ class CoordinationStorage {
   // and general.worker_affinity (array of worker names) are read from it.
   virtual void registerTopology(const std::string& uuid, const Json& config) = 0;
   virtual void assignTopology(const std::string& uuid, const std::string& worker) = 0;
-  // With a worker given, changes nothing unless the topology is assigned to it.
-  virtual void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                                 const std::string& status,
-                                 const std::optional<std::string>& error) = 0;
+  virtual void setTopologyStatus(const TopologyStatusChange& change) = 0;
   virtual void setTopologyPid(const std::string& uuid, std::optional<int> pid) = 0;
   // The same two, from a worker that runs the assignment of `epoch`
   // (TopologyStatus::epoch when it started it): when the topology has been
-  // assigned again since (its epoch is greater), nothing changes and
-  // nothing is thrown, so a stale instance cannot flip the new one's status
-  // or pid. They return whether the report was written. Errors as the calls
-  // above. The defaults read the topology's epoch and then write, so they
-  // fence only up to that read; an override checks and writes atomically.
-  virtual bool reportTopologyStatus(const std::string& uuid,
-                                    const std::optional<std::string>& worker,
-                                    const std::string& status,
-                                    const std::optional<std::string>& error, std::int64_t epoch);
-  virtual bool reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                                 std::int64_t epoch);
+  // assigned again since (its epoch is greater), or a worker is named and
+  // the topology is not assigned to it, nothing changes and nothing is
+  // thrown, so a stale instance cannot flip the new one's status or pid.
+  // They return whether the report was written. Errors as the calls above.
+  // The check and the write are one atomic step (fencing).
+  virtual bool reportTopologyStatus(const TopologyReport& report) = 0;
+  virtual bool reportTopologyPid(const TopologyPidReport& report) = 0;
   virtual void disableTopology(const std::string& uuid) = 0;
   virtual void enableTopology(const std::string& uuid) = 0;
   // Disable and, if assigned, send the worker stop_topology / kill_topology
@@ -329,33 +388,50 @@ class CoordinationStorage {
   virtual void refreshStatuses() = 0;
 
   // --- combined calls of the worker loop -------------------------------------
-  // The defaults below are built from the calls above, so every storage has
-  // them; a storage may do each in one step (one round trip).
+  // Each is one atomic step of the storage (one round trip for a remote
+  // one). ComposedCoordinationStorage (below) builds them, and the two
+  // reports, from the calls above for a storage that cannot, at the price
+  // of fencing.
 
   // The heartbeat of one tick: ping the worker (its status is left as it is:
   // a disabled worker stays disabled), take its messages, and report its own
   // status and the leader's liveness. NotFoundError when the worker is not
   // registered. The ping may be skipped while the last one is recent (see
   // WorkerHeartbeat::wrote); a leader's or candidate's, and one with a
-  // message taken, never is. The default pings with pingWorker() every
-  // time, reads every worker row, and knows the leader timeout from
-  // getProperties()' leader_timeout_s (10 s without it); overrides are
-  // O(1).
-  virtual WorkerHeartbeat heartbeat(const std::string& name);
+  // message taken, never is.
+  virtual WorkerHeartbeat heartbeat(const std::string& name) = 0;
   // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
   // (now) the one leader.
-  virtual bool campaign(const std::string& name);
+  virtual bool campaign(const std::string& name) = 0;
   // Applies a leader loop's writes, all or nothing, and returns true; or
   // writes nothing and returns false when `leader` is no longer an alive
   // leader, or no longer exists (fencing: a resumed old leader changes
-  // nothing). Malformed actions throw InvalidArgument before that check. The
-  // default checks leadership with checkLeaderCandidacy (which keeps a
-  // silent leader nobody replaced) and then writes call by call, so it
-  // fences only up to that check; an override checks and writes in one
-  // transaction. A worker or topology that does not exist throws
-  // NotFoundError and nothing is written (the default checks them all before
-  // its first write, but a row deleted meanwhile can still stop it half way).
-  virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions);
+  // nothing). The check and the writes are one transaction. Malformed
+  // actions throw InvalidArgument before that check. A worker or topology
+  // that does not exist throws NotFoundError and nothing is written. Only
+  // workers still dead are unloaded.
+  virtual bool applyLeaderActions(const std::string& leader, const LeaderActions& actions) = 0;
+};
+
+// For a storage that has only the basic calls: reportTopologyStatus,
+// reportTopologyPid, heartbeat, campaign and applyLeaderActions composed
+// from them, call by call. NOT FENCED: the reports read the topology's epoch
+// and then write, and applyLeaderActions checks leadership and then writes,
+// so each is fenced only up to that read; a stale instance or a demoted
+// leader that runs between the read and the write still writes. heartbeat
+// pings with pingWorker() on every call (WorkerHeartbeat::wrote is always
+// true), reads every worker row and the leader timeout from getProperties()'
+// leader_timeout_s (10 s without it). A worker or topology deleted during
+// applyLeaderActions can stop it half way. The conformance suite reports a
+// storage built on this base as "not fenced". Opt in only when the backend
+// cannot check and write in one step.
+class ComposedCoordinationStorage : public CoordinationStorage {
+ public:
+  bool reportTopologyStatus(const TopologyReport& report) override;
+  bool reportTopologyPid(const TopologyPidReport& report) override;
+  WorkerHeartbeat heartbeat(const std::string& name) override;
+  bool campaign(const std::string& name) override;
+  bool applyLeaderActions(const std::string& leader, const LeaderActions& actions) override;
 };
 
 }  // namespace qtopology

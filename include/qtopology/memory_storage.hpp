@@ -64,23 +64,18 @@ class MemoryStorage : public CoordinationStorage {
   void pingWorker(const std::string& name) override;
   void announceLeaderCandidacy(const std::string& name) override;
   bool checkLeaderCandidacy(const std::string& name) override;
-  void setWorkerStatus(const std::string& name, const std::string& status) override;
-  void setWorkerLStatus(const std::string& name, const std::string& lstatus) override;
+  void setWorkerStatus(const std::string& name, WorkerState status) override;
+  void setWorkerLStatus(const std::string& name, Leadership lstatus) override;
   void deleteWorker(const std::string& name) override;
   void shutDownWorker(const std::string& name) override;
 
   void registerTopology(const std::string& uuid, const Json& config) override;
   void assignTopology(const std::string& uuid, const std::string& worker) override;
-  void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                         const std::string& status,
-                         const std::optional<std::string>& error) override;
+  void setTopologyStatus(const TopologyStatusChange& change) override;
   void setTopologyPid(const std::string& uuid, std::optional<int> pid) override;
   // Checked and written under the one mutex.
-  bool reportTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                            const std::string& status, const std::optional<std::string>& error,
-                            std::int64_t epoch) override;
-  bool reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                         std::int64_t epoch) override;
+  bool reportTopologyStatus(const TopologyReport& report) override;
+  bool reportTopologyPid(const TopologyPidReport& report) override;
   void disableTopology(const std::string& uuid) override;
   void enableTopology(const std::string& uuid) override;
   void stopTopology(const std::string& uuid) override;

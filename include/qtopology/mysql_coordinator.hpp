@@ -49,24 +49,19 @@ class MySqlCoordinator final : public CoordinationStorage {
   void pingWorker(const std::string& name) override;
   void announceLeaderCandidacy(const std::string& name) override;
   bool checkLeaderCandidacy(const std::string& name) override;
-  void setWorkerStatus(const std::string& name, const std::string& status) override;
-  void setWorkerLStatus(const std::string& name, const std::string& lstatus) override;
+  void setWorkerStatus(const std::string& name, WorkerState status) override;
+  void setWorkerLStatus(const std::string& name, Leadership lstatus) override;
   void deleteWorker(const std::string& name) override;
   void shutDownWorker(const std::string& name) override;
 
   void registerTopology(const std::string& uuid, const Json& config) override;
   void assignTopology(const std::string& uuid, const std::string& worker) override;
-  void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                         const std::string& status,
-                         const std::optional<std::string>& error) override;
+  void setTopologyStatus(const TopologyStatusChange& change) override;
   void setTopologyPid(const std::string& uuid, std::optional<int> pid) override;
   // One CALL each: the epoch is checked and the report written in one
   // transaction, under the topology's row lock.
-  bool reportTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                            const std::string& status, const std::optional<std::string>& error,
-                            std::int64_t epoch) override;
-  bool reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                         std::int64_t epoch) override;
+  bool reportTopologyStatus(const TopologyReport& report) override;
+  bool reportTopologyPid(const TopologyPidReport& report) override;
   void disableTopology(const std::string& uuid) override;
   void enableTopology(const std::string& uuid) override;
   void stopTopology(const std::string& uuid) override;
@@ -92,8 +87,8 @@ class MySqlCoordinator final : public CoordinationStorage {
   // Timeouts come from the qtopology_settings table, so the whole cluster
   // agrees on them.
   void refreshStatuses() override;
-  // Leadership status ("leader", "candidate", "normal") -> number of workers.
-  std::map<std::string, int> leadershipStatusCounts();
+  // Leadership status -> number of workers.
+  std::map<Leadership, int> leadershipStatusCounts();
 
   // Version of the connected database's schema, read now.
   int schemaVersion();

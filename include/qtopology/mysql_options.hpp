@@ -8,9 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace spdlog {
-class logger;
-}
+#include <qtopology/logger.hpp>
 
 namespace qtopology {
 
@@ -71,10 +69,9 @@ struct MySqlOptions {
   // settings contradict each other (verify_* without ssl_ca, disabled with it).
   SslMode effectiveSslMode() const;
 
-  // Where to log; nullptr means spdlog's default logger. spdlog::logger is
-  // only declared here: setting one needs <spdlog/spdlog.h> and spdlog on the
-  // application's side, leaving it empty needs neither.
-  std::shared_ptr<spdlog::logger> logger;
+  // Where to log (retries, migrations, failovers); nullptr means
+  // defaultLogger(). Used from every thread that calls the coordinator.
+  std::shared_ptr<Logger> logger;
 
   // `hosts`, or else host and port alone.
   std::vector<Endpoint> endpoints() const;

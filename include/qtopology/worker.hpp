@@ -12,10 +12,7 @@
 #include <string>
 
 #include <qtopology/coordination_storage.hpp>
-
-namespace spdlog {
-class logger;
-}
+#include <qtopology/logger.hpp>
 
 namespace qtopology {
 
@@ -24,6 +21,17 @@ namespace qtopology {
 struct TopologyExit {
   std::string uuid;
   std::optional<std::string> error;
+};
+
+// What TopologyRunner::start() is given. A struct, so that what the worker
+// passes can grow without a new overload of start().
+struct StartRequest {
+  std::string uuid{};
+  Json config{};  // the topology's config, as registered
+  // The assignment's epoch (TopologyStatus::epoch), which grows on every
+  // assignment: a runner hands it to the topology so that its sinks can
+  // refuse writes from an older instance.
+  std::int64_t epoch = 0;
 };
 
 // What a host implements: how a topology starts, stops and ends. The worker
@@ -45,15 +53,7 @@ class TopologyRunner {
   // Start the topology; return its process id when it has one (recorded in
   // the storage), or nullopt. Throw a std::exception whose what() says why it
   // cannot start: the topology goes to "error" with that text.
-  virtual std::optional<int> start(const std::string& uuid, const Json& config) = 0;
-  // The same, with the assignment's epoch (TopologyStatus::epoch), which grows
-  // on every assignment: a runner hands it to the topology so that its sinks
-  // can refuse writes from an older instance. The default ignores the epoch.
-  virtual std::optional<int> start(const std::string& uuid, const Json& config,
-                                   std::int64_t epoch) {
-    static_cast<void>(epoch);
-    return start(uuid, config);
-  }
+  virtual std::optional<int> start(const StartRequest& request) = 0;
   // Ask it to stop gracefully (stop) or end it at once (kill). Neither waits:
   // the runner reports the end through the exit callback. Unknown uuids are
   // ignored.
@@ -105,12 +105,9 @@ struct WorkerOptions {
   // the lease watchdog's thread too, so it must be thread-safe; the watchdog
   // looks at it at least every 100 ms of real time.
   std::function<std::chrono::steady_clock::time_point()> clock;
-  // Where the worker and its lease watchdog log; nullptr means spdlog's
-  // default logger. spdlog::logger is only declared here: setting one needs
-  // <spdlog/spdlog.h> and spdlog on the host's side, leaving it empty needs
-  // neither. Used from the watchdog's thread too (spdlog loggers are
-  // thread-safe unless made with a single-threaded sink).
-  std::shared_ptr<spdlog::logger> logger;
+  // Where the worker and its lease watchdog log; nullptr means
+  // defaultLogger(). Used from the watchdog's thread too.
+  std::shared_ptr<Logger> logger;
 };
 
 // One worker's loop, speaking Node qtopology 2.3.2's protocol. Each tick:

@@ -1,5 +1,5 @@
-// The combined calls of the worker loop, built from the basic calls, for
-// storages that have nothing better. MySqlCoordinator overrides all three.
+// ComposedCoordinationStorage: the atomic calls built from the basic calls,
+// for storages that have nothing better (not fenced; see the header).
 #include <qtopology/coordination_storage.hpp>
 
 #include <set>
@@ -10,7 +10,7 @@
 
 namespace qtopology {
 
-WorkerHeartbeat CoordinationStorage::heartbeat(const std::string& name) {
+WorkerHeartbeat ComposedCoordinationStorage::heartbeat(const std::string& name) {
   const auto op = detail::checkedOperation("heartbeat", "worker", name);
   const auto notFound = [&] { return NotFoundError(op + ": worker not found: " + name); };
   try {
@@ -39,25 +39,38 @@ WorkerHeartbeat CoordinationStorage::heartbeat(const std::string& name) {
   return beat;
 }
 
-bool CoordinationStorage::reportTopologyStatus(const std::string& uuid,
-                                               const std::optional<std::string>& worker,
-                                               const std::string& status,
-                                               const std::optional<std::string>& error,
-                                               std::int64_t epoch) {
-  const auto current = getTopologyInfo(uuid);
-  if (current.epoch > epoch || (worker && current.worker != worker)) return false;
-  setTopologyStatus(uuid, worker, status, error);
+namespace {
+
+// The topology's row for a report, NotFoundError named as every storage
+// names the report's operation.
+TopologyInfo reportedTopology(CoordinationStorage& storage, const std::string& operation,
+                              const std::string& uuid) {
+  const auto op = detail::checkedOperation(operation, "uuid", uuid);
+  try {
+    return storage.getTopologyInfo(uuid);
+  } catch (const NotFoundError&) {
+    throw NotFoundError(op + ": topology not found: " + uuid);
+  }
+}
+
+}  // namespace
+
+bool ComposedCoordinationStorage::reportTopologyStatus(const TopologyReport& report) {
+  const auto current = reportedTopology(*this, "setTopologyStatus", report.uuid);
+  if (current.epoch > report.epoch || (report.worker && current.worker != report.worker)) {
+    return false;
+  }
+  setTopologyStatus({report.uuid, report.worker, report.status, report.error});
   return true;
 }
 
-bool CoordinationStorage::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                                            std::int64_t epoch) {
-  if (getTopologyInfo(uuid).epoch > epoch) return false;
-  setTopologyPid(uuid, pid);
+bool ComposedCoordinationStorage::reportTopologyPid(const TopologyPidReport& report) {
+  if (reportedTopology(*this, "setTopologyPid", report.uuid).epoch > report.epoch) return false;
+  setTopologyPid(report.uuid, report.pid);
   return true;
 }
 
-bool CoordinationStorage::campaign(const std::string& name) {
+bool ComposedCoordinationStorage::campaign(const std::string& name) {
   const auto op = detail::checkedOperation("campaign", "worker", name);
   try {
     announceLeaderCandidacy(name);
@@ -67,8 +80,8 @@ bool CoordinationStorage::campaign(const std::string& name) {
   }
 }
 
-bool CoordinationStorage::applyLeaderActions(const std::string& leader,
-                                             const LeaderActions& actions) {
+bool ComposedCoordinationStorage::applyLeaderActions(const std::string& leader,
+                                                     const LeaderActions& actions) {
   const auto op = detail::checkedOperation("applyLeaderActions", "leader", leader);
   detail::checkLeaderActions(op, actions);
   try {
@@ -79,7 +92,7 @@ bool CoordinationStorage::applyLeaderActions(const std::string& leader,
   // Everything named must exist before the first write.
   std::set<std::string> dead, workers, topologies;
   for (auto& w : getWorkerStatus()) {
-    if (w.status == consts::worker_status::dead) dead.insert(w.name);
+    if (w.status == WorkerState::dead) dead.insert(w.name);
     workers.insert(std::move(w.name));
   }
   for (auto& t : getTopologyStatus()) topologies.insert(std::move(t.uuid));
@@ -87,20 +100,19 @@ bool CoordinationStorage::applyLeaderActions(const std::string& leader,
       op, actions, [&](const std::string& w) { return workers.count(w) > 0; },
       [&](const std::string& t) { return topologies.count(t) > 0; });
 
-  const std::string unassigned(consts::topology_status::unassigned);
   for (const auto& worker : actions.unload_workers) {
     // Only workers still dead: one that came back since the leader looked
     // keeps its status (its running topologies were unassigned when it was
     // declared dead).
     if (dead.count(worker) == 0) continue;
     for (const auto& t : getTopologiesForWorker(worker)) {
-      if (t.status == consts::topology_status::error) continue;
-      setTopologyStatus(t.uuid, worker, unassigned, std::nullopt);
+      if (t.status == TopologyState::error) continue;
+      setTopologyStatus({t.uuid, worker, TopologyState::unassigned, std::nullopt});
     }
-    setWorkerStatus(worker, std::string(consts::worker_status::unloaded));
+    setWorkerStatus(worker, WorkerState::unloaded);
   }
   for (const auto& uuid : actions.unassign_topologies) {
-    setTopologyStatus(uuid, std::nullopt, unassigned, std::nullopt);
+    setTopologyStatus({uuid, std::nullopt, TopologyState::unassigned, std::nullopt});
   }
   for (const auto& a : actions.assignments) assignTopology(a.uuid, a.worker);
   for (const auto& m : detail::leaderMessages(actions)) {

@@ -5,12 +5,12 @@
 namespace qtopology::detail {
 
 bool isLiveLeader(const WorkerStatus& w, TimePoint now, std::chrono::milliseconds timeout) {
-  return w.lstatus == consts::worker_lstatus::leader && w.status == consts::worker_status::alive &&
+  return w.lstatus == Leadership::leader && w.status == WorkerState::alive &&
          now - w.last_ping <= timeout;
 }
 
 void LeaderFinder::consider(const WorkerStatus& w) {
-  if (w.lstatus != consts::worker_lstatus::leader) return;
+  if (w.lstatus != Leadership::leader) return;
   const bool live = isLiveLeader(w, now_, timeout_);
   if (leader_ && (alive_ > live || (alive_ == live && *leader_ > w.name))) return;
   leader_ = w.name;

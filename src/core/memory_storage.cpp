@@ -20,9 +20,9 @@ using detail::checkedOperation;
 
 namespace {
 
-namespace ws = consts::worker_status;
-namespace ls = consts::worker_lstatus;
-namespace ts = consts::topology_status;
+using ws = WorkerState;
+using ls = Leadership;
+using ts = TopologyState;
 
 constexpr std::size_t kHistoryRows = 100;
 constexpr std::chrono::milliseconds kStopMessageLifetime{30000};
@@ -99,7 +99,7 @@ class MemoryStorage::Impl {
 
   // An effective leader: marked leader, alive, and pinged within the leader
   // timeout (the same for a fresh candidate).
-  bool fresh(const WorkerStatus& w, std::string_view lstatus, TimePoint at) const {
+  bool fresh(const WorkerStatus& w, Leadership lstatus, TimePoint at) const {
     return w.lstatus == lstatus && w.status == ws::alive &&
            at - w.last_ping <= options.leader_timeout;
   }
@@ -111,7 +111,7 @@ class MemoryStorage::Impl {
     return nullptr;
   }
 
-  void setLStatus(WorkerStatus& w, std::string_view lstatus, TimePoint at) {
+  void setLStatus(WorkerStatus& w, Leadership lstatus, TimePoint at) {
     if (w.lstatus == lstatus) return;
     w.lstatus = lstatus;
     recordWorker(w, at);
@@ -162,7 +162,7 @@ class MemoryStorage::Impl {
   }
 
   // set_topology_status, after validation
-  void setStatus(TopologyInfo& t, const std::string& status, std::optional<std::string> error,
+  void setStatus(TopologyInfo& t, TopologyState status, std::optional<std::string> error,
                  TimePoint at) {
     t.status = status;
     t.error = std::move(error);
@@ -250,7 +250,7 @@ class MemoryStorage::Impl {
   // reporting on a topology given to someone else since, or from an
   // assignment older than the topology's, changes nothing.
   bool reportStatus(const std::string& op, const std::string& uuid,
-                    const std::optional<std::string>& worker, const std::string& status,
+                    const std::optional<std::string>& worker, TopologyState status,
                     const std::optional<std::string>& error, std::optional<std::int64_t> epoch) {
     auto& t = topology(op, uuid);
     if ((worker && t.worker != worker) || (epoch && *epoch < t.epoch)) return false;
@@ -284,7 +284,7 @@ class MemoryStorage::Impl {
       if (workers.at(name).status != ws::dead) continue;
       for (auto& [uuid, t] : topologies) {
         if (t.worker == name && t.status != ts::error) {
-          setStatus(t, std::string(ts::unassigned), std::nullopt, at);
+          setStatus(t, ts::unassigned, std::nullopt, at);
         }
       }
       auto& w = workers.at(name);
@@ -294,13 +294,13 @@ class MemoryStorage::Impl {
       recordWorker(w, at);
     }
     for (const auto& uuid : actions.unassign_topologies) {
-      setStatus(topologies.at(uuid), std::string(ts::unassigned), std::nullopt, at);
+      setStatus(topologies.at(uuid), ts::unassigned, std::nullopt, at);
     }
     for (const auto& a : actions.assignments) {
       auto& t = topologies.at(a.uuid);
       t.worker = a.worker;
       ++t.epoch;
-      setStatus(t, std::string(ts::waiting), t.error, at);
+      setStatus(t, ts::waiting, t.error, at);
     }
     for (auto& m : detail::leaderMessages(actions)) {
       send(m.worker, m.cmd, std::move(m.content), m.valid_for, at);
@@ -437,7 +437,7 @@ void MemoryStorage::registerWorker(const std::string& name) {
   std::lock_guard lock(impl_->mutex);
   const auto at = impl_->now();
   auto& w = impl_->workers[name];
-  w = WorkerStatus{name, std::string(ws::alive), std::string(ls::normal), at, ::getpid()};
+  w = WorkerStatus{name, ws::alive, ls::normal, at, ::getpid()};
   impl_->recordWorker(w, at);
 }
 
@@ -459,7 +459,7 @@ bool MemoryStorage::checkLeaderCandidacy(const std::string& name) {
   return impl_->check(op, name);
 }
 
-void MemoryStorage::setWorkerStatus(const std::string& name, const std::string& status) {
+void MemoryStorage::setWorkerStatus(const std::string& name, WorkerState status) {
   const auto op = checkedOperation("setWorkerStatus", "worker", name);
   detail::checkWorkerStatus(op, status);
   std::lock_guard lock(impl_->mutex);
@@ -471,14 +471,15 @@ void MemoryStorage::setWorkerStatus(const std::string& name, const std::string& 
   impl_->recordWorker(w, at);
 }
 
-void MemoryStorage::setWorkerLStatus(const std::string& name, const std::string& lstatus) {
+void MemoryStorage::setWorkerLStatus(const std::string& name, Leadership lstatus) {
   const auto op = checkedOperation("setWorkerLStatus", "worker", name);
   detail::checkLeadershipStatus(op, lstatus);
   std::lock_guard lock(impl_->mutex);
   auto& w = impl_->worker(op, name);
   const auto at = impl_->now();
   if (lstatus != ls::normal && w.status != ws::alive) {
-    throw InvalidArgument(op + ": worker is " + w.status + ", cannot be " + lstatus + ": " + name);
+    throw InvalidArgument(op + ": worker is " + std::string(toString(w.status)) + ", cannot be " +
+                          std::string(toString(lstatus)) + ": " + name);
   }
   if (lstatus == ls::leader) {
     const auto leader = impl_->effectiveLeader(at);
@@ -497,7 +498,8 @@ void MemoryStorage::deleteWorker(const std::string& name) {
   std::lock_guard lock(impl_->mutex);
   const auto& w = impl_->worker(op, name);
   if (w.status != ws::unloaded) {
-    throw InvalidArgument(op + ": worker is " + w.status + ", not unloaded: " + name);
+    throw InvalidArgument(op + ": worker is " + std::string(toString(w.status)) +
+                          ", not unloaded: " + name);
   }
   impl_->workers.erase(name);
 }
@@ -539,16 +541,13 @@ void MemoryStorage::assignTopology(const std::string& uuid, const std::string& w
   auto& t = impl_->topology(op, uuid);
   t.worker = worker;
   ++t.epoch;
-  impl_->setStatus(t, std::string(ts::waiting), t.error, impl_->now());
+  impl_->setStatus(t, ts::waiting, t.error, impl_->now());
 }
 
-void MemoryStorage::setTopologyStatus(const std::string& uuid,
-                                      const std::optional<std::string>& worker,
-                                      const std::string& status,
-                                      const std::optional<std::string>& error) {
-  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
+void MemoryStorage::setTopologyStatus(const TopologyStatusChange& c) {
+  const auto op = detail::checkedTopologyStatusCall(c.uuid, c.worker, c.status, c.error);
   std::lock_guard lock(impl_->mutex);
-  impl_->reportStatus(op, uuid, worker, status, error, std::nullopt);
+  impl_->reportStatus(op, c.uuid, c.worker, c.status, c.error, std::nullopt);
 }
 
 void MemoryStorage::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
@@ -557,21 +556,16 @@ void MemoryStorage::setTopologyPid(const std::string& uuid, std::optional<int> p
   impl_->reportPid(op, uuid, pid, std::nullopt);
 }
 
-bool MemoryStorage::reportTopologyStatus(const std::string& uuid,
-                                         const std::optional<std::string>& worker,
-                                         const std::string& status,
-                                         const std::optional<std::string>& error,
-                                         std::int64_t epoch) {
-  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
+bool MemoryStorage::reportTopologyStatus(const TopologyReport& r) {
+  const auto op = detail::checkedTopologyStatusCall(r.uuid, r.worker, r.status, r.error);
   std::lock_guard lock(impl_->mutex);
-  return impl_->reportStatus(op, uuid, worker, status, error, epoch);
+  return impl_->reportStatus(op, r.uuid, r.worker, r.status, r.error, r.epoch);
 }
 
-bool MemoryStorage::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                                      std::int64_t epoch) {
-  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
+bool MemoryStorage::reportTopologyPid(const TopologyPidReport& r) {
+  const auto op = checkedOperation("setTopologyPid", "uuid", r.uuid);
   std::lock_guard lock(impl_->mutex);
-  return impl_->reportPid(op, uuid, pid, epoch);
+  return impl_->reportPid(op, r.uuid, r.pid, r.epoch);
 }
 
 void MemoryStorage::disableTopology(const std::string& uuid) {
@@ -610,9 +604,10 @@ void MemoryStorage::clearTopologyError(const std::string& uuid) {
   std::lock_guard lock(impl_->mutex);
   auto& t = impl_->topology(op, uuid);
   if (t.status != ts::error) {
-    throw InvalidArgument(op + ": topology is " + t.status + ", not in error: " + uuid);
+    throw InvalidArgument(op + ": topology is " + std::string(toString(t.status)) +
+                          ", not in error: " + uuid);
   }
-  impl_->setStatus(t, std::string(ts::unassigned), std::nullopt, impl_->now());
+  impl_->setStatus(t, ts::unassigned, std::nullopt, impl_->now());
 }
 
 void MemoryStorage::refreshStatuses() {

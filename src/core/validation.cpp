@@ -73,17 +73,6 @@ std::string printable(std::string_view s) {
   return out + "'";
 }
 
-void checkOneOf(std::string_view operation, std::string_view what, const std::string& value,
-                std::initializer_list<std::string_view> allowed) {
-  for (auto a : allowed) {
-    if (value == a) return;
-  }
-  std::string list;
-  for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  reject(operation, "unknown " + std::string(what) + " " + printable(value) + " (expected one of " +
-                        list + ")");
-}
-
 void checkText(std::string_view operation, std::string_view what, std::string_view value,
                std::size_t max_chars) {
   const auto length = utf8Length(value);
@@ -143,19 +132,25 @@ void checkIdentifier(std::string_view operation, std::string_view what, const st
   }
 }
 
-void checkWorkerStatus(std::string_view operation, const std::string& status) {
-  using namespace consts::worker_status;
-  checkOneOf(operation, "worker status", status, {alive, closing, dead, disabled, unloaded});
+// A typed status can still hold a value outside its enumerators (a cast
+// from a bad integer): it has no spelling, and is refused by number.
+template <typename Enum>
+void checkKnown(std::string_view operation, std::string_view what, Enum value) {
+  if (!toString(value).empty()) return;
+  reject(operation,
+         "unknown " + std::string(what) + " " + std::to_string(static_cast<long long>(value)));
 }
 
-void checkLeadershipStatus(std::string_view operation, const std::string& lstatus) {
-  using namespace consts::worker_lstatus;
-  checkOneOf(operation, "leadership status", lstatus, {leader, candidate, normal});
+void checkWorkerStatus(std::string_view operation, WorkerState status) {
+  checkKnown(operation, "worker status", status);
 }
 
-void checkTopologyStatus(std::string_view operation, const std::string& status) {
-  using namespace consts::topology_status;
-  checkOneOf(operation, "topology status", status, {unassigned, waiting, running, error});
+void checkLeadershipStatus(std::string_view operation, Leadership lstatus) {
+  checkKnown(operation, "leadership status", lstatus);
+}
+
+void checkTopologyStatus(std::string_view operation, TopologyState status) {
+  checkKnown(operation, "topology status", status);
 }
 
 void checkErrorText(std::string_view operation, const std::optional<std::string>& error) {
@@ -169,7 +164,7 @@ void checkCommand(std::string_view operation, const std::string& cmd) {
 
 std::string checkedTopologyStatusCall(const std::string& uuid,
                                       const std::optional<std::string>& worker,
-                                      const std::string& status,
+                                      TopologyState status,
                                       const std::optional<std::string>& error) {
   auto op = checkedOperation("setTopologyStatus", "uuid", uuid);
   if (worker) checkIdentifier(op, "worker", *worker);

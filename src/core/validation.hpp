@@ -31,16 +31,16 @@ std::string checkedOperation(std::string_view method, std::string_view key,
 // control characters. `what` is "worker" or "uuid".
 void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value);
 
-void checkWorkerStatus(std::string_view operation, const std::string& status);
-void checkLeadershipStatus(std::string_view operation, const std::string& lstatus);
-void checkTopologyStatus(std::string_view operation, const std::string& status);
+void checkWorkerStatus(std::string_view operation, WorkerState status);
+void checkLeadershipStatus(std::string_view operation, Leadership lstatus);
+void checkTopologyStatus(std::string_view operation, TopologyState status);
 void checkErrorText(std::string_view operation, const std::optional<std::string>& error);
 void checkCommand(std::string_view operation, const std::string& cmd);
 
 // Every argument of setTopologyStatus(); returns the operation's name.
 std::string checkedTopologyStatusCall(const std::string& uuid,
                                       const std::optional<std::string>& worker,
-                                      const std::string& status,
+                                      TopologyState status,
                                       const std::optional<std::string>& error);
 
 // Every name and validity of a leader loop's actions (InvalidArgument naming

@@ -5,7 +5,7 @@
 #include <cppconn/prepared_statement.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
-#include <spdlog/spdlog.h>
+#include "core/logging.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -81,7 +81,7 @@ bool skipsScript(const std::vector<EmbeddedScript>& upgrades, int version,
   return false;
 }
 
-Migrator::Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
+Migrator::Migrator(sql::Connection& connection, detail::Log log, RetryPolicy policy,
                    std::string lock_token, std::vector<EmbeddedScript> upgrades)
     : connection_(connection),
       log_(log),

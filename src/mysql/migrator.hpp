@@ -6,16 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "core/logging.hpp"
 #include "embedded_scripts.hpp"
 #include "retry_policy.hpp"
 
 namespace sql {
 class Connection;
 }
-namespace spdlog {
-class logger;
-}
-
 namespace qtopology::detail {
 
 // The oldest schema we can upgrade: the one the Node package 2.2.x leaves.
@@ -46,8 +43,8 @@ class Migrator {
   // on a new session with the same token takes its own lock back instead of
   // waiting for the lease to expire. `upgrades` are the vN.sql scripts (any
   // order); tests pass their own.
-  Migrator(sql::Connection& connection, spdlog::logger& log, RetryPolicy policy,
-           std::string lock_token, std::vector<EmbeddedScript> upgrades = upgradeScripts());
+  Migrator(sql::Connection& connection, detail::Log log, RetryPolicy policy, std::string lock_token,
+           std::vector<EmbeddedScript> upgrades = upgradeScripts());
 
   int latestVersion() const { return latestVersionOf(upgrades_); }
 
@@ -82,7 +79,7 @@ class Migrator {
   void refuseLegacy(int version) const;
 
   sql::Connection& connection_;
-  spdlog::logger& log_;
+  detail::Log log_;
   RetryPolicy policy_;
   std::vector<EmbeddedScript> upgrades_;
   std::string lock_token_;

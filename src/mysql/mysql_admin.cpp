@@ -25,7 +25,7 @@ void runScript(const MySqlOptions& options, std::string_view script_name, bool t
   const std::string operation =
       std::string(script_name) + " on database '" + options.database + "'";
   if (options.database.empty()) throw InvalidArgument(operation + ": no database given");
-  auto& log = detail::loggerOr(options.logger);
+  auto log = detail::loggerOr(options.logger);
   std::unique_ptr<sql::Connection> connection;
   try {
     detail::ConnectionPool pool(options);

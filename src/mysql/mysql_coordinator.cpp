@@ -38,8 +38,26 @@ constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
 // (a 20,000-message backlog took minutes). It also bounds the reply's memory.
 constexpr std::int64_t kMessageBatch = 1000;
 
-std::string normalLStatus(std::string lstatus) {
-  return lstatus.empty() ? std::string(consts::worker_lstatus::normal) : lstatus;
+// A status column's text, typed. Text none of the spellings (a peer of a
+// newer release, a hand-edited row) is the storage's error, not the caller's.
+template <typename Parse>
+auto statusColumn(Parse parse, std::string_view text, std::string_view column) {
+  try {
+    return parse(text);
+  } catch (const InvalidArgument& e) {
+    throw StorageError("column " + std::string(column) + ": " + e.what());
+  }
+}
+
+WorkerState workerStateColumn(std::string_view text) {
+  return statusColumn(parseWorkerState, text, "status");
+}
+// Older peers wrote '' for normal.
+Leadership leadershipColumn(std::string_view text) {
+  return statusColumn(parseLeadership, text, "lstatus");
+}
+TopologyState topologyStateColumn(std::string_view text) {
+  return statusColumn(parseTopologyState, text, "status");
 }
 
 // A column holds up to 16 MiB: room for more values than a request body may
@@ -99,7 +117,7 @@ class TopologyReader : ColumnIndex {
   template <typename Cell>
   void fill(TopologyStatus& t, const Cell& cell) const {
     t.uuid = cell(uuid_);
-    t.status = cell(status_);
+    t.status = topologyStateColumn(cell(status_));
     t.worker = detail::optTextCell(cell(worker_));
     t.error = detail::optTextCell(cell(error_));
     t.pid = detail::optIntCell(cell(pid_), name(pid_));
@@ -130,8 +148,8 @@ class WorkerReader : ColumnIndex {
   template <typename Cell>
   void fill(WorkerStatus& w, const Cell& cell) const {
     w.name = cell(name_);
-    w.status = cell(status_);
-    w.lstatus = normalLStatus(std::string(cell(lstatus_)));
+    w.status = workerStateColumn(cell(status_));
+    w.lstatus = leadershipColumn(cell(lstatus_));
     w.last_ping = detail::timeCell(cell(time_), name(time_));
     w.pid = detail::optIntCell(cell(pid_), name(pid_));
   }
@@ -238,7 +256,7 @@ class MySqlCoordinator::Impl {
   // restarted migration takes its own lock back. Anything else the migration
   // hits is a SchemaError, at once.
   void bringSchemaUpToDate() {
-    auto& log = detail::loggerOr(options.logger);
+    auto log = detail::loggerOr(options.logger);
     const auto policy = detail::RetryPolicy::from(options);
     const std::string lock_token = randomKey();
     policy.run<ConnectionError>(
@@ -350,8 +368,7 @@ std::vector<WorkerStatusHistory> MySqlCoordinator::getWorkerHistory(const std::s
   for (std::size_t i = 0; i < table.size(); ++i) {
     WorkerStatus w;
     reader.fill(w, tableRow(table, i));
-    out.push_back(
-        {std::move(w.name), std::move(w.status), std::move(w.lstatus), w.last_ping, w.pid});
+    out.push_back({std::move(w.name), w.status, w.lstatus, w.last_ping, w.pid});
   }
   return out;
 }
@@ -448,20 +465,20 @@ void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
 
 bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
   const auto op = checkedOperation("checkLeaderCandidacy", "worker", name);
-  return firstText(impl_->call("check_leader_candidacy", {name}, op), "status") ==
-         consts::worker_lstatus::leader;
+  return leadershipColumn(firstText(impl_->call("check_leader_candidacy", {name}, op), "status")) ==
+         Leadership::leader;
 }
 
-void MySqlCoordinator::setWorkerStatus(const std::string& name, const std::string& status) {
+void MySqlCoordinator::setWorkerStatus(const std::string& name, WorkerState status) {
   const auto op = checkedOperation("setWorkerStatus", "worker", name);
   detail::checkWorkerStatus(op, status);
-  impl_->call("set_worker_status", {name, status}, op);
+  impl_->call("set_worker_status", {name, std::string(toString(status))}, op);
 }
 
-void MySqlCoordinator::setWorkerLStatus(const std::string& name, const std::string& lstatus) {
+void MySqlCoordinator::setWorkerLStatus(const std::string& name, Leadership lstatus) {
   const auto op = checkedOperation("setWorkerLStatus", "worker", name);
   detail::checkLeadershipStatus(op, lstatus);
-  impl_->call("set_worker_lstatus", {name, lstatus}, op);
+  impl_->call("set_worker_lstatus", {name, std::string(toString(lstatus))}, op);
 }
 
 void MySqlCoordinator::deleteWorker(const std::string& name) {
@@ -486,8 +503,8 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
   // between the ping and the read.
   if (table.empty()) throw NotFoundError(op + ": worker not found: " + name);
   WorkerHeartbeat beat;
-  beat.status = table.takeText(0, table.column("status"));
-  beat.lstatus = normalLStatus(table.takeText(0, table.column("lstatus")));
+  beat.status = workerStateColumn(table.takeText(0, table.column("status")));
+  beat.lstatus = leadershipColumn(table.takeText(0, table.column("lstatus")));
   beat.leader = table.take(0, table.column("leader"));
   beat.leader_alive = table.number(0, table.column("leader_alive")) != 0;
   beat.now = table.time(0, table.column("now_unix"));
@@ -499,7 +516,8 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
 
 bool MySqlCoordinator::campaign(const std::string& name) {
   const auto op = checkedOperation("campaign", "worker", name);
-  return firstText(impl_->call("campaign", {name}, op), "status") == consts::worker_lstatus::leader;
+  return leadershipColumn(firstText(impl_->call("campaign", {name}, op), "status")) ==
+         Leadership::leader;
 }
 
 bool MySqlCoordinator::applyLeaderActions(const std::string& leader, const LeaderActions& actions) {
@@ -530,12 +548,12 @@ void MySqlCoordinator::refreshStatuses() {
   impl_->call("refresh_statuses", {}, "refreshStatuses()");
 }
 
-std::map<std::string, int> MySqlCoordinator::leadershipStatusCounts() {
+std::map<Leadership, int> MySqlCoordinator::leadershipStatusCounts() {
   auto table = impl_->read("worker_statuses", "leadershipStatusCounts()");
   const auto lstatus = table.column("lstatus"), count = table.column("cnt");
-  std::map<std::string, int> out;
+  std::map<Leadership, int> out;
   for (std::size_t i = 0; i < table.size(); ++i) {
-    out[normalLStatus(table.takeText(i, lstatus))] += static_cast<int>(table.number(i, count));
+    out[leadershipColumn(table.takeText(i, lstatus))] += static_cast<int>(table.number(i, count));
   }
   return out;
 }
@@ -556,41 +574,37 @@ void MySqlCoordinator::assignTopology(const std::string& uuid, const std::string
   impl_->call("assign_topology", {uuid, worker}, op);
 }
 
-void MySqlCoordinator::setTopologyStatus(const std::string& uuid,
-                                         const std::optional<std::string>& worker,
-                                         const std::string& status,
-                                         const std::optional<std::string>& error) {
-  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
-  const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
-    return v ? SqlValue(*v) : SqlValue();
-  };
-  impl_->call("set_topology_status", {uuid, optional(worker), status, optional(error)}, op);
+namespace {
+SqlValue optionalText(const std::optional<std::string>& v) { return v ? SqlValue(*v) : SqlValue(); }
+SqlValue optionalPid(std::optional<int> pid) {
+  return pid ? SqlValue(std::int64_t{*pid}) : SqlValue();
+}
+}  // namespace
+
+void MySqlCoordinator::setTopologyStatus(const TopologyStatusChange& c) {
+  const auto op = detail::checkedTopologyStatusCall(c.uuid, c.worker, c.status, c.error);
+  impl_->call(
+      "set_topology_status",
+      {c.uuid, optionalText(c.worker), std::string(toString(c.status)), optionalText(c.error)}, op);
 }
 
 void MySqlCoordinator::setTopologyPid(const std::string& uuid, std::optional<int> pid) {
   const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
-  impl_->call("set_topology_pid", {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue()}, op);
+  impl_->call("set_topology_pid", {uuid, optionalPid(pid)}, op);
 }
 
-bool MySqlCoordinator::reportTopologyStatus(const std::string& uuid,
-                                            const std::optional<std::string>& worker,
-                                            const std::string& status,
-                                            const std::optional<std::string>& error,
-                                            std::int64_t epoch) {
-  const auto op = detail::checkedTopologyStatusCall(uuid, worker, status, error);
-  const auto optional = [](const std::optional<std::string>& v) -> SqlValue {
-    return v ? SqlValue(*v) : SqlValue();
-  };
+bool MySqlCoordinator::reportTopologyStatus(const TopologyReport& r) {
+  const auto op = detail::checkedTopologyStatusCall(r.uuid, r.worker, r.status, r.error);
   return firstText(impl_->call("report_topology_status",
-                               {uuid, optional(worker), status, optional(error), epoch}, op),
+                               {r.uuid, optionalText(r.worker), std::string(toString(r.status)),
+                                optionalText(r.error), r.epoch},
+                               op),
                    "applied") == "1";
 }
 
-bool MySqlCoordinator::reportTopologyPid(const std::string& uuid, std::optional<int> pid,
-                                         std::int64_t epoch) {
-  const auto op = checkedOperation("setTopologyPid", "uuid", uuid);
-  return firstText(impl_->call("report_topology_pid",
-                               {uuid, pid ? SqlValue(std::int64_t{*pid}) : SqlValue(), epoch}, op),
+bool MySqlCoordinator::reportTopologyPid(const TopologyPidReport& r) {
+  const auto op = checkedOperation("setTopologyPid", "uuid", r.uuid);
+  return firstText(impl_->call("report_topology_pid", {r.uuid, optionalPid(r.pid), r.epoch}, op),
                    "applied") == "1";
 }
 

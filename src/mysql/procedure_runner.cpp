@@ -216,8 +216,8 @@ void ProcedureRunner::read(std::string_view procedure, RowSink& sink,
 
 void ProcedureRunner::withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
                                   const std::string& operation, const Attempt& attempt) {
-  auto& log = loggerOr(options_.logger);
-  if (log.should_log(spdlog::level::debug)) {
+  auto log = loggerOr(options_.logger);
+  if (log.logger().enabled(LogLevel::debug)) {
     log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, describeArgs(args));
   }
   try {

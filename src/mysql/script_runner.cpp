@@ -4,7 +4,7 @@
 #include <cppconn/exception.h>
 #include <cppconn/resultset.h>
 #include <cppconn/statement.h>
-#include <spdlog/spdlog.h>
+#include "core/logging.hpp"
 
 #include <memory>
 #include <stdexcept>
@@ -18,7 +18,7 @@
 namespace qtopology::detail {
 
 void runSqlScript(sql::Connection& connection, const EmbeddedScript& script,
-                  const RetryPolicy& policy, spdlog::logger& log,
+                  const RetryPolicy& policy, detail::Log log,
                   const std::function<void()>& after_each) {
   std::vector<SqlStatement> statements;
   try {

@@ -4,16 +4,13 @@
 
 #include <functional>
 
+#include "core/logging.hpp"
 #include "embedded_scripts.hpp"
 #include "retry_policy.hpp"
 
 namespace sql {
 class Connection;
 }
-namespace spdlog {
-class logger;
-}
-
 namespace qtopology::detail {
 
 // Runs the script's statements in order on `connection`, dropping any rows
@@ -24,7 +21,7 @@ namespace qtopology::detail {
 // split into statements, else the classified StorageError naming the script
 // and the statement's line: ConnectionError when the session broke.
 void runSqlScript(sql::Connection& connection, const EmbeddedScript& script,
-                  const RetryPolicy& policy, spdlog::logger& log,
+                  const RetryPolicy& policy, detail::Log log,
                   const std::function<void()>& after_each = {});
 
 }  // namespace qtopology::detail

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kRebalanceInterval = "rebalance_interval_s";
 constexpr std::string_view kWorkerDeadTimeout = "worker_dead_timeout_s";
 
-std::optional<std::chrono::milliseconds> seconds(const StorageProperty& p, spdlog::logger& log,
+std::optional<std::chrono::milliseconds> seconds(const StorageProperty& p, detail::Log log,
                                                  const std::string& worker) {
   try {
     std::size_t used = 0;
@@ -28,8 +28,8 @@ std::optional<std::chrono::milliseconds> seconds(const StorageProperty& p, spdlo
 
 }  // namespace
 
-ClusterSettings clusterSettingsOf(const std::vector<StorageProperty>& properties,
-                                  spdlog::logger& log, const std::string& worker) {
+ClusterSettings clusterSettingsOf(const std::vector<StorageProperty>& properties, detail::Log log,
+                                  const std::string& worker) {
   ClusterSettings settings;
   for (const auto& p : properties) {
     if (p.key == kRebalanceInterval) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "core/logging.hpp"
 
 #include <qtopology/coordination_storage.hpp>
 
@@ -24,7 +24,7 @@ struct ClusterSettings {
 
 // Reads what getProperties() returned. A value that is not a positive number
 // of seconds (below 1e9) is left out, with a warning naming it.
-ClusterSettings clusterSettingsOf(const std::vector<StorageProperty>& properties,
-                                  spdlog::logger& log, const std::string& worker);
+ClusterSettings clusterSettingsOf(const std::vector<StorageProperty>& properties, detail::Log log,
+                                  const std::string& worker);
 
 }  // namespace qtopology::detail

@@ -8,8 +8,8 @@
 namespace qtopology::detail {
 namespace {
 
-namespace ws = consts::worker_status;
-namespace ls = consts::worker_lstatus;
+using ws = WorkerState;
+using ls = Leadership;
 
 }  // namespace
 
@@ -37,9 +37,8 @@ void LeaderDuties::step(const WorkerHeartbeat& beat) {
 bool LeaderDuties::resign() {
   if (!leader_) return true;
   leader_ = false;
-  return context_.guarded("giving up leadership", [&] {
-    context_.storage.setWorkerLStatus(context_.name(), std::string(ls::normal));
-  });
+  return context_.guarded("giving up leadership",
+                          [&] { context_.storage.setWorkerLStatus(context_.name(), ls::normal); });
 }
 
 void LeaderDuties::loop() {
@@ -78,7 +77,7 @@ bool LeaderDuties::stillLeader(const std::vector<WorkerStatus>& workers) {
 }
 
 void LeaderDuties::logActions(const LeaderActions& actions) {
-  auto& log = context_.log();
+  auto log = context_.log();
   const auto& shown = context_.shownName();
   for (const auto& w : actions.unload_workers) {
     log.info("worker {} (leader): unloaded worker {}, its topologies back to the pool", shown,

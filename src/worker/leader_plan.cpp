@@ -10,8 +10,8 @@
 namespace qtopology::detail {
 namespace {
 
-namespace ts = consts::topology_status;
-namespace ws = consts::worker_status;
+using ts = TopologyState;
+using ws = WorkerState;
 
 bool active(const TopologyStatus& t) { return t.status == ts::waiting || t.status == ts::running; }
 

@@ -1,8 +1,7 @@
 #include "lease_watchdog.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "core/logging.hpp"
+
 #include "core/printable.hpp"
 
 #include <algorithm>
@@ -23,7 +22,7 @@ long long millis(std::chrono::steady_clock::duration d) {
 
 LeaseWatchdog::LeaseWatchdog(std::string worker, TopologyRunner& runner,
                              std::chrono::milliseconds lease, Clock clock,
-                             std::shared_ptr<spdlog::logger> logger)
+                             std::shared_ptr<Logger> logger)
     : shown_worker_(escapeControl(worker)),
       runner_(runner),
       clock_(std::move(clock)),

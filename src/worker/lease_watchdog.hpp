@@ -30,9 +30,9 @@ class LeaseWatchdog {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  // An empty `logger` is spdlog's default logger.
+  // An empty `logger` is defaultLogger().
   LeaseWatchdog(std::string worker, TopologyRunner& runner, std::chrono::milliseconds lease,
-                Clock clock, std::shared_ptr<spdlog::logger> logger = nullptr);
+                Clock clock, std::shared_ptr<Logger> logger = nullptr);
   ~LeaseWatchdog();
   LeaseWatchdog(const LeaseWatchdog&) = delete;
   LeaseWatchdog& operator=(const LeaseWatchdog&) = delete;
@@ -68,7 +68,7 @@ class LeaseWatchdog {
   const std::string shown_worker_;  // the worker's name, escaped for the log
   TopologyRunner& runner_;
   const Clock clock_;  // empty: the steady clock
-  const std::shared_ptr<spdlog::logger> logger_;
+  const std::shared_ptr<Logger> logger_;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -8,7 +8,7 @@
 namespace qtopology::detail {
 namespace {
 
-namespace ts = consts::topology_status;
+using ts = TopologyState;
 
 // "60", "1.5": a duration in seconds as people write it.
 std::string secondsText(std::chrono::milliseconds duration) {
@@ -20,7 +20,7 @@ std::string secondsText(std::chrono::milliseconds duration) {
 }  // namespace
 
 bool LocalTopologies::start(const std::string& uuid) {
-  auto& log = context_.log();
+  auto log = context_.log();
   const auto& name = context_.name();
   const auto& shown = context_.shownName();
   if (!context_.accepting()) {
@@ -42,8 +42,8 @@ bool LocalTopologies::start(const std::string& uuid) {
     return false;
   }
   if (info.worker != name || info.status != ts::waiting) {
-    log.info("worker {}: not starting {}: it is {} on {}", shown, escapeControl(uuid),
-             escapeControl(info.status), escapeControl(info.worker.value_or("no worker")));
+    log.info("worker {}: not starting {}: it is {} on {}", shown, escapeControl(uuid), info.status,
+             escapeControl(info.worker.value_or("no worker")));
     return false;
   }
   if (found != running_.end()) {
@@ -77,7 +77,7 @@ bool LocalTopologies::launch(const std::string& uuid, Json config, std::int64_t 
   std::optional<int> pid;
   try {
     policy = restartPolicyOf(config);
-    pid = context_.runner.start(uuid, config, epoch);
+    pid = context_.runner.start(StartRequest{uuid, config, epoch});
   } catch (const std::exception& e) {
     context_.log().error("worker {}: topology {} cannot start: {}", context_.shownName(),
                          escapeControl(uuid), escapeControl(e.what()));
@@ -198,7 +198,7 @@ bool LocalTopologies::restart(Local& t, const std::string& uuid, std::string& er
                       t.restarts.used(), policy.max, secondsText(policy.window));
   std::optional<int> pid;
   try {
-    pid = context_.runner.start(uuid, t.config, t.epoch);
+    pid = context_.runner.start(StartRequest{uuid, t.config, t.epoch});
   } catch (const std::exception& e) {
     error += "; restarting failed: " + std::string(e.what());
     return false;

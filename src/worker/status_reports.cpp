@@ -6,14 +6,14 @@
 
 namespace qtopology::detail {
 
-void StatusReports::report(const std::string& uuid, std::string_view status,
+void StatusReports::report(const std::string& uuid, TopologyState status,
                            const std::optional<std::string>& error, std::int64_t epoch) {
-  keepOrWrite(Report{uuid, std::string(status),
-                     error ? std::optional(fitErrorText(*error)) : std::nullopt, epoch, 0});
+  keepOrWrite(
+      Report{uuid, status, error ? std::optional(fitErrorText(*error)) : std::nullopt, epoch, 0});
 }
 
 void StatusReports::reportPid(const std::string& uuid, int pid, std::int64_t epoch) {
-  keepOrWrite(Report{uuid, "", std::nullopt, epoch, pid});
+  keepOrWrite(Report{uuid, std::nullopt, std::nullopt, epoch, pid});
 }
 
 // Kept reports are written in order, so nothing written now may overtake
@@ -43,12 +43,23 @@ bool StatusReports::pendingFor(const std::string& uuid) const {
 
 bool StatusReports::write(const Report& r) {
   // A stale report is dropped by the storage: nothing to retry either.
-  if (r.status.empty()) {
-    return context_.guarded("recording the pid",
-                            [&] { context_.storage.reportTopologyPid(r.uuid, r.pid, r.epoch); });
+  if (!r.status) {
+    return context_.guarded("recording the pid", [&] {
+      TopologyPidReport report;
+      report.uuid = r.uuid;
+      report.pid = r.pid;
+      report.epoch = r.epoch;
+      context_.storage.reportTopologyPid(report);
+    });
   }
   return context_.guarded("reporting a topology status", [&] {
-    context_.storage.reportTopologyStatus(r.uuid, context_.name(), r.status, r.error, r.epoch);
+    TopologyReport report;
+    report.uuid = r.uuid;
+    report.worker = context_.name();
+    report.status = *r.status;
+    report.error = r.error;
+    report.epoch = r.epoch;
+    context_.storage.reportTopologyStatus(report);
   });
 }
 

@@ -21,7 +21,7 @@ class StatusReports {
 
   // Writes it now, or keeps it for retry() when the storage fails. The error
   // text is cut to what the storage holds.
-  void report(const std::string& uuid, std::string_view status,
+  void report(const std::string& uuid, TopologyState status,
               const std::optional<std::string>& error, std::int64_t epoch);
   // The same for the pid an instance runs as: a restart during an outage
   // must not leave the storage naming the previous instance's pid.
@@ -36,7 +36,7 @@ class StatusReports {
  private:
   struct Report {
     std::string uuid;
-    std::string status;  // empty: a pid report
+    std::optional<TopologyState> status;  // none: a pid report
     std::optional<std::string> error;
     std::int64_t epoch = 0;
     int pid = 0;

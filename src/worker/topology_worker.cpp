@@ -23,8 +23,8 @@
 namespace qtopology {
 namespace {
 
-namespace ws = consts::worker_status;
-namespace ls = consts::worker_lstatus;
+using ws = WorkerState;
+using ls = Leadership;
 namespace msg = consts::leader_messages;
 
 using detail::escapeControl;
@@ -93,7 +93,7 @@ class TopologyWorker::Impl {
 
   const std::string& name() const { return options.name; }
   const std::string& shownName() const { return context.shownName(); }
-  spdlog::logger& log() const { return context.log(); }
+  detail::Log log() const { return context.log(); }
   CoordinationStorage& storage() { return context.storage; }
 
   // --- registration and the tick -----------------------------------------
@@ -205,7 +205,7 @@ class TopologyWorker::Impl {
       // leader may have placed them elsewhere already. So it kills them and
       // registers again, as a new worker would.
       log().warn("worker {}: found myself {}; stopping every topology and registering again",
-                 shownName(), escapeControl(beat.status));
+                 shownName(), beat.status);
       local.stopAll(true);
       leader.forget();
       reconcile_due = true;
@@ -235,8 +235,8 @@ class TopologyWorker::Impl {
     }
   }
 
-  bool reportStatus(const char* what, std::string_view status) {
-    return context.guarded(what, [&] { storage().setWorkerStatus(name(), std::string(status)); });
+  bool reportStatus(const char* what, WorkerState status) {
+    return context.guarded(what, [&] { storage().setWorkerStatus(name(), status); });
   }
 
   // --- messages ------------------------------------------------------------
@@ -350,8 +350,8 @@ class TopologyWorker::Impl {
   bool returnWaiting() {
     return context.guarded("returning waiting topologies", [&] {
       for (const auto& t : storage().getTopologiesForWorker(name())) {
-        if (t.status == consts::topology_status::waiting) {
-          reports.report(t.uuid, consts::topology_status::unassigned, std::nullopt, t.epoch);
+        if (t.status == TopologyState::waiting) {
+          reports.report(t.uuid, TopologyState::unassigned, std::nullopt, t.epoch);
         }
       }
     });

@@ -4,7 +4,7 @@
 // step retried later, a runner's exception is logged and survived.
 #pragma once
 
-#include <spdlog/spdlog.h>
+#include "core/logging.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -47,7 +47,7 @@ struct WorkerContext {
   SteadyTime now() const {
     return options.clock ? options.clock() : std::chrono::steady_clock::now();
   }
-  spdlog::logger& log() const { return loggerOr(options.logger); }
+  detail::Log log() const { return loggerOr(options.logger); }
 
   // Not accepting: stopping for good, disabled, or unsure the lease still
   // holds. Such a worker starts nothing and never campaigns.

@@ -159,7 +159,7 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
 }
 
 TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
-  storage_->setWorkerLStatus("worker-alpha", std::string(consts::worker_lstatus::normal));
+  storage_->setWorkerLStatus("worker-alpha", Leadership::normal);
   DashboardProcess dashboard(db_.url(), {"--read-only"});
   const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-read-only")});
   expectCleanPage(report);

@@ -28,7 +28,7 @@ class MixedCluster : public MixedFixture {
     ASSERT_TRUE(eventually(seconds(20), [&] {
       const auto ws = workers();
       for (const auto& name : names) {
-        if (!ws.count(name) || ws.at(name).status != "alive") return false;
+        if (!ws.count(name) || ws.at(name).status != WorkerState::alive) return false;
       }
       return true;
     })) << "workers alive";
@@ -208,7 +208,7 @@ TEST_F(MixedCluster, NodeLeaderKilledCppTakesOver) {
                              new_leader_s = secondsSince(killed_at);
                            }
                            return new_leader_s >= 0 && allRunning({moving}, "node-2") &&
-                                  workers().at("node-1").status == "unloaded";
+                                  workers().at("node-1").status == WorkerState::unloaded;
                          }))
       << "a C++ leader moved " << moving << " to node-2";
   const double moved_s = secondsSince(killed_at);
@@ -254,7 +254,7 @@ TEST_F(MixedCluster, CppLeaderKilledNodeTakesOver) {
     if (new_leader_s < 0 && leaders() == std::vector<std::string>{"node-n"}) {
       new_leader_s = secondsSince(killed_at);
     }
-    return new_leader_s >= 0 && workers().at("cpp-a").status == "unloaded";
+    return new_leader_s >= 0 && workers().at("cpp-a").status == WorkerState::unloaded;
   })) << "node-n leads and unloaded cpp-a";
   figure("failover C++ leader killed -> Node leader (s)", std::to_string(new_leader_s));
   figure("failover C++ leader killed -> Node leader unloaded it (s)",
@@ -272,9 +272,9 @@ TEST_F(MixedCluster, CppLeaderKilledNodeTakesOver) {
   waitAlive({"cpp-c"});
   ASSERT_TRUE(eventually(seconds(30), [&] {
     const auto t = topologies().at(command);
-    return t.status == "error" || allRunning({command}, "cpp-c");
+    return t.status == TopologyState::error || allRunning({command}, "cpp-c");
   }));
-  const bool detour = topologies().at(command).status == "error";
+  const bool detour = topologies().at(command).status == TopologyState::error;
   if (detour) {
     EXPECT_EQ(topologies().at(command).worker, "node-n");
     storage_->clearTopologyError(command);

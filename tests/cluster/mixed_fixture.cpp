@@ -112,9 +112,10 @@ bool MixedFixture::allRunning(const std::set<std::string>& uuids,
   const auto ts = topologies();
   for (const auto& uuid : uuids) {
     const auto t = ts.find(uuid);
-    if (t == ts.end() || t->second.status != "running" || !t->second.worker) return false;
+    if (t == ts.end() || t->second.status != TopologyState::running || !t->second.worker)
+      return false;
     const auto w = ws.find(*t->second.worker);
-    if (w == ws.end() || w->second.status != "alive") return false;
+    if (w == ws.end() || w->second.status != WorkerState::alive) return false;
     if (on && *t->second.worker != *on) return false;
   }
   return true;

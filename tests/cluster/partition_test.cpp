@@ -1,6 +1,6 @@
 // At most one live instance of a topology, under a network partition and a
-// paused leader (0 samples with two, in both). The live processes are sampled from /proc throughout, every
-// 20 ms; the figures are printed as "[figures]" lines.
+// paused leader (0 samples with two, in both). The live processes are sampled from /proc
+// throughout, every 20 ms; the figures are printed as "[figures]" lines.
 #include <signal.h>
 #include <unistd.h>
 
@@ -77,7 +77,7 @@ TEST_F(Partition, CutWorkerStopsItsTopologiesBeforeTheyMove) {
       eventually(seconds(20), [&] { return leaders() == std::vector<std::string>{"cpp-a"}; }));
   startCppWorker("cpp-b", cut_url);
   ASSERT_TRUE(eventually(seconds(20), [&] {
-    return workers().count("cpp-b") && workers().at("cpp-b").status == "alive";
+    return workers().count("cpp-b") && workers().at("cpp-b").status == WorkerState::alive;
   }));
   enableAll();
   ASSERT_TRUE(eventually(seconds(30), [&] { return allRunning(all); }));
@@ -99,8 +99,9 @@ TEST_F(Partition, CutWorkerStopsItsTopologiesBeforeTheyMove) {
   EXPECT_EQ(sampler.report().double_samples, 0) << report(sampler.report());
 
   proxy.restore();
-  ASSERT_TRUE(eventually(seconds(30), [&] { return workers().at("cpp-b").status == "alive"; }))
-      << "cpp-b registers again once healed";
+  ASSERT_TRUE(eventually(seconds(30), [&] {
+    return workers().at("cpp-b").status == WorkerState::alive;
+  })) << "cpp-b registers again once healed";
   std::this_thread::sleep_for(seconds(3));
   EXPECT_TRUE(allRunning(all));
   const auto r = sampler.report();
@@ -126,7 +127,7 @@ TEST_F(Partition, PausedLeaderIsFencedAndItsTopologiesEndBeforeTheyMove) {
       eventually(seconds(20), [&] { return leaders() == std::vector<std::string>{"cpp-a"}; }));
   startCppWorker("cpp-b");
   ASSERT_TRUE(eventually(seconds(20), [&] {
-    return workers().count("cpp-b") && workers().at("cpp-b").status == "alive";
+    return workers().count("cpp-b") && workers().at("cpp-b").status == WorkerState::alive;
   }));
   enableAll();
   ASSERT_TRUE(eventually(seconds(30), [&] { return allRunning(all); }));

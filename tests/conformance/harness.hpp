@@ -6,9 +6,8 @@
 //   CoordinationStorage& storage();
 //   void advance(std::chrono::seconds);  // the storage's clock moves on
 //   TimePoint now();                      // the storage's clock
-//   static constexpr bool kDefaults;      // heartbeat, campaign and
-//                                         // applyLeaderActions are the
-//                                         // interface's defaults
+//   static constexpr bool kDefaults;      // the storage is built on
+//                                         // ComposedCoordinationStorage
 //   static constexpr std::chrono::seconds kClockSlack;  // how far real time
 //                                         // may move the storage's clock
 //                                         // during a test (0: only advance)

@@ -27,7 +27,7 @@ class ClusterTest : public ClusterFixture {
     const auto ws = workers();
     for (const auto& [uuid, t] : topologies()) {
       if (!t.enabled) continue;
-      if (!runsAsChildOfItsWorker(t) || ws.at(*t.worker).status != "alive") return false;
+      if (!runsAsChildOfItsWorker(t) || ws.at(*t.worker).status != WorkerState::alive) return false;
     }
     return true;
   }
@@ -60,7 +60,7 @@ TEST_F(ClusterTest, DemoScenario) {
     const auto ws = workers();
     return ws.size() == 3 && leaders().size() == 1 &&
            std::all_of(ws.begin(), ws.end(),
-                       [](const auto& w) { return w.second.status == "alive"; });
+                       [](const auto& w) { return w.second.status == WorkerState::alive; });
   })) << "three alive workers and one leader";
   const std::string first_leader = leaders().at(0);
 
@@ -102,7 +102,7 @@ TEST_F(ClusterTest, DemoScenario) {
   ASSERT_TRUE(eventually(seconds(45),
                          [&] {
                            const auto now = topologies();
-                           return workers().at(first_leader).status == "unloaded" &&
+                           return workers().at(first_leader).status == WorkerState::unloaded &&
                                   allEnabledRunningOnAliveWorkers() &&
                                   std::all_of(orphaned.begin(), orphaned.end(), [&](const auto& o) {
                                     return now.at(o.first).worker != first_leader;
@@ -114,8 +114,8 @@ TEST_F(ClusterTest, DemoScenario) {
   EXPECT_NE(leaders().at(0), first_leader);
   const auto killed_history = storage_->getWorkerHistory(first_leader);
   ASSERT_GE(killed_history.size(), 2u);
-  EXPECT_EQ(killed_history[0].status, "unloaded");
-  EXPECT_EQ(killed_history[1].status, "dead");
+  EXPECT_EQ(killed_history[0].status, WorkerState::unloaded);
+  EXPECT_EQ(killed_history[1].status, WorkerState::dead);
   ts = topologies();
   for (const auto& [uuid, pid] : orphaned) {
     expectRunsAsChildOf(ts.at(uuid));
@@ -133,7 +133,7 @@ TEST_F(ClusterTest, DemoScenario) {
   ASSERT_TRUE(eventually(seconds(10),
                          [&] {
                            const auto t = topologies().at(stopped);
-                           return t.status == "unassigned" && !t.enabled;
+                           return t.status == TopologyState::unassigned && !t.enabled;
                          }))
       << "stop of " << stopped;
   EXPECT_EQ(topologies().at(stopped).worker, stopped_on);
@@ -141,7 +141,7 @@ TEST_F(ClusterTest, DemoScenario) {
   EXPECT_NE(readFile(logOf(stopped_on)).find(stopped + " on " + stopped_on + ": SIGTERM after"),
             std::string::npos);
   std::this_thread::sleep_for(seconds(2));
-  EXPECT_EQ(topologies().at(stopped).status, "unassigned");
+  EXPECT_EQ(topologies().at(stopped).status, TopologyState::unassigned);
   EXPECT_TRUE(processesOfThisTestWith("QTOPOLOGY_UUID=" + stopped).empty());
 
   // 5. Shutdown: SIGTERM for one, the CLI's shutdown-worker for the other.
@@ -158,17 +158,17 @@ TEST_F(ClusterTest, DemoScenario) {
     EXPECT_TRUE(processesOfThisTestWith("QTOPOLOGY_WORKER=" + name).empty()) << name;
   }
   for (const auto& [name, w] : workers()) {
-    EXPECT_EQ(w.status, "unloaded") << name;
-    EXPECT_EQ(w.lstatus, "normal") << name;
+    EXPECT_EQ(w.status, WorkerState::unloaded) << name;
+    EXPECT_EQ(w.lstatus, Leadership::normal) << name;
   }
   for (const auto& name : remaining) {
     const auto history = storage_->getWorkerHistory(name);
     ASSERT_GE(history.size(), 2u);
-    EXPECT_EQ(history[0].status, "unloaded") << name;  // newest first
-    EXPECT_EQ(history[1].status, "closing") << name;
+    EXPECT_EQ(history[0].status, WorkerState::unloaded) << name;  // newest first
+    EXPECT_EQ(history[1].status, WorkerState::closing) << name;
   }
   for (const auto& [uuid, t] : topologies()) {
-    EXPECT_EQ(t.status, "unassigned") << uuid;
+    EXPECT_EQ(t.status, TopologyState::unassigned) << uuid;
   }
 }
 

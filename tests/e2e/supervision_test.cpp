@@ -166,7 +166,8 @@ TEST_F(SupervisionTest, StopSendsSigtermToTheWholeTreeBeforeSigkill) {
   ASSERT_TRUE(eventually(seconds(5), [&] { return processesOf("t1").size() >= 2; }));
   const auto r = cli({"stop", "t1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_TRUE(eventually(seconds(15), [&] { return topology("t1").status == "unassigned"; }));
+  ASSERT_TRUE(
+      eventually(seconds(15), [&] { return topology("t1").status == TopologyState::unassigned; }));
   const std::string signals = readFile(path("signals"));
   // Both ignore SIGTERM (they only note it): the SIGKILL came after.
   EXPECT_NE(signals.find("main\n"), std::string::npos) << signals;
@@ -315,7 +316,7 @@ TEST_F(SupervisionTest, ChattyTopologyDoesNotStallTheHeartbeatOnASlowStdout) {
   double stopped_s = -1;
   while (secondsSince(stop_at) < 20) {
     sample();
-    if (topology("t1").status == "unassigned" && processesOf("t1").empty()) {
+    if (topology("t1").status == TopologyState::unassigned && processesOf("t1").empty()) {
       stopped_s = secondsSince(stop_at);
       break;
     }

@@ -53,7 +53,7 @@ class TopologyProcessTest : public ClusterFixture {
   }
 
   TopologyStatus topology(const std::string& uuid) { return topologies().at(uuid); }
-  bool hasStatus(const std::string& uuid, const std::string& status) {
+  bool hasStatus(const std::string& uuid, TopologyState status) {
     return topology(uuid).status == status;
   }
   bool runs(const std::string& uuid) { return runsAsChildOfItsWorker(topology(uuid)); }
@@ -67,7 +67,7 @@ TEST_F(TopologyProcessTest, CrashIsAnErrorWithExitCodeAndStderrAndClearErrorRuns
   runScript("t1", "echo starting; if [ -e " + path("broken") +
                       " ]; then echo 'reading config' >&2; echo 'fatal: config broken' >&2; "
                       "exit 4; fi; exec sleep 60");
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "error"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", TopologyState::error); }));
   EXPECT_EQ(topology("t1").error,
             "exited with code 4; stderr: reading config | fatal: config broken");
 
@@ -85,7 +85,7 @@ TEST_F(TopologyProcessTest, CrashIsAnErrorWithExitCodeAndStderrAndClearErrorRuns
 TEST_F(TopologyProcessTest, DeathBySignalNamesTheSignal) {
   startWorker("w1");
   runScript("t1", "echo 'out of memory, giving up' >&2; kill -ABRT $$");
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "error"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", TopologyState::error); }));
   EXPECT_EQ(topology("t1").error, "killed by SIGABRT; stderr: out of memory, giving up");
 }
 
@@ -98,7 +98,7 @@ TEST_F(TopologyProcessTest, StopSendsSigtermToTheProcess) {
   const int pid = topology("t1").pid.value();
   const auto r = cli({"stop", "t1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_TRUE(eventually(seconds(10), [&] { return hasStatus("t1", "unassigned"); }));
+  ASSERT_TRUE(eventually(seconds(10), [&] { return hasStatus("t1", TopologyState::unassigned); }));
   EXPECT_EQ(readFile(path("signals")), "TERM\n");
   EXPECT_FALSE(processAlive(pid));
   EXPECT_TRUE(processesOfThisTestWith("QTOPOLOGY_UUID=t1").empty());
@@ -112,7 +112,7 @@ TEST_F(TopologyProcessTest, KillNeedsNoCooperation) {
   const int pid = topology("t1").pid.value();
   const auto r = cli({"kill", "t1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  ASSERT_TRUE(eventually(seconds(10), [&] { return hasStatus("t1", "unassigned"); }));
+  ASSERT_TRUE(eventually(seconds(10), [&] { return hasStatus("t1", TopologyState::unassigned); }));
   EXPECT_FALSE(processAlive(pid));
   EXPECT_TRUE(processesOfThisTestWith("QTOPOLOGY_UUID=t1").empty());
 }
@@ -121,7 +121,7 @@ TEST_F(TopologyProcessTest, RestartPolicyRestartsUpToMaxThenReportsTheError) {
   startWorker("w1");
   runScript("t1", "echo start >> " + path("starts") + "; echo 'attempt failed' >&2; exit 5",
             {{"restart", {{"max", 2}, {"window_s", 60}}}});
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", "error"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("t1", TopologyState::error); }));
   EXPECT_EQ(readFile(path("starts")), "start\nstart\nstart\n");  // the first run and 2 restarts
   const auto error = topology("t1").error.value_or("");
   EXPECT_THAT(error, HasSubstr("exited with code 5; stderr: attempt failed"));
@@ -131,7 +131,7 @@ TEST_F(TopologyProcessTest, RestartPolicyRestartsUpToMaxThenReportsTheError) {
 TEST_F(TopologyProcessTest, TopologyWithoutCommandIsAnErrorSayingSo) {
   startWorker("w1");
   runNodeTopology("node");
-  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("node", "error"); }));
+  ASSERT_TRUE(eventually(seconds(20), [&] { return hasStatus("node", TopologyState::error); }));
   EXPECT_THAT(topology("node").error.value_or(""),
               HasSubstr("no general.command: this worker runs command topologies"));
 }
@@ -140,10 +140,11 @@ TEST_F(TopologyProcessTest, SimulateRunsAnyTopologyInsideTheWorker) {
   startWorker("w1", {"--simulate"});
   runNodeTopology("node");
   ASSERT_TRUE(eventually(seconds(20), [&] { return topology("node").pid.has_value(); }));
-  EXPECT_EQ(topology("node").status, "running");
+  EXPECT_EQ(topology("node").status, TopologyState::running);
   EXPECT_EQ(topology("node").pid, workers_.at("w1")->pid());
   ASSERT_EQ(cli({"stop", "node"}).exit_code, 0);
-  EXPECT_TRUE(eventually(seconds(10), [&] { return hasStatus("node", "unassigned"); }));
+  EXPECT_TRUE(
+      eventually(seconds(10), [&] { return hasStatus("node", TopologyState::unassigned); }));
 }
 
 TEST(WorkerCommandLine, BadOptionsExitWithTwo) {

@@ -83,8 +83,8 @@ class FieldScenario : public ClusterFixture {
     const auto ts = topologies();
     return std::all_of(std::begin(uuids_), std::end(uuids_), [&](const std::string& uuid) {
       const auto t = ts.find(uuid);
-      return t != ts.end() && t->second.status == "running" && t->second.worker == worker &&
-             t->second.pid && processAlive(*t->second.pid);
+      return t != ts.end() && t->second.status == TopologyState::running &&
+             t->second.worker == worker && t->second.pid && processAlive(*t->second.pid);
     });
   }
 
@@ -110,7 +110,7 @@ TEST_F(FieldScenario, MigrateRunTakeOverAndRead) {
   startWorker("second");
   ASSERT_TRUE(eventually(seconds(20), [&] {
     const auto ws = workers();
-    return ws.count("second") && ws.at("second").status == "alive";
+    return ws.count("second") && ws.at("second").status == WorkerState::alive;
   }));
   workers_.at("first")->signal(SIGKILL);
   ASSERT_TRUE(workers_.at("first")->wait(seconds(5)).has_value());

@@ -2,8 +2,6 @@
 // delivery and migrations with clients on different nodes, and a node killed
 // under load. Each test prints its figures on a "[figures]" line.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,9 +29,14 @@ using namespace std::chrono_literals;
 
 // Retries are expected here by the thousand; their warnings would drown the
 // output.
-std::shared_ptr<spdlog::logger> quietLogger() {
-  static auto logger = std::make_shared<spdlog::logger>(
-      "galera-test", std::make_shared<spdlog::sinks::null_sink_mt>());
+class QuietLogger final : public Logger {
+ public:
+  void log(LogLevel, std::string_view) noexcept override {}
+  bool enabled(LogLevel) const noexcept override { return false; }
+};
+
+std::shared_ptr<Logger> quietLogger() {
+  static const auto logger = std::make_shared<QuietLogger>();
   return logger;
 }
 
@@ -157,11 +160,11 @@ TEST(GaleraElection, NeverTwoLeadersOver300ContestedRounds) {
     // Another node agrees at once on who leads.
     const auto statuses = workers[(leader + 1) % kCoordinators]->getWorkerStatus();
     for (const auto& w : statuses) {
-      EXPECT_EQ(w.lstatus == consts::worker_lstatus::leader, w.name == names[leader])
+      EXPECT_EQ(w.lstatus == Leadership::leader, w.name == names[leader])
           << "round " << round << ": " << w.name << " is " << w.lstatus;
     }
     // Resign, so that the next round is contested again.
-    workers[leader]->setWorkerLStatus(names[leader], std::string(consts::worker_lstatus::normal));
+    workers[leader]->setWorkerLStatus(names[leader], Leadership::normal);
   }
   const auto elapsed = Clock::now() - start;
   done = true;

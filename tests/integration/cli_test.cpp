@@ -338,7 +338,7 @@ TEST_F(CliTopologyTest, WorkersShutdownDeleteHistory) {
   expectOneLineError(cli({"shutdown-worker", "nope"}), 1, "nope");
 
   expectOneLineError(cli({"delete-worker", "w1"}), 1, "w1");  // alive: refused
-  storage().setWorkerStatus("w1", "unloaded");
+  storage().setWorkerStatus("w1", WorkerState::unloaded);
   const auto history = json({"history", "worker", "w1"});
   ASSERT_GE(history.size(), 2u);
   EXPECT_EQ(history[0]["status"], "unloaded");

@@ -61,7 +61,8 @@ TEST_F(Leadership, ContestedElectionsNeverProduceTwoLeaders) {
         shared.announceLeaderCandidacy(name);
         if (shared.checkLeaderCandidacy(name)) {
           ++wins;
-          shared.setWorkerLStatus(name, "normal");  // step down: the next election starts
+          shared.setWorkerLStatus(
+              name, qtopology::Leadership::normal);  // step down: the next election starts
         }
       }
     }));
@@ -183,7 +184,8 @@ TEST_F(MySqlWorkerLoop, ConcurrentCampaignsNeverMakeTwoLeaders) {
         if (beat.leader_alive && beat.leader != name) continue;
         if (shared.campaign(name)) {
           ++wins;
-          shared.setWorkerLStatus(name, "normal");  // step down: the next election starts
+          shared.setWorkerLStatus(
+              name, qtopology::Leadership::normal);  // step down: the next election starts
         }
       }
     }));

@@ -52,8 +52,8 @@ TEST_F(Coordinator, TimePointsComeFromTheServerClock) {
 TEST_F(Coordinator, LegacyEmptyLStatusReadsAsNormal) {
   storage.registerWorker("w1");
   db.exec("UPDATE qtopology_worker SET lstatus = '' WHERE name = 'w1'");
-  EXPECT_EQ(storage.getWorkerStatus()[0].lstatus, "normal");
-  EXPECT_EQ(storage.leadershipStatusCounts()["normal"], 1);
+  EXPECT_EQ(storage.getWorkerStatus()[0].lstatus, Leadership::normal);
+  EXPECT_EQ(storage.leadershipStatusCounts()[Leadership::normal], 1);
 }
 
 TEST_F(Coordinator, ConfigsRoundTripByteForByte) {
@@ -93,7 +93,8 @@ TEST_F(Coordinator, ReadsOfEveryRowAgreeWithTheSingleRowReads) {
   storage.registerTopology("t-plain", config());
   storage.registerTopology("t-full", config(2.5, {"w1", "w😀"}));
   storage.assignTopology("t-full", "w1");
-  storage.setTopologyStatus("t-full", std::string("w1"), "error", std::string("it's \"broken\""));
+  storage.setTopologyStatus(
+      {"t-full", std::string("w1"), TopologyState::error, std::string("it's \"broken\"")});
   storage.setTopologyPid("t-full", 4242);
   storage.enableTopology("t-full");
   const auto all = storage.getTopologyStatus();  // libmariadb

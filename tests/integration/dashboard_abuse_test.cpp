@@ -348,9 +348,8 @@ TEST_F(DashboardAbuseTest, RequestsCannotForgeLogLines) {
 }
 
 TEST_F(DashboardAbuseTest, CliTablesShowControlCharactersEscaped) {
-  storage_->setTopologyStatus("billing-sync", std::nullopt,
-                              std::string(consts::topology_status::error),
-                              std::string("spout died\nFORGED ROW \x1b[2J"));
+  storage_->setTopologyStatus({"billing-sync", std::nullopt, TopologyState::error,
+                               std::string("spout died\nFORGED ROW \x1b[2J")});
   const auto r = run(QTOPOLOGY_CLI, {"--url", db_.url(), "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("spout died\\nFORGED ROW \\x1b[2J"));

@@ -77,8 +77,8 @@ class DashboardHttpTest : public ::testing::Test {
   std::string topologyRows() {
     std::string all;
     for (const auto& t : storage_->getTopologyStatus()) {
-      all += t.uuid + "|" + t.status + "|" + std::to_string(t.enabled) + "|" +
-             t.worker.value_or("-") + "|" + t.error.value_or("-") + "\n";
+      all += t.uuid + "|" + std::string(toString(t.status)) + "|" + std::to_string(t.enabled) +
+             "|" + t.worker.value_or("-") + "|" + t.error.value_or("-") + "\n";
     }
     return all + std::to_string(storage_->getMsgQueueContent().size());
   }
@@ -175,7 +175,7 @@ TEST_F(DashboardHttpTest, TopologyActionsChangeTheStorage) {
   EXPECT_FALSE(storage_->getTopologyInfo("fresh").enabled);
 
   ok("/clear-topology-error", {{"uuid", "billing-sync"}});
-  EXPECT_EQ(storage_->getTopologyInfo("billing-sync").status, "unassigned");
+  EXPECT_EQ(storage_->getTopologyInfo("billing-sync").status, TopologyState::unassigned);
 
   ok("/kill-topology", {{"uuid", "orders-pipeline"}});
   EXPECT_FALSE(storage_->getTopologyInfo("orders-pipeline").enabled);
@@ -509,7 +509,7 @@ TEST_F(DashboardHttpTest, HealthReportsStorageSchemaAndLeader) {
   EXPECT_EQ(j.at("leader"), "worker-alpha");
   EXPECT_EQ(j.at("writes"), "token");
 
-  storage_->setWorkerLStatus("worker-alpha", std::string(consts::worker_lstatus::normal));
+  storage_->setWorkerLStatus("worker-alpha", Leadership::normal);
   const auto leaderless = send("GET", "/health");
   EXPECT_EQ(leaderless.status, 200);
   EXPECT_EQ(leaderless.json().at("status"), "no leader");

@@ -54,11 +54,11 @@ TEST(NodeInterop, DatabaseCreatedByNodeIsUpgradedWithItsRowsKept) {
   // What Node wrote reads back through the C++ API.
   const auto t1 = storage.getTopologyInfo("node-t1");
   EXPECT_EQ(t1.worker, "node-w1");
-  EXPECT_EQ(t1.status, "running");
+  EXPECT_EQ(t1.status, TopologyState::running);
   EXPECT_DOUBLE_EQ(t1.weight, 2);
   EXPECT_EQ(t1.worker_affinity, std::vector<std::string>{"node-w1"});
   EXPECT_EQ(storage.getTopologyInfo("node-t2").error, "sample error");
-  EXPECT_EQ(storage.leadershipStatusCounts()["leader"], 1);
+  EXPECT_EQ(storage.leadershipStatusCounts()[Leadership::leader], 1);
   const auto message = storage.getMessage("node-w2");
   ASSERT_TRUE(message.has_value());
   EXPECT_EQ(message->cmd, "rebalance");
@@ -81,7 +81,7 @@ TEST(NodeInterop, NodeWorksOnADatabaseThisLibraryCreated) {
   // The Node worker is visible to C++ workers, and both count as alive.
   const auto workers = storage.getWorkerStatus();
   ASSERT_EQ(workers.size(), 2u);
-  for (const auto& w : workers) EXPECT_EQ(w.status, "alive") << w.name;
+  for (const auto& w : workers) EXPECT_EQ(w.status, WorkerState::alive) << w.name;
   EXPECT_EQ(storage.getTopologyStatus().size(), 2u);
 }
 

@@ -1,8 +1,8 @@
 #include <cppconn/exception.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
+#include "core/logging.hpp"
 
 #include <algorithm>
 #include <thread>
@@ -159,7 +159,7 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
   const int latest = MySqlCoordinator::latestSchemaVersion();
   scripts.push_back(
       {"v900.sql", 900, "create table qtopology_probe (id int);\nselect * from no_such_table;\n"});
-  detail::Migrator migrator(*session, *spdlog::default_logger(),
+  detail::Migrator migrator(*session, detail::loggerOr(nullptr),
                             detail::RetryPolicy::from(db.options()), "test-token", scripts);
   try {
     migrator.migrate();

@@ -16,7 +16,6 @@
 
 #include <qtopology/mysql_coordinator.hpp>
 
-#include "basic_calls_storage.hpp"
 #include "test_database.hpp"
 #include "test_thread.hpp"
 
@@ -419,84 +418,6 @@ TEST_F(MySqlWorkerLoop, PropertiesCarryTheRebalanceInterval) {
   EXPECT_EQ(interval(), "3600");
   db.exec("UPDATE qtopology_settings SET value = '600' WHERE name = 'rebalance_interval_s'");
   EXPECT_EQ(interval(), "600");
-}
-
-// --- fencing epochs: on the override's one CALL and on the defaults ---------
-
-class EpochFencing : public ::testing::TestWithParam<bool> {
- protected:
-  // true: MySqlCoordinator's overrides; false: the interface's defaults.
-  CoordinationStorage& storage() {
-    if (GetParam()) return mysql;
-    return basic;
-  }
-
-  TestDatabase db;
-  MySqlCoordinator mysql{db.options()};
-  testing::BasicCallsStorage basic{mysql};
-};
-
-INSTANTIATE_TEST_SUITE_P(Storages, EpochFencing, ::testing::Values(true, false),
-                         [](const ::testing::TestParamInfo<bool>& storage) {
-                           return storage.param ? std::string("Override") : std::string("Default");
-                         });
-
-TEST_P(EpochFencing, EveryAssignmentGrowsTheEpochWhoeverAssigns) {
-  auto& s = storage();
-  s.registerWorker("w1");
-  s.registerTopology("t", Json::object());
-  s.enableTopology("t");
-  EXPECT_EQ(s.getTopologyInfo("t").epoch, 0);
-  s.assignTopology("t", "w1");
-  s.assignTopology("t", "w1");
-  EXPECT_EQ(s.getTopologyInfo("t").epoch, 2);
-  s.setTopologyStatus("t", std::nullopt, "unassigned", std::nullopt);
-  EXPECT_EQ(s.getTopologyInfo("t").epoch, 2);  // not an assignment
-  ASSERT_TRUE(s.campaign("w1"));
-  LeaderActions actions;
-  actions.assignments.push_back({"t", "w1"});
-  ASSERT_TRUE(s.applyLeaderActions("w1", actions));
-  // The same number in every read, the bulk one included.
-  EXPECT_EQ(s.getTopologyInfo("t").epoch, 3);
-  EXPECT_EQ(s.getTopologiesForWorker("w1").at(0).epoch, 3);
-  EXPECT_EQ(s.getTopologyStatus().at(0).epoch, 3);
-  EXPECT_EQ(db.scalar("SELECT epoch FROM qtopology_topology WHERE uuid = 't'"), "3");
-  // As a Node leader assigns: the same procedure.
-  db.exec("CALL qtopology_sp_assign_topology('t', 'w1')");
-  EXPECT_EQ(s.getTopologyInfo("t").epoch, 4);
-}
-
-TEST_P(EpochFencing, AReportForAnOlderEpochChangesNothing) {
-  auto& s = storage();
-  s.registerWorker("w1");
-  s.registerWorker("w2");
-  s.registerTopology("t", Json::object());
-  s.assignTopology("t", "w1");  // epoch 1
-  EXPECT_TRUE(s.reportTopologyStatus("t", std::string("w1"), "running", std::nullopt, 1));
-  EXPECT_TRUE(s.reportTopologyPid("t", 41, 1));
-  s.assignTopology("t", "w1");  // epoch 2: the instance of epoch 1 is stale
-  const auto history = db.scalar("SELECT COUNT(*) FROM qtopology_topology_history");
-  EXPECT_FALSE(s.reportTopologyStatus("t", std::string("w1"), "error", std::string("old"), 1));
-  EXPECT_FALSE(s.reportTopologyPid("t", 42, 1));
-  auto info = s.getTopologyInfo("t");
-  EXPECT_EQ(info.status, "waiting");
-  EXPECT_EQ(info.error, std::nullopt);
-  EXPECT_EQ(info.pid, 41);
-  EXPECT_EQ(db.scalar("SELECT COUNT(*) FROM qtopology_topology_history"), history);
-  EXPECT_TRUE(s.reportTopologyStatus("t", std::string("w1"), "running", std::nullopt, 2));
-  EXPECT_TRUE(s.reportTopologyPid("t", 43, 2));
-  info = s.getTopologyInfo("t");
-  EXPECT_EQ(info.status, "running");
-  EXPECT_EQ(info.pid, 43);
-  // A worker the topology left is fenced as before.
-  EXPECT_FALSE(s.reportTopologyStatus("t", std::string("w2"), "error", std::nullopt, 2));
-  EXPECT_EQ(s.getTopologyInfo("t").status, "running");
-  // Reports without an epoch (Node workers, older callers) as before.
-  s.setTopologyStatus("t", std::string("w1"), "error", std::string("from Node"));
-  EXPECT_EQ(s.getTopologyInfo("t").status, "error");
-  EXPECT_THROW(s.reportTopologyStatus("ghost", std::nullopt, "running", std::nullopt, 1),
-               NotFoundError);
-  EXPECT_THROW(s.reportTopologyPid("ghost", 1, 1), NotFoundError);
 }
 
 }  // namespace

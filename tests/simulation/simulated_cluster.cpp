@@ -36,18 +36,13 @@ struct Child {
 // One worker incarnation's runner. Calls come from the worker's loop (the
 // simulation's thread) except kill(), which the lease watchdog's thread may
 // make: everything locks the world's mutex.
-class SimulatedRunner final : public TopologyRunner {
+class ModelledRunner final : public TopologyRunner {
  public:
-  SimulatedRunner(World& world, std::string worker, Millis deadline)
+  ModelledRunner(World& world, std::string worker, Millis deadline)
       : world_(world), worker_(std::move(worker)), observed_deadline_(deadline) {}
 
   void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
-  std::optional<int> start(const std::string& uuid, const Json& config) override;
-  std::optional<int> start(const std::string& uuid, const Json& config,
-                           std::int64_t epoch) override {
-    static_cast<void>(epoch);
-    return start(uuid, config);
-  }
+  std::optional<int> start(const StartRequest& request) override;
   void stop(const std::string& uuid) override;
   void kill(const std::string& uuid) override;
   void renewLease(Steady deadline) override;
@@ -77,7 +72,7 @@ struct Slot {
   double loss = 0;    // probability that a call's reply is lost
   Millis paused_until{0}, partition_until{0}, loss_until{0}, restart_at{0};
   std::unique_ptr<FaultyStorage> storage;
-  std::unique_ptr<SimulatedRunner> runner;
+  std::unique_ptr<ModelledRunner> runner;
   std::unique_ptr<TopologyWorker> worker;
 };
 
@@ -144,9 +139,9 @@ class World {
   MemoryStorage storage;
   std::vector<std::unique_ptr<Slot>> slots;
   std::vector<std::string> uuids;
-  std::recursive_mutex mutex;              // kill() may end a child whose exit callback runs inside
-  std::map<int, Child> children;           // the live ones
-  std::map<int, SimulatedRunner*> owners;  // pid -> runner
+  std::recursive_mutex mutex;             // kill() may end a child whose exit callback runs inside
+  std::map<int, Child> children;          // the live ones
+  std::map<int, ModelledRunner*> owners;  // pid -> runner
   int next_pid = 1000;
   long steps = 0;
   SimulationTotals totals;
@@ -243,10 +238,10 @@ class FaultyStorage final : public CoordinationStorage {
   bool checkLeaderCandidacy(const std::string& name) override {
     return call("checkLeaderCandidacy", [&] { return inner_.checkLeaderCandidacy(name); });
   }
-  void setWorkerStatus(const std::string& name, const std::string& status) override {
+  void setWorkerStatus(const std::string& name, WorkerState status) override {
     call("setWorkerStatus", [&] { inner_.setWorkerStatus(name, status); });
   }
-  void setWorkerLStatus(const std::string& name, const std::string& lstatus) override {
+  void setWorkerLStatus(const std::string& name, Leadership lstatus) override {
     call("setWorkerLStatus", [&] { inner_.setWorkerLStatus(name, lstatus); });
   }
   void deleteWorker(const std::string& name) override {
@@ -261,13 +256,25 @@ class FaultyStorage final : public CoordinationStorage {
   void assignTopology(const std::string& uuid, const std::string& worker) override {
     call("assignTopology", [&] { inner_.assignTopology(uuid, worker); });
   }
-  void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                         const std::string& status,
-                         const std::optional<std::string>& error) override {
+  void setTopologyStatus(const TopologyStatusChange& change) override {
     call("setTopologyStatus", [&] {
-      if (worker && inner_.getTopologyInfo(uuid).worker != worker) ++world_.totals.reports_rejected;
-      inner_.setTopologyStatus(uuid, worker, status, error);
+      if (change.worker && inner_.getTopologyInfo(change.uuid).worker != change.worker) {
+        ++world_.totals.reports_rejected;
+      }
+      inner_.setTopologyStatus(change);
     });
+  }
+  // A worker's reports: the storage fences them, and the world counts what
+  // it refused (a worker the topology left, or an older assignment's).
+  bool reportTopologyStatus(const TopologyReport& report) override {
+    return call("reportTopologyStatus", [&] {
+      const bool written = inner_.reportTopologyStatus(report);
+      if (!written) ++world_.totals.reports_rejected;
+      return written;
+    });
+  }
+  bool reportTopologyPid(const TopologyPidReport& report) override {
+    return call("reportTopologyPid", [&] { return inner_.reportTopologyPid(report); });
   }
   void setTopologyPid(const std::string& uuid, std::optional<int> pid) override {
     call("setTopologyPid", [&] { inner_.setTopologyPid(uuid, pid); });
@@ -317,8 +324,8 @@ class FaultyStorage final : public CoordinationStorage {
 
 // --- the runner ----------------------------------------------------------------
 
-std::optional<int> SimulatedRunner::start(const std::string& uuid, const Json& config) {
-  static_cast<void>(config);
+std::optional<int> ModelledRunner::start(const StartRequest& request) {
+  const std::string& uuid = request.uuid;
   std::lock_guard lock(world_.mutex);
   if (running_.count(uuid)) {
     world_.fail("worker " + worker_ + " started " + uuid + " while it still ran there");
@@ -333,7 +340,7 @@ std::optional<int> SimulatedRunner::start(const std::string& uuid, const Json& c
   return pid;
 }
 
-void SimulatedRunner::stop(const std::string& uuid) {
+void ModelledRunner::stop(const std::string& uuid) {
   std::lock_guard lock(world_.mutex);
   const auto found = running_.find(uuid);
   if (found == running_.end()) return;
@@ -343,7 +350,7 @@ void SimulatedRunner::stop(const std::string& uuid) {
   if (!child.exits_at) child.exits_at = world_.now() + Millis(world_.between(0, 3) * 1000);
 }
 
-void SimulatedRunner::kill(const std::string& uuid) {
+void ModelledRunner::kill(const std::string& uuid) {
   std::lock_guard lock(world_.mutex);
   if (crashed) return;
   const auto found = running_.find(uuid);
@@ -351,7 +358,7 @@ void SimulatedRunner::kill(const std::string& uuid) {
   world_.endChild(found->second, std::nullopt);
 }
 
-void SimulatedRunner::renewLease(Steady deadline) {
+void ModelledRunner::renewLease(Steady deadline) {
   std::lock_guard lock(world_.mutex);
   renewed_ = std::chrono::duration_cast<Millis>(deadline - kSteadyBase);
 }
@@ -414,7 +421,7 @@ std::vector<Slot*> World::slotsWhere(const std::function<bool(const Slot&)>& ok)
 std::optional<std::string> World::liveLeader() {
   const auto beat_now = kSystemBase + now();
   for (const auto& w : storage.getWorkerStatus()) {
-    if (w.lstatus == consts::worker_lstatus::leader && w.status == consts::worker_status::alive &&
+    if (w.lstatus == Leadership::leader && w.status == WorkerState::alive &&
         beat_now - w.last_ping <= config.leader_timeout) {
       return w.name;
     }
@@ -425,7 +432,7 @@ std::optional<std::string> World::liveLeader() {
 void World::launch(Slot& slot) {
   slot.clock_ms = now_ms.load();
   slot.storage = std::make_unique<FaultyStorage>(*this, slot);
-  slot.runner = std::make_unique<SimulatedRunner>(*this, slot.name, now() + config.lease);
+  slot.runner = std::make_unique<ModelledRunner>(*this, slot.name, now() + config.lease);
   WorkerOptions o;
   o.name = slot.name;
   o.tick = kStep;
@@ -501,7 +508,7 @@ void World::operatorAction() {
         break;
       case 6:
         for (const auto& t : storage.getTopologyStatus()) {
-          if (t.status == consts::topology_status::error) {
+          if (t.status == TopologyState::error) {
             storage.clearTopologyError(t.uuid);
             event("operator clears the error of " + t.uuid);
             ++totals.faults["op clear-error"];
@@ -645,7 +652,7 @@ void World::heal() {
   }
   for (const auto& t : storage.getTopologyStatus()) {
     storage.enableTopology(t.uuid);
-    if (t.status == consts::topology_status::error) storage.clearTopologyError(t.uuid);
+    if (t.status == TopologyState::error) storage.clearTopologyError(t.uuid);
   }
 }
 
@@ -723,19 +730,20 @@ bool World::checkHealed(bool report) {
     if (report) fail("after healing: " + what);
   };
   for (const auto& t : storage.getTopologyStatus()) {
-    if (!t.enabled || t.status == consts::topology_status::error) continue;
+    if (!t.enabled || t.status == TopologyState::error) continue;
     ++checked;
     const auto& instances = live[t.uuid];
     if (instances.size() != 1) {
-      wrong(t.uuid + " runs " + std::to_string(instances.size()) + " times (storage: " + t.status +
-            " on " + t.worker.value_or("nobody") + ")");
+      wrong(t.uuid + " runs " + std::to_string(instances.size()) + " times (storage: " +
+            std::string(toString(t.status)) + " on " + t.worker.value_or("nobody") + ")");
       continue;
     }
     const auto& c = *instances.front();
-    if (t.status != consts::topology_status::running || t.worker != c.worker || t.pid != c.pid) {
+    if (t.status != TopologyState::running || t.worker != c.worker || t.pid != c.pid) {
       wrong(t.uuid + " runs on " + c.worker + " as pid " + std::to_string(c.pid) +
-            " but the storage says " + t.status + " on " + t.worker.value_or("nobody") +
-            " with pid " + (t.pid ? std::to_string(*t.pid) : std::string("none")));
+            " but the storage says " + std::string(toString(t.status)) + " on " +
+            t.worker.value_or("nobody") + " with pid " +
+            (t.pid ? std::to_string(*t.pid) : std::string("none")));
     }
   }
   if (report) totals.healed_topologies += checked;

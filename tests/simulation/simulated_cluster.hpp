@@ -1,6 +1,6 @@
 // A seeded cluster simulation: N TopologyWorkers on one MemoryStorage, driven
 // step by step from one thread on one simulated clock, with faults drawn from
-// the seed. Topology processes are modelled (SimulatedRunner): each runs
+// the seed. Topology processes are modelled (ModelledRunner): each runs
 // under a supervisor that kills it once the worker's lease deadline passes on
 // the global clock, also while its worker is paused.
 //

@@ -40,11 +40,11 @@ int killSessionsOf(TestDatabase& db) {
 
 TEST(Stress, CutConnectionsAreRecoveredWithoutTheCallerNoticing) {
   TestDatabase db;
-  auto sink = std::make_shared<testing::CountingSink>();
+  auto sink = std::make_shared<testing::CountingLogger>();
   auto options = db.options();
   options.pool_size = 4;
   options.retries = 12;
-  options.logger = testing::countingLogger(sink);
+  options.logger = sink;
   MySqlCoordinator storage(options);
   storage.registerWorker("w1");
   storage.registerTopology("t1", Json::object());
@@ -62,7 +62,7 @@ TEST(Stress, CutConnectionsAreRecoveredWithoutTheCallerNoticing) {
           switch (t) {
             case 0:
               storage.pingWorker("w1");
-              storage.setTopologyStatus("t1", std::nullopt, "running", std::nullopt);
+              storage.setTopologyStatus({"t1", std::nullopt, TopologyState::running, std::nullopt});
               break;
             case 1: {
               const int n = sent.load();

@@ -101,7 +101,7 @@ TEST(Stress, ServerKilledUnderLoadLosesNoAcknowledgedWrite) {
           } else if (t == 2) {
             storage.pingWorker("w1");
           } else {
-            storage.setWorkerStatus("w1", "alive");
+            storage.setWorkerStatus("w1", WorkerState::alive);
           }
           ++ok;
           last_success = Clock::now().time_since_epoch().count();

@@ -49,13 +49,13 @@ int elect(const std::string& url, const std::string& name, int rounds, unsigned 
         ++stalls;
         std::this_thread::sleep_for(kStall);
       } else if (dice < 50) {
-        storage.setWorkerLStatus(name, "normal");
+        storage.setWorkerLStatus(name, qtopology::Leadership::normal);
       }
     }
     // Everyone paces its rounds alike, so all campaign for the whole run.
     std::this_thread::sleep_for(std::chrono::microseconds(2000 + random() % 8000));
   }
-  storage.setWorkerLStatus(name, "normal");
+  storage.setWorkerLStatus(name, qtopology::Leadership::normal);
   std::cout << "wins=" << wins << " stalls=" << stalls << std::endl;
   return 0;
 }

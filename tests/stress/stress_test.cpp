@@ -229,10 +229,13 @@ TEST(Stress, BadInputIsRejectedAndLeavesTablesUnchanged) {
   });
   expectRejected("negative lifetime",
                  [&] { storage.sendMessageToWorker("w1", "x", Json::object(), -5s); });
-  expectRejected("unknown worker status", [&] { storage.setWorkerStatus("w1", "zombie"); });
-  expectRejected("unknown leadership status", [&] { storage.setWorkerLStatus("w1", "king"); });
-  expectRejected("unknown topology status",
-                 [&] { storage.setTopologyStatus("t1", std::nullopt, "flying", std::nullopt); });
+  expectRejected("unknown worker status",
+                 [&] { storage.setWorkerStatus("w1", static_cast<WorkerState>(42)); });
+  expectRejected("unknown leadership status",
+                 [&] { storage.setWorkerLStatus("w1", static_cast<Leadership>(42)); });
+  expectRejected("unknown topology status", [&] {
+    storage.setTopologyStatus({"t1", std::nullopt, static_cast<TopologyState>(42), std::nullopt});
+  });
   expectRejected("invalid UTF-8 content", [&] {
     storage.sendMessageToWorker("w1", "x", {{"text", "\xc3\x28"}}, 1s);
   });
@@ -286,10 +289,9 @@ TEST(Stress, OlderLibraryLeavesNewerSchemaAloneAndCheckOnlyRefuses) {
                                }),
                 scripts.end());
   auto session = testing::connectRaw(db.options());
-  auto sink = std::make_shared<testing::CountingSink>();
-  auto logger = testing::countingLogger(sink);
-  detail::Migrator older(*session, *logger, detail::RetryPolicy::from(db.options()), "older",
-                         scripts);
+  auto sink = std::make_shared<testing::CountingLogger>();
+  detail::Migrator older(*session, detail::Log(*sink), detail::RetryPolicy::from(db.options()),
+                         "older", scripts);
   const auto settings_before = db.scalar(
       "SELECT GROUP_CONCAT(CONCAT(name, '=', value) ORDER BY name) FROM "
       "qtopology_settings");

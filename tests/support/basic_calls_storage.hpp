@@ -1,14 +1,15 @@
-// A CoordinationStorage that forwards only the basic calls to another one, so
-// that heartbeat, campaign and applyLeaderActions run the interface's default
-// implementations on top of it. Tests run one scenario through this and
-// through the storage itself to check that both agree.
+// A storage that forwards only the basic calls to another one, so that the
+// reports, heartbeat, campaign and applyLeaderActions run
+// ComposedCoordinationStorage's versions on top of it. Tests run one
+// scenario through this and through the storage itself to check that both
+// agree.
 #pragma once
 
 #include <qtopology/coordination_storage.hpp>
 
 namespace qtopology::testing {
 
-class BasicCallsStorage final : public CoordinationStorage {
+class BasicCallsStorage final : public ComposedCoordinationStorage {
  public:
   explicit BasicCallsStorage(CoordinationStorage& inner) : inner_(inner) {}
 
@@ -48,10 +49,10 @@ class BasicCallsStorage final : public CoordinationStorage {
   bool checkLeaderCandidacy(const std::string& name) override {
     return inner_.checkLeaderCandidacy(name);
   }
-  void setWorkerStatus(const std::string& name, const std::string& status) override {
+  void setWorkerStatus(const std::string& name, WorkerState status) override {
     inner_.setWorkerStatus(name, status);
   }
-  void setWorkerLStatus(const std::string& name, const std::string& lstatus) override {
+  void setWorkerLStatus(const std::string& name, Leadership lstatus) override {
     inner_.setWorkerLStatus(name, lstatus);
   }
   void deleteWorker(const std::string& name) override { inner_.deleteWorker(name); }
@@ -63,10 +64,8 @@ class BasicCallsStorage final : public CoordinationStorage {
   void assignTopology(const std::string& uuid, const std::string& worker) override {
     inner_.assignTopology(uuid, worker);
   }
-  void setTopologyStatus(const std::string& uuid, const std::optional<std::string>& worker,
-                         const std::string& status,
-                         const std::optional<std::string>& error) override {
-    inner_.setTopologyStatus(uuid, worker, status, error);
+  void setTopologyStatus(const TopologyStatusChange& change) override {
+    inner_.setTopologyStatus(change);
   }
   void setTopologyPid(const std::string& uuid, std::optional<int> pid) override {
     inner_.setTopologyPid(uuid, pid);

@@ -69,7 +69,7 @@ std::map<std::string, TopologyStatus> ClusterFixture::topologies() {
 }
 
 bool ClusterFixture::runsAsChildOfItsWorker(const TopologyStatus& t) {
-  if (t.status != "running" || !t.worker || !t.pid) return false;
+  if (t.status != TopologyState::running || !t.worker || !t.pid) return false;
   const auto process = workers_.find(*t.worker);
   // qtopology-worker runs each topology under its qtopology-supervisor.
   return process != workers_.end() && parentOf(parentOf(*t.pid)) == process->second->pid();
@@ -78,7 +78,7 @@ bool ClusterFixture::runsAsChildOfItsWorker(const TopologyStatus& t) {
 std::vector<std::string> ClusterFixture::leaders() {
   std::vector<std::string> out;
   for (const auto& [name, w] : workers()) {
-    if (w.status == "alive" && w.lstatus == "leader") out.push_back(name);
+    if (w.status == WorkerState::alive && w.lstatus == Leadership::leader) out.push_back(name);
   }
   return out;
 }

@@ -18,8 +18,8 @@ void populateCluster(CoordinationStorage& s) {
   }
   s.announceLeaderCandidacy("worker-alpha");
   if (!s.checkLeaderCandidacy("worker-alpha")) throw std::runtime_error("no leader elected");
-  s.setWorkerStatus("worker-gone", std::string(consts::worker_status::dead));
-  s.setWorkerStatus("worker-old", std::string(consts::worker_status::unloaded));
+  s.setWorkerStatus("worker-gone", WorkerState::dead);
+  s.setWorkerStatus("worker-old", WorkerState::unloaded);
 
   const Json config = {{"general", {{"weight", 2}, {"worker_affinity", {"worker-alpha"}}}},
                        {"spouts", {{{"name", "pump"}, {"type", "inproc"}}}},
@@ -30,12 +30,12 @@ void populateCluster(CoordinationStorage& s) {
   }
   s.enableTopology("orders-pipeline");
   s.assignTopology("orders-pipeline", "worker-alpha");
-  s.setTopologyStatus("orders-pipeline", std::string("worker-alpha"),
-                      std::string(consts::topology_status::running), std::nullopt);
+  s.setTopologyStatus(
+      {"orders-pipeline", std::string("worker-alpha"), TopologyState::running, std::nullopt});
   s.setTopologyPid("orders-pipeline", 4242);
   s.enableTopology("billing-sync");
-  s.setTopologyStatus("billing-sync", std::nullopt, std::string(consts::topology_status::error),
-                      std::string("spout crashed: connection refused"));
+  s.setTopologyStatus({"billing-sync", std::nullopt, TopologyState::error,
+                       std::string("spout crashed: connection refused")});
   s.sendMessageToWorker("worker-beta", "start_topologies", {{"uuids", {"reports-nightly"}}},
                         std::chrono::minutes(5));
 }

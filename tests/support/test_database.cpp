@@ -5,7 +5,7 @@
 #include <cppconn/statement.h>
 #include <gtest/gtest.h>
 #include <mysql_driver.h>
-#include <spdlog/spdlog.h>
+#include "core/logging.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -169,7 +169,7 @@ std::string TestDatabase::checksumBesideWorkers() {
 
 void TestDatabase::runScript(const detail::EmbeddedScript& script) {
   detail::runSqlScript(*connection_, script, detail::RetryPolicy(0, std::chrono::milliseconds(0)),
-                       *spdlog::default_logger());
+                       detail::loggerOr(nullptr));
 }
 
 }  // namespace qtopology::testing

@@ -11,7 +11,7 @@ namespace {
 
 const WorkerStatus* findLeader(const std::vector<WorkerStatus>& workers) {
   for (const auto& w : workers) {
-    if (w.lstatus == consts::worker_lstatus::leader && w.status == consts::worker_status::alive) {
+    if (w.lstatus == Leadership::leader && w.status == WorkerState::alive) {
       return &w;
     }
   }
@@ -47,21 +47,20 @@ class Exposition {
   std::ostringstream text_;
 };
 
-// Every known status, so a series exists (at 0) before the first one appears;
-// unknown statuses written by other peers are counted too.
-template <std::size_t N>
-std::map<std::string, int> zeroed(const std::string_view (&statuses)[N]) {
+// Every status, so a series exists (at 0) before the first one appears;
+// keyed by text, the series' label.
+template <typename Status, std::size_t N>
+std::map<std::string, int> zeroed(const Status (&statuses)[N]) {
   std::map<std::string, int> counts;
-  for (const auto s : statuses) counts[std::string(s)] = 0;
+  for (const auto s : statuses) counts[std::string(toString(s))] = 0;
   return counts;
 }
 
-constexpr std::string_view kWorkerStatuses[] = {
-    consts::worker_status::alive, consts::worker_status::closing, consts::worker_status::dead,
-    consts::worker_status::disabled, consts::worker_status::unloaded};
-constexpr std::string_view kTopologyStatuses[] = {
-    consts::topology_status::unassigned, consts::topology_status::waiting,
-    consts::topology_status::running, consts::topology_status::error};
+constexpr WorkerState kWorkerStatuses[] = {WorkerState::alive, WorkerState::closing,
+                                           WorkerState::dead, WorkerState::disabled,
+                                           WorkerState::unloaded};
+constexpr TopologyState kTopologyStatuses[] = {TopologyState::unassigned, TopologyState::waiting,
+                                               TopologyState::running, TopologyState::error};
 
 void storageGauges(TrackedStorage& storage, Exposition& out) {
   const auto workers = storage.call("getWorkerStatus", [](auto& s) { return s.getWorkerStatus(); });
@@ -74,7 +73,7 @@ void storageGauges(TrackedStorage& storage, Exposition& out) {
   out.sample("qtopology_storage_up", 1);
 
   auto per_worker_status = zeroed(kWorkerStatuses);
-  for (const auto& w : workers) ++per_worker_status[w.status];
+  for (const auto& w : workers) ++per_worker_status[std::string(toString(w.status))];
   out.family("qtopology_workers", "gauge", "Workers by status.");
   for (const auto& [status, n] : per_worker_status) {
     out.sample("qtopology_workers", n, {{"status", status}});
@@ -83,7 +82,7 @@ void storageGauges(TrackedStorage& storage, Exposition& out) {
   auto per_topology_status = zeroed(kTopologyStatuses);
   int enabled = 0;
   for (const auto& t : topologies) {
-    ++per_topology_status[t.status];
+    ++per_topology_status[std::string(toString(t.status))];
     enabled += t.enabled ? 1 : 0;
   }
   out.family("qtopology_topologies", "gauge", "Topologies by status.");

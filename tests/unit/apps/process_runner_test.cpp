@@ -118,8 +118,9 @@ class ProcessRunnerTest : public ::testing::Test {
   // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
   // for the signal; returns its pid.
   int startTrappingSigterm(const std::string& on_term) {
-    const auto pid = runner_->start("t-1", shell("trap '" + on_term + "' TERM; echo ready > " +
-                                                 path("ready") + "; while :; do sleep 0.05; done"));
+    const auto pid =
+        runner_->start({"t-1", shell("trap '" + on_term + "' TERM; echo ready > " + path("ready") +
+                                     "; while :; do sleep 0.05; done")});
     EXPECT_TRUE(
         eventually(std::chrono::seconds(5), [&] { return !readFile(path("ready")).empty(); }));
     return pid.value();
@@ -137,7 +138,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
       shell("echo \"$QTOPOLOGY_UUID $QTOPOLOGY_WORKER\" > " + path("env") +
             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config") + "; cat > " + path("stdin"));
   config["general"]["weight"] = 2;
-  const auto pid = runner_->start("t-1", config);
+  const auto pid = runner_->start({"t-1", config});
   ASSERT_TRUE(pid.has_value());
   EXPECT_GT(*pid, 0);
   const auto exit = nextExit();
@@ -151,7 +152,7 @@ TEST_F(ProcessRunnerTest, ChildGetsItsEnvironmentAndConfigAndExitZeroIsClean) {
 }
 
 TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
-  runner_->start("t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name")));
+  runner_->start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + path("name"))});
   ASSERT_TRUE(nextExit().has_value());
   std::string config_file = readFile(path("name"));
   config_file.pop_back();
@@ -160,8 +161,8 @@ TEST_F(ProcessRunnerTest, ConfigFileIsRemovedOnceTheChildEnded) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
-  runner_->start("t-1",
-                 shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3"));
+  runner_->start(
+      {"t-1", shell("echo starting; echo 'first problem' >&2; echo 'fatal: boom' >&2; exit 3")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   ASSERT_TRUE(exit->error.has_value());
@@ -169,15 +170,15 @@ TEST_F(ProcessRunnerTest, NonZeroExitIsAnErrorWithCodeAndLastStderrLines) {
 }
 
 TEST_F(ProcessRunnerTest, NonZeroExitWithoutStderrSaysSo) {
-  runner_->start("t-1", {{"general", {{"command", {"false"}}}}});  // found in PATH
+  runner_->start({"t-1", {{"general", {{"command", {"false"}}}}}});  // found in PATH
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "exited with code 1 (nothing on stderr)");
 }
 
 TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) {
-  runner_->start("t-1", shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
-                              "i=$((i+1)); done; exit 2"));
+  runner_->start({"t-1", shell("i=0; while [ $i -lt 300 ]; do echo \"line number $i\" >&2; "
+                               "i=$((i+1)); done; exit 2")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value() && exit->error.has_value());
   const std::string& error = *exit->error;
@@ -191,7 +192,7 @@ TEST_F(ProcessRunnerTest, LongStderrKeepsTheLastWholeLinesWithinTheErrorColumn) 
 }
 
 TEST_F(ProcessRunnerTest, DeathBySignalNotAskedForIsAnError) {
-  runner_->start("t-1", shell("echo 'about to die' >&2; kill -SEGV $$"));
+  runner_->start({"t-1", shell("echo 'about to die' >&2; kill -SEGV $$")});
   const auto exit = nextExit();
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(exit->error, "killed by SIGSEGV; stderr: about to die");
@@ -222,7 +223,7 @@ TEST_F(ProcessRunnerTest, StopEndsWithSigkillAfterTheGracePeriod) {
 
 TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
   const auto pid =
-      runner_->start("t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; wait"));
+      runner_->start({"t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; wait")});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return !readFile(path("grandchild")).empty(); }));
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
@@ -236,16 +237,16 @@ TEST_F(ProcessRunnerTest, KillEndsTheWholeProcessGroup) {
 }
 
 TEST_F(ProcessRunnerTest, WhatAChildLeavesBehindEndsWithIt) {
-  runner_->start("t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; exit 0"));
+  runner_->start({"t-1", shell("sleep 100 & echo $! > " + path("grandchild") + "; exit 0")});
   ASSERT_TRUE(nextExit().has_value());
   const pid_t grandchild = std::stoi(readFile(path("grandchild")));
   EXPECT_TRUE(eventually(std::chrono::seconds(5), [&] { return !processAlive(grandchild); }));
 }
 
 TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
-  runner_->start("t-1", shell("sleep 100"));
+  runner_->start({"t-1", shell("sleep 100")});
   try {
-    runner_->start("t-1", shell("sleep 100"));
+    runner_->start({"t-1", shell("sleep 100")});
     FAIL() << "started twice";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("already runs here as pid"));
@@ -258,7 +259,7 @@ TEST_F(ProcessRunnerTest, StartingWhatAlreadyRunsIsRefused) {
 TEST_F(ProcessRunnerTest, CommandsThatCannotRunAreRefusedWithTheReason) {
   const auto refusal = [&](const Json& config) -> std::string {
     try {
-      runner_->start("t-1", config);
+      runner_->start({"t-1", config});
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -286,7 +287,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
   // With SIGCHLD ignored the kernel reaps the host's children at once; the
   // topology's exit status is its supervisor's to collect, so it is not lost.
   const auto previous = std::signal(SIGCHLD, SIG_IGN);
-  runner_->start("t-1", shell("echo 'bad input' >&2; exit 3"));
+  runner_->start({"t-1", shell("echo 'bad input' >&2; exit 3")});
   const auto exit = nextExit();
   std::signal(SIGCHLD, previous);
   ASSERT_TRUE(exit.has_value());
@@ -296,7 +297,7 @@ TEST_F(ProcessRunnerTest, AnExitIsReportedEvenWhenTheHostIgnoresSigchld) {
 TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   const auto config = shell("echo \"$QTOPOLOGY_EPOCH\" > " + path("epoch") +
                             "; cat \"$QTOPOLOGY_CONFIG\" > " + path("config"));
-  runner_->start("t-1", config, 42);
+  runner_->start({"t-1", config, 42});
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("epoch")), "42\n");
   auto with_epoch = config;
@@ -304,7 +305,7 @@ TEST_F(ProcessRunnerTest, EpochReachesTheEnvironmentAndTheConfigFile) {
   EXPECT_EQ(Json::parse(readFile(path("config"))), with_epoch);
 
   // Without an epoch, neither.
-  runner_->start("t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch")));
+  runner_->start({"t-2", shell("echo \"${QTOPOLOGY_EPOCH-unset}\" > " + path("no-epoch"))});
   ASSERT_TRUE(nextExit().has_value());
   EXPECT_EQ(readFile(path("no-epoch")), "unset\n");
 }
@@ -315,7 +316,7 @@ TEST_F(ProcessRunnerTest, CredentialsNeverReachTheTopology) {
   ::setenv("QTOPOLOGY_MYSQL_PASSWORD_FILE", "/nonexistent/pw", 1);
   ::setenv("SOME_API_TOKEN", "token-secret", 1);
   ::setenv("HARMLESS_SETTING", "kept", 1);
-  runner_->start("t-1", shell("env > " + path("env") + "; sleep 100"));
+  runner_->start({"t-1", shell("env > " + path("env") + "; sleep 100")});
   for (const char* name : {"QTOPOLOGY_MYSQL_URL", "QTOPOLOGY_DASHBOARD_TOKEN",
                            "QTOPOLOGY_MYSQL_PASSWORD_FILE", "SOME_API_TOKEN"}) {
     ::unsetenv(name);
@@ -339,11 +340,11 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
   // Both ignore SIGTERM after writing that they saw it; one left the
   // session. SIGKILL must come only after both saw SIGTERM.
   const std::string waiting = "while :; do sleep 0.05; done";
-  runner_->start("t-1", shell("trap 'echo main >> " + path("signals") +
-                              "' TERM; setsid sh -c \"trap 'echo "
-                              "away >> " +
-                              path("signals") + "' TERM; echo \\$\\$ > " + path("away") + "; " +
-                              waiting + "\" & " + waiting));
+  runner_->start({"t-1", shell("trap 'echo main >> " + path("signals") +
+                               "' TERM; setsid sh -c \"trap 'echo "
+                               "away >> " +
+                               path("signals") + "' TERM; echo \\$\\$ > " + path("away") + "; " +
+                               waiting + "\" & " + waiting)});
   ASSERT_TRUE(eventually(std::chrono::seconds(5), [&] { return !readFile(path("away")).empty(); }));
   const auto away = pidsIn(path("away"));
   runner_->stop("t-1");
@@ -357,7 +358,7 @@ TEST_F(ProcessRunnerTest, StopSendsSigtermToEveryProcessOfTheTreeBeforeSigkill) 
 }
 
 TEST_F(ProcessRunnerTest, KillEndsProcessesThatLeftTheGroupAndTheSession) {
-  runner_->start("t-1", shell(treeScript(path("pids"))));
+  runner_->start({"t-1", shell(treeScript(path("pids")))});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -375,7 +376,7 @@ TEST_F(ProcessRunnerTest, TheLeaseRunningOutEndsTheTreeAndSaysSo) {
   using std::chrono::milliseconds;
   const auto lease = milliseconds(600);
   runner_->renewLease(std::chrono::steady_clock::now() + lease);
-  runner_->start("t-1", shell(treeScript(path("pids"))));
+  runner_->start({"t-1", shell(treeScript(path("pids")))});
   ASSERT_TRUE(
       eventually(std::chrono::seconds(5), [&] { return pidsIn(path("pids")).size() == 3; }));
   const auto pids = pidsIn(path("pids"));
@@ -430,9 +431,9 @@ TEST_F(ProcessRunnerTest, AChildFloodingAStuckLogDelaysNeitherStopNorKillNorTheL
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("blocking", sink));
   runner_ = makeRunner(std::chrono::milliseconds(300));
-  runner_->start("t-1", shell("echo $$ > " + path("pid") +
-                              "; trap '' TERM; while :; do echo "
-                              "'flooding stderr with the same line again and again' >&2; done"));
+  runner_->start({"t-1", shell("echo $$ > " + path("pid") +
+                               "; trap '' TERM; while :; do echo "
+                               "'flooding stderr with the same line again and again' >&2; done")});
   const bool blocked = eventually(std::chrono::seconds(5), [&] { return sink->blocked(); });
   const auto pids = pidsIn(path("pid"));
   std::atomic<bool> returned{false};
@@ -469,7 +470,7 @@ TEST_F(ProcessRunnerTest, ASupervisorSentSigtermStopsItsTopologyAndThatIsAnError
 }
 
 TEST_F(ProcessRunnerTest, ASupervisorKilledFromOutsideTakesItsTopologyAlongAndIsAnError) {
-  const auto pid = runner_->start("t-1", shell("exec sleep 100")).value();
+  const auto pid = runner_->start({"t-1", shell("exec sleep 100")}).value();
   const pid_t supervisor = parentOf(pid);
   ASSERT_GT(supervisor, 0);
   ::kill(supervisor, SIGKILL);
@@ -491,8 +492,8 @@ pid_t startHost(const std::string& dir, std::chrono::milliseconds lease, int ren
     ProcessRunner runner(options("doomed", std::chrono::seconds(5)));
     runner.setExitCallback([](TopologyExit) {});
     if (lease.count() > 0) runner.renewLease(std::chrono::steady_clock::now() + lease);
-    runner.start("t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " +
-                              treeScript(dir + "/pids")));
+    runner.start({"t-1", shell("echo \"$QTOPOLOGY_CONFIG\" > " + dir + "/config; " +
+                               treeScript(dir + "/pids"))});
     for (int i = 0; i < renewals; ++i) {
       runner.renewLease(std::chrono::steady_clock::now() + lease);
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -15,7 +15,7 @@ TopologyStatus topology(std::string uuid, double weight, std::string status = "u
   TopologyStatus t;
   t.uuid = std::move(uuid);
   t.weight = weight;
-  t.status = std::move(status);
+  t.status = parseTopologyState(status);  // the tables below spell statuses as text
   t.worker = std::move(worker);
   t.worker_affinity = std::move(affinity);
   t.enabled = enabled;
@@ -24,7 +24,8 @@ TopologyStatus topology(std::string uuid, double weight, std::string status = "u
 
 std::vector<WorkerStatus> workers(std::map<std::string, std::string> statuses) {
   std::vector<WorkerStatus> out;
-  for (auto& [name, status] : statuses) out.push_back({name, status, "normal", {}, std::nullopt});
+  for (auto& [name, status] : statuses)
+    out.push_back({name, parseWorkerState(status), Leadership::normal, {}, std::nullopt});
   return out;
 }
 

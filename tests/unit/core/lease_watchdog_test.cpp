@@ -14,14 +14,14 @@
 namespace qtopology::testing {
 namespace {
 
-namespace ts = consts::topology_status;
+using ts = TopologyState;
 
 using namespace std::chrono_literals;
 
 TEST(LeaseWatchdog, OnTheSteadyClockRenewalsHoldTheLeaseAndSilenceEndsIt) {
   RecordingRunner runner;
   runner.setExitCallback([](TopologyExit) {});
-  runner.start("a", Json::object());
+  runner.start({"a", Json::object()});
   // A lease long beside the renewals' period: a loaded machine may oversleep
   // a renewal by a few hundred milliseconds.
   detail::LeaseWatchdog watchdog("w1", runner, 1500ms, {});
@@ -47,7 +47,7 @@ TEST(LeaseWatchdog, OnTheSteadyClockRenewalsHoldTheLeaseAndSilenceEndsIt) {
 
   // A renewal after the lapse re-arms it for what is tracked next.
   watchdog.renew();
-  runner.start("b", Json::object());
+  runner.start({"b", Json::object()});
   ASSERT_TRUE(watchdog.track("b"));
   const auto tracked_at = std::chrono::steady_clock::now();
   while (runner.runs("b") && std::chrono::steady_clock::now() - tracked_at < 5s) {

@@ -12,7 +12,7 @@
 namespace qtopology::testing {
 namespace {
 
-namespace ts = consts::topology_status;
+using ts = TopologyState;
 
 int count(const std::vector<std::string>& v, const std::string& x) {
   return static_cast<int>(std::count(v.begin(), v.end(), x));
@@ -103,7 +103,7 @@ TEST(TopologyWorker, DeadWorkersTopologiesMoveAndItsWorkerIsUnloaded) {
   const auto on_w2 = c.runner("w2").running;
   // w2 freezes (no ticks): it is declared dead after 30 s.
   c.rounds(35, {"w1"});
-  EXPECT_EQ(c.workerRow("w2").status, "unloaded");
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::unloaded);
   for (const auto& uuid : on_w2) {
     EXPECT_EQ(c.info(uuid).worker, "w1") << uuid;
     EXPECT_EQ(c.info(uuid).status, ts::running) << uuid;
@@ -122,7 +122,7 @@ TEST(TopologyWorker, ResumedWorkerPastItsLeaseStopsItsTopologiesInItsFirstTick) 
   // Paused (SIGSTOP-like) for 21 s: not dead yet for the cluster, but its
   // lease (20 s) lapsed.
   c.rounds(21, {"w1"});
-  EXPECT_EQ(c.workerRow("w2").status, "alive");
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::alive);
   c.round({"w2"});
   EXPECT_TRUE(c.runner("w2").running.empty());
   for (const auto& uuid : on_w2) EXPECT_EQ(count(c.runner("w2").kills, uuid), 1) << uuid;
@@ -142,7 +142,7 @@ TEST(TopologyWorker, ResumedWorkerFoundDeadStopsEverythingAndRegistersAgain) {
   EXPECT_EQ(c.runner("w1").running.size(), 2u);
   c.round({"w2"});
   EXPECT_TRUE(c.runner("w2").running.empty());
-  EXPECT_EQ(c.workerRow("w2").status, "alive");  // registered again
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::alive);  // registered again
   c.rounds(3);
   for (auto uuid : {"a", "b"}) EXPECT_EQ(c.runningOn(uuid).size(), 1u) << uuid;
 }
@@ -308,7 +308,7 @@ TEST(TopologyWorker, MessagesSentBeforeTheWorkerStartedAreIgnored) {
   auto& w1 = c.add("w1");
   c.clock.advance(1s);
   EXPECT_TRUE(w1.tick());
-  EXPECT_EQ(c.workerRow("w1").status, "alive");
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::alive);
   EXPECT_TRUE(c.storage.getMsgQueueContent().empty());  // taken, and dropped
 }
 
@@ -334,10 +334,10 @@ TEST(TopologyWorker, ShutdownStopsEverythingAndNeverCampaigns) {
   c.clock.advance(1s);
   EXPECT_FALSE(c.worker("w2").tick());
   EXPECT_FALSE(c.worker("w2").isLeader());
-  EXPECT_EQ(c.workerRow("w2").lstatus, "normal");
+  EXPECT_EQ(c.workerRow("w2").lstatus, Leadership::normal);
   EXPECT_TRUE(c.worker("w2").shutdown());
   EXPECT_TRUE(c.runner("w2").running.empty());
-  EXPECT_EQ(c.workerRow("w2").status, "unloaded");
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::unloaded);
   for (auto uuid : {"a", "b"}) {
     if (c.info(uuid).worker == "w2") {
       EXPECT_EQ(c.info(uuid).status, ts::unassigned) << uuid;
@@ -370,13 +370,13 @@ TEST(TopologyWorker, DisabledWorkerStopsAllStaysDisabledAndComesBackWhenEnabled)
   // Long enough for w2 to take the seat and everything to move, and for w1
   // to try and re-register if it would.
   c.rounds(15);
-  EXPECT_EQ(c.workerRow("w1").status, "disabled");
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::disabled);
   EXPECT_TRUE(c.runner("w1").running.empty());
   EXPECT_TRUE(c.worker("w2").isLeader());
   EXPECT_EQ(c.runner("w2").running.size(), 4u);
   c.storage.sendMessageToWorker("w1", "set_enabled", Json::object(), 60s);
   c.round();
-  EXPECT_EQ(c.workerRow("w1").status, "alive");
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::alive);
   c.topology("e");
   c.rounds(3);
   EXPECT_EQ(c.runningOn("e"), std::vector<std::string>{"w1"});  // the lighter one
@@ -413,7 +413,7 @@ TEST(TopologyWorker, RunningTopologyWithoutWorkerIsRepaired) {
   Cluster c;
   c.add("w1");
   c.topology("a");
-  c.storage.setTopologyStatus("a", std::nullopt, "running", std::nullopt);
+  c.storage.setTopologyStatus({"a", std::nullopt, TopologyState::running, std::nullopt});
   c.rounds(3);
   EXPECT_EQ(c.runningOn("a"), std::vector<std::string>{"w1"});
 }
@@ -455,8 +455,8 @@ TEST(TopologyWorker, LeaderDemotedBetweenReadAndWriteWritesNothing) {
   // its write.
   c.storage.after_refresh = [&] {
     c.storage.after_refresh = nullptr;
-    c.storage.setWorkerLStatus("w1", "normal");
-    c.storage.setWorkerLStatus("w2", "leader");
+    c.storage.setWorkerLStatus("w1", Leadership::normal);
+    c.storage.setWorkerLStatus("w2", Leadership::leader);
   };
   c.round({"w1"});
   EXPECT_FALSE(c.worker("w1").isLeader());
@@ -505,7 +505,7 @@ TEST(TopologyWorkerLog, AHostsLoggerReceivesTheWorkersAndTheWatchdogsLines) {
   // Whatever would still go to spdlog's default logger is caught here.
   const auto previous = spdlog::default_logger();
   const auto stray = std::make_shared<LineSink>();
-  spdlog::set_default_logger(lineLogger(stray, "stray"));
+  spdlog::set_default_logger(spdlogLineLogger(stray, "stray"));
   {
     const auto host = std::make_shared<LineSink>();
     Cluster c;
@@ -516,11 +516,11 @@ TEST(TopologyWorkerLog, AHostsLoggerReceivesTheWorkersAndTheWatchdogsLines) {
     c.storage.offline.insert("w1");
     c.rounds(21);  // past the lease: the watchdog kills and says so
     ASSERT_TRUE(c.runner("w1").running.empty());
-    EXPECT_EQ(host->count("worker w1: registered", spdlog::level::info), 1);
-    EXPECT_EQ(host->count("worker w1: became the leader", spdlog::level::info), 1);
-    EXPECT_EQ(host->count("worker w1: started topology a", spdlog::level::info), 1);
-    EXPECT_GE(host->count("worker w1: heartbeat failed", spdlog::level::warn), 20);
-    EXPECT_EQ(host->count("no successful heartbeat", spdlog::level::err), 1);
+    EXPECT_EQ(host->count("worker w1: registered", LogLevel::info), 1);
+    EXPECT_EQ(host->count("worker w1: became the leader", LogLevel::info), 1);
+    EXPECT_EQ(host->count("worker w1: started topology a", LogLevel::info), 1);
+    EXPECT_GE(host->count("worker w1: heartbeat failed", LogLevel::warn), 20);
+    EXPECT_EQ(host->count("no successful heartbeat", LogLevel::error), 1);
   }
   spdlog::set_default_logger(previous);
   EXPECT_EQ(stray->lines(), std::vector<std::string>{});
@@ -529,7 +529,7 @@ TEST(TopologyWorkerLog, AHostsLoggerReceivesTheWorkersAndTheWatchdogsLines) {
 TEST(TopologyWorkerLog, WithoutALoggerTheWorkerLogsToSpdlogsDefault) {
   const auto previous = spdlog::default_logger();
   const auto fallback = std::make_shared<LineSink>();
-  spdlog::set_default_logger(lineLogger(fallback, "default"));
+  spdlog::set_default_logger(spdlogLineLogger(fallback, "default"));
   {
     Cluster c;
     c.add("w1");
@@ -581,7 +581,7 @@ TEST(TopologyWorkerLog, TextsFromOutsideAreEscapedInEveryLine) {
   for (const auto& line : lines) EXPECT_FALSE(hasControl(line)) << line;
   EXPECT_EQ(host->count("worker w\\u00851: topology a\\u009b31m failed: boom\\n2026-01-01 [info] "
                         "forged line\\x1b[2K",
-                        spdlog::level::err),
+                        LogLevel::error),
             1);
   EXPECT_EQ(host->count("ignoring message no_such_cmd"), 1);
   // The storage keeps the error text as it was given (cut to fit).

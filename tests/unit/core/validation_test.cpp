@@ -13,6 +13,13 @@ namespace {
 
 using qtopology::InvalidArgument;
 using qtopology::Json;
+using qtopology::Leadership;
+using qtopology::parseLeadership;
+using qtopology::parseTopologyState;
+using qtopology::parseWorkerState;
+using qtopology::TopologyState;
+using qtopology::toString;
+using qtopology::WorkerState;
 using qtopology::detail::checkErrorText;
 using qtopology::detail::checkIdentifier;
 using qtopology::detail::checkLeadershipStatus;
@@ -117,44 +124,79 @@ TEST(CheckIdentifier, ErrorNamesTheOperation) {
 
 // --- statuses ------------------------------------------------------------------------
 
-TEST(CheckWorkerStatus, AcceptsEveryWorkerStatusConstant) {
-  for (auto s :
-       {consts::worker_status::alive, consts::worker_status::closing, consts::worker_status::dead,
-        consts::worker_status::disabled, consts::worker_status::unloaded}) {
-    EXPECT_NO_THROW(checkWorkerStatus(kOp, std::string(s))) << s;
+TEST(StatusSpellings, AreNodesAndReadBack) {
+  const std::pair<WorkerState, const char*> workers[] = {{WorkerState::alive, "alive"},
+                                                         {WorkerState::closing, "closing"},
+                                                         {WorkerState::dead, "dead"},
+                                                         {WorkerState::disabled, "disabled"},
+                                                         {WorkerState::unloaded, "unloaded"}};
+  for (const auto& [state, text] : workers) {
+    EXPECT_EQ(toString(state), text);
+    EXPECT_EQ(parseWorkerState(text), state) << text;
+    EXPECT_NO_THROW(checkWorkerStatus(kOp, state)) << text;
+  }
+  const std::pair<Leadership, const char*> leaderships[] = {{Leadership::leader, "leader"},
+                                                            {Leadership::candidate, "candidate"},
+                                                            {Leadership::normal, "normal"}};
+  for (const auto& [leadership, text] : leaderships) {
+    EXPECT_EQ(toString(leadership), text);
+    EXPECT_EQ(parseLeadership(text), leadership) << text;
+    EXPECT_NO_THROW(checkLeadershipStatus(kOp, leadership)) << text;
+  }
+  const std::pair<TopologyState, const char*> topologies[] = {
+      {TopologyState::unassigned, "unassigned"},
+      {TopologyState::waiting, "waiting"},
+      {TopologyState::running, "running"},
+      {TopologyState::error, "error"}};
+  for (const auto& [state, text] : topologies) {
+    EXPECT_EQ(toString(state), text);
+    EXPECT_EQ(parseTopologyState(text), state) << text;
+    EXPECT_NO_THROW(checkTopologyStatus(kOp, state)) << text;
   }
 }
 
-TEST(CheckWorkerStatus, RejectsOtherValues) {
+TEST(StatusSpellings, AnEmptyLeadershipFromOlderPeersIsNormal) {
+  EXPECT_EQ(parseLeadership(""), Leadership::normal);
+}
+
+TEST(StatusSpellings, OtherTextIsRefusedByName) {
   for (const char* s : {"", "Alive", "alive ", "leader", "running", "unknown"}) {
-    EXPECT_THROW(checkWorkerStatus(kOp, s), InvalidArgument) << s;
+    EXPECT_THROW(parseWorkerState(s), InvalidArgument) << s;
   }
-}
-
-TEST(CheckLeadershipStatus, AcceptsEveryLeadershipConstant) {
-  for (auto s : {consts::worker_lstatus::leader, consts::worker_lstatus::candidate,
-                 consts::worker_lstatus::normal}) {
-    EXPECT_NO_THROW(checkLeadershipStatus(kOp, std::string(s))) << s;
+  for (const char* s : {"Leader", "alive", "follower", " "}) {
+    EXPECT_THROW(parseLeadership(s), InvalidArgument) << s;
   }
-}
-
-TEST(CheckLeadershipStatus, RejectsOtherValues) {
-  for (const char* s : {"", "Leader", "alive", "follower"}) {
-    EXPECT_THROW(checkLeadershipStatus(kOp, s), InvalidArgument) << s;
-  }
-}
-
-TEST(CheckTopologyStatus, AcceptsEveryTopologyStatusConstant) {
-  for (auto s : {consts::topology_status::unassigned, consts::topology_status::waiting,
-                 consts::topology_status::running, consts::topology_status::error}) {
-    EXPECT_NO_THROW(checkTopologyStatus(kOp, std::string(s))) << s;
-  }
-}
-
-TEST(CheckTopologyStatus, RejectsOtherValues) {
   for (const char* s : {"", "Running", "stopped", "alive", "error\n"}) {
-    EXPECT_THROW(checkTopologyStatus(kOp, s), InvalidArgument) << s;
+    EXPECT_THROW(parseTopologyState(s), InvalidArgument) << s;
   }
+  try {
+    parseTopologyState("exploded\x1b[2J");
+    FAIL() << "nothing thrown";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(),
+                 "not a topology status: 'exploded\\x1b[2J' (expected one of unassigned, "
+                 "waiting, running, error)");
+  }
+  EXPECT_THROW(parseWorkerState(std::string(100000, 'a')), InvalidArgument);
+  try {
+    parseWorkerState(std::string(100000, 'a'));
+  } catch (const InvalidArgument& e) {
+    EXPECT_LT(std::string(e.what()).size(), 200u);  // bounded, however long the text
+  }
+}
+
+TEST(StatusSpellings, ValuesNoEnumeratorNamesHaveNoTextAndAreRefused) {
+  EXPECT_EQ(toString(static_cast<WorkerState>(42)), "");
+  EXPECT_THROW(checkWorkerStatus(kOp, static_cast<WorkerState>(42)), InvalidArgument);
+  EXPECT_THROW(checkLeadershipStatus(kOp, static_cast<Leadership>(-1)), InvalidArgument);
+  EXPECT_THROW(checkTopologyStatus(kOp, static_cast<TopologyState>(4)), InvalidArgument);
+}
+
+TEST(StatusSpellings, AreTheStatusesInJson) {
+  Json j = {{"status", TopologyState::running}, {"lstatus", Leadership::leader}};
+  EXPECT_EQ(j.dump(), R"({"lstatus":"leader","status":"running"})");
+  EXPECT_EQ(j.at("status").get<TopologyState>(), TopologyState::running);
+  EXPECT_THROW(Json("sleepy").get<WorkerState>(), InvalidArgument);
 }
 
 // --- error text ----------------------------------------------------------------------

@@ -1,6 +1,5 @@
 // A cluster in one test: MemoryStorage and TopologyWorkers on one clock that
-// the test advances, each worker with a RecordingRunner, a real
-// TopologyRunner whose topologies are entries in a set.
+// the test advances, each worker with a RecordingRunner (tests/support).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,6 +19,8 @@
 
 #include <qtopology/memory_storage.hpp>
 #include <qtopology/worker.hpp>
+
+#include "recording_runner.hpp"
 
 namespace qtopology::testing {
 
@@ -41,15 +42,17 @@ class TestClock {
 };
 
 // Keeps every line a logger was given, for tests that read what the worker
-// logs. Thread-safe: the lease watchdog logs from its own thread.
-class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
+// logs: as the host's qtopology::Logger, or as a sink of spdlog's default
+// logger (what the library falls back to). Thread-safe: the lease watchdog
+// logs from its own thread.
+class LineSink final : public spdlog::sinks::base_sink<std::mutex>, public Logger {
  public:
   std::vector<std::string> lines() {
     std::lock_guard lock(mutex_);
     return lines_;
   }
   // Lines at `level` or above that contain `text`.
-  int count(const std::string& text, spdlog::level::level_enum level = spdlog::level::trace) {
+  int count(const std::string& text, LogLevel level = LogLevel::trace) {
     std::lock_guard lock(mutex_);
     int n = 0;
     for (std::size_t i = 0; i < lines_.size(); ++i) {
@@ -58,94 +61,39 @@ class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
     return n;
   }
 
+  void log(LogLevel level, std::string_view message) noexcept override {
+    std::lock_guard lock(mutex_);
+    lines_.emplace_back(message);
+    levels_.push_back(level);
+  }
+
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     // Called with base_sink's mutex_ held, which the readers take too.
     lines_.emplace_back(msg.payload.data(), msg.payload.size());
-    levels_.push_back(msg.level);
+    levels_.push_back(msg.level >= spdlog::level::err    ? LogLevel::error
+                      : msg.level == spdlog::level::warn ? LogLevel::warn
+                      : msg.level == spdlog::level::info ? LogLevel::info
+                                                         : LogLevel::debug);
   }
   void flush_() override {}
 
  private:
   std::vector<std::string> lines_;
-  std::vector<spdlog::level::level_enum> levels_;
+  std::vector<LogLevel> levels_;
 };
 
-inline std::shared_ptr<spdlog::logger> lineLogger(const std::shared_ptr<LineSink>& sink,
-                                                  const std::string& name = "worker-test") {
-  auto logger = std::make_shared<spdlog::logger>(name, sink);
+// The sink as the logger a host gives the library.
+inline std::shared_ptr<Logger> lineLogger(const std::shared_ptr<LineSink>& sink) { return sink; }
+
+// The sink behind an spdlog logger, to stand in for spdlog's default one.
+inline std::shared_ptr<spdlog::logger> spdlogLineLogger(const std::shared_ptr<LineSink>& sink,
+                                                        const std::string& name) {
+  auto logger =
+      std::make_shared<spdlog::logger>(name, std::static_pointer_cast<spdlog::sinks::sink>(sink));
   logger->set_level(spdlog::level::trace);
   return logger;
 }
-
-// Runs nothing: a started topology is a uuid in `running` until it is
-// stopped, killed, crashed or finished by the test. Stop and kill report
-// the exit at once (from inside the call), unless exit_on_stop is false.
-// Its calls lock, as a worker's watchdog may kill from its own thread; tests
-// read the fields directly once no watchdog can be killing (or use the
-// locking readers).
-class RecordingRunner : public TopologyRunner {
- public:
-  void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
-
-  std::optional<int> start(const std::string& uuid, const Json& config) override {
-    std::lock_guard lock(mutex_);
-    starts.push_back(uuid);
-    if (const auto why = refuse.find(uuid); why != refuse.end())
-      throw std::runtime_error(why->second);
-    if (!running.insert(uuid).second) ADD_FAILURE() << "started twice: " << uuid;
-    configs[uuid] = config;
-    return next_pid++;
-  }
-  void stop(const std::string& uuid) override {
-    std::lock_guard lock(mutex_);
-    stops.push_back(uuid);
-    if (exit_on_stop) end(uuid, std::nullopt);
-  }
-  void kill(const std::string& uuid) override {
-    std::lock_guard lock(mutex_);
-    kills.push_back(uuid);
-    end(uuid, std::nullopt);
-  }
-  void renewLease(std::chrono::steady_clock::time_point deadline) override {
-    std::lock_guard lock(mutex_);
-    lease_deadlines.push_back(deadline);
-  }
-
-  void crash(const std::string& uuid, const std::string& error) {
-    std::lock_guard lock(mutex_);
-    end(uuid, error);
-  }
-  void finish(const std::string& uuid) {
-    std::lock_guard lock(mutex_);
-    end(uuid, std::nullopt);
-  }
-  bool runs(const std::string& uuid) {
-    std::lock_guard lock(mutex_);
-    return running.count(uuid) > 0;
-  }
-  std::vector<std::string> killed() {
-    std::lock_guard lock(mutex_);
-    return kills;
-  }
-
-  std::set<std::string> running;
-  std::vector<std::string> starts, stops, kills;
-  std::map<std::string, std::string> refuse;  // uuid -> what start() throws
-  std::map<std::string, Json> configs;
-  std::vector<std::chrono::steady_clock::time_point> lease_deadlines;  // renewLease()
-  bool exit_on_stop = true;
-  int next_pid = 1000;
-
- private:
-  void end(const std::string& uuid, std::optional<std::string> error) {
-    if (running.erase(uuid) == 0) return;
-    exit_(TopologyExit{uuid, std::move(error)});
-  }
-
-  ExitCallback exit_;
-  std::mutex mutex_;
-};
 
 // MemoryStorage that can be cut off (every heartbeat throws) and counts the
 // calls that read every worker row.
@@ -258,8 +206,8 @@ struct Cluster {
 
   TestClock clock;
   TestStorage storage;
-  // Every worker added next logs here (empty: spdlog's default logger).
-  std::shared_ptr<spdlog::logger> logger;
+  // Every worker added next logs here (empty: the library's default).
+  std::shared_ptr<Logger> logger;
   // Applied to each worker's options before it is made.
   std::function<void(WorkerOptions&)> adjust;
   std::map<std::string, std::unique_ptr<RecordingRunner>> runners;

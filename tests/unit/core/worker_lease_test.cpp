@@ -9,7 +9,7 @@
 namespace qtopology::testing {
 namespace {
 
-namespace ts = consts::topology_status;
+using ts = TopologyState;
 
 constexpr const char* kShortened = "lease shortened";
 
@@ -39,10 +39,9 @@ TEST(WorkerLease, EndsTwoTicksBeforeTheClustersDeadTimeout) {
   EXPECT_FALSE(c.runsAfterCutOff(1));
   EXPECT_EQ(c.runner("w1").killed(), std::vector<std::string>{"a"});
   // Killed before the leader could see the worker dead and move "a".
-  EXPECT_EQ(c.workerRow("w1").status, "alive");
-  EXPECT_EQ(
-      c.lines->count("worker w1: lease shortened from 20000 ms to 8000 ms", spdlog::level::warn),
-      1);
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::alive);
+  EXPECT_EQ(c.lines->count("worker w1: lease shortened from 20000 ms to 8000 ms", LogLevel::warn),
+            1);
 }
 
 TEST(WorkerLease, WarnsOnceHoweverOftenTheSettingsAreRead) {
@@ -178,7 +177,7 @@ TEST(WorkerLease, TickNeverThrowsWhenTheFirstRegistrationFails) {
   c.topology("a");
   c.clock.advance(1s);
   EXPECT_TRUE(w1.tick());  // registers, then ticks
-  EXPECT_EQ(c.workerRow("w1").status, "alive");
+  EXPECT_EQ(c.workerRow("w1").status, WorkerState::alive);
   c.clock.advance(1s);
   w1.tick();
   c.clock.advance(1s);

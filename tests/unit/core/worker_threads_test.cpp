@@ -40,7 +40,7 @@ class ThreadedRunner : public TopologyRunner {
     for (auto& t : threads_) t.join();
   }
   void setExitCallback(ExitCallback callback) override { exit_ = std::move(callback); }
-  std::optional<int> start(const std::string&, const Json&) override {
+  std::optional<int> start(const StartRequest&) override {
     ++starts;
     return std::nullopt;
   }
@@ -96,11 +96,13 @@ TEST(TopologyWorkerThreads, ExitsFromRunnerThreadsAreHandledOnTheLoop) {
     std::this_thread::sleep_for(2ms);
     worker.tick();
     const auto all = storage.getTopologyStatus();
-    if (std::all_of(all.begin(), all.end(), [](const auto& t) { return t.status == "error"; })) {
+    if (std::all_of(all.begin(), all.end(),
+                    [](const auto& t) { return t.status == TopologyState::error; })) {
       break;
     }
   }
-  for (const auto& t : storage.getTopologyStatus()) EXPECT_EQ(t.status, "error") << t.uuid;
+  for (const auto& t : storage.getTopologyStatus())
+    EXPECT_EQ(t.status, TopologyState::error) << t.uuid;
   EXPECT_TRUE(worker.shutdown());
 }
 
@@ -127,7 +129,7 @@ TEST(MemoryStorageThreads, ConcurrentCampaignsElectExactlyOneLeader) {
   int leaders = 0;
   std::string leader;
   for (const auto& w : storage.getWorkerStatus()) {
-    if (w.lstatus == "leader") {
+    if (w.lstatus == Leadership::leader) {
       ++leaders;
       leader = w.name;
     }
