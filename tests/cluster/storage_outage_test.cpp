@@ -209,7 +209,7 @@ TEST_F(StorageOutage, ACrashLongerThanTheLeaseStopsEverythingAndRestartsItOnRetu
   EXPECT_EQ(sampler.report().double_samples, 0);
   for (const auto& [uuid, t] : topologies()) {
     if (all.count(uuid)) {
-      EXPECT_NE(t.status, "error") << uuid << ": " << t.error.value_or("");
+      EXPECT_NE(t.status, TopologyState::error) << uuid << ": " << t.error.value_or("");
     }
   }
 }

@@ -351,7 +351,7 @@ TEST_F(MySqlWorkerLoop, LeadersCandidatesAndMessagesWriteAtOnce) {
   ASSERT_TRUE(storage.campaign("w1"));
   backdatePing("w1", 1);
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
-  EXPECT_EQ(storage.getWorkerStatus().at(0).lstatus, "leader");
+  EXPECT_EQ(storage.getWorkerStatus().at(0).lstatus, Leadership::leader);
 
   db.exec("UPDATE qtopology_worker SET lstatus = 'candidate' WHERE name = 'w2'");
   backdatePing("w2", 1);

@@ -141,7 +141,7 @@ TEST(WorkerLease, RunsFromTheLastHeartbeatThatWrote) {
   c.rounds(1);
   EXPECT_FALSE(runner.runs("a"));
   EXPECT_EQ(runner.killed(), std::vector<std::string>{"a"});
-  EXPECT_EQ(c.workerRow("w2").status, "alive");
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::alive);
 }
 
 // A lease of 4 s against a write interval of 5 s: the worker pings on its
