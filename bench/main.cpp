@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cluster.hpp"
+#include "idle.hpp"
 #include "scenarios.hpp"
 
 namespace {
@@ -34,7 +35,11 @@ struct Args {
   double cluster_seconds = 10;
   int cluster_max = 12800;
   int failover_workers = -1;  // -1: the largest N the cluster step carried
+  // "idle" (the write cost of an idle cluster; wants a binary-logged
+  // server) runs only when asked for.
   std::string only = "percall,concurrency,cluster,startup";
+  int idle_workers = 20;
+  double idle_seconds = 30;
   std::string filter;  // only the per-call operations whose key contains it (for profiling)
   bool wants(const std::string& part) const { return only.find(part) != std::string::npos; }
 };
@@ -60,6 +65,10 @@ Args parse(int argc, char** argv) {
       a.failover_workers = std::stoi(v);
     else if (k == "--only")
       a.only = v;
+    else if (k == "--idle-workers")
+      a.idle_workers = std::stoi(v);
+    else if (k == "--idle-seconds")
+      a.idle_seconds = std::stod(v);
     else if (k == "--filter")
       a.filter = v;
     else
@@ -170,6 +179,11 @@ int main(int argc, char** argv) try {
       failovers.push_back(bench::runFailover(target, 10));
     }
   }
+  std::vector<bench::IdleCost> idle;
+  if (args.wants("idle")) {
+    std::cerr << "bench: idle cluster...\n";
+    idle = bench::runIdle(target, args.idle_workers, args.idle_seconds);
+  }
   if (args.wants("startup")) {
     std::cerr << "bench: start-up...\n";
     startup = bench::runStartup(target);
@@ -265,6 +279,38 @@ int main(int argc, char** argv) try {
         ns.contains("construct_ms")
             ? printf1("%.2f×", ns["construct_ms"].get<double>() / startup->construct_ms)
             : "—");
+  }
+  // Node's idle figures, if its script measured them on the same server.
+  const Json node_idle = node.value("idle", Json());
+  for (const auto& c : idle) {
+    const auto perDay = [](double commits, double redo, double binlog) {
+      return printf1("%.0f commits, ", commits) + printf1("%.2f MB redo, ", redo / 1e6) +
+             printf1("%.2f MB binlog", binlog / 1e6);
+    };
+    std::string peer = "—", ratio_text = "—";
+    if (node_idle.is_object() && node_idle.value("workers", 0) > 0) {
+      const double nc = node_idle.value("commits", 0.0), nr = node_idle.value("redo_bytes", 0.0),
+                   nb = node_idle.value("binlog_bytes", 0.0);
+      peer = perDay(nc, nr, nb) + printf1(", %.2f round trips/worker/s",
+                                          node_idle.value("round_trips_per_worker_s", 0.0));
+      if (c.commits > 0 && c.binlog_bytes > 0) {
+        ratio_text = printf1("Node writes %.1f× the commits", nc / c.commits) +
+                     printf1(", %.1f× the binlog bytes", nb / c.binlog_bytes);
+      }
+    }
+    row("6 · idle cluster, N=" + std::to_string(c.workers) + ", per worker per day: " + c.label,
+        perDay(c.commits, c.redo_bytes, c.binlog_bytes) +
+            printf1(", %.2f round trips/worker/s", c.round_trips_per_worker_s) +
+            printf1(" (%.0f s", c.seconds) + (c.binlog ? ", binlog on)" : ", binlog OFF)"),
+        "—", peer, "—", ratio_text);
+  }
+  if (idle.size() == 2 && idle[1].commits > 0) {
+    row("6 · idle cluster: every-tick writes ÷ v26 interval", "—", "—", "—", "—",
+        printf1("%.1f× the commits", idle[0].commits / idle[1].commits) +
+            printf1(", %.1f× the redo", idle[0].redo_bytes / idle[1].redo_bytes) +
+            (idle[1].binlog_bytes > 0
+                 ? printf1(", %.1f× the binlog", idle[0].binlog_bytes / idle[1].binlog_bytes)
+                 : std::string()));
   }
   return 0;
 } catch (const std::exception& e) {

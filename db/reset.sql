@@ -58,6 +58,9 @@ drop procedure if exists qtopology_sp_campaign;
 drop procedure if exists qtopology_sp_claim_messages;
 drop procedure if exists qtopology_sp_worker_heartbeat;
 
+-- procedures of v26 (heartbeat)
+drop procedure if exists qtopology_sp_worker_heartbeat_v26;
+
 -- names only older Node versions (1-16) used
 drop procedure if exists qtopology_sp_delete_message;
 drop procedure if exists qtopology_sp_disable_topology;

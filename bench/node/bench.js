@@ -6,7 +6,8 @@
 //
 //   node bench.js --url mysql://user:pass@host:port/ --out node.json
 //                 [--scale 1] [--cluster-seconds 10] [--cluster-max 12800]
-//                 [--only percall,cluster,startup]
+//                 [--only percall,cluster,startup,idle] [--idle-workers 20]
+//                 [--idle-seconds 30]
 "use strict";
 
 const fs = require("fs");
@@ -19,7 +20,7 @@ const qtopology = require(require.resolve("qtopology", { paths: [packageDir] }))
 
 function parseArgs(argv) {
     const opts = { url: "", out: "", scale: 1, "cluster-seconds": 10, "cluster-max": 12800,
-        only: "percall,cluster,startup" };
+        only: "percall,cluster,startup", "idle-workers": 20, "idle-seconds": 30 };
     for (let i = 0; i < argv.length; i += 2) {
         const key = argv[i].replace(/^--/, "");
         if (!(key in opts) || argv[i + 1] === undefined) throw new Error("bad option " + argv[i]);
@@ -262,6 +263,63 @@ async function cluster(opts) {
     return steps;
 }
 
+// What an idle cluster of the package's workers writes: each pings once a
+// second (qtopology's coordinator) and polls its messages once a second, as
+// the cluster step's simulated worker; nothing to run, no leader loop. The
+// server's own counters over the window, per worker per day (run alone on
+// the server: the counters are global).
+async function idle(opts) {
+    const storage = await freshStorage(opts, "qbn_idle");
+    const workers = opts["idle-workers"];
+    await addWorkers(storage, workers, "iw");
+    const read = async () => {
+        const rows = await call(storage, "query",
+            "select variable_name as n, variable_value as v from information_schema.global_status " +
+            "where variable_name in ('BINLOG_COMMITS', 'INNODB_LSN_CURRENT', " +
+            "'BINLOG_BYTES_WRITTEN', 'QUESTIONS')", null);
+        const out = {};
+        for (const r of rows) out[r.n] = Number(r.v);
+        return out;
+    };
+    const name = w => "iw" + String(w + 1).padStart(5, "0");
+    const { performance } = require("perf_hooks");
+    const settleMs = 4000;
+    const startMs = performance.now() + 200;
+    const endMs = startMs + settleMs + opts["idle-seconds"] * 1000;
+    let before = null;
+    let measuredFrom = 0;
+    const loops = [];
+    const periodic = (fn, phaseMs) => loops.push(new Promise(resolve => {
+        let due = startMs + phaseMs;
+        const tick = async () => {
+            try { await fn(); } catch (e) { /* counted by the server, if at all */ }
+            due += 1000;
+            if (due >= endMs) return resolve();
+            setTimeout(tick, Math.max(0, due - performance.now()));
+        };
+        setTimeout(tick, Math.max(0, due - performance.now()));
+    }));
+    for (let w = 0; w < workers; ++w) {
+        const n = name(w);
+        periodic(() => call(storage, "pingWorker", n), 1000 * w / workers);
+        periodic(() => call(storage, "getMessage", n), 1000 * w / workers + 500);
+    }
+    setTimeout(async () => { before = await read(); measuredFrom = performance.now(); },
+        startMs + settleMs - performance.now());
+    await Promise.all(loops);
+    const after = await read();
+    const window = (performance.now() - measuredFrom) / 1000;
+    const perDay = 86400 / window / workers;
+    await call(storage, "close");
+    return {
+        workers, seconds: window,
+        commits: (after.BINLOG_COMMITS - before.BINLOG_COMMITS) * perDay,
+        redo_bytes: (after.INNODB_LSN_CURRENT - before.INNODB_LSN_CURRENT) * perDay,
+        binlog_bytes: (after.BINLOG_BYTES_WRITTEN - before.BINLOG_BYTES_WRITTEN) * perDay,
+        round_trips_per_worker_s: (after.QUESTIONS - before.QUESTIONS) / window / workers
+    };
+}
+
 async function startup(opts) {
     const migrate = [];
     const construct = [];
@@ -291,6 +349,10 @@ async function main() {
     if (opts.only.includes("cluster")) {
         console.error("bench.js: cluster load...");
         out.cluster = await cluster(opts);
+    }
+    if (opts.only.includes("idle")) {
+        console.error("bench.js: idle cluster...");
+        out.idle = await idle(opts);
     }
     if (opts.only.includes("startup")) {
         console.error("bench.js: start-up...");

@@ -171,6 +171,13 @@ struct WorkerHeartbeat {
   // false, a worker should campaign.
   bool leader_alive = false;
   TimePoint now;  // the storage's clock at the heartbeat
+  // This call wrote the worker's ping. A storage may skip the write while
+  // the last ping is recent (MySqlCoordinator and MemoryStorage: younger
+  // than heartbeat_write_interval_s); the cluster then judges the worker by
+  // the last ping that was written, so its lease runs from the last
+  // heartbeat that wrote. A retried call may write where its first attempt
+  // did not; false only ever means this call wrote nothing.
+  bool wrote = true;
 };
 
 // setTopologyStatus(): a topology's new status. Set the fields by name (in
@@ -391,7 +398,9 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
   // The heartbeat of one tick: ping the worker (its status is left as it is:
   // a disabled worker stays disabled), take its messages, and report its own
   // status and the leader's liveness. NotFoundError when the worker is not
-  // registered.
+  // registered. The ping may be skipped while the last one is recent (see
+  // WorkerHeartbeat::wrote); a leader's or candidate's, and one with a
+  // message taken, never is.
   virtual WorkerHeartbeat heartbeat(const std::string& name) = 0;
   // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
   // (now) the one leader.
@@ -412,7 +421,8 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
 // and then write, and applyLeaderActions checks leadership and then writes,
 // so each is fenced only up to that read; a stale instance or a demoted
 // leader that runs between the read and the write still writes. heartbeat
-// reads every worker row and the leader timeout from getProperties()'
+// pings with pingWorker() on every call (WorkerHeartbeat::wrote is always
+// true), reads every worker row and the leader timeout from getProperties()'
 // leader_timeout_s (10 s without it). A worker or topology deleted during
 // applyLeaderActions can stop it half way. The conformance suite reports a
 // storage built on this base as "not fenced". Opt in only when the backend

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct MemoryStorageOptions {
   std::chrono::milliseconds worker_dead_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds leader_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds waiting_timeout{std::chrono::seconds(30)};
+  // heartbeat() pings only when the last ping is this old (zero: every
+  // call), as MySqlCoordinator does with heartbeat_write_interval_s. Empty,
+  // or longer than half the shorter of the two timeouts above: that half.
+  std::optional<std::chrono::milliseconds> heartbeat_write_interval;
   // Returned by getProperties() after the storage's own, e.g.
   // {"rebalance_interval_s", "3600"} for TopologyWorker.
   std::vector<StorageProperty> properties;

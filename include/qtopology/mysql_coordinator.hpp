@@ -70,9 +70,11 @@ class QTOPOLOGY_EXPORT MySqlCoordinator final : public CoordinationStorage {
   void deleteTopology(const std::string& uuid) override;
   void clearTopologyError(const std::string& uuid) override;
 
-  // The worker loop's combined calls, each one CALL. heartbeat pings, takes
-  // the worker's messages and finds the leader through unique keys and an
-  // index: O(1) rows whatever the cluster's size. campaign runs
+  // The worker loop's combined calls, each one CALL. heartbeat reads the
+  // worker's row, takes its messages (at most 1,000) and finds the leader
+  // through unique keys and an index: O(1) rows whatever the cluster's size;
+  // it writes the ping only when heartbeat_write_interval_s has passed (or
+  // for a leader, a candidate, a message), else it commits nothing. campaign runs
   // announceLeaderCandidacy and checkLeaderCandidacy on the server.
   // applyLeaderActions checks leadership and writes in one transaction that
   // first writes the leadership epoch: a leader demoted meanwhile (also on

@@ -60,7 +60,8 @@ class QTOPOLOGY_EXPORT TopologyRunner {
   // ignored.
   virtual void stop(const std::string& uuid) = 0;
   virtual void kill(const std::string& uuid) = 0;
-  // After each successful heartbeat, from the loop thread: the worker's lease
+  // After each renewal of the lease (a successful heartbeat that wrote the
+  // worker's ping, see WorkerOptions::lease), from the loop thread: the lease
   // now ends at `deadline` (on WorkerOptions::clock, the steady clock unless
   // injected), and every topology must be gone by then unless renewed again.
   // A runner whose topologies outlive a paused or dead worker (separate
@@ -86,8 +87,11 @@ struct WorkerOptions {
   // they are gone before the leader may declare it dead and reassign them.
   // A watchdog thread (from start() until shutdown() or destruction) holds
   // it even while the loop thread is blocked in a storage call.
-  // It runs from the moment a successful heartbeat was sent (the storage
-  // stamps the ping when the call runs, not when its reply arrives). The
+  // It runs from the moment a successful heartbeat that wrote the worker's
+  // ping (WorkerHeartbeat::wrote) was sent: the storage stamps the ping when
+  // the call runs, not when its reply arrives, and the cluster judges the
+  // worker by the last ping written. A worker whose lease is half spent
+  // without such a heartbeat pings (pingWorker) to renew it. The
   // cluster's dead-worker timeout caps it: the worker uses the smaller of
   // this and the storage's "worker_dead_timeout_s" property less two ticks
   // (never less than one tick), read at start and with every re-read of its

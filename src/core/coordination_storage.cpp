@@ -19,6 +19,7 @@ WorkerHeartbeat ComposedCoordinationStorage::heartbeat(const std::string& name) 
     throw notFound();
   }
   WorkerHeartbeat beat;
+  beat.wrote = true;  // pingWorker() always writes
   beat.messages = getMessages(name);
   const auto workers = getWorkerStatus();
   const WorkerStatus* self = nullptr;

@@ -27,6 +27,8 @@ using ts = TopologyState;
 constexpr std::size_t kHistoryRows = 100;
 constexpr std::chrono::milliseconds kStopMessageLifetime{30000};
 constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
+// What one heartbeat takes at most, as MySqlCoordinator's does.
+constexpr std::size_t kHeartbeatMessageBatch = 1000;
 
 struct Message {
   std::uint64_t id = 0;
@@ -306,6 +308,13 @@ class MemoryStorage::Impl {
   }
 
   MemoryStorageOptions options;
+
+  // MemoryStorageOptions::heartbeat_write_interval, capped as
+  // qtopology_sp_worker_heartbeat_v26 caps heartbeat_write_interval_s.
+  std::chrono::milliseconds heartbeatWriteInterval() const {
+    const auto cap = std::min(options.worker_dead_timeout, options.leader_timeout) / 2;
+    return std::min(options.heartbeat_write_interval.value_or(cap), cap);
+  }
   std::mutex mutex;
   std::map<std::string, WorkerStatus> workers;
   std::map<std::string, TopologyInfo> topologies;
@@ -613,11 +622,15 @@ WorkerHeartbeat MemoryStorage::heartbeat(const std::string& name) {
   std::lock_guard lock(impl_->mutex);
   const auto at = impl_->now();
   auto& self = impl_->worker(op, name);
-  self.last_ping = at;
   WorkerHeartbeat beat;
+  beat.messages = impl_->take(name, kHeartbeatMessageBatch);
+  // When due, as MySqlCoordinator's heartbeat decides it (see db/v26.sql).
+  beat.wrote = !beat.messages.empty() || self.lstatus == ls::leader ||
+               self.lstatus == ls::candidate || self.last_ping > at ||
+               at - self.last_ping >= impl_->heartbeatWriteInterval();
+  if (beat.wrote) self.last_ping = at;
   beat.status = self.status;
   beat.lstatus = self.lstatus;
-  beat.messages = impl_->take(name, SIZE_MAX);
   beat.now = at;
   detail::LeaderFinder finder(at, impl_->options.leader_timeout);
   for (const auto& [other, w] : impl_->workers) finder.consider(w);

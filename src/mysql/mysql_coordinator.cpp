@@ -496,7 +496,9 @@ void MySqlCoordinator::shutDownWorker(const std::string& name) {
 
 WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
   const auto op = checkedOperation("heartbeat", "worker", name);
-  auto table = impl_->call("worker_heartbeat", {name, randomKey()}, op);
+  // v26's heartbeat, which pings only when due and says whether it did
+  // (qtopology_sp_worker_heartbeat is v25's, for workers of that release).
+  auto table = impl_->call("worker_heartbeat_v26", {name, randomKey()}, op);
   // The procedure signals an unknown worker; no row would mean it vanished
   // between the ping and the read.
   if (table.empty()) throw NotFoundError(op + ": worker not found: " + name);
@@ -506,6 +508,7 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
   beat.leader = table.take(0, table.column("leader"));
   beat.leader_alive = table.number(0, table.column("leader_alive")) != 0;
   beat.now = table.time(0, table.column("now_unix"));
+  beat.wrote = table.number(0, table.column("wrote")) != 0;
   // Without a message the one row has NULL message columns.
   if (table.optInt(0, table.column("id"))) beat.messages = messagesFrom(std::move(table), op);
   return beat;

@@ -102,6 +102,7 @@ class TopologyWorker::Impl {
     storage().registerWorker(name());
     last_reply = context.now();
     watchdog.start();
+    lease.renewed(registered_at);  // the registration wrote the ping
     started = true;
     log().info("worker {}: registered", shownName());
     readSettings();
@@ -135,8 +136,10 @@ class TopologyWorker::Impl {
     return context.keepRunning();
   }
 
-  // The heartbeat renews the lease, from when it was sent; nullopt when it
-  // failed (logged).
+  // A heartbeat that wrote the ping renews the lease, from when it was sent;
+  // one that did not leaves it running from the last that did, unless half
+  // of it is spent, when a ping of its own renews it. nullopt when the
+  // heartbeat failed (logged).
   std::optional<WorkerHeartbeat> heartbeat() {
     WorkerHeartbeat beat;
     const auto sent = context.now();
@@ -157,9 +160,22 @@ class TopologyWorker::Impl {
     }
     checkLease();  // the watchdog may have declared a lapse during the call
     last_reply = context.now();
-    lease.renewed(sent);
-    if (std::exchange(context.lease_lapsed, false)) reconcile_due = true;
+    const bool renewed =
+        beat.wrote ? (lease.renewed(sent), true) : lease.halfSpent(last_reply) && renewWithPing();
+    // A lapse ends only with a renewal (a lapsed lease is always half spent).
+    if (renewed && std::exchange(context.lease_lapsed, false)) reconcile_due = true;
     return beat;
+  }
+
+  // The storage's write interval is long against this worker's lease (or a
+  // heartbeat's write was lost with its reply): a ping always writes.
+  bool renewWithPing() {
+    const auto sent = context.now();
+    if (!context.guarded("renewing the lease", [&] { storage().pingWorker(name()); })) {
+      return false;
+    }
+    lease.renewed(sent);
+    return true;
   }
 
   // Messages sent before we started are not for us. The storage's clock

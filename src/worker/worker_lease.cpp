@@ -31,6 +31,7 @@ void WorkerLease::follow(const ClusterSettings& settings) {
 }
 
 void WorkerLease::renewed(SteadyTime sent) {
+  renewed_from_ = sent;
   watchdog_.renew(sent);
   try {
     context_.runner.renewLease(sent + lease_);

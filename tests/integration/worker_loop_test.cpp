@@ -7,6 +7,7 @@
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
 #include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 
 #include <atomic>
@@ -44,6 +45,29 @@ class RawSession {
     return rows;
   }
 
+  // The column names of the first result's rows, as the server sends them,
+  // and its first row (empty when it has none).
+  std::map<std::string, std::string> firstRow(const std::string& statement) {
+    std::unique_ptr<sql::Statement> s(connection_->createStatement());
+    std::map<std::string, std::string> row;
+    bool first = true;
+    s->execute(statement);
+    do {
+      std::unique_ptr<sql::ResultSet> rs(s->getResultSet());
+      if (rs && first && rs->next()) {
+        auto* meta = rs->getMetaData();
+        for (unsigned i = 1; i <= meta->getColumnCount(); ++i) {
+          row[std::string(meta->getColumnLabel(i))] =
+              rs->isNull(i) ? "NULL" : std::string(rs->getString(i));
+        }
+      }
+      while (rs && rs->next()) {
+      }
+      if (rs) first = false;
+    } while (s->getMoreResults());
+    return row;
+  }
+
   long long counter(const std::string& name) {
     std::unique_ptr<sql::Statement> s(connection_->createStatement());
     std::unique_ptr<sql::ResultSet> rs(s->executeQuery("SHOW SESSION STATUS LIKE '" + name + "'"));
@@ -59,6 +83,10 @@ class RawSession {
  private:
   std::unique_ptr<sql::Connection> connection_;
 };
+
+// v25's heartbeat (kept for workers of that release) and v26's.
+const char* const kHeartbeats[] = {"qtopology_sp_worker_heartbeat",
+                                   "qtopology_sp_worker_heartbeat_v26"};
 
 // The counters that show a write, a transaction or a scan.
 const auto kWriteCounters = {"Com_commit", "Handler_write", "Handler_update", "Handler_delete"};
@@ -128,9 +156,15 @@ TEST_F(MySqlWorkerLoop, HeartbeatReadsNoOtherWorkerRows) {
     for (const auto& [name, value] : delta(before, session.counters(reads))) rows += value;
     return rows;
   };
-  // The first call of a session also reads the procedures' definitions.
-  rowsRead("CALL qtopology_sp_worker_heartbeat('w1', 'claim-0')");
-  const auto small = rowsRead("CALL qtopology_sp_worker_heartbeat('w1', 'claim-1')");
+  const auto call = [](const char* procedure, const char* key) {
+    return std::string("CALL ") + procedure + "('w1', '" + key + "')";
+  };
+  std::map<std::string, long long> small;
+  for (const char* procedure : kHeartbeats) {
+    // The first call of a session also reads the procedures' definitions.
+    rowsRead(call(procedure, "claim-0"));
+    small[procedure] = rowsRead(call(procedure, "claim-1"));
+  }
 
   std::string rows;
   for (int i = 2; i <= 1001; ++i) {
@@ -138,11 +172,14 @@ TEST_F(MySqlWorkerLoop, HeartbeatReadsNoOtherWorkerRows) {
         (rows.empty() ? "" : ",") + ("('w" + std::to_string(i) + "', 'alive', 'normal', NOW())");
   }
   db.exec("INSERT INTO qtopology_worker (name, status, lstatus, last_ping) VALUES " + rows);
-  const auto large = rowsRead("CALL qtopology_sp_worker_heartbeat('w1', 'claim-2')");
+  for (const char* procedure : kHeartbeats) {
+    const auto large = rowsRead(call(procedure, "claim-2"));
+    std::printf("rows read: %s %lld with 2 workers, %lld with 1002\n", procedure, small[procedure],
+                large);
+    EXPECT_LE(large, small[procedure] + 2) << procedure;
+  }
   const auto scan = rowsRead("CALL qtopology_sp_workers()");
-  std::printf("rows read: heartbeat %lld with 2 workers, %lld with 1002; workers() %lld\n", small,
-              large, scan);
-  EXPECT_LE(large, small + 2);
+  std::printf("rows read: workers() %lld\n", scan);
   EXPECT_GE(scan, 1000);
 }
 
@@ -160,10 +197,12 @@ TEST_F(MySqlWorkerLoop, EmptyPollTakesNoLockAndWritesNothing) {
   for (const auto& [name, value] : delta(before, poller.counters(kWriteCounters))) {
     EXPECT_EQ(value, 0) << name << " changed on an empty poll";
   }
-  before = poller.counters({"Com_commit"});
-  poller.run("CALL qtopology_sp_worker_heartbeat('w1', 'claim-3')");
-  EXPECT_EQ(delta(before, poller.counters({"Com_commit"}))["Com_commit"], 0)
-      << "an empty heartbeat ran a transaction";
+  for (const std::string procedure : kHeartbeats) {
+    before = poller.counters({"Com_commit"});
+    poller.run("CALL " + procedure + "('w1', 'claim-3')");
+    EXPECT_EQ(delta(before, poller.counters({"Com_commit"}))["Com_commit"], 0)
+        << "an empty heartbeat of " << procedure << " ran a transaction";
+  }
 
   // The counters do see a taking poll.
   storage.sendMessageToWorker("w1", "rebalance", Json::object(), 30s);
@@ -200,19 +239,173 @@ TEST_F(MySqlWorkerLoop, HeartbeatBuildsNoTemporaryTable) {
   RawSession poller(db.options());
   const auto tmpTables = {"Created_tmp_tables", "Created_tmp_disk_tables"};
 
-  auto before = poller.counters(tmpTables);
-  EXPECT_EQ(poller.run("CALL qtopology_sp_worker_heartbeat('w1', 'claim-1')"), 1u);
-  for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
-    EXPECT_EQ(value, 0) << name << " grew on an empty heartbeat";
-  }
+  int round = 0;
+  for (const std::string procedure : kHeartbeats) {
+    const std::string key = "claim-2-" + std::to_string(++round);
+    auto before = poller.counters(tmpTables);
+    EXPECT_EQ(poller.run("CALL " + procedure + "('w1', 'claim-1')"), 1u);
+    for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
+      EXPECT_EQ(value, 0) << name << " grew on an empty heartbeat of " << procedure;
+    }
 
-  storage.sendMessageToWorker("w1", "rebalance", Json::object(), 30s);
-  storage.sendMessageToWorker("w1", "set_enabled", Json::object(), 30s);
-  before = poller.counters(tmpTables);
-  EXPECT_EQ(poller.run("CALL qtopology_sp_worker_heartbeat('w1', 'claim-2')"), 2u);
-  for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
-    EXPECT_EQ(value, 0) << name << " grew on a heartbeat that took messages";
+    storage.sendMessageToWorker("w1", "rebalance", Json::object(), 30s);
+    storage.sendMessageToWorker("w1", "set_enabled", Json::object(), 30s);
+    before = poller.counters(tmpTables);
+    EXPECT_EQ(poller.run("CALL " + procedure + "('w1', '" + key + "')"), 2u);
+    for (const auto& [name, value] : delta(before, poller.counters(tmpTables))) {
+      EXPECT_EQ(value, 0) << name << " grew on a heartbeat of " << procedure
+                          << " that took messages";
+    }
   }
+}
+
+// --- v26: a heartbeat that writes only when it must -----------------------
+
+// Steady state: the ping is younger than the interval (default: half of
+// min(worker_dead_timeout_s, leader_timeout_s) = 5 s), so the call writes
+// nothing and commits nothing; once it is that old, the call writes.
+TEST_F(MySqlWorkerLoop, HeartbeatWritesThePingOnlyWhenDue) {
+  storage.registerWorker("w1");
+  const auto lastPing = [&] {
+    return db.scalar("SELECT UNIX_TIMESTAMP(last_ping) FROM qtopology_worker WHERE name = 'w1'");
+  };
+  const auto ageOfPing = [&] {
+    return std::stoll(db.scalar(
+        "SELECT TIMESTAMPDIFF(SECOND, last_ping, NOW()) FROM qtopology_worker WHERE name = 'w1'"));
+  };
+  RawSession session(db.options());
+  session.run("CALL qtopology_sp_worker_heartbeat_v26('w1', 'warm-up')");
+
+  backdatePing("w1", 3);
+  auto ping = lastPing();
+  auto before = session.counters(kWriteCounters);
+  const auto fresh = session.firstRow("CALL qtopology_sp_worker_heartbeat_v26('w1', 'k1')");
+  EXPECT_EQ(fresh.at("wrote"), "0");
+  EXPECT_EQ(lastPing(), ping);
+  for (const auto& [name, value] : delta(before, session.counters(kWriteCounters))) {
+    EXPECT_EQ(value, 0) << name << " changed on a heartbeat that was not due";
+  }
+  EXPECT_FALSE(storage.heartbeat("w1").wrote);
+  EXPECT_EQ(lastPing(), ping);
+
+  backdatePing("w1", 5);
+  before = session.counters({"Handler_update"});
+  EXPECT_EQ(session.firstRow("CALL qtopology_sp_worker_heartbeat_v26('w1', 'k2')").at("wrote"),
+            "1");
+  EXPECT_EQ(delta(before, session.counters({"Handler_update"})).at("Handler_update"), 1);
+  EXPECT_LE(ageOfPing(), 1);
+  backdatePing("w1", 5);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  EXPECT_LE(ageOfPing(), 1);
+
+  // A ping in the future (the server's clock stepped back) is rewritten.
+  backdatePing("w1", -60);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  EXPECT_LE(ageOfPing(), 1);
+  EXPECT_GE(ageOfPing(), 0);
+}
+
+// heartbeat_write_interval_s: 0 writes every call (v25's behaviour); a value
+// above half the shorter timeout is capped there; garbage writes every call.
+TEST_F(MySqlWorkerLoop, HeartbeatWriteIntervalIsASettingWithACap) {
+  storage.registerWorker("w1");
+  db.exec(
+      "INSERT INTO qtopology_settings (name, value) VALUES ('heartbeat_write_interval_s', '0')");
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+
+  db.exec("UPDATE qtopology_settings SET value = '2' WHERE name = 'heartbeat_write_interval_s'");
+  backdatePing("w1", 1);
+  EXPECT_FALSE(storage.heartbeat("w1").wrote);
+  backdatePing("w1", 2);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+
+  // capped at floor(min(30, 10) / 2) = 5 s
+  db.exec("UPDATE qtopology_settings SET value = '3600' WHERE name = 'heartbeat_write_interval_s'");
+  backdatePing("w1", 4);
+  EXPECT_FALSE(storage.heartbeat("w1").wrote);
+  backdatePing("w1", 5);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  // the cap follows the timeouts: min(30, 4) / 2 = 2 s
+  db.exec("UPDATE qtopology_settings SET value = '4' WHERE name = 'leader_timeout_s'");
+  backdatePing("w1", 2);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  db.exec("UPDATE qtopology_settings SET value = '10' WHERE name = 'leader_timeout_s'");
+  db.exec("UPDATE qtopology_settings SET value = '6' WHERE name = 'worker_dead_timeout_s'");
+  backdatePing("w1", 3);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  db.exec("UPDATE qtopology_settings SET value = '30' WHERE name = 'worker_dead_timeout_s'");
+
+  db.exec("UPDATE qtopology_settings SET value = 'soon' WHERE name = 'heartbeat_write_interval_s'");
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  db.exec("DELETE FROM qtopology_settings WHERE name = 'heartbeat_write_interval_s'");
+  backdatePing("w1", 4);
+  EXPECT_FALSE(storage.heartbeat("w1").wrote);
+}
+
+// A leader and a candidate are judged against leader_timeout_s: they ping on
+// every call. A waiting message writes at once too (its claim commits).
+TEST_F(MySqlWorkerLoop, LeadersCandidatesAndMessagesWriteAtOnce) {
+  storage.registerWorker("w1");
+  storage.registerWorker("w2");
+  ASSERT_TRUE(storage.campaign("w1"));
+  backdatePing("w1", 1);
+  EXPECT_TRUE(storage.heartbeat("w1").wrote);
+  EXPECT_EQ(storage.getWorkerStatus().at(0).lstatus, Leadership::leader);
+
+  db.exec("UPDATE qtopology_worker SET lstatus = 'candidate' WHERE name = 'w2'");
+  backdatePing("w2", 1);
+  EXPECT_TRUE(storage.heartbeat("w2").wrote);
+  db.exec("UPDATE qtopology_worker SET lstatus = 'normal' WHERE name = 'w2'");
+  backdatePing("w2", 1);
+  EXPECT_FALSE(storage.heartbeat("w2").wrote);
+
+  storage.sendMessageToWorker("w2", "rebalance", Json::object(), 30s);
+  backdatePing("w2", 1);
+  const auto beat = storage.heartbeat("w2");
+  EXPECT_TRUE(beat.wrote);
+  EXPECT_EQ(beat.messages.size(), 1u);
+}
+
+// Both heartbeats take at most 1,000 messages a call, oldest first, as
+// getMessages does; the rest come with the next call.
+TEST_F(MySqlWorkerLoop, HeartbeatTakesAtMostOneThousandMessages) {
+  storage.registerWorker("w1");
+  const auto queue = [&](int count) {
+    std::string rows;
+    for (int i = 0; i < count; ++i) {
+      rows += std::string(rows.empty() ? "" : ",") +
+              "('w1', 'rebalance', '{}', NOW(), NOW() + INTERVAL 60 SECOND)";
+    }
+    db.exec("INSERT INTO qtopology_message (worker, cmd, content, created, valid_until) VALUES " +
+            rows);
+  };
+  queue(1001);
+  EXPECT_EQ(storage.heartbeat("w1").messages.size(), 1000u);
+  EXPECT_EQ(storage.heartbeat("w1").messages.size(), 1u);
+  EXPECT_TRUE(storage.heartbeat("w1").messages.empty());
+
+  queue(1001);
+  RawSession session(db.options());
+  EXPECT_EQ(session.run("CALL qtopology_sp_worker_heartbeat('w1', 'old-1')"), 1000u);
+  EXPECT_EQ(session.run("CALL qtopology_sp_worker_heartbeat('w1', 'old-1')"), 1000u);  // retry
+  EXPECT_EQ(session.run("CALL qtopology_sp_worker_heartbeat('w1', 'old-2')"), 1u);
+}
+
+// v25's heartbeat, which workers of that release call during a rolling
+// upgrade, still pings on every call and returns v25's columns.
+TEST_F(MySqlWorkerLoop, PreviousReleasesHeartbeatStillPingsEveryCall) {
+  storage.registerWorker("w1");
+  backdatePing("w1", 1);
+  RawSession session(db.options());
+  const auto row = session.firstRow("CALL qtopology_sp_worker_heartbeat('w1', 'k')");
+  EXPECT_EQ(row.count("wrote"), 0u);
+  for (const char* column : {"status", "lstatus", "leader", "leader_alive", "now_unix", "id", "cmd",
+                             "content", "created_unix"}) {
+    EXPECT_EQ(row.count(column), 1u) << column;
+  }
+  EXPECT_EQ(db.scalar("SELECT TIMESTAMPDIFF(SECOND, last_ping, NOW()) <= 0 FROM qtopology_worker"),
+            "1");
 }
 
 TEST_F(MySqlWorkerLoop, PropertiesCarryTheRebalanceInterval) {

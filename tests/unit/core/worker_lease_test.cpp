@@ -102,6 +102,61 @@ TEST(WorkerLease, RunsFromWhenTheHeartbeatWasSentNotFromItsReply) {
   EXPECT_EQ(runner.lease_deadlines.size(), renewals + 1);  // none while cut off
 }
 
+// w1 leads (a leader pings on every heartbeat); w2, a normal worker, runs
+// "a", and the storage writes its ping only every 5 s (half of min(30 s,
+// 10 s)).
+struct TwoWorkerCluster : Cluster {
+  explicit TwoWorkerCluster(std::function<void(WorkerOptions&)> adjust_w2 = nullptr) {
+    add("w1");
+    rounds(1);
+    adjust = std::move(adjust_w2);
+    add("w2");
+    adjust = nullptr;
+    topology("a", 1, {"w2"});
+    rounds(3);
+    EXPECT_EQ(runningOn("a"), std::vector<std::string>{"w2"});
+  }
+};
+
+TEST(WorkerLease, RunsFromTheLastHeartbeatThatWrote) {
+  TwoWorkerCluster c;
+  auto& runner = c.runner("w2");
+  const auto renewals = runner.lease_deadlines.size();
+  c.rounds(10);
+  // Ten heartbeats, two or three of them written: only those renew.
+  const auto written = runner.lease_deadlines.size() - renewals;
+  EXPECT_GE(written, 2u);
+  EXPECT_LE(written, 3u);
+  // The storage's last ping of w2 is that of the last renewal.
+  const auto last_renewal_sent = runner.lease_deadlines.back() - 20s;
+  const auto since = c.clock.steady() - last_renewal_sent;
+  EXPECT_EQ(c.clock.system() - c.workerRow("w2").last_ping, since);
+  EXPECT_LT(since, 5s);
+  // Cut off: it runs until 20 s after that send, not after the last
+  // heartbeat, and the cluster has not judged it dead.
+  c.storage.offline.insert("w2");
+  const auto left = std::chrono::duration_cast<std::chrono::seconds>(20s - since);
+  c.rounds(static_cast<int>(left.count()));
+  EXPECT_TRUE(runner.runs("a"));
+  c.rounds(1);
+  EXPECT_FALSE(runner.runs("a"));
+  EXPECT_EQ(runner.killed(), std::vector<std::string>{"a"});
+  EXPECT_EQ(c.workerRow("w2").status, WorkerState::alive);
+}
+
+// A lease of 4 s against a write interval of 5 s: the worker pings on its
+// own once half of it has passed, so the lease never lapses in steady state.
+TEST(WorkerLease, PingsOnItsOwnWhenHalfTheLeasePassedWithoutAWrite) {
+  TwoWorkerCluster c([](WorkerOptions& o) { o.lease = 4s; });
+  auto& runner = c.runner("w2");
+  const auto renewals = runner.lease_deadlines.size();
+  c.rounds(20);
+  EXPECT_TRUE(runner.runs("a"));
+  EXPECT_TRUE(runner.killed().empty());
+  EXPECT_GE(runner.lease_deadlines.size() - renewals, 9u);  // every 2 s
+  EXPECT_LE(c.clock.system() - c.workerRow("w2").last_ping, 2s);
+}
+
 TEST(WorkerLease, TickNeverThrowsWhenTheFirstRegistrationFails) {
   Cluster c;
   c.storage.offline.insert("w1");
