@@ -220,6 +220,10 @@ int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   }
   unsigned char* packet = nullptr;
   const int length = vio->read_packet(vio, &packet);
+  if (length <= 0) return CR_ERROR;
+  // A server that skips the "fast authentication succeeded" byte and sends
+  // its OK at once: the handshake is complete.
+  if (packet[0] == 0 && length > 1) return CR_OK_HANDSHAKE_COMPLETE;
   if (length != 1) return CR_ERROR;
   constexpr unsigned char kFastAuthOk = 3, kFullAuthNeeded = 4;
   if (packet[0] == kFastAuthOk) return CR_OK;

@@ -21,7 +21,9 @@
 // allow_cleartext_password), and otherwise RSA-encrypted or not at all.
 //
 // What a connect runs under is set per thread (AuthPolicyScope): both
-// libraries connect synchronously on the calling thread.
+// libraries connect synchronously on the calling thread. Other code in the
+// process that connects through libmariadb gets the same plugins under the
+// strictest policy (default auth_plugins, no cleartext, no RSA key).
 #pragma once
 
 #include <string>

@@ -268,6 +268,17 @@ TEST(HostileServer, CleartextOptInSendsThePasswordOnlyOverTls) {
 // The RSA exchange end to end: the server decrypts with its private key and
 // finds the account's password.
 TEST(HostileServer, CachingSha2WithoutTlsTakesTheRsaPath) {
+  std::map<std::pair<std::size_t, int>, std::vector<Attempt>> results;
+  EXPECT_EQ(runMatrix(
+                "get_server_public_key=1", [](MySqlOptions& o) { o.get_server_public_key = true; },
+                expectedLeaks, results),
+            "");
+  for (int lib = 0; lib < 2; ++lib) {
+    for (Mode mode : {Mode::disabled, Mode::preferred}) {
+      const Attempt& a = results[{rowOf(Answer::sha2_full, false), lib}][modeIndex(mode)];
+      EXPECT_TRUE(a.accepted) << a.error;
+    }
+  }
   const std::string key = credentials() + "/rsa-public.pem";
   for (int lib = 0; lib < 2; ++lib) {
     for (Mode mode : {Mode::disabled, Mode::preferred}) {
