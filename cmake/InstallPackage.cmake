@@ -67,7 +67,7 @@ install(FILES
 # time (pkg-config --define-prefix relocates a moved tree).
 set(core_pc_private spdlog::spdlog Threads::Threads)
 set(mysql_pc_private MySQLConnectorCpp::MySQLConnectorCpp MariaDBClient::MariaDBClient
-  spdlog::spdlog Threads::Threads)
+  OpenSSL::Crypto spdlog::spdlog Threads::Threads)
 foreach(component IN LISTS qtopology_components)
   set(pc_libs_private "")
   if(NOT BUILD_SHARED_LIBS)

@@ -66,6 +66,21 @@ struct QTOPOLOGY_EXPORT MySqlOptions {
   std::string ssl_ca;
   std::string ssl_cert;  // client certificate and key, for servers that ask for one
   std::string ssl_key;
+  // Authentication. The plugins the server may ask for; any other is
+  // refused. mysql_clear_password and dialog send the password itself: only
+  // with allow_cleartext_password (which adds them to the list), and then only
+  // over TLS or a Unix socket. caching_sha2_password (and sha256_password,
+  // when listed) send it in cleartext only over TLS or a Unix socket; without
+  // TLS they encrypt it with the server's RSA public key: the PEM file
+  // server_public_key, else, with get_server_public_key, the key the server
+  // sends (trusting it, as MySQL's --get-server-public-key); with neither the
+  // login fails, naming both.
+  std::vector<std::string> auth_plugins = {"mysql_native_password", "caching_sha2_password",
+                                           "client_ed25519"};
+  bool allow_cleartext_password = false;
+  std::string server_public_key;
+  bool get_server_public_key = false;
+
   // ssl_mode with `automatic` resolved. Throws InvalidArgument when the
   // settings contradict each other (verify_* without ssl_ca, disabled with it).
   SslMode effectiveSslMode() const;
@@ -82,7 +97,9 @@ struct QTOPOLOGY_EXPORT MySqlOptions {
   // fills `hosts` (and host and port with the first); one server leaves
   // `hosts` empty. Parts are percent-decoded. Other query keys: retries, retry_timeout_ms,
   // connect_timeout_s, read_timeout_s, ssl_mode (DISABLED, PREFERRED, REQUIRED,
-  // VERIFY_CA, VERIFY_IDENTITY), ssl_ca, ssl_cert, ssl_key, and password_file:
+  // VERIFY_CA, VERIFY_IDENTITY), ssl_ca, ssl_cert, ssl_key, auth_plugins (a
+  // comma-separated list), allow_cleartext_password, server_public_key,
+  // get_server_public_key, and password_file:
   // the password is the file's first line, read now; the file must be a regular
   // file that neither group nor others may read (mode 0600 or 0400), or the URL
   // is refused. A password in the URL and a password_file are exclusive.

@@ -2,8 +2,10 @@
 
 #include <mysql.h>
 
+#include <string>
 #include <string_view>
 
+#include "auth_guard.hpp"
 #include "server_errors.hpp"
 #include "session_options.hpp"
 
@@ -40,6 +42,11 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   const char* host = endpoint ? endpoint->host.c_str() : "localhost";
   const unsigned int port = endpoint ? endpoint->port : 0;
   const char* socket = endpoint ? nullptr : options.unix_socket.c_str();
+  const std::string where =
+      endpoint ? endpoint->host + ":" + std::to_string(endpoint->port) : options.unix_socket;
+  installAuthGuard();
+  const AuthPolicy policy = authPolicy(options, where);
+  AuthPolicyScope scope(policy);
   // CLIENT_MULTI_RESULTS: a CALL answers with its result sets and a status.
   if (!mysql_real_connect(mysql, host, options.user.c_str(), options.password.c_str(),
                           options.database.empty() ? nullptr : options.database.c_str(), port,
@@ -50,7 +57,7 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   // plaintext when the server offers no TLS unless it checks the host name.
   if (tlsDemand(options).mandatory && !mysql_get_ssl_cipher(mysql)) {
     broken_ = true;
-    throw plaintextRefusal(endpoint ? endpoint->host : options.unix_socket);
+    throw plaintextRefusal(where, options);
   }
   if (mysql_real_query(mysql, kSessionSetup.data(), kSessionSetup.size()) != 0) fail(true);
   // The procedures read with plain SELECTs, which this variable does make

@@ -11,6 +11,7 @@
 
 #include <utility>
 
+#include "auth_guard.hpp"
 #include "bulk_read_session.hpp"
 #include "core/logging.hpp"
 #include "server_errors.hpp"
@@ -203,14 +204,20 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
                                                         std::chrono::seconds read_timeout,
                                                         bool& causal_sync) const {
   sql::ConnectOptionsMap o = connectorOptions(options_, endpoint, read_timeout);
-  std::unique_ptr<sql::Connection> connection(connectDriver(o));
+  installAuthGuard();
+  const AuthPolicy policy = authPolicy(options_, describe(endpoint, options_));
+  std::unique_ptr<sql::Connection> connection;
+  {
+    AuthPolicyScope scope(policy);
+    connection.reset(connectDriver(o));
+  }
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
   setup->execute(std::string(kSessionSetup));
   // Connector/C++ does not tell whether its session is encrypted, and the
   // client library under it may have fallen back to plaintext: ask the server.
   if (tlsDemand(options_).mandatory &&
       variable(*setup, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").empty()) {
-    throw plaintextRefusal(describe(endpoint, options_));
+    throw plaintextRefusal(describe(endpoint, options_), options_);
   }
   causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
   return connection;

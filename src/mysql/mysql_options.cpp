@@ -79,6 +79,26 @@ MySqlOptions::SslMode parseSslMode(const std::string& text) {
   badUrl("'ssl_mode' must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY");
 }
 
+// "a,b,c": plugin names as servers spell them (letters, digits, '_').
+std::vector<std::string> parsePluginList(const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = std::min(text.find(',', start), text.size());
+    std::string name = text.substr(start, comma - start);
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (!plain) {
+      badUrl("'auth_plugins' must be a comma-separated list of plugin names, got '" +
+             detail::escapeControl(text) + "'");
+    }
+    names.push_back(std::move(name));
+    start = comma + 1;
+  }
+  return names;
+}
+
 void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::string& value) {
   if (key == "pool_size") {
     o.pool_size = parseNumber<std::size_t>(value, key, 1);
@@ -105,6 +125,15 @@ void applyQueryParameter(MySqlOptions& o, std::string_view key, const std::strin
     o.ssl_cert = value;
   } else if (key == "ssl_key") {
     o.ssl_key = value;
+  } else if (key == "auth_plugins") {
+    o.auth_plugins = parsePluginList(value);
+  } else if (key == "allow_cleartext_password") {
+    o.allow_cleartext_password = parseFlag(value, key);
+  } else if (key == "server_public_key") {
+    if (value.empty()) badUrl("'server_public_key' must name a PEM file");
+    o.server_public_key = value;
+  } else if (key == "get_server_public_key") {
+    o.get_server_public_key = parseFlag(value, key);
   } else {
     badUrl("unknown parameter '" + std::string(key) + "'");
   }

@@ -20,6 +20,14 @@ ErrorClass classifyServerError(int code, std::string_view sqlstate) {
     case 1927:  // MariaDB: connection was killed
     case 4031:  // MySQL 8: disconnected by the server for inactivity
     case 1040:  // too many connections
+    // MySQL Group Replication refused to commit on this member ("Error on
+    // observer while running replication hook 'before_commit'"): it is not
+    // ONLINE, or lost the group's majority. The transaction was rolled back;
+    // another member, or this one once it rejoined, takes it, so the session
+    // and its server's idle ones are dropped and the retry starts at the next
+    // server. (A transaction over group_replication_transaction_size_limit
+    // fails the same way on every try, within `retries`.)
+    case 3100:
       return ErrorClass::connection_lost;
     case 1213:  // deadlock (also a Galera certification failure): rolled back
     case 1205:  // lock wait timeout
@@ -27,6 +35,10 @@ ErrorClass classifyServerError(int code, std::string_view sqlstate) {
     case 1180:  // Galera: commit failed during state transfer
     case 1290:  // read-only during a primary switch-over
     case 1317:  // query interrupted (KILL QUERY), nothing committed
+    // MySQL Group Replication: the transaction lost certification against a
+    // concurrent one on another member and was rolled back, as Galera's
+    // certification failure (1213): retried on the same session.
+    case 3101:
       return ErrorClass::transient;
     case 1062:  // duplicate key
     case 1406:  // data too long for column

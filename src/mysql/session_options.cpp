@@ -2,6 +2,8 @@
 
 #include <mysql.h>
 
+#include "auth_guard.hpp"
+
 namespace qtopology::detail {
 
 TlsDemand tlsDemand(const MySqlOptions& options) {
@@ -23,6 +25,25 @@ TlsDemand tlsDemand(const MySqlOptions& options) {
       break;
   }
   return demand;
+}
+
+const char* sslModeName(MySqlOptions::SslMode mode) {
+  using Mode = MySqlOptions::SslMode;
+  switch (mode) {
+    case Mode::disabled:
+      return "DISABLED";
+    case Mode::preferred:
+      return "PREFERRED";
+    case Mode::required:
+      return "REQUIRED";
+    case Mode::verify_ca:
+      return "VERIFY_CA";
+    case Mode::verify_identity:
+      return "VERIFY_IDENTITY";
+    case Mode::automatic:
+      break;
+  }
+  return "automatic";
 }
 
 // Both client libraries verify the certificate's chain whenever a CA is set,
@@ -48,6 +69,7 @@ sql::ConnectOptionsMap connectorOptions(const MySqlOptions& options,
     o["OPT_READ_TIMEOUT"] = static_cast<int>(read_timeout.count());
     o["OPT_WRITE_TIMEOUT"] = static_cast<int>(read_timeout.count());
   }
+  o["defaultAuth"] = sql::SQLString(kGatePlugin);
   const TlsDemand tls = tlsDemand(options);
   if (tls.attempt) {
     o["sslEnforce"] = true;
@@ -85,6 +107,7 @@ void configureNativeSession(st_mysql* mysql, const MySqlOptions& options,
     setSeconds(mysql, MYSQL_OPT_READ_TIMEOUT, read_timeout);
     setSeconds(mysql, MYSQL_OPT_WRITE_TIMEOUT, read_timeout);
   }
+  mysql_optionsv(mysql, MYSQL_DEFAULT_AUTH, kGatePlugin);
   const TlsDemand tls = tlsDemand(options);
   if (tls.attempt) {
     setFlag(mysql, MYSQL_OPT_SSL_ENFORCE, true);
@@ -95,13 +118,12 @@ void configureNativeSession(st_mysql* mysql, const MySqlOptions& options,
   }
 }
 
-ServerFailure plaintextRefusal(const std::string& where) {
+ServerFailure plaintextRefusal(const std::string& where, const MySqlOptions& options) {
   constexpr int kSslConnectionError = 2026;
-  return ServerFailure(
-      kSslConnectionError, "08004",
-      "server " + where +
-          " did not encrypt the session, and ssl_mode requires TLS (REQUIRED or above)",
-      true);
+  return ServerFailure(kSslConnectionError, "08004",
+                       "server " + where + " did not encrypt the session, and ssl_mode " +
+                           sslModeName(options.effectiveSslMode()) + " requires TLS",
+                       true);
 }
 
 }  // namespace qtopology::detail

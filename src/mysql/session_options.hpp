@@ -2,7 +2,8 @@
 // session, for both client libraries the library opens sessions with:
 // Connector/C++ (the pool's sessions, every call with parameters) and
 // libmariadb (the bulk reads, see bulk_read_session.hpp). Whatever one gets,
-// the other gets: server, credentials, character set, timeouts and TLS.
+// the other gets: server, credentials, character set, timeouts, TLS, and the
+// authentication gate (auth_guard.hpp) as the first plugin.
 #pragma once
 
 #include <chrono>
@@ -29,6 +30,9 @@ struct TlsDemand {
 };
 TlsDemand tlsDemand(const MySqlOptions& options);
 
+// As the URL spells it: "REQUIRED", ...
+const char* sslModeName(MySqlOptions::SslMode mode);
+
 // Connector/C++'s options for a session on `endpoint` (nullptr: the unix
 // socket).
 sql::ConnectOptionsMap connectorOptions(const MySqlOptions& options,
@@ -47,9 +51,10 @@ inline constexpr std::string_view kSessionSetup =
     "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
 
-// libmariadb 3.3 asks for TLS but falls back to plaintext when a server does
-// not offer it, unless it also verifies the host name. What a session that
-// must be encrypted fails with when it is not (a connect failure, not retried).
-ServerFailure plaintextRefusal(const std::string& where);
+// What a session that must be encrypted fails with when it is not (a connect
+// failure, not retried). The authentication gate (auth_guard.hpp) refuses
+// such a session before any credential leaves; the sessions check again once
+// open, in case a plugin other than ours ran.
+ServerFailure plaintextRefusal(const std::string& where, const MySqlOptions& options);
 
 }  // namespace qtopology::detail

@@ -430,4 +430,44 @@ TEST_F(PasswordFile, ExclusiveWithAPasswordInTheUrl) {
   EXPECT_EQ(error.find("other"), std::string::npos) << error;
 }
 
+// Authentication keys (issue 26): what MySQL's client spells
+// --enable-cleartext-plugin, --server-public-key-path, --get-server-public-key.
+TEST(MySqlOptionsAuth, DefaultsAcceptTheHashingPluginsAndNoCleartext) {
+  const auto o = MySqlOptions::fromUrl("mysql://u:p@h/db");
+  EXPECT_EQ(o.auth_plugins, (std::vector<std::string>{"mysql_native_password",
+                                                      "caching_sha2_password", "client_ed25519"}));
+  EXPECT_FALSE(o.allow_cleartext_password);
+  EXPECT_EQ(o.server_public_key, "");
+  EXPECT_FALSE(o.get_server_public_key);
+}
+
+TEST(MySqlOptionsAuth, QueryKeysSetThem) {
+  const auto o = MySqlOptions::fromUrl(
+      "mysql://u:p@h/db?auth_plugins=caching_sha2_password,client_ed25519"
+      "&allow_cleartext_password=1&server_public_key=/etc/mysql/public%20key.pem"
+      "&get_server_public_key=true");
+  EXPECT_EQ(o.auth_plugins, (std::vector<std::string>{"caching_sha2_password", "client_ed25519"}));
+  EXPECT_TRUE(o.allow_cleartext_password);
+  EXPECT_EQ(o.server_public_key, "/etc/mysql/public key.pem");
+  EXPECT_TRUE(o.get_server_public_key);
+}
+
+TEST(MySqlOptionsAuth, BadValuesAreRefusedNamingTheKey) {
+  EXPECT_NE(errorOf("mysql://u@h/db?auth_plugins=").find("auth_plugins"), std::string::npos);
+  EXPECT_NE(errorOf("mysql://u@h/db?auth_plugins=a,,b").find("auth_plugins"), std::string::npos);
+  EXPECT_NE(errorOf("mysql://u@h/db?auth_plugins=a%20b").find("auth_plugins"), std::string::npos);
+  EXPECT_NE(
+      errorOf("mysql://u@h/db?allow_cleartext_password=maybe").find("allow_cleartext_password"),
+      std::string::npos);
+  EXPECT_NE(errorOf("mysql://u@h/db?get_server_public_key=2").find("get_server_public_key"),
+            std::string::npos);
+  EXPECT_NE(errorOf("mysql://u@h/db?server_public_key=").find("server_public_key"),
+            std::string::npos);
+}
+
+TEST(MySqlOptionsAuth, PluginListErrorEscapesControlCharacters) {
+  const auto error = errorOf("mysql://u@h/db?auth_plugins=a%1Bb");
+  EXPECT_EQ(error.find('\x1b'), std::string::npos) << error;
+}
+
 }  // namespace

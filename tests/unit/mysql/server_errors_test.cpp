@@ -78,6 +78,19 @@ TEST(ClassifyServerError, GaleraNodeNotReady1047IsTransient) {
   EXPECT_EQ(classifyServerError(1047, "08S01"), ErrorClass::transient);
 }
 
+// Group Replication: a member that cannot commit (not ONLINE, no majority)
+// is left for the next server; a lost certification is retried like 1213.
+TEST(ClassifyServerError, GroupReplicationHookError3100IsConnectionLost) {
+  EXPECT_EQ(classifyServerError(3100, "HY000"), ErrorClass::connection_lost);
+  EXPECT_TRUE(poisonsConnection(classifyServerError(3100, "HY000")));
+}
+
+TEST(ClassifyServerError, GroupReplicationRollback3101IsTransient) {
+  EXPECT_EQ(classifyServerError(3101, "40000"), ErrorClass::transient);
+  EXPECT_FALSE(poisonsConnection(classifyServerError(3101, "40000")));
+  EXPECT_TRUE(isRetriable(classifyServerError(3101, "40000")));
+}
+
 TEST(ClassifyServerError, DuplicateKey1062IsInvalidArgument) {
   EXPECT_EQ(classifyServerError(1062, "23000"), ErrorClass::invalid_argument);
 }
