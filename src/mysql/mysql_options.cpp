@@ -91,7 +91,7 @@ std::vector<std::string> parsePluginList(const std::string& text) {
     });
     if (!plain) {
       badUrl("'auth_plugins' must be a comma-separated list of plugin names, got '" +
-             detail::escapeControl(text) + "'");
+             escapeControl(text) + "'");
     }
     names.push_back(std::move(name));
     start = comma + 1;
