@@ -309,6 +309,37 @@ TEST_F(CliTopologyTest, SetErrorAndClearError) {
   expectOneLineError(cli({"clear-error", "t1"}), 1, "t1");  // not in error any more
 }
 
+// As upstream's clear: back on the last worker when it is alive, with a
+// start_topology for it; unassigned when that worker is gone.
+TEST_F(CliTopologyTest, ClearErrorPutsATopologyBackOnItsLastWorkerWhenThatWorkerIsAlive) {
+  registerTopology("t1");
+  registerTopology("t2");
+  storage().registerWorker("w1");
+  storage().registerWorker("w2");
+  for (const auto* uuid : {"t1", "t2"}) ok({"enable", uuid});
+  storage().assignTopology("t1", "w1");
+  storage().assignTopology("t2", "w2");
+  ok({"set-error", "t1", "disk full"});
+  ok({"set-error", "t2", "disk full"});
+  storage().setWorkerStatus("w2", WorkerState::dead);
+
+  EXPECT_THAT(ok({"clear-error", "t1"}), HasSubstr("starts again on its last worker w1"));
+  auto t = json({"details", "t1"});
+  EXPECT_EQ(t["status"], "waiting");
+  EXPECT_EQ(t["worker"], "w1");
+  EXPECT_TRUE(t["error"].is_null());
+  const auto queue = json({"queue"});
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0]["worker"], "w1");
+  EXPECT_EQ(queue[0]["cmd"], "start_topology");
+  EXPECT_EQ(queue[0]["data"], Json({{"uuid", "t1"}}));
+
+  EXPECT_THAT(ok({"clear-error", "t2"}), HasSubstr("unassigned again"));
+  t = json({"details", "t2"});
+  EXPECT_EQ(t["status"], "unassigned");
+  EXPECT_EQ(json({"queue"}).size(), 1u);
+}
+
 TEST_F(CliTopologyTest, TopologyHistory) {
   registerTopology("t1");
   ok({"enable", "t1"});
