@@ -1,4 +1,3 @@
-#include <chrono>
 #include <ostream>
 
 #include "commands.hpp"
@@ -95,32 +94,16 @@ void deleteCommand(Context& c) {
   forEachUuid(c, "deleted", [&](const std::string& uuid) { c.storage().deleteTopology(uuid); });
 }
 
-// As upstream's clear (qtopology's TopologyLeader.clearTopologyError): an
-// enabled topology goes back to the worker it failed on when that worker is
-// alive, so that what it left there locally is picked up again; otherwise it
-// is unassigned, for the leader to place. Three calls, not one transaction:
-// should the last two fail, the error is cleared all the same and the
-// leader places the topology as it would any unassigned one.
+// As upstream's clear: back on its last worker when that is alive
+// (CoordinationStorage::clearTopologyErrorToLastWorker).
 void clearErrorCommand(Context& c) {
   const auto& uuid = c.line.args.at(0);
-  const auto before = c.storage().getTopologyInfo(uuid);
-  c.storage().clearTopologyError(uuid);
-  const auto& last = before.worker;
-  bool last_alive = false;
-  if (before.enabled && last) {
-    for (const auto& w : c.storage().getWorkerStatus()) {
-      if (w.name == *last) last_alive = w.status == WorkerState::alive;
-    }
-  }
-  if (!last_alive) {
+  if (const auto worker = c.storage().clearTopologyErrorToLastWorker(uuid)) {
+    c.done("cleared the error of topology " + uuid + "; it starts again on its last worker " +
+           *worker);
+  } else {
     c.done("cleared the error of topology " + uuid + "; it is unassigned again");
-    return;
   }
-  c.storage().assignTopology(uuid, *last);
-  // Valid as long as the leader's own start messages (DESIGN: 120 s).
-  c.storage().sendMessageToWorker(*last, std::string(consts::leader_messages::start_topology),
-                                  Json{{"uuid", uuid}}, std::chrono::seconds(120));
-  c.done("cleared the error of topology " + uuid + "; it starts again on its last worker " + *last);
 }
 
 void setErrorCommand(Context& c) {

@@ -381,6 +381,16 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
   virtual void deleteTopology(const std::string& uuid) = 0;
   // Only a topology in "error" (else InvalidArgument): back to unassigned.
   virtual void clearTopologyError(const std::string& uuid) = 0;
+  // An operator's clear, as upstream's (qtopology's
+  // TopologyLeader.clearTopologyError, behind its CLI and dashboard): only a
+  // topology in "error" (else InvalidArgument). When it is enabled and the
+  // worker it failed on is alive, it goes back there ("waiting", a new
+  // epoch) and that worker is sent start_topology {"uuid": uuid} valid for
+  // 120 s, so that what it left there locally is taken up again; otherwise
+  // it becomes unassigned, as with clearTopologyError. Atomic; returns the
+  // worker it went back to, if any. A retry after a lost reply fails with
+  // InvalidArgument (it is no longer in error) and queues nothing twice.
+  virtual std::optional<std::string> clearTopologyErrorToLastWorker(const std::string& uuid) = 0;
 
   // --- the leader's housekeeping -------------------------------------------
   // One transaction: silent workers become dead, silent leaders and

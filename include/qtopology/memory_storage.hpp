@@ -83,6 +83,7 @@ class QTOPOLOGY_EXPORT MemoryStorage : public CoordinationStorage {
   void killTopology(const std::string& uuid) override;
   void deleteTopology(const std::string& uuid) override;
   void clearTopologyError(const std::string& uuid) override;
+  std::optional<std::string> clearTopologyErrorToLastWorker(const std::string& uuid) override;
 
   void refreshStatuses() override;
 

@@ -69,6 +69,7 @@ class QTOPOLOGY_EXPORT MySqlCoordinator final : public CoordinationStorage {
   void killTopology(const std::string& uuid) override;
   void deleteTopology(const std::string& uuid) override;
   void clearTopologyError(const std::string& uuid) override;
+  std::optional<std::string> clearTopologyErrorToLastWorker(const std::string& uuid) override;
 
   // The worker loop's combined calls, each one CALL. heartbeat reads the
   // worker's row, takes its messages (at most 1,000) and finds the leader

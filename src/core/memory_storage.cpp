@@ -27,6 +27,8 @@ using ts = TopologyState;
 constexpr std::size_t kHistoryRows = 100;
 constexpr std::chrono::milliseconds kStopMessageLifetime{30000};
 constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
+// start_topology after an operator's clear, as long as a leader's start.
+constexpr std::chrono::milliseconds kRestartMessageLifetime{120000};
 // What one heartbeat takes at most, as MySqlCoordinator's does.
 constexpr std::size_t kHeartbeatMessageBatch = 1000;
 
@@ -608,6 +610,27 @@ void MemoryStorage::clearTopologyError(const std::string& uuid) {
                           ", not in error: " + uuid);
   }
   impl_->setStatus(t, ts::unassigned, std::nullopt, impl_->now());
+}
+
+std::optional<std::string> MemoryStorage::clearTopologyErrorToLastWorker(const std::string& uuid) {
+  const auto op = checkedOperation("clearTopologyErrorToLastWorker", "uuid", uuid);
+  std::lock_guard lock(impl_->mutex);
+  auto& t = impl_->topology(op, uuid);
+  if (t.status != ts::error) {
+    throw InvalidArgument(op + ": topology is " + std::string(toString(t.status)) +
+                          ", not in error: " + uuid);
+  }
+  const auto at = impl_->now();
+  const auto last = t.enabled && t.worker ? impl_->workers.find(*t.worker) : impl_->workers.end();
+  if (last == impl_->workers.end() || last->second.status != ws::alive) {
+    impl_->setStatus(t, ts::unassigned, std::nullopt, at);
+    return std::nullopt;
+  }
+  ++t.epoch;
+  impl_->setStatus(t, ts::waiting, std::nullopt, at);
+  impl_->send(*t.worker, consts::leader_messages::start_topology, Json{{"uuid", uuid}},
+              kRestartMessageLifetime, at);
+  return t.worker;
 }
 
 void MemoryStorage::refreshStatuses() {

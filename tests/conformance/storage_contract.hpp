@@ -238,6 +238,8 @@ TYPED_TEST_P(StorageContract, UnknownTopologyIsNotFoundByEveryCallThatNamesOne) 
   EXPECT_EQ(failure([&] { s.killTopology("nope"); }), nf("killTopology"));
   EXPECT_EQ(failure([&] { s.deleteTopology("nope"); }), nf("deleteTopology"));
   EXPECT_EQ(failure([&] { s.clearTopologyError("nope"); }), nf("clearTopologyError"));
+  EXPECT_EQ(failure([&] { s.clearTopologyErrorToLastWorker("nope"); }),
+            nf("clearTopologyErrorToLastWorker"));
   EXPECT_TRUE(s.getTopologyHistory("nope").empty());
   EXPECT_TRUE(s.getTopologyStatus().empty());
   EXPECT_TRUE(s.getMsgQueueContent().empty());
@@ -332,7 +334,8 @@ TYPED_TEST_P(StorageContract, OnlyAnUnloadedWorkerCanBeDeleted) {
 TYPED_TEST_P(StorageContract, WorkerHistoryIsNewestFirstAndKeeps100Rows) {
   auto& s = this->s();
   s.registerWorker("w1");
-  for (int i = 0; i < 110; ++i) s.setWorkerStatus("w1", i % 2 ? WorkerState::alive : WorkerState::closing);
+  for (int i = 0; i < 110; ++i)
+    s.setWorkerStatus("w1", i % 2 ? WorkerState::alive : WorkerState::closing);
   const auto history = s.getWorkerHistory("w1");
   ASSERT_EQ(history.size(), 100u);
   EXPECT_EQ(history.front().status, WorkerState::alive);  // the last change, i = 109
@@ -469,6 +472,55 @@ TYPED_TEST_P(StorageContract, StopAndKillDisableAndTellTheAssignedWorker) {
   EXPECT_EQ(queue[1].data, (Json{{"uuid", "t1"}}));
   EXPECT_EQ(queue[1].valid_until - queue[1].created, 30s);
   EXPECT_EQ(s.getTopologyHistory("t1")[0].enabled, false);
+}
+
+// As upstream's operator clear: back on the last worker when it is alive and
+// the topology enabled, with a start_topology for it and a new epoch;
+// otherwise unassigned, with nothing sent.
+TYPED_TEST_P(StorageContract, ClearToLastWorkerRestartsThereOnlyWhenItIsAlive) {
+  auto& s = this->s();
+  for (const auto* w : {"w1", "w2"}) s.registerWorker(w);
+  for (const auto* uuid : {"t1", "t2", "t3"}) {
+    s.registerTopology(uuid, Json::object());
+    s.enableTopology(uuid);
+  }
+  s.assignTopology("t1", "w1");
+  s.assignTopology("t2", "w2");
+  s.assignTopology("t3", "w1");
+  s.disableTopology("t3");
+  for (const auto* uuid : {"t1", "t2", "t3"}) {
+    s.setTopologyStatus({uuid, std::nullopt, TopologyState::error, std::string("crashed")});
+  }
+  s.setWorkerStatus("w2", WorkerState::dead);
+  const auto epoch = this->topology("t1").epoch;
+
+  EXPECT_EQ(s.clearTopologyErrorToLastWorker("t1"), std::optional<std::string>("w1"));
+  auto t = this->topology("t1");
+  EXPECT_EQ(t.status, TopologyState::waiting);
+  EXPECT_EQ(t.worker, std::optional<std::string>("w1"));
+  EXPECT_FALSE(t.error.has_value());
+  EXPECT_EQ(t.epoch, epoch + 1);
+  const auto queue = s.getMsgQueueContent();
+  ASSERT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue[0].name, "w1");
+  EXPECT_EQ(queue[0].cmd, "start_topology");
+  EXPECT_EQ(queue[0].data, (Json{{"uuid", "t1"}}));
+  EXPECT_EQ(queue[0].valid_until - queue[0].created, 120s);
+  EXPECT_EQ(s.getTopologyHistory("t1")[0].status, TopologyState::waiting);
+
+  // The worker is dead, or the topology disabled: unassigned, nothing sent.
+  for (const auto* uuid : {"t2", "t3"}) {
+    EXPECT_EQ(s.clearTopologyErrorToLastWorker(uuid), std::nullopt) << uuid;
+    t = this->topology(uuid);
+    EXPECT_EQ(t.status, TopologyState::unassigned) << uuid;
+    EXPECT_FALSE(t.error.has_value()) << uuid;
+  }
+  EXPECT_EQ(s.getMsgQueueContent().size(), 1u);
+
+  // Only from error.
+  EXPECT_EQ(failure([&] { s.clearTopologyErrorToLastWorker("t1"); }),
+            "InvalidArgument: clearTopologyErrorToLastWorker(uuid=t1): topology is waiting, not in "
+            "error: t1");
 }
 
 TYPED_TEST_P(StorageContract, ClearTopologyErrorOnlyFromError) {
@@ -1198,11 +1250,11 @@ REGISTER_TYPED_TEST_SUITE_P(
     AssignTopologyMakesItWaitingOnTheWorker, StatusFromAWorkerTheTopologyLeftChangesNothing,
     SetTopologyPidWritesHistory, EnableAndDisableWriteHistory,
     StopAndKillDisableAndTellTheAssignedWorker, ClearTopologyErrorOnlyFromError,
-    DeleteTopologyRemovesIt, MessagesAreTakenOnceInSendOrder,
-    QueueContentShowsWorkerCommandDataAndLifetime, ExpiredMessagesAreNeverReturned,
-    ShutDownWorkerSendsShutdownForSixtySeconds, LoneCandidateBecomesAndStaysLeader,
-    AmongCandidatesTheGreatestNameWins, OnlyAliveWorkersBecomeLeader,
-    SilentLeaderIsReplacedOnlyAfterTheLeaderTimeout,
+    ClearToLastWorkerRestartsThereOnlyWhenItIsAlive, DeleteTopologyRemovesIt,
+    MessagesAreTakenOnceInSendOrder, QueueContentShowsWorkerCommandDataAndLifetime,
+    ExpiredMessagesAreNeverReturned, ShutDownWorkerSendsShutdownForSixtySeconds,
+    LoneCandidateBecomesAndStaysLeader, AmongCandidatesTheGreatestNameWins,
+    OnlyAliveWorkersBecomeLeader, SilentLeaderIsReplacedOnlyAfterTheLeaderTimeout,
     RefreshDemotesASilentLeaderBeforeDeclaringItDead, HeartbeatPingsButNeverChangesStatus,
     HeartbeatTakesMessagesOnceInSendOrder, HeartbeatReportsTheLeaderAndItsLiveness,
     CampaignElectsOneLeaderAndKeepsIt, LeaderActionsApplyInNodeFormat, DemotedLeaderWritesNothing,

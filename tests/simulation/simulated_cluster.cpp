@@ -297,6 +297,10 @@ class FaultyStorage final : public CoordinationStorage {
   void clearTopologyError(const std::string& uuid) override {
     call("clearTopologyError", [&] { inner_.clearTopologyError(uuid); });
   }
+  std::optional<std::string> clearTopologyErrorToLastWorker(const std::string& uuid) override {
+    return call("clearTopologyErrorToLastWorker",
+                [&] { return inner_.clearTopologyErrorToLastWorker(uuid); });
+  }
   void refreshStatuses() override {
     call("refreshStatuses", [&] { inner_.refreshStatuses(); });
   }
@@ -509,7 +513,8 @@ void World::operatorAction() {
       case 6:
         for (const auto& t : storage.getTopologyStatus()) {
           if (t.status == TopologyState::error) {
-            storage.clearTopologyError(t.uuid);
+            // as qtopology-mysql clear-error does
+            storage.clearTopologyErrorToLastWorker(t.uuid);
             event("operator clears the error of " + t.uuid);
             ++totals.faults["op clear-error"];
             break;

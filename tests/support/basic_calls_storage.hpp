@@ -76,6 +76,9 @@ class BasicCallsStorage final : public ComposedCoordinationStorage {
   void killTopology(const std::string& uuid) override { inner_.killTopology(uuid); }
   void deleteTopology(const std::string& uuid) override { inner_.deleteTopology(uuid); }
   void clearTopologyError(const std::string& uuid) override { inner_.clearTopologyError(uuid); }
+  std::optional<std::string> clearTopologyErrorToLastWorker(const std::string& uuid) override {
+    return inner_.clearTopologyErrorToLastWorker(uuid);
+  }
 
   void refreshStatuses() override { inner_.refreshStatuses(); }
 

@@ -191,7 +191,11 @@ Json killTopology(TrackedStorage& s, const Json& b) {
   return onTopology<&CoordinationStorage::killTopology>(s, b, "killTopology");
 }
 Json clearTopologyError(TrackedStorage& s, const Json& b) {
-  return onTopology<&CoordinationStorage::clearTopologyError>(s, b, "clearTopologyError");
+  // As upstream's dashboard: back on its last worker when that is alive.
+  const auto uuid = requiredText(b, "uuid");
+  s.call("clearTopologyErrorToLastWorker",
+         [&](auto& st) { st.clearTopologyErrorToLastWorker(uuid); });
+  return Json::object();
 }
 
 Json deleteWorker(TrackedStorage& s, const Json& body) {
