@@ -126,10 +126,13 @@ bool rsaEncrypt(EVP_PKEY* key, const std::string& secret, const std::string& scr
   return ok;
 }
 
-// The RSA exchange over a plaintext session. `request` is the byte that asks
-// the server for its key (2 for caching_sha2_password, 1 for sha256_password).
-int sendRsaEncrypted(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
-                     const std::string& scramble, unsigned char request) {
+// The password, when a SHA-256 plugin's server needs it itself: in cleartext
+// over a secure transport, else through the RSA exchange. `request` is the
+// byte that asks the server for its key (2 for caching_sha2_password, 1 for
+// sha256_password).
+int sendPassword(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
+                 const std::string& scramble, unsigned char request) {
+  if (secureTransport(vio, mysql)) return writeCleartext(vio, password(mysql));
   const AuthPolicy& p = policy();
   Key key(nullptr, &EVP_PKEY_free);
   if (!p.server_public_key.empty()) {
@@ -202,13 +205,27 @@ int gateAuthenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   return CR_OK;  // the server's answer: a switch to the account's plugin
 }
 
-int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
+// How both SHA-256 plugins begin: refused unless auth_plugins lists them,
+// then the scramble. CR_OK: the exchange goes on.
+int beginSha256Exchange(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
+                        std::string& scramble) {
   const AuthPolicy& p = policy();
-  if (!accepted(p, "caching_sha2_password")) return refusePlugin(mysql, p, "caching_sha2_password");
+  if (!accepted(p, plugin)) return refusePlugin(mysql, p, plugin);
+  return readScramble(vio, scramble) ? CR_OK : CR_SERVER_HANDSHAKE_ERR;
+}
+
+int writeEmptyPassword(MYSQL_PLUGIN_VIO* vio) {
+  return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
+}
+
+int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   std::string scramble;
-  if (!readScramble(vio, scramble)) return CR_SERVER_HANDSHAKE_ERR;
+  if (const int rc = beginSha256Exchange(vio, mysql, "caching_sha2_password", scramble);
+      rc != CR_OK) {
+    return rc;
+  }
   const std::string secret = password(mysql);
-  if (secret.empty()) return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
+  if (secret.empty()) return writeEmptyPassword(vio);
   // Fast authentication: SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble).
   const std::string stage1 = sha256(secret);
   const std::string mix = sha256(sha256(stage1) + scramble);
@@ -228,19 +245,16 @@ int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   constexpr unsigned char kFastAuthOk = 3, kFullAuthNeeded = 4;
   if (packet[0] == kFastAuthOk) return CR_OK;
   if (packet[0] != kFullAuthNeeded) return CR_ERROR;
-  if (secureTransport(vio, mysql)) return writeCleartext(vio, secret);
-  return sendRsaEncrypted(vio, mysql, "caching_sha2_password", scramble, 2);
+  return sendPassword(vio, mysql, "caching_sha2_password", scramble, 2);
 }
 
 int sha256Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
-  const AuthPolicy& p = policy();
-  if (!accepted(p, "sha256_password")) return refusePlugin(mysql, p, "sha256_password");
   std::string scramble;
-  if (!readScramble(vio, scramble)) return CR_SERVER_HANDSHAKE_ERR;
-  const std::string secret = password(mysql);
-  if (secret.empty()) return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
-  if (secureTransport(vio, mysql)) return writeCleartext(vio, secret);
-  return sendRsaEncrypted(vio, mysql, "sha256_password", scramble, 1);
+  if (const int rc = beginSha256Exchange(vio, mysql, "sha256_password", scramble); rc != CR_OK) {
+    return rc;
+  }
+  if (password(mysql).empty()) return writeEmptyPassword(vio);
+  return sendPassword(vio, mysql, "sha256_password", scramble, 1);
 }
 
 // mysql_clear_password and dialog: the password itself, so only when the URL
