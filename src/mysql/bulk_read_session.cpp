@@ -42,8 +42,7 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   const char* host = endpoint ? endpoint->host.c_str() : "localhost";
   const unsigned int port = endpoint ? endpoint->port : 0;
   const char* socket = endpoint ? nullptr : options.unix_socket.c_str();
-  const std::string where =
-      endpoint ? endpoint->host + ":" + std::to_string(endpoint->port) : options.unix_socket;
+  const std::string where = serverName(endpoint, options);
   installAuthGuard();
   const AuthPolicy policy = authPolicy(options, where);
   AuthPolicyScope scope(policy);

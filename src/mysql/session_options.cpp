@@ -46,6 +46,11 @@ const char* sslModeName(MySqlOptions::SslMode mode) {
   return "automatic";
 }
 
+std::string serverName(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options) {
+  if (!endpoint) return options.unix_socket;
+  return endpoint->host + ":" + std::to_string(endpoint->port);
+}
+
 // Both client libraries verify the certificate's chain whenever a CA is set,
 // and its host name only when told to; "enforce" makes them ask for TLS.
 sql::ConnectOptionsMap connectorOptions(const MySqlOptions& options,
