@@ -15,6 +15,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "server_errors.hpp"
 #include "session_options.hpp"
@@ -196,11 +197,9 @@ int gateAuthenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   // For the plugins libmariadb brings itself (mysql_native_password,
   // client_ed25519, ...): it refuses the ones not listed. Ours are listed
   // always: they check the policy themselves, and say what it allows.
-  std::string list = acceptedPluginList(p);
-  for (const char* ours :
-       {"caching_sha2_password", "sha256_password", "mysql_clear_password", "dialog"}) {
-    list += std::string(",") + ours;
-  }
+  std::string list;
+  for (const auto& name : p.plugins) list += name + ",";
+  list += "caching_sha2_password,sha256_password,mysql_clear_password,dialog";
   mysql_optionsv(mysql, MARIADB_OPT_RESTRICTED_AUTH, list.c_str());
   return CR_OK;  // the server's answer: a switch to the account's plugin
 }
@@ -344,9 +343,26 @@ AuthenticationPlugin plugins[] = {
     makePlugin("dialog", dialogAuthenticate),
 };
 
-}  // namespace
+// Registering again is how we ask whether ours are still the ones held:
+// libmariadb returns the plugin it has under that name.
+void registerPlugins() {
+  static std::mutex installing;
+  std::lock_guard<std::mutex> lock(installing);
+  std::unique_ptr<MYSQL, decltype(&mysql_close)> mysql(mysql_init(nullptr), &mysql_close);
+  if (!mysql) throw ServerFailure(2008, "HY001", "mysql_init: out of memory", true);
+  for (auto& plugin : plugins) {
+    auto* mine = reinterpret_cast<st_mysql_client_plugin*>(&plugin);
+    if (mysql_client_register_plugin(mysql.get(), mine) != mine) {
+      throw ServerFailure(kAuthPluginError, "HY000",
+                          std::string("libmariadb already loaded another authentication plugin "
+                                      "named ") +
+                              plugin.name + "; qtopology refuses to connect through it",
+                          true);
+    }
+  }
+}
 
-AuthPolicy authPolicy(const MySqlOptions& options, std::string server) {
+AuthPolicy policyOf(const MySqlOptions& options, std::string server) {
   AuthPolicy p;
   p.server = std::move(server);
   p.ssl_mode = sslModeName(options.effectiveSslMode());
@@ -363,35 +379,14 @@ AuthPolicy authPolicy(const MySqlOptions& options, std::string server) {
   return p;
 }
 
-std::string acceptedPluginList(const AuthPolicy& policy) {
-  std::string list;
-  for (const auto& name : policy.plugins) list += (list.empty() ? "" : ",") + name;
-  return list;
-}
+}  // namespace
 
-AuthPolicyScope::AuthPolicyScope(const AuthPolicy& policy) : previous_(current_policy) {
-  current_policy = &policy;
+AuthPolicyScope::AuthPolicyScope(const MySqlOptions& options, std::string server)
+    : policy_(policyOf(options, std::move(server))), previous_(current_policy) {
+  registerPlugins();
+  current_policy = &policy_;
 }
 
 AuthPolicyScope::~AuthPolicyScope() { current_policy = previous_; }
-
-void installAuthGuard() {
-  static std::mutex installing;
-  std::lock_guard<std::mutex> lock(installing);
-  // Registering again is how we ask whether ours are still the ones held:
-  // libmariadb returns the plugin it has under that name.
-  std::unique_ptr<MYSQL, decltype(&mysql_close)> mysql(mysql_init(nullptr), &mysql_close);
-  if (!mysql) throw ServerFailure(2008, "HY001", "mysql_init: out of memory", true);
-  for (auto& plugin : plugins) {
-    auto* mine = reinterpret_cast<st_mysql_client_plugin*>(&plugin);
-    if (mysql_client_register_plugin(mysql.get(), mine) != mine) {
-      throw ServerFailure(kAuthPluginError, "HY000",
-                          std::string("libmariadb already loaded another authentication plugin "
-                                      "named ") +
-                              plugin.name + "; qtopology refuses to connect through it",
-                          true);
-    }
-  }
-}
 
 }  // namespace qtopology::detail

@@ -200,11 +200,9 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
                                                         bool& causal_sync) const {
   sql::ConnectOptionsMap o = connectorOptions(options_, endpoint, read_timeout);
   const std::string server = serverName(endpoint, options_);
-  installAuthGuard();
-  const AuthPolicy policy = authPolicy(options_, server);
   std::unique_ptr<sql::Connection> connection;
   {
-    AuthPolicyScope scope(policy);
+    AuthPolicyScope scope(options_, server);
     connection.reset(connectDriver(o));
   }
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
