@@ -31,13 +31,13 @@ constexpr std::size_t kLongestKeyFile = 16 * 1024;
 thread_local const AuthPolicy* current_policy = nullptr;
 
 // Outside any AuthPolicyScope (another part of the process using libmariadb):
-// the strictest policy.
+// the strictest policy, with the default auth_plugins.
 const AuthPolicy& policy() {
   static const AuthPolicy strict = [] {
     AuthPolicy p;
     p.server = "(unknown server)";
     p.ssl_mode = "(unknown)";
-    p.plugins = {"mysql_native_password", "caching_sha2_password", "client_ed25519"};
+    p.plugins = MySqlOptions().auth_plugins;
     return p;
   }();
   return current_policy ? *current_policy : strict;
