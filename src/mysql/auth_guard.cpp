@@ -368,12 +368,9 @@ AuthPolicy policyOf(const MySqlOptions& options, std::string server) {
   p.ssl_mode = sslModeName(options.effectiveSslMode());
   p.tls_mandatory = tlsDemand(options).mandatory;
   p.plugins = options.auth_plugins;
+  // mysql_clear_password and dialog need no place in `plugins`: the gate lets
+  // the server switch to them always, and they check allow_cleartext.
   p.allow_cleartext = options.allow_cleartext_password;
-  if (p.allow_cleartext) {
-    for (const char* name : {"mysql_clear_password", "dialog"}) {
-      if (!accepted(p, name)) p.plugins.emplace_back(name);
-    }
-  }
   p.server_public_key = options.server_public_key;
   p.get_server_public_key = options.get_server_public_key;
   return p;

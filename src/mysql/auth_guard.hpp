@@ -39,7 +39,7 @@ struct AuthPolicy {
   std::string server;                  // named in errors: host:port or the socket
   std::string ssl_mode;                // named in errors: REQUIRED, ...
   bool tls_mandatory = false;          // refuse a session that is not encrypted
-  std::vector<std::string> plugins;    // the ones the server may ask for
+  std::vector<std::string> plugins;    // auth_plugins; the cleartext two: allow_cleartext
   bool allow_cleartext = false;        // mysql_clear_password, dialog (TLS or socket only)
   std::string server_public_key;       // PEM file for the RSA exchange
   bool get_server_public_key = false;  // else: trust the key the server sends
