@@ -15,6 +15,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "server_errors.hpp"
 #include "session_options.hpp"
@@ -30,13 +31,13 @@ constexpr std::size_t kLongestKeyFile = 16 * 1024;
 thread_local const AuthPolicy* current_policy = nullptr;
 
 // Outside any AuthPolicyScope (another part of the process using libmariadb):
-// the strictest policy.
+// the strictest policy, with the default auth_plugins.
 const AuthPolicy& policy() {
   static const AuthPolicy strict = [] {
     AuthPolicy p;
     p.server = "(unknown server)";
     p.ssl_mode = "(unknown)";
-    p.plugins = {"mysql_native_password", "caching_sha2_password", "client_ed25519"};
+    p.plugins = MySqlOptions().auth_plugins;
     return p;
   }();
   return current_policy ? *current_policy : strict;
@@ -126,10 +127,13 @@ bool rsaEncrypt(EVP_PKEY* key, const std::string& secret, const std::string& scr
   return ok;
 }
 
-// The RSA exchange over a plaintext session. `request` is the byte that asks
-// the server for its key (2 for caching_sha2_password, 1 for sha256_password).
-int sendRsaEncrypted(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
-                     const std::string& scramble, unsigned char request) {
+// The password, when a SHA-256 plugin's server needs it itself: in cleartext
+// over a secure transport, else through the RSA exchange. `request` is the
+// byte that asks the server for its key (2 for caching_sha2_password, 1 for
+// sha256_password).
+int sendPassword(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
+                 const std::string& scramble, unsigned char request) {
+  if (secureTransport(vio, mysql)) return writeCleartext(vio, password(mysql));
   const AuthPolicy& p = policy();
   Key key(nullptr, &EVP_PKEY_free);
   if (!p.server_public_key.empty()) {
@@ -193,22 +197,34 @@ int gateAuthenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   // For the plugins libmariadb brings itself (mysql_native_password,
   // client_ed25519, ...): it refuses the ones not listed. Ours are listed
   // always: they check the policy themselves, and say what it allows.
-  std::string list = acceptedPluginList(p);
-  for (const char* ours :
-       {"caching_sha2_password", "sha256_password", "mysql_clear_password", "dialog"}) {
-    list += std::string(",") + ours;
-  }
+  std::string list;
+  for (const auto& name : p.plugins) list += name + ",";
+  list += "caching_sha2_password,sha256_password,mysql_clear_password,dialog";
   mysql_optionsv(mysql, MARIADB_OPT_RESTRICTED_AUTH, list.c_str());
   return CR_OK;  // the server's answer: a switch to the account's plugin
 }
 
-int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
+// How both SHA-256 plugins begin: refused unless auth_plugins lists them,
+// then the scramble. CR_OK: the exchange goes on.
+int beginSha256Exchange(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql, const char* plugin,
+                        std::string& scramble) {
   const AuthPolicy& p = policy();
-  if (!accepted(p, "caching_sha2_password")) return refusePlugin(mysql, p, "caching_sha2_password");
+  if (!accepted(p, plugin)) return refusePlugin(mysql, p, plugin);
+  return readScramble(vio, scramble) ? CR_OK : CR_SERVER_HANDSHAKE_ERR;
+}
+
+int writeEmptyPassword(MYSQL_PLUGIN_VIO* vio) {
+  return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
+}
+
+int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   std::string scramble;
-  if (!readScramble(vio, scramble)) return CR_SERVER_HANDSHAKE_ERR;
+  if (const int rc = beginSha256Exchange(vio, mysql, "caching_sha2_password", scramble);
+      rc != CR_OK) {
+    return rc;
+  }
   const std::string secret = password(mysql);
-  if (secret.empty()) return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
+  if (secret.empty()) return writeEmptyPassword(vio);
   // Fast authentication: SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble).
   const std::string stage1 = sha256(secret);
   const std::string mix = sha256(sha256(stage1) + scramble);
@@ -228,19 +244,16 @@ int cachingSha2Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
   constexpr unsigned char kFastAuthOk = 3, kFullAuthNeeded = 4;
   if (packet[0] == kFastAuthOk) return CR_OK;
   if (packet[0] != kFullAuthNeeded) return CR_ERROR;
-  if (secureTransport(vio, mysql)) return writeCleartext(vio, secret);
-  return sendRsaEncrypted(vio, mysql, "caching_sha2_password", scramble, 2);
+  return sendPassword(vio, mysql, "caching_sha2_password", scramble, 2);
 }
 
 int sha256Authenticate(MYSQL_PLUGIN_VIO* vio, MYSQL* mysql) {
-  const AuthPolicy& p = policy();
-  if (!accepted(p, "sha256_password")) return refusePlugin(mysql, p, "sha256_password");
   std::string scramble;
-  if (!readScramble(vio, scramble)) return CR_SERVER_HANDSHAKE_ERR;
-  const std::string secret = password(mysql);
-  if (secret.empty()) return vio->write_packet(vio, nullptr, 0) ? CR_ERROR : CR_OK;
-  if (secureTransport(vio, mysql)) return writeCleartext(vio, secret);
-  return sendRsaEncrypted(vio, mysql, "sha256_password", scramble, 1);
+  if (const int rc = beginSha256Exchange(vio, mysql, "sha256_password", scramble); rc != CR_OK) {
+    return rc;
+  }
+  if (password(mysql).empty()) return writeEmptyPassword(vio);
+  return sendPassword(vio, mysql, "sha256_password", scramble, 1);
 }
 
 // mysql_clear_password and dialog: the password itself, so only when the URL
@@ -330,42 +343,11 @@ AuthenticationPlugin plugins[] = {
     makePlugin("dialog", dialogAuthenticate),
 };
 
-}  // namespace
-
-AuthPolicy authPolicy(const MySqlOptions& options, std::string server) {
-  AuthPolicy p;
-  p.server = std::move(server);
-  p.ssl_mode = sslModeName(options.effectiveSslMode());
-  p.tls_mandatory = tlsDemand(options).mandatory;
-  p.plugins = options.auth_plugins;
-  p.allow_cleartext = options.allow_cleartext_password;
-  if (p.allow_cleartext) {
-    for (const char* name : {"mysql_clear_password", "dialog"}) {
-      if (!accepted(p, name)) p.plugins.emplace_back(name);
-    }
-  }
-  p.server_public_key = options.server_public_key;
-  p.get_server_public_key = options.get_server_public_key;
-  return p;
-}
-
-std::string acceptedPluginList(const AuthPolicy& policy) {
-  std::string list;
-  for (const auto& name : policy.plugins) list += (list.empty() ? "" : ",") + name;
-  return list;
-}
-
-AuthPolicyScope::AuthPolicyScope(const AuthPolicy& policy) : previous_(current_policy) {
-  current_policy = &policy;
-}
-
-AuthPolicyScope::~AuthPolicyScope() { current_policy = previous_; }
-
-void installAuthGuard() {
+// Registering again is how we ask whether ours are still the ones held:
+// libmariadb returns the plugin it has under that name.
+void registerPlugins() {
   static std::mutex installing;
   std::lock_guard<std::mutex> lock(installing);
-  // Registering again is how we ask whether ours are still the ones held:
-  // libmariadb returns the plugin it has under that name.
   std::unique_ptr<MYSQL, decltype(&mysql_close)> mysql(mysql_init(nullptr), &mysql_close);
   if (!mysql) throw ServerFailure(2008, "HY001", "mysql_init: out of memory", true);
   for (auto& plugin : plugins) {
@@ -379,5 +361,29 @@ void installAuthGuard() {
     }
   }
 }
+
+AuthPolicy policyOf(const MySqlOptions& options, std::string server) {
+  AuthPolicy p;
+  p.server = std::move(server);
+  p.ssl_mode = sslModeName(options.effectiveSslMode());
+  p.tls_mandatory = tlsDemand(options).mandatory;
+  p.plugins = options.auth_plugins;
+  // mysql_clear_password and dialog need no place in `plugins`: the gate lets
+  // the server switch to them always, and they check allow_cleartext.
+  p.allow_cleartext = options.allow_cleartext_password;
+  p.server_public_key = options.server_public_key;
+  p.get_server_public_key = options.get_server_public_key;
+  return p;
+}
+
+}  // namespace
+
+AuthPolicyScope::AuthPolicyScope(const MySqlOptions& options, std::string server)
+    : policy_(policyOf(options, std::move(server))), previous_(current_policy) {
+  registerPlugins();
+  current_policy = &policy_;
+}
+
+AuthPolicyScope::~AuthPolicyScope() { current_policy = previous_; }
 
 }  // namespace qtopology::detail

@@ -39,33 +39,27 @@ struct AuthPolicy {
   std::string server;                  // named in errors: host:port or the socket
   std::string ssl_mode;                // named in errors: REQUIRED, ...
   bool tls_mandatory = false;          // refuse a session that is not encrypted
-  std::vector<std::string> plugins;    // the ones the server may ask for
+  std::vector<std::string> plugins;    // auth_plugins; the cleartext two: allow_cleartext
   bool allow_cleartext = false;        // mysql_clear_password, dialog (TLS or socket only)
   std::string server_public_key;       // PEM file for the RSA exchange
   bool get_server_public_key = false;  // else: trust the key the server sends
 };
 
-AuthPolicy authPolicy(const MySqlOptions& options, std::string server);
-
-// The plugins the server may switch to, as libmariadb's
-// MARIADB_OPT_RESTRICTED_AUTH takes them.
-std::string acceptedPluginList(const AuthPolicy& policy);
-
-// Connects on this thread follow `policy` while this lives.
+// Connects on this thread to `server` (named in errors) follow `options`
+// while this lives. Registers the plugins with libmariadb first (cheap after
+// the first time), and throws ServerFailure when libmariadb already holds
+// another plugin of one of their names, which would send passwords its own
+// way.
 class AuthPolicyScope {
  public:
-  explicit AuthPolicyScope(const AuthPolicy& policy);
+  AuthPolicyScope(const MySqlOptions& options, std::string server);
   ~AuthPolicyScope();
   AuthPolicyScope(const AuthPolicyScope&) = delete;
   AuthPolicyScope& operator=(const AuthPolicyScope&) = delete;
 
  private:
+  AuthPolicy policy_;
   const AuthPolicy* previous_;
 };
-
-// Registers the plugins with libmariadb (idempotent; cheap after the first
-// call). Throws ServerFailure when libmariadb already holds another plugin
-// of one of their names, which would send passwords its own way.
-void installAuthGuard();
 
 }  // namespace qtopology::detail

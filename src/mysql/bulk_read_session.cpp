@@ -42,11 +42,8 @@ BulkReadSession::BulkReadSession(const MySqlOptions& options,
   const char* host = endpoint ? endpoint->host.c_str() : "localhost";
   const unsigned int port = endpoint ? endpoint->port : 0;
   const char* socket = endpoint ? nullptr : options.unix_socket.c_str();
-  const std::string where =
-      endpoint ? endpoint->host + ":" + std::to_string(endpoint->port) : options.unix_socket;
-  installAuthGuard();
-  const AuthPolicy policy = authPolicy(options, where);
-  AuthPolicyScope scope(policy);
+  const std::string where = serverName(endpoint, options);
+  AuthPolicyScope scope(options, where);
   // CLIENT_MULTI_RESULTS: a CALL answers with its result sets and a status.
   if (!mysql_real_connect(mysql, host, options.user.c_str(), options.password.c_str(),
                           options.database.empty() ? nullptr : options.database.c_str(), port,

@@ -21,11 +21,6 @@ namespace qtopology::detail {
 
 namespace {
 
-std::string describe(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options) {
-  if (!endpoint) return options.unix_socket;
-  return endpoint->host + ":" + std::to_string(endpoint->port);
-}
-
 std::string variable(sql::Statement& statement, const char* show) {
   std::unique_ptr<sql::ResultSet> rs(statement.executeQuery(show));
   return rs->next() ? std::string(rs->getString(2)) : std::string();
@@ -194,8 +189,8 @@ ServerSession ConnectionPool::open(std::chrono::seconds read_timeout) const {
       if (i + 1 >= endpoints_.size()) throw;
       loggerOr(options_.logger)
           .warn("qtopology: server {} unusable ({}); trying {}",
-                describe(&endpoints_[index], options_), e.what(),
-                describe(&endpoints_[(index + 1) % endpoints_.size()], options_));
+                serverName(&endpoints_[index], options_), e.what(),
+                serverName(&endpoints_[(index + 1) % endpoints_.size()], options_));
     }
   }
 }
@@ -204,11 +199,10 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
                                                         std::chrono::seconds read_timeout,
                                                         bool& causal_sync) const {
   sql::ConnectOptionsMap o = connectorOptions(options_, endpoint, read_timeout);
-  installAuthGuard();
-  const AuthPolicy policy = authPolicy(options_, describe(endpoint, options_));
+  const std::string server = serverName(endpoint, options_);
   std::unique_ptr<sql::Connection> connection;
   {
-    AuthPolicyScope scope(policy);
+    AuthPolicyScope scope(options_, server);
     connection.reset(connectDriver(o));
   }
   std::unique_ptr<sql::Statement> setup(connection->createStatement());
@@ -217,9 +211,9 @@ std::unique_ptr<sql::Connection> ConnectionPool::openOn(const MySqlOptions::Endp
   // client library under it may have fallen back to plaintext: ask the server.
   if (tlsDemand(options_).mandatory &&
       variable(*setup, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").empty()) {
-    throw plaintextRefusal(describe(endpoint, options_), options_);
+    throw plaintextRefusal(server, options_);
   }
-  causal_sync = prepareGaleraSession(*connection, describe(endpoint, options_));
+  causal_sync = prepareGaleraSession(*connection, server);
   return connection;
 }
 

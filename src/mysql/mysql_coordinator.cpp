@@ -19,6 +19,7 @@
 #include "procedure_runner.hpp"
 #include "random_key.hpp"
 #include "server_errors.hpp"
+#include "session_options.hpp"
 
 namespace qtopology {
 
@@ -243,7 +244,7 @@ class MySqlCoordinator::Impl {
     if (!options.unix_socket.empty()) return options.unix_socket;
     std::string out;
     for (const auto& e : options.endpoints()) {
-      out += (out.empty() ? "" : ",") + e.host + ":" + std::to_string(e.port);
+      out += (out.empty() ? "" : ",") + detail::serverName(&e, options);
     }
     return out;
   }
@@ -404,7 +405,6 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
   if (!table.empty()) {
     out.push_back({"schema_version", table.takeText(0, table.column("db_version"))});
     out.push_back({"server_version", table.takeText(0, table.column("server_version"))});
-    // The cluster-wide setting TopologyWorker rebalances by.
     // The cluster-wide settings TopologyWorker follows: its rebalancing
     // interval, and its lease below the dead-worker timeout.
     for (const char* setting : {"rebalance_interval_s", "worker_dead_timeout_s", "leader_timeout_s",

@@ -16,6 +16,8 @@
 
 #include <qtopology/text.hpp>
 
+#include "session_options.hpp"
+
 namespace qtopology {
 namespace {
 
@@ -64,16 +66,18 @@ bool parseFlag(std::string_view text, std::string_view key) {
   badUrl("'" + std::string(key) + "' must be 0 or 1, got '" + std::string(text) + "'");
 }
 
+// ssl_mode as the URL spells it, and as errors name it (sslModeName).
+constexpr std::pair<const char*, MySqlOptions::SslMode> kSslModes[] = {
+    {"DISABLED", MySqlOptions::SslMode::disabled},
+    {"PREFERRED", MySqlOptions::SslMode::preferred},
+    {"REQUIRED", MySqlOptions::SslMode::required},
+    {"VERIFY_CA", MySqlOptions::SslMode::verify_ca},
+    {"VERIFY_IDENTITY", MySqlOptions::SslMode::verify_identity}};
+
 MySqlOptions::SslMode parseSslMode(const std::string& text) {
-  using Mode = MySqlOptions::SslMode;
-  static const std::pair<const char*, Mode> kModes[] = {{"DISABLED", Mode::disabled},
-                                                        {"PREFERRED", Mode::preferred},
-                                                        {"REQUIRED", Mode::required},
-                                                        {"VERIFY_CA", Mode::verify_ca},
-                                                        {"VERIFY_IDENTITY", Mode::verify_identity}};
   std::string upper = text;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  for (const auto& [name, mode] : kModes) {
+  for (const auto& [name, mode] : kSslModes) {
     if (upper == name) return mode;
   }
   badUrl("'ssl_mode' must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY");
@@ -161,6 +165,13 @@ MySqlOptions::Endpoint parseHost(std::string_view authority) {
 }
 
 }  // namespace
+
+const char* detail::sslModeName(MySqlOptions::SslMode mode) {
+  for (const auto& [name, m] : kSslModes) {
+    if (m == mode) return name;
+  }
+  return "automatic";
+}
 
 std::string MySqlOptions::readPasswordFile(const std::string& path) {
   const std::string what = "password_file '" + escapeControl(path) + "'";

@@ -27,23 +27,9 @@ TlsDemand tlsDemand(const MySqlOptions& options) {
   return demand;
 }
 
-const char* sslModeName(MySqlOptions::SslMode mode) {
-  using Mode = MySqlOptions::SslMode;
-  switch (mode) {
-    case Mode::disabled:
-      return "DISABLED";
-    case Mode::preferred:
-      return "PREFERRED";
-    case Mode::required:
-      return "REQUIRED";
-    case Mode::verify_ca:
-      return "VERIFY_CA";
-    case Mode::verify_identity:
-      return "VERIFY_IDENTITY";
-    case Mode::automatic:
-      break;
-  }
-  return "automatic";
+std::string serverName(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options) {
+  if (!endpoint) return options.unix_socket;
+  return endpoint->host + ":" + std::to_string(endpoint->port);
 }
 
 // Both client libraries verify the certificate's chain whenever a CA is set,

@@ -30,8 +30,13 @@ struct TlsDemand {
 };
 TlsDemand tlsDemand(const MySqlOptions& options);
 
-// As the URL spells it: "REQUIRED", ...
+// As the URL spells it: "REQUIRED", ... (in mysql_options.cpp, from the
+// table the URL is parsed with).
 const char* sslModeName(MySqlOptions::SslMode mode);
+
+// How errors and logs name the server of a session on `endpoint` (nullptr:
+// the unix socket): host:port, or the socket's path.
+std::string serverName(const MySqlOptions::Endpoint* endpoint, const MySqlOptions& options);
 
 // Connector/C++'s options for a session on `endpoint` (nullptr: the unix
 // socket).

@@ -8,21 +8,11 @@ config=${1:?usage: start-field-server.sh CONFIG DIR}
 dir=$(mkdir -p "${2:?missing DIR}" && cd "$2" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
-# A CA the test owns, a second CA that signed nothing the servers use, and a
+# The test's CA, a second CA that signed nothing the servers use, and a
 # server certificate for NAME (subjectAltName, e.g. IP:127.0.0.1).
 make_certificates() {
-  local certs="$dir/certs" name=$1
-  mkdir -p "$certs"
-  for ca in ca other-ca; do
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=qtopology field $ca" \
-      -keyout "$certs/$ca-key.pem" -out "$certs/$ca.pem" 2>/dev/null
-  done
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=qtopology field server" \
-    -keyout "$certs/server-key.pem" -out "$certs/server.csr" 2>/dev/null
-  printf 'subjectAltName=%s\n' "$name" >"$certs/server.ext"
-  openssl x509 -req -days 2 -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca-key.pem" \
-    -CAcreateserial -extfile "$certs/server.ext" -out "$certs/server.pem" 2>/dev/null
-  chmod 0644 "$certs"/*.pem
+  local certs="$dir/certs"
+  "$root/tests/support/make-certificates.sh" "$certs" "$1" other-ca
   tls_options=(--ssl-ca="$certs/ca.pem" --ssl-cert="$certs/server.pem"
     --ssl-key="$certs/server-key.pem" --require-secure-transport=ON)
 }

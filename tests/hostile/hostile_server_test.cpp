@@ -99,6 +99,8 @@ Attempt attempt(Library library, Answer answer, bool offer_tls, Mode mode, Adjus
 
 const std::vector<Mode> kModes = {Mode::disabled, Mode::preferred, Mode::required, Mode::verify_ca,
                                   Mode::verify_identity};
+// Spelled here, not with detail::sslModeName: the errors must name the mode
+// as the URL spells it, so the test keeps its own copy of the spelling.
 const char* modeName(Mode mode) {
   switch (mode) {
     case Mode::disabled:
