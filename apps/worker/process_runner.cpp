@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -63,25 +62,14 @@ std::string systemError(const std::string& what, int error_number) {
 
 // The file of a program as execvp would find it, looked up here because
 // execvp is not async-signal-safe, and so that "not found" is a clear error
-// rather than an exit code 127.
+// rather than an exit code 127. A path is left to the exec to refuse.
 std::string resolveProgram(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t begin = 0;
-  while (begin <= dirs.size()) {
-    auto end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = end == begin ? "." : dirs.substr(begin, end - begin);
-    const std::string candidate = dir + "/" + program;
-    struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    begin = end + 1;
+  std::string found = findProgram(program);
+  if (found.empty()) {
+    throw std::runtime_error("general.command[0]: program '" + program + "' not found in PATH");
   }
-  throw std::runtime_error("general.command[0]: program '" + program + "' not found in PATH");
+  return found;
 }
 
 std::string writeConfigFile(const std::string& uuid, const Json& config) {
