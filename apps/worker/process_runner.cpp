@@ -248,36 +248,39 @@ std::string exitCauseText(sv::Cause cause, pid_t supervisor) {
 
 }  // namespace
 
-// Everything of one topology that only the reaper's thread touches, so that
-// reading and logging its stderr needs no lock.
 // One of a topology's output pipes, logged line by line: each line escaped
 // (no terminal control reaches the log), prefixed with "[UUID stdout] " or
 // "[UUID stderr] " (the worker's own lines never start with "["), within a
 // rate limit of its own.
 struct OutputPipe {
   const char* name;
+  Logger& log;               // the runner's
+  std::string* const tail;   // where the last bytes are kept, if anywhere
+  const std::size_t rate;    // of `limit`, for the report of what it dropped
   int fd = -1;               // -1 once the pipe reached its end
   std::string partial_line;  // since the last newline, not logged yet
   LogRateLimit limit;
-  std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
-  Logger* log = nullptr;        // the runner's, set by its Stream
 
-  OutputPipe(const char* pipe_name, std::size_t rate, std::size_t burst)
-      : name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
+  OutputPipe(const char* pipe_name, Logger& logger, std::string* kept_tail,
+             std::size_t bytes_per_second, std::size_t burst)
+      : name(pipe_name),
+        log(logger),
+        tail(kept_tail),
+        rate(bytes_per_second),
+        limit(bytes_per_second, burst, SteadyClock::now()) {}
   ~OutputPipe() {
     if (fd >= 0) ::close(fd);
   }
 
   void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now)) {
-      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
+      logTo(log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
     }
   }
 
-  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
-                     std::size_t rate) {
+  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final) {
     if (const auto dropped = limit.report(now, final)) {
-      logTo(*log, LogLevel::warn,
+      logTo(log, LogLevel::warn,
             "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
             dropped->lines, dropped->bytes, name, rate);
     }
@@ -319,17 +322,19 @@ struct OutputPipe {
   }
 
   // The end: the rest of the pipe, the last partial line, the drop count.
-  void finish(const std::string& uuid, std::size_t rate) {
+  void finish(const std::string& uuid) {
     read(uuid, true);
     const auto now = SteadyClock::now();
     if (!partial_line.empty()) {
       logLine(uuid, partial_line, now);
       partial_line.clear();
     }
-    reportDropped(uuid, now, true, rate);
+    reportDropped(uuid, now, true);
   }
 };
 
+// Everything of one topology that only the reaper's thread touches, so that
+// reading and logging its stderr needs no lock.
 struct ProcessRunner::Stream {
   std::string uuid;
   pid_t supervisor = -1;
@@ -353,10 +358,9 @@ struct ProcessRunner::Stream {
   Logger& log;
 
   Stream(Logger& logger, std::size_t rate, std::size_t burst)
-      : err("stderr", rate, burst), out("stdout", rate, burst), log(logger) {
-    err.tail = &stderr_tail;
-    err.log = out.log = &logger;
-  }
+      : err("stderr", logger, &stderr_tail, rate, burst),
+        out("stdout", logger, nullptr, rate, burst),
+        log(logger) {}
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
   }
@@ -747,8 +751,8 @@ void ProcessRunner::wake() {
 // the runner's records, the exit. True when the stream is done.
 bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (!stream.report && stream.control_open) return false;
-  stream.err.finish(stream.uuid, options_.log_bytes_per_second);
-  stream.out.finish(stream.uuid, options_.log_bytes_per_second);
+  stream.err.finish(stream.uuid);
+  stream.out.finish(stream.uuid);
   bool end_requested = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -885,7 +889,7 @@ void ProcessRunner::reap() {
     tendNodeChildren(now);
     for (auto it = streams_.begin(); it != streams_.end();) {
       for (OutputPipe* pipe : {&(*it)->err, &(*it)->out}) {
-        pipe->reportDropped((*it)->uuid, now, false, options_.log_bytes_per_second);
+        pipe->reportDropped((*it)->uuid, now, false);
       }
       if (finish(**it, exits)) {
         it = streams_.erase(it);
