@@ -27,6 +27,7 @@
 
 #include "process.hpp"
 #include "process_runner.hpp"
+#include "scratch_directory.hpp"
 #include "topology_config.hpp"
 
 namespace qtopology::testing {
@@ -96,16 +97,8 @@ std::string treeScript(const std::string& pids) {
 
 class ProcessRunnerTest : public ::testing::Test {
  protected:
-  ProcessRunnerTest() {
-    dir_ = ::testing::TempDir() + "process-runner-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
-    runner_ = makeRunner(std::chrono::milliseconds(5000));
-  }
-  ~ProcessRunnerTest() override {
-    runner_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ProcessRunnerTest() { runner_ = makeRunner(std::chrono::milliseconds(5000)); }
+  ~ProcessRunnerTest() override { runner_.reset(); }
 
   std::unique_ptr<ProcessRunner> makeRunner(std::chrono::milliseconds grace) {
     auto runner = std::make_unique<ProcessRunner>(options("test-worker", grace));
@@ -125,7 +118,7 @@ class ProcessRunnerTest : public ::testing::Test {
     return exit;
   }
 
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string path(const std::string& name) const { return scratch_.path(name); }
 
   // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
   // for the signal; returns its pid.
@@ -138,7 +131,8 @@ class ProcessRunnerTest : public ::testing::Test {
     return pid.value();
   }
 
-  std::string dir_;
+  ScratchDirectory scratch_{"process-runner"};
+  const std::string& dir_ = scratch_.dir();
   std::unique_ptr<ProcessRunner> runner_;
   std::mutex mutex_;
   std::condition_variable changed_;
