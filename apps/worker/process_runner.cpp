@@ -119,15 +119,6 @@ struct Descriptors {
   }
 };
 
-std::string readSmallFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  char buffer[1024];
-  const auto n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-}
-
 std::string supervisorBesideExecutable() {
   char self[4096];
   const auto n = ::readlink("/proc/self/exe", self, sizeof self - 1);
@@ -819,10 +810,7 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
 void ProcessRunner::killTreesOfStoppedSupervisors() {
   for (auto& stream : streams_) {
     if (!stream->control_open || stream->report || stream->killed_stopped_supervisor) continue;
-    const std::string stat = readSmallFile("/proc/" + std::to_string(stream->supervisor) + "/stat");
-    const auto paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
-    const char state = stat[paren + 2];
+    const char state = processState(stream->supervisor);
     if (state != 'T' && state != 't') continue;
     stream->killed_stopped_supervisor = true;
     logTo(*logger_, LogLevel::warn,
