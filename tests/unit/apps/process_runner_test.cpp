@@ -101,7 +101,11 @@ class ProcessRunnerTest : public ::testing::Test {
   ~ProcessRunnerTest() override { runner_.reset(); }
 
   std::unique_ptr<ProcessRunner> makeRunner(std::chrono::milliseconds grace) {
-    auto runner = std::make_unique<ProcessRunner>(options("test-worker", grace));
+    return makeRunner(options("test-worker", grace));
+  }
+  // A runner whose exits nextExit() returns.
+  std::unique_ptr<ProcessRunner> makeRunner(worker::ProcessRunnerOptions o) {
+    auto runner = std::make_unique<ProcessRunner>(std::move(o));
     runner->setExitCallback([this](TopologyExit exit) {
       std::lock_guard<std::mutex> lock(mutex_);
       exits_.push_back(std::move(exit));
@@ -562,12 +566,7 @@ TEST_F(ProcessRunnerTest, APausedWorkersTreeDiesWhenTheLeaseRunsOut) {
 TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKilledByTheRunner) {
   auto o = options("test-worker", std::chrono::milliseconds(5000));
   o.isolation = worker::Isolation::None;
-  runner_ = std::make_unique<ProcessRunner>(o);
-  runner_->setExitCallback([this](TopologyExit exit) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    exits_.push_back(std::move(exit));
-    changed_.notify_all();
-  });
+  runner_ = makeRunner(std::move(o));
   const auto started = std::chrono::steady_clock::now();
   const auto pid =
       runner_->start({"t-1", shell("sh -c '" + hostPidTo(path("grandchild")) +
@@ -688,13 +687,7 @@ class NodeChildTest : public ProcessRunnerTest {
     auto o = options("test-worker", std::chrono::milliseconds(5000));
     o.node = {"/bin/sh", file, "2.3.2", ""};
     o.overrides = {{"MARKER", "overridden"}};
-    auto runner = std::make_unique<ProcessRunner>(std::move(o));
-    runner->setExitCallback([this](TopologyExit exit) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      exits_.push_back(std::move(exit));
-      changed_.notify_all();
-    });
-    return runner;
+    return makeRunner(std::move(o));
   }
 
   static Json nodeTopology(const Json& wrapper = Json::object()) {
