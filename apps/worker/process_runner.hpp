@@ -23,9 +23,9 @@
 // its process being qtopology's own child wrapper under node (see
 // node_runtime.hpp), `node <wrapper> uuid:<uuid>`, with Node's IPC channel
 // on its descriptor 3. The runner holds the channel's other end itself and
-// speaks qtopology's parent protocol on it (node_channel.hpp, node_child.hpp): init with the
-// config, run once init succeeded, a ping every
-// general.wrapper.ping_parent_interval ms (3000) and a kill after
+// speaks qtopology's parent protocol on it (node_channel.hpp, its state in
+// node_child.hpp): init with the config, run once init succeeded, a ping
+// every general.wrapper.ping_parent_interval ms (3000) and a kill after
 // ping_parent_timeout ms (30000) without an answer. An error the child
 // reports is the topology's error text. stop() sends shutdown first, SIGTERM
 // at half the grace, SIGKILL at the grace.
