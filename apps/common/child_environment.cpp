@@ -50,11 +50,4 @@ std::vector<std::string> childEnvironment(const std::map<std::string, std::strin
   return out;
 }
 
-std::vector<char*> nullTerminated(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 }  // namespace qtopology::apps

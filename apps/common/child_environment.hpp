@@ -1,5 +1,4 @@
-// What execve needs for a child process: its environment and the
-// null-terminated pointer arrays.
+// The environment a child process gets: this process's, credentials dropped.
 #pragma once
 
 #include <map>
@@ -27,9 +26,5 @@ bool isCoordinationVariable(const std::string& name);
 // are dropped too.
 std::vector<std::string> childEnvironment(const std::map<std::string, std::string>& set,
                                           const std::set<std::string>& passed = {});
-
-// argv or envp for execve: pointers into `strings`, then a null pointer.
-// Valid as long as `strings` lives unchanged.
-std::vector<char*> nullTerminated(std::vector<std::string>& strings);
 
 }  // namespace qtopology::apps

@@ -13,7 +13,6 @@
 #include <qtopology/mysql_coordinator.hpp>
 #include <qtopology/text.hpp>
 
-#include "dormancy_schedule.hpp"
 #include "node_runtime.hpp"
 #include "process_runner.hpp"
 #include "secret_arguments.hpp"
@@ -88,10 +87,10 @@ int main(int argc, char** argv) {
       runner_options.logger = options->worker.logger;  // the library's default unless set
       runner = std::make_unique<worker::ProcessRunner>(std::move(runner_options));
     }
-    if (!options->dormant.empty()) {
-      auto schedule = std::make_shared<worker::DormancySchedule>(options->dormant);
+    if (options->dormant) {
+      auto schedule = std::make_shared<worker::DormancySchedule>(*options->dormant);
       options->worker.dormant = [schedule] { return schedule->includesNow(); };
-      spdlog::info("dormant while the local time is inside '{}'", escapeControl(options->dormant));
+      spdlog::info("dormant while the local time is inside '{}'", escapeControl(schedule->text()));
     }
     MySqlCoordinator storage(options->storage);
     TopologyWorker topology_worker(storage, *runner, options->worker);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include <qtopology/text.hpp>
 
 #include "child_environment.hpp"
+#include "spawn.hpp"
 
 namespace qtopology::worker {
 namespace {
@@ -63,25 +63,28 @@ ProbeResult runProbe(const std::string& node, const std::string& from,
     result.failure = std::string("cannot create a pipe: ") + std::strerror(errno);
     return result;
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  std::vector<std::string> args = {node, "-e", kProbeScript, from};
-  auto argv = apps::nullTerminated(args);
-  auto environment = apps::childEnvironment({}, passed);
-  auto envp = apps::nullTerminated(environment);
-  pid_t pid = -1;
-  const int spawned =
-      ::posix_spawn(&pid, node.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  if (spawned != 0) {
+  const int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int null_out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  Spawned spawned;
+  if (null_in < 0 || null_out < 0) {
+    spawned.error = errno;
+  } else {
+    ChildSpec child;
+    child.program = node;
+    child.argv = {node, "-e", kProbeScript, from};
+    child.envp = apps::childEnvironment({}, passed);
+    child.fds = {null_in, out[1], null_out};
+    spawned = spawn(child);
+  }
+  for (const int fd : {null_in, null_out, out[1]}) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (spawned.pid < 0) {
     ::close(out[0]);
-    result.failure = "cannot run " + node + ": " + std::strerror(spawned);
+    result.failure = "cannot run " + node + ": " + std::strerror(spawned.error);
     return result;
   }
+  const pid_t pid = spawned.pid;
   const auto deadline = std::chrono::steady_clock::now() + kProbeTimeout;
   char buffer[4096];
   for (;;) {

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "child_environment.hpp"
 #include "log_rate_limit.hpp"
 #include "node_channel.hpp"
+#include "node_child.hpp"
 #include "process_tree.hpp"
 #include "spawn.hpp"
 #include "supervisor_protocol.hpp"
@@ -63,25 +63,14 @@ std::string systemError(const std::string& what, int error_number) {
 
 // The file of a program as execvp would find it, looked up here because
 // execvp is not async-signal-safe, and so that "not found" is a clear error
-// rather than an exit code 127.
+// rather than an exit code 127. A path is left to the exec to refuse.
 std::string resolveProgram(const std::string& program) {
   if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t begin = 0;
-  while (begin <= dirs.size()) {
-    auto end = dirs.find(':', begin);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = end == begin ? "." : dirs.substr(begin, end - begin);
-    const std::string candidate = dir + "/" + program;
-    struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    begin = end + 1;
+  std::string found = findProgram(program);
+  if (found.empty()) {
+    throw std::runtime_error("general.command[0]: program '" + program + "' not found in PATH");
   }
-  throw std::runtime_error("general.command[0]: program '" + program + "' not found in PATH");
+  return found;
 }
 
 std::string writeConfigFile(const std::string& uuid, const Json& config) {
@@ -129,15 +118,6 @@ struct Descriptors {
     return fd;
   }
 };
-
-std::string readSmallFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  char buffer[1024];
-  const auto n = ::read(fd, buffer, sizeof buffer);
-  ::close(fd);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
-}
 
 std::string supervisorBesideExecutable() {
   char self[4096];
@@ -259,36 +239,39 @@ std::string exitCauseText(sv::Cause cause, pid_t supervisor) {
 
 }  // namespace
 
-// Everything of one topology that only the reaper's thread touches, so that
-// reading and logging its stderr needs no lock.
 // One of a topology's output pipes, logged line by line: each line escaped
 // (no terminal control reaches the log), prefixed with "[UUID stdout] " or
 // "[UUID stderr] " (the worker's own lines never start with "["), within a
 // rate limit of its own.
 struct OutputPipe {
   const char* name;
+  Logger& log;               // the runner's
+  std::string* const tail;   // where the last bytes are kept, if anywhere
+  const std::size_t rate;    // of `limit`, for the report of what it dropped
   int fd = -1;               // -1 once the pipe reached its end
   std::string partial_line;  // since the last newline, not logged yet
   LogRateLimit limit;
-  std::string* tail = nullptr;  // where the last bytes are kept, if anywhere
-  Logger* log = nullptr;        // the runner's, set by its Stream
 
-  OutputPipe(const char* pipe_name, std::size_t rate, std::size_t burst)
-      : name(pipe_name), limit(rate, burst, SteadyClock::now()) {}
+  OutputPipe(const char* pipe_name, Logger& logger, std::string* kept_tail,
+             std::size_t bytes_per_second, std::size_t burst)
+      : name(pipe_name),
+        log(logger),
+        tail(kept_tail),
+        rate(bytes_per_second),
+        limit(bytes_per_second, burst, SteadyClock::now()) {}
   ~OutputPipe() {
     if (fd >= 0) ::close(fd);
   }
 
   void logLine(const std::string& uuid, std::string_view line, SteadyClock::time_point now) {
     if (limit.admit(line.size(), now)) {
-      logTo(*log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
+      logTo(log, LogLevel::info, "[{} {}] {}", uuid, name, escapeControl(line));
     }
   }
 
-  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final,
-                     std::size_t rate) {
+  void reportDropped(const std::string& uuid, SteadyClock::time_point now, bool final) {
     if (const auto dropped = limit.report(now, final)) {
-      logTo(*log, LogLevel::warn,
+      logTo(log, LogLevel::warn,
             "topology {}: {} lines ({} bytes) of {} not logged: over the limit of {} bytes/s", uuid,
             dropped->lines, dropped->bytes, name, rate);
     }
@@ -330,17 +313,19 @@ struct OutputPipe {
   }
 
   // The end: the rest of the pipe, the last partial line, the drop count.
-  void finish(const std::string& uuid, std::size_t rate) {
+  void finish(const std::string& uuid) {
     read(uuid, true);
     const auto now = SteadyClock::now();
     if (!partial_line.empty()) {
       logLine(uuid, partial_line, now);
       partial_line.clear();
     }
-    reportDropped(uuid, now, true, rate);
+    reportDropped(uuid, now, true);
   }
 };
 
+// Everything of one topology that only the reaper's thread touches, so that
+// reading and logging its stderr needs no lock.
 struct ProcessRunner::Stream {
   std::string uuid;
   pid_t supervisor = -1;
@@ -358,58 +343,17 @@ struct ProcessRunner::Stream {
   // its tree killed from here.
   bool killed_stopped_supervisor = false;
 
-  // A Node topology's: its IPC channel and where the protocol stands.
-  int channel_fd = -1;
-  bool channel_open = false;  // false once the child's end closed
-  ipc::ChildMessageReader channel_inbox;
-  // The first error the child reported (or the runner found): the
-  // topology's error text, unless the worker asked it to end.
-  std::optional<std::string> node_error;
-  bool ended_by_runner = false;  // the runner killed it, for node_error
-  bool broke_protocol = false;
-  std::chrono::milliseconds ping_interval{3000};
-  std::chrono::milliseconds ping_timeout{30000};
-  SteadyClock::time_point last_pong{};
-  SteadyClock::time_point next_ping{};
+  // A Node topology's IPC channel and where its protocol stands.
+  std::unique_ptr<NodeChild> node;
 
   Logger& log;
 
   Stream(Logger& logger, std::size_t rate, std::size_t burst)
-      : err("stderr", rate, burst), out("stdout", rate, burst), log(logger) {
-    err.tail = &stderr_tail;
-    err.log = out.log = &logger;
-  }
+      : err("stderr", logger, &stderr_tail, rate, burst),
+        out("stdout", logger, nullptr, rate, burst),
+        log(logger) {}
   ~Stream() {
     if (control_fd >= 0) ::close(control_fd);
-    if (channel_fd >= 0) ::close(channel_fd);
-  }
-
-  // What the child sent since the last call, parsed. A child that breaks
-  // the protocol gets its error here, and no more is read from it.
-  std::vector<ipc::ChildMessage> readChannel() {
-    std::vector<ipc::ChildMessage> messages;
-    char buffer[65536];
-    std::size_t taken = 0;
-    while (channel_open && taken < kReadPerRound) {
-      const auto n = ::recv(channel_fd, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n <= 0) {
-        channel_open = false;  // closed in finish(), as the control socket
-        break;
-      }
-      taken += static_cast<std::size_t>(n);
-      channel_inbox.append(buffer, static_cast<std::size_t>(n));
-      try {
-        while (auto message = channel_inbox.next()) messages.push_back(std::move(*message));
-      } catch (const ipc::ChannelError& e) {
-        if (!node_error) node_error = std::string("broke qtopology's IPC protocol: ") + e.what();
-        broke_protocol = true;
-        channel_open = false;
-        return messages;
-      }
-    }
-    return messages;
   }
 
   // Reads what the supervisor sent.
@@ -522,26 +466,6 @@ std::optional<int> ProcessRunner::start(const StartRequest& request) {
   return launch(request.uuid, request.config,
                 request.epoch > 0 ? std::optional(request.epoch) : std::nullopt);
 }
-
-namespace {
-
-// A positive number of milliseconds at general.wrapper.NAME, else `fallback`.
-std::chrono::milliseconds wrapperSetting(const Json& config, const char* name,
-                                         std::chrono::milliseconds fallback) {
-  const Json* general =
-      config.is_object() && config.contains("general") ? &config["general"] : nullptr;
-  if (!general || !general->is_object() || !general->contains("wrapper")) return fallback;
-  const Json& wrapper = (*general)["wrapper"];
-  if (!wrapper.is_object() || !wrapper.contains(name) || !wrapper[name].is_number()) {
-    return fallback;
-  }
-  const double value = wrapper[name].get<double>();
-  // Within a day: a larger value is as good as none, and must not overflow.
-  if (!(value >= 1) || value > 86400000.0) return fallback;
-  return std::chrono::milliseconds(static_cast<long long>(value));
-}
-
-}  // namespace
 
 std::optional<int> ProcessRunner::launch(const std::string& uuid, const Json& given_config,
                                          std::optional<std::int64_t> epoch) {
@@ -672,10 +596,7 @@ void ProcessRunner::startSupervisor(Stream& stream, bool node_channel) {
   stream.out.fd = fds.release(stdout_pipe[0]);
   ::fcntl(stream.err.fd, F_SETFL, O_NONBLOCK);
   ::fcntl(stream.out.fd, F_SETFL, O_NONBLOCK);
-  if (node_channel) {
-    stream.channel_fd = fds.release(channel[0]);
-    stream.channel_open = true;
-  }
+  if (node_channel) stream.node = std::make_unique<NodeChild>(fds.release(channel[0]));
 }
 
 void ProcessRunner::sendInit(Stream& stream, const Json& config) {
@@ -684,8 +605,8 @@ void ProcessRunner::sendInit(Stream& stream, const Json& config) {
   Json init = config;
   init["general"]["uuid"] = stream.uuid;
   const timeval send_timeout{static_cast<time_t>(kStartTimeout.count()), 0};
-  ::setsockopt(stream.channel_fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-  if (!sendMessage(stream.channel_fd, ipc::encode(ipc::ParentCode::kInit, init), true)) {
+  ::setsockopt(stream.node->fd(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  if (!sendMessage(stream.node->fd(), ipc::encode(ipc::ParentCode::kInit, init), true)) {
     const int error_number = errno;
     ::kill(stream.supervisor, SIGKILL);
     int status = 0;
@@ -694,10 +615,7 @@ void ProcessRunner::sendInit(Stream& stream, const Json& config) {
         "the topology's node process (pid " + std::to_string(stream.pid) + ") took no init",
         error_number));
   }
-  stream.ping_interval = wrapperSetting(config, "ping_parent_interval", stream.ping_interval);
-  stream.ping_timeout = wrapperSetting(config, "ping_parent_timeout", stream.ping_timeout);
-  stream.last_pong = SteadyClock::now();
-  stream.next_ping = stream.last_pong + stream.ping_interval;
+  stream.node->initSent(config, SteadyClock::now());
 }
 
 void ProcessRunner::handOver(Stream& stream, const supervision::Spec& spec,
@@ -738,7 +656,7 @@ void ProcessRunner::adopt(std::unique_ptr<Stream> stream,
     child.supervisor = stream->supervisor;
     child.pid = stream->pid;
     child.control_fd = stream->control_fd;
-    child.channel_fd = stream->channel_fd;
+    child.channel_fd = stream->node ? stream->node->fd() : -1;
     children_.emplace(stream->uuid, child);
     // Renewed while we started it: the supervisor holds the older deadline.
     if (lease_deadline_ && lease_deadline_ != deadline) {
@@ -767,7 +685,6 @@ void ProcessRunner::stop(const std::string& uuid) {
       // half the grace (tendNodeChildren), its SIGKILL at the grace.
       const auto first = options_.grace / 2;
       child.terminate_at = SteadyClock::now() + first;
-      child.grace_left = options_.grace - first;
       node_shutdown = true;
     } else {
       sv::Writer w;
@@ -825,8 +742,8 @@ void ProcessRunner::wake() {
 // the runner's records, the exit. True when the stream is done.
 bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   if (!stream.report && stream.control_open) return false;
-  stream.err.finish(stream.uuid, options_.log_bytes_per_second);
-  stream.out.finish(stream.uuid, options_.log_bytes_per_second);
+  stream.err.finish(stream.uuid);
+  stream.out.finish(stream.uuid);
   bool end_requested = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -838,8 +755,7 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
   // No one sends on the sockets any more: they may close.
   if (stream.control_fd >= 0) ::close(stream.control_fd);
   stream.control_fd = -1;
-  if (stream.channel_fd >= 0) ::close(stream.channel_fd);
-  stream.channel_fd = -1;
+  if (stream.node) stream.node->close();
   int status = 0;
   const pid_t reaped = ::waitpid(stream.supervisor, &status, WNOHANG);
   if (reaped == 0) unreaped_.push_back(stream.supervisor);
@@ -851,9 +767,9 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
       // Asked to end: however it ended, that is no failure.
     } else if (!because.empty()) {
       exit.error = because;
-    } else if (stream.node_error) {
+    } else if (stream.node && stream.node->error()) {
       // What qtopology's child said, as qtopology's own worker reports it.
-      exit.error = *stream.node_error;
+      exit.error = *stream.node->error();
     } else if (cause == sv::Cause::Stopped || cause == sv::Cause::Killed) {
       // Asked to end: however it ended, that is no failure.
     } else if (!WIFEXITED(topology_status) || WEXITSTATUS(topology_status) != 0) {
@@ -894,10 +810,7 @@ bool ProcessRunner::finish(Stream& stream, std::vector<TopologyExit>& exits) {
 void ProcessRunner::killTreesOfStoppedSupervisors() {
   for (auto& stream : streams_) {
     if (!stream->control_open || stream->report || stream->killed_stopped_supervisor) continue;
-    const std::string stat = readSmallFile("/proc/" + std::to_string(stream->supervisor) + "/stat");
-    const auto paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
-    const char state = stat[paren + 2];
+    const char state = processState(stream->supervisor);
     if (state != 'T' && state != 't') continue;
     stream->killed_stopped_supervisor = true;
     logTo(*logger_, LogLevel::warn,
@@ -938,8 +851,8 @@ void ProcessRunner::reap() {
         polled.push_back(pollfd{stream->control_fd, POLLIN, 0});
         polled_streams.emplace_back(stream.get(), nullptr);
       }
-      if (stream->channel_open) {  // read in tendNodeChildren()
-        polled.push_back(pollfd{stream->channel_fd, POLLIN, 0});
+      if (stream->node && stream->node->open()) {  // read in tendNodeChildren()
+        polled.push_back(pollfd{stream->node->fd(), POLLIN, 0});
         polled_streams.emplace_back(nullptr, nullptr);
       }
     }
@@ -964,7 +877,7 @@ void ProcessRunner::reap() {
     tendNodeChildren(now);
     for (auto it = streams_.begin(); it != streams_.end();) {
       for (OutputPipe* pipe : {&(*it)->err, &(*it)->out}) {
-        pipe->reportDropped((*it)->uuid, now, false, options_.log_bytes_per_second);
+        pipe->reportDropped((*it)->uuid, now, false);
       }
       if (finish(**it, exits)) {
         it = streams_.erase(it);
@@ -986,80 +899,39 @@ void ProcessRunner::reap() {
   }
 }
 
-}  // namespace qtopology::worker
-
-namespace qtopology::worker {
-
 // For each Node topology: what its child said, the answers and pings it is
 // owed, and the SIGTERM a stop has due.
 void ProcessRunner::tendNodeChildren(SteadyClock::time_point now) {
   const std::string kill_message = sv::Writer().message(sv::Type::Kill);
   for (auto& stream : streams_) {
-    if (stream->channel_fd < 0 || stream->report) continue;
-    Stream& s = *stream;
-    std::vector<std::string> replies;
-    bool kill = false;
-    for (const auto& message : s.readChannel()) {
-      switch (static_cast<ipc::ChildCode>(message.code)) {
-        case ipc::ChildCode::kInitDone:
-          if (message.error) {
-            if (!s.node_error) s.node_error = message.error;
-            kill = true;  // qtopology's child exits by itself; this makes sure
-          } else {
-            replies.push_back(ipc::encode(ipc::ParentCode::kRun));
-          }
-          break;
-        case ipc::ChildCode::kRunDone:
-          if (message.error) {
-            if (!s.node_error) s.node_error = message.error;
-            kill = true;
-          } else {
-            logTo(*logger_, LogLevel::info, "Node topology {} (pid {}) runs", s.uuid, s.pid);
-          }
-          break;
-        case ipc::ChildCode::kPong:
-          s.last_pong = now;
-          break;
-        case ipc::ChildCode::kError:
-        case ipc::ChildCode::kShutdownDone:
-        case ipc::ChildCode::kPauseDone:
-          // The child exits right after it reports an error.
-          if (message.error && !s.node_error) s.node_error = message.error;
-          break;
-        default:
-          break;  // Node's internal messages, or codes of a later protocol
+    if (!stream->node || stream->report) continue;
+    NodeChild& node = *stream->node;
+    const NodeChild::Tended tended = node.tend(now);
+    if (tended.runs) {
+      logTo(*logger_, LogLevel::info, "Node topology {} (pid {}) runs", stream->uuid, stream->pid);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& reply : tended.replies) {
+        if (node.open()) sendMessage(node.fd(), reply, false);
       }
+      if (tended.kill) sendMessage(stream->control_fd, kill_message, false);
     }
-    if (s.broke_protocol) kill = true;
-    if (s.channel_open && now >= s.next_ping) {
-      s.next_ping = now + s.ping_interval;
-      if (now - s.last_pong < s.ping_timeout) {
-        replies.push_back(ipc::encode(ipc::ParentCode::kPing));
-      } else if (!s.ended_by_runner) {
-        if (!s.node_error) {
-          s.node_error = "no answer to pings for " + std::to_string(s.ping_timeout.count()) +
-                         " ms (general.wrapper.ping_parent_timeout): killed";
-        }
-        kill = true;
-      }
-    }
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& reply : replies) {
-      if (s.channel_open) sendMessage(s.channel_fd, reply, false);
-    }
-    if (kill && !s.ended_by_runner) {
-      s.ended_by_runner = true;
-      sendMessage(s.control_fd, kill_message, false);
-      logTo(*logger_, LogLevel::warn, "killing Node topology {} (pid {}): {}", s.uuid, s.pid,
-            escapeControl(*s.node_error));
+    // Logged without the lock, as stop() logs.
+    if (tended.kill) {
+      logTo(*logger_, LogLevel::warn, "killing Node topology {} (pid {}): {}", stream->uuid,
+            stream->pid, escapeControl(node.error().value_or("")));
     }
   }
+  // What stop() left for half the grace: the supervisor's SIGTERM, SIGKILL
+  // after the other half.
+  const auto grace_left = options_.grace - options_.grace / 2;
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [uuid, child] : children_) {
     if (!child.terminate_at || now < *child.terminate_at) continue;
     child.terminate_at.reset();
     sv::Writer w;
-    w.i64(child.grace_left.count());
+    w.i64(grace_left.count());
     sendMessage(child.control_fd, w.message(sv::Type::Stop), false);
   }
 }

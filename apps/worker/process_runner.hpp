@@ -23,9 +23,9 @@
 // its process being qtopology's own child wrapper under node (see
 // node_runtime.hpp), `node <wrapper> uuid:<uuid>`, with Node's IPC channel
 // on its descriptor 3. The runner holds the channel's other end itself and
-// speaks qtopology's parent protocol on it (node_channel.hpp): init with the
-// config, run once init succeeded, a ping every
-// general.wrapper.ping_parent_interval ms (3000) and a kill after
+// speaks qtopology's parent protocol on it (node_channel.hpp, its state in
+// node_child.hpp): init with the config, run once init succeeded, a ping
+// every general.wrapper.ping_parent_interval ms (3000) and a kill after
 // ping_parent_timeout ms (30000) without an answer. An error the child
 // reports is the topology's error text. stop() sends shutdown first, SIGTERM
 // at half the grace, SIGKILL at the grace.
@@ -139,9 +139,8 @@ class ProcessRunner final : public TopologyRunner {
     int channel_fd = -1;  // a Node topology's IPC channel, likewise
     bool end_requested = false;
     // A Node topology asked to shut down: when the supervisor's SIGTERM is
-    // due, and the grace it then has left.
+    // due (at half the grace).
     std::optional<std::chrono::steady_clock::time_point> terminate_at;
-    std::chrono::milliseconds grace_left{0};
   };
   struct Stream;  // what only the reaper's thread touches
 

@@ -105,4 +105,9 @@ std::vector<pid_t> signalDescendants(pid_t root, int signal_number) {
   return reached;
 }
 
+char processState(pid_t pid) {
+  Stat stat;
+  return readStat(pid, stat) ? stat.state : '\0';
+}
+
 }  // namespace qtopology::worker

@@ -20,4 +20,8 @@ std::vector<pid_t> liveDescendants(pid_t root);
 // in between is never signalled.
 std::vector<pid_t> signalDescendants(pid_t root, int signal_number);
 
+// A process's state letter in /proc/PID/stat ('R', 'S', 'T' stopped, 'Z'
+// zombie...); '\0' when it cannot be read (no such process).
+char processState(pid_t pid);
+
 }  // namespace qtopology::worker

@@ -28,7 +28,6 @@ struct Prepared {
   const std::vector<int>* fds = nullptr;
   int status_fd = -1;  // the exec's errno goes here; closed by a successful exec
   int max_fd = 0;      // for closing one by one where close_range cannot
-  bool own_process_group = false;
   bool own_session = false;
   int parent_death_signal = 0;
   pid_t parent = -1;
@@ -92,11 +91,7 @@ pid_t forkInto(bool new_pid_namespace, bool new_user_namespace) {
   if (::write(status_fd, &visible, sizeof visible) != static_cast<ssize_t>(sizeof visible)) {
     ::_exit(127);
   }
-  if (p.own_session) {
-    if (::setsid() < 0) failIn(status_fd);
-  } else if (p.own_process_group && ::setpgid(0, 0) != 0) {
-    failIn(status_fd);
-  }
+  if (p.own_session && ::setsid() < 0) failIn(status_fd);
   if (p.parent_death_signal != 0) {
     if (::prctl(PR_SET_PDEATHSIG, p.parent_death_signal) != 0) failIn(status_fd);
     // Too late: nobody to run for. (A namespace's init has no parent in it.)
@@ -154,7 +149,6 @@ Spawned spawn(const ChildSpec& spec) {
   p.envp = pointers(spec.envp);
   p.fds = &spec.fds;
   p.max_fd = highestDescriptorBound();
-  p.own_process_group = spec.own_process_group;
   p.own_session = spec.own_session;
   p.new_pid_namespace = spec.new_pid_namespace;
   p.new_user_namespace = spec.new_user_namespace;
@@ -175,8 +169,6 @@ Spawned spawn(const ChildSpec& spec) {
     ::close(status[0]);
     return out;
   }
-  // Also here: a signal to the group right after the start reaches it.
-  if (spec.own_process_group && !spec.own_session) ::setpgid(pid, pid);
   const auto readInt = [&status](int& value) {
     ssize_t n;
     do {

@@ -19,9 +19,8 @@ struct ChildSpec {
   // caller is closed in the child, close-on-exec or not (database sockets a
   // library opened without O_CLOEXEC included).
   std::vector<int> fds;
-  bool own_process_group = false;
-  // A session of its own (and so a process group): no controlling
-  // terminal, none it can take by opening one.
+  // A session of its own (and so a process group of its own): no
+  // controlling terminal, none it can take by opening one.
   bool own_session = false;
   // The child is the first process (the init) of a new PID namespace;
   // with `new_user_namespace`, inside a new user namespace (what a caller

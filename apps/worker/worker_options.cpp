@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "child_environment.hpp"
-#include "dormancy_schedule.hpp"
 #include "secret_arguments.hpp"
 #include "topology_overrides.hpp"
 
@@ -147,11 +146,11 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
         throw UsageError("--overrides-file " + file + ": " + e.what());
       }
     } else if (arg == "--dormant") {
-      o.dormant = next();
+      const std::string schedule = next();
       try {
-        DormancySchedule check(o.dormant);
+        o.dormant.emplace(schedule);
       } catch (const std::invalid_argument& e) {
-        throw UsageError("--dormant '" + o.dormant + "': " + e.what());
+        throw UsageError("--dormant '" + schedule + "': " + e.what());
       }
     } else if (arg == "--simulate") {
       o.simulate = true;

@@ -11,6 +11,7 @@
 #include <qtopology/mysql_options.hpp>
 #include <qtopology/worker.hpp>
 
+#include "dormancy_schedule.hpp"
 #include "usage_error.hpp"
 
 namespace qtopology::worker {
@@ -27,8 +28,8 @@ struct CommandLineOptions {
   std::string node_modules;
   // --override and --overrides-file, the later winning.
   std::map<std::string, std::string> overrides;
-  // --dormant: empty, never dormant.
-  std::string dormant;
+  // --dormant: none, never dormant.
+  std::optional<DormancySchedule> dormant;
   bool simulate = false;
   bool verbose = false;
 };

@@ -1,13 +1,16 @@
 // What qtopology-worker adds for Node topologies, apart from processes: the
-// child protocol's framing and its bounds, the dormancy schedule, the
-// overrides.
+// child protocol's framing and its bounds, the runner's side of it on a
+// socket pair, the dormancy schedule, the overrides.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
 #include "dormancy_schedule.hpp"
 #include "node_channel.hpp"
+#include "node_child.hpp"
 #include "topology_config.hpp"
 #include "topology_overrides.hpp"
 
@@ -87,6 +90,92 @@ std::tm at(int hour, int minute, int second, int weekday, int day = 7, int month
   t.tm_mday = day;
   t.tm_mon = month - 1;
   return t;
+}
+
+// The child's end of a NodeChild's channel.
+class NodeChildSide : public ::testing::Test {
+ protected:
+  NodeChildSide() {
+    int ends[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends), 0);
+    node_ = std::make_unique<NodeChild>(ends[0]);
+    child_fd_ = ends[1];
+  }
+  ~NodeChildSide() override {
+    if (child_fd_ >= 0) ::close(child_fd_);
+  }
+
+  void childSends(const std::string& bytes) {
+    ASSERT_EQ(::write(child_fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+
+  using Clock = NodeChild::Clock;
+  const Clock::time_point start_ = Clock::now();
+  std::unique_ptr<NodeChild> node_;
+  int child_fd_ = -1;
+};
+
+TEST_F(NodeChildSide, ASuccessfulInitIsAnsweredWithRunAndPingsFollowAtTheirInterval) {
+  node_->initSent({{"general", {{"wrapper", {{"ping_parent_interval", 100}}}}}}, start_);
+  childSends("{\"cmd\":0,\"data\":{}}\n");
+  auto tended = node_->tend(start_);
+  EXPECT_EQ(tended.replies, std::vector<std::string>{node_ipc::encode(node_ipc::ParentCode::kRun)});
+  EXPECT_FALSE(tended.runs);
+  childSends("{\"cmd\":1,\"data\":{}}\n");
+  tended = node_->tend(start_ + std::chrono::milliseconds(99));
+  EXPECT_TRUE(tended.runs);
+  EXPECT_TRUE(tended.replies.empty());
+  tended = node_->tend(start_ + std::chrono::milliseconds(100));
+  EXPECT_EQ(tended.replies,
+            std::vector<std::string>{node_ipc::encode(node_ipc::ParentCode::kPing)});
+  EXPECT_FALSE(tended.kill);
+  EXPECT_FALSE(node_->error());
+}
+
+TEST_F(NodeChildSide, WithoutAPongForPingParentTimeoutItIsKilledOnce) {
+  node_->initSent(
+      {{"general", {{"wrapper", {{"ping_parent_interval", 100}, {"ping_parent_timeout", 250}}}}}},
+      start_);
+  EXPECT_FALSE(node_->tend(start_ + std::chrono::milliseconds(100)).kill);
+  childSends("{\"cmd\":3,\"data\":{}}\n");  // a pong at 200 ms
+  EXPECT_FALSE(node_->tend(start_ + std::chrono::milliseconds(200)).kill);
+  EXPECT_FALSE(node_->tend(start_ + std::chrono::milliseconds(400)).kill);
+  const auto late = node_->tend(start_ + std::chrono::milliseconds(500));
+  EXPECT_TRUE(late.kill);
+  EXPECT_TRUE(late.replies.empty());
+  EXPECT_THAT(node_->error().value_or(""), HasSubstr("no answer to pings for 250 ms"));
+  EXPECT_FALSE(node_->tend(start_ + std::chrono::milliseconds(600)).kill);
+}
+
+TEST_F(NodeChildSide, AnErrorTheChildReportsIsKeptAndAnInitErrorKillsIt) {
+  node_->initSent(Json::object(), start_);
+  childSends(
+      "{\"cmd\":0,\"data\":{\"err\":{\"message\":\"bad config\"}}}\n"
+      "{\"cmd\":5,\"data\":{\"err\":{\"message\":\"later\"}}}\n");
+  const auto tended = node_->tend(start_);
+  EXPECT_TRUE(tended.kill);
+  EXPECT_TRUE(tended.replies.empty());
+  EXPECT_EQ(node_->error(), "bad config");
+}
+
+TEST_F(NodeChildSide, ABrokenProtocolKillsItWithoutEchoingTheBytes) {
+  node_->initSent(Json::object(), start_);
+  childSends("secret-looking garbage\n");
+  EXPECT_TRUE(node_->tend(start_).kill);
+  EXPECT_FALSE(node_->open());
+  EXPECT_THAT(node_->error().value_or(""), HasSubstr("broke qtopology's IPC protocol"));
+  EXPECT_THAT(node_->error().value_or(""), Not(HasSubstr("secret")));
+}
+
+TEST_F(NodeChildSide, TheChildsEndClosingClosesTheChannel) {
+  node_->initSent(Json::object(), start_);
+  ::close(child_fd_);
+  child_fd_ = -1;
+  node_->tend(start_);
+  EXPECT_FALSE(node_->open());
+  EXPECT_GE(node_->fd(), 0);  // closed by close(), once stop() no longer sends on it
+  node_->close();
+  EXPECT_EQ(node_->fd(), -1);
 }
 
 TEST(DormancySchedule, MatchesEveryFieldAsQtopologysParserDoes) {

@@ -27,6 +27,7 @@
 
 #include "process.hpp"
 #include "process_runner.hpp"
+#include "scratch_directory.hpp"
 #include "topology_config.hpp"
 
 namespace qtopology::testing {
@@ -96,19 +97,15 @@ std::string treeScript(const std::string& pids) {
 
 class ProcessRunnerTest : public ::testing::Test {
  protected:
-  ProcessRunnerTest() {
-    dir_ = ::testing::TempDir() + "process-runner-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
-    runner_ = makeRunner(std::chrono::milliseconds(5000));
-  }
-  ~ProcessRunnerTest() override {
-    runner_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ProcessRunnerTest() { runner_ = makeRunner(std::chrono::milliseconds(5000)); }
+  ~ProcessRunnerTest() override { runner_.reset(); }
 
   std::unique_ptr<ProcessRunner> makeRunner(std::chrono::milliseconds grace) {
-    auto runner = std::make_unique<ProcessRunner>(options("test-worker", grace));
+    return makeRunner(options("test-worker", grace));
+  }
+  // A runner whose exits nextExit() returns.
+  std::unique_ptr<ProcessRunner> makeRunner(worker::ProcessRunnerOptions o) {
+    auto runner = std::make_unique<ProcessRunner>(std::move(o));
     runner->setExitCallback([this](TopologyExit exit) {
       std::lock_guard<std::mutex> lock(mutex_);
       exits_.push_back(std::move(exit));
@@ -125,7 +122,7 @@ class ProcessRunnerTest : public ::testing::Test {
     return exit;
   }
 
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string path(const std::string& name) const { return scratch_.path(name); }
 
   // Starts a shell loop that runs `on_term` on SIGTERM, once it is ready
   // for the signal; returns its pid.
@@ -138,7 +135,8 @@ class ProcessRunnerTest : public ::testing::Test {
     return pid.value();
   }
 
-  std::string dir_;
+  ScratchDirectory scratch_{"process-runner"};
+  const std::string& dir_ = scratch_.dir();
   std::unique_ptr<ProcessRunner> runner_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -568,12 +566,7 @@ TEST_F(ProcessRunnerTest, APausedWorkersTreeDiesWhenTheLeaseRunsOut) {
 TEST_F(ProcessRunnerTest, WithoutANamespaceATreeWhoseSupervisorWasStoppedIsKilledByTheRunner) {
   auto o = options("test-worker", std::chrono::milliseconds(5000));
   o.isolation = worker::Isolation::None;
-  runner_ = std::make_unique<ProcessRunner>(o);
-  runner_->setExitCallback([this](TopologyExit exit) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    exits_.push_back(std::move(exit));
-    changed_.notify_all();
-  });
+  runner_ = makeRunner(std::move(o));
   const auto started = std::chrono::steady_clock::now();
   const auto pid =
       runner_->start({"t-1", shell("sh -c '" + hostPidTo(path("grandchild")) +
@@ -694,13 +687,7 @@ class NodeChildTest : public ProcessRunnerTest {
     auto o = options("test-worker", std::chrono::milliseconds(5000));
     o.node = {"/bin/sh", file, "2.3.2", ""};
     o.overrides = {{"MARKER", "overridden"}};
-    auto runner = std::make_unique<ProcessRunner>(std::move(o));
-    runner->setExitCallback([this](TopologyExit exit) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      exits_.push_back(std::move(exit));
-      changed_.notify_all();
-    });
-    return runner;
+    return makeRunner(std::move(o));
   }
 
   static Json nodeTopology(const Json& wrapper = Json::object()) {

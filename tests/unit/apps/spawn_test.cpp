@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <filesystem>
 #include <string>
 
 #include "process.hpp"
+#include "scratch_directory.hpp"
 #include "spawn.hpp"
 
 namespace qtopology::testing {
@@ -25,13 +25,6 @@ using worker::spawn;
 
 class SpawnTest : public ::testing::Test {
  protected:
-  SpawnTest() {
-    dir_ = ::testing::TempDir() + "spawn-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::create_directories(dir_);
-  }
-  ~SpawnTest() override { std::filesystem::remove_all(dir_); }
-
   // Runs `script` in /bin/sh with `fds`, waits for it; its exit code.
   int run(const std::string& script, std::vector<int> fds) {
     ChildSpec child;
@@ -46,8 +39,8 @@ class SpawnTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string dir_;
+  std::string path(const std::string& name) const { return scratch_.path(name); }
+  ScratchDirectory scratch_{"spawn"};
 };
 
 TEST_F(SpawnTest, TheChildHasTheGivenDescriptorsInOrderAndNoOtherOfTheCallers) {
