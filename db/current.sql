@@ -550,7 +550,7 @@ end $$
 delimiter ;
 
 delimiter $$
-CREATE PROCEDURE `qtopology_sp_clear_topology_error_v26`(
+CREATE PROCEDURE `qtopology_sp_clear_topology_error_v27`(
     p_uuid varchar(100) character set utf8mb4 collate utf8mb4_bin,
     p_msg_key varchar(40) character set utf8mb4 collate utf8mb4_bin)
 begin

@@ -60,7 +60,9 @@ drop procedure if exists qtopology_sp_worker_heartbeat;
 
 -- procedures of v26 (heartbeat)
 drop procedure if exists qtopology_sp_worker_heartbeat_v26;
-drop procedure if exists qtopology_sp_clear_topology_error_v26;
+
+-- procedures of v27
+drop procedure if exists qtopology_sp_clear_topology_error_v27;
 
 -- names only older Node versions (1-16) used
 drop procedure if exists qtopology_sp_delete_message;

@@ -637,7 +637,7 @@ void MySqlCoordinator::clearTopologyError(const std::string& uuid) {
 std::optional<std::string> MySqlCoordinator::clearTopologyErrorToLastWorker(
     const std::string& uuid) {
   const auto op = checkedOperation("clearTopologyErrorToLastWorker", "uuid", uuid);
-  auto table = impl_->call("clear_topology_error_v26", {uuid, randomKey()}, op);
+  auto table = impl_->call("clear_topology_error_v27", {uuid, randomKey()}, op);
   if (table.empty()) return std::nullopt;
   return table.take(0, table.column("worker"));
 }

@@ -83,7 +83,7 @@ Outcome call(sql::Connection& connection, const std::string& statement) {
   return out;
 }
 
-// One CALL of each procedure of v25, in an order that makes each one do its
+// One CALL of each procedure of the previous version (v26), in an order that makes each one do its
 // work (not only pass its checks). Names without the qtopology_sp_ prefix.
 const std::vector<std::pair<std::string, std::string>> kPreviousReleaseCalls = {
     {"register_worker", "('w1')"},
@@ -113,6 +113,7 @@ const std::vector<std::pair<std::string, std::string>> kPreviousReleaseCalls = {
     {"send_message", "('w2', 'rebalance', '{}', 30000, 'k-3')"},
     {"worker_heartbeat", "('w2', 'c2')"},
     {"worker_heartbeat", "('w2', 'c3')"},
+    {"worker_heartbeat_v26", "('w2', 'c4')"},
     {"stop_topology", "('t1', 'stop_topology', 'k-4')"},
     {"set_topology_status", "('t2', NULL, 'error', 'boom')"},
     {"clear_topology_error", "('t2')"},
