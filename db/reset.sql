@@ -58,9 +58,11 @@ drop procedure if exists qtopology_sp_campaign;
 drop procedure if exists qtopology_sp_claim_messages;
 drop procedure if exists qtopology_sp_worker_heartbeat;
 
--- procedures of v26 (heartbeat)
+-- procedures of v26
 drop procedure if exists qtopology_sp_worker_heartbeat_v26;
 drop procedure if exists qtopology_sp_clear_topology_error_v26;
+drop procedure if exists qtopology_sp_settings_v26;
+drop procedure if exists qtopology_sp_set_setting_v26;
 
 -- names only older Node versions (1-16) used
 drop procedure if exists qtopology_sp_delete_message;
