@@ -2,6 +2,8 @@
 // value beside its default, range and meaning from clusterSettingSpecs().
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
