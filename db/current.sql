@@ -1097,6 +1097,52 @@ begin
 end $$
 delimiter ;
 
+-- One row per setting, in the library's order: name, the stored text (NULL:
+-- no row) and the value the procedures go by, read as they read it
+-- (qtopology_sp_setting_int's defaults; the heartbeat's write interval capped
+-- as worker_heartbeat_v26 caps it; rebalance_interval_s, read by the
+-- library's leader only, 3600 without a row).
+delimiter $$
+CREATE PROCEDURE `qtopology_sp_settings_v26`()
+begin
+    declare v_dead_s int;
+    declare v_leader_s int;
+    declare v_waiting_s int;
+    declare v_retention_s int;
+
+    call qtopology_sp_setting_int('worker_dead_timeout_s', v_dead_s);
+    call qtopology_sp_setting_int('leader_timeout_s', v_leader_s);
+    call qtopology_sp_setting_int('waiting_timeout_s', v_waiting_s);
+    call qtopology_sp_setting_int('message_claim_retention_s', v_retention_s);
+    select 'worker_dead_timeout_s' as name,
+           (select s.value from qtopology_settings s where s.name = 'worker_dead_timeout_s') as stored,
+           v_dead_s as value
+    union all
+    select 'leader_timeout_s',
+           (select s.value from qtopology_settings s where s.name = 'leader_timeout_s'),
+           v_leader_s
+    union all
+    select 'waiting_timeout_s',
+           (select s.value from qtopology_settings s where s.name = 'waiting_timeout_s'),
+           v_waiting_s
+    union all
+    select 'heartbeat_write_interval_s',
+           (select s.value from qtopology_settings s where s.name = 'heartbeat_write_interval_s'),
+           least(coalesce((select cast(s.value as unsigned) from qtopology_settings s
+                           where s.name = 'heartbeat_write_interval_s'), 4294967295),
+                 floor(least(v_dead_s, v_leader_s) / 2))
+    union all
+    select 'rebalance_interval_s',
+           (select s.value from qtopology_settings s where s.name = 'rebalance_interval_s'),
+           coalesce((select cast(s.value as unsigned) from qtopology_settings s
+                     where s.name = 'rebalance_interval_s'), 3600)
+    union all
+    select 'message_claim_retention_s',
+           (select s.value from qtopology_settings s where s.name = 'message_claim_retention_s'),
+           v_retention_s;
+end $$
+delimiter ;
+
 delimiter $$
 CREATE PROCEDURE `qtopology_sp_setting_int`(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin,
@@ -1120,6 +1166,33 @@ begin
     select coalesce(max(cast(value as unsigned)), v_default) into p_value
     from qtopology_settings
     where name = p_name;
+end $$
+delimiter ;
+
+-- Writes one setting (its row, inserted when missing). 45400 for a name that
+-- is not a setting or a value below 0 or NULL; nothing is written then.
+-- Safe to repeat.
+delimiter $$
+CREATE PROCEDURE `qtopology_sp_set_setting_v26`(
+    p_name varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_value bigint)
+begin
+    declare v_msg varchar(128) character set utf8mb4 collate utf8mb4_bin;
+
+    if p_name is null or p_name not in ('worker_dead_timeout_s', 'leader_timeout_s',
+            'waiting_timeout_s', 'heartbeat_write_interval_s', 'rebalance_interval_s',
+            'message_claim_retention_s') then
+        set v_msg = left(concat('unknown setting: ', coalesce(p_name, 'NULL')), 128);
+        signal sqlstate '45400' set message_text = v_msg;
+    end if;
+    if p_value is null or p_value < 0 then
+        set v_msg = left(concat('setting ', p_name, ' must be a whole number >= 0'), 128);
+        signal sqlstate '45400' set message_text = v_msg;
+    end if;
+
+    insert into qtopology_settings (name, value)
+    values (p_name, cast(p_value as char))
+    on duplicate key update value = cast(p_value as char);
 end $$
 delimiter ;
 

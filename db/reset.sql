@@ -63,6 +63,8 @@ drop procedure if exists qtopology_sp_worker_heartbeat_v26;
 
 -- procedures of v27
 drop procedure if exists qtopology_sp_clear_topology_error_v27;
+drop procedure if exists qtopology_sp_settings_v27;
+drop procedure if exists qtopology_sp_set_setting_v27;
 
 -- names only older Node versions (1-16) used
 drop procedure if exists qtopology_sp_delete_message;

@@ -34,7 +34,7 @@ demo_dir="$build/demo"
 server_dir="$demo_dir/mariadb"
 database=qtopology_demo
 # Short cluster timeouts (the defaults are 30 s, 10 s and 30 s) keep the demo
-# at about a minute; the library reads them from qtopology_settings.
+# at about a minute; `qtopology-mysql settings` sets them for the whole cluster.
 worker_dead_timeout_s=10
 leader_timeout_s=5
 waiting_timeout_s=10
@@ -125,10 +125,9 @@ sql -e "DROP DATABASE IF EXISTS $database; CREATE DATABASE $database"
 export QTOPOLOGY_MYSQL_URL="${server_url}${database}"
 say "Database: $QTOPOLOGY_MYSQL_URL"
 cli migrate | indent
-sql "$database" -e "
-  UPDATE qtopology_settings SET value = '$worker_dead_timeout_s' WHERE name = 'worker_dead_timeout_s';
-  UPDATE qtopology_settings SET value = '$leader_timeout_s' WHERE name = 'leader_timeout_s';
-  UPDATE qtopology_settings SET value = '$waiting_timeout_s' WHERE name = 'waiting_timeout_s';"
+cli settings worker_dead_timeout_s "$worker_dead_timeout_s" | indent
+cli settings leader_timeout_s "$leader_timeout_s" | indent
+cli settings waiting_timeout_s "$waiting_timeout_s" | indent
 say "Timeouts lowered for the demo: worker dead after ${worker_dead_timeout_s} s," \
   "leader replaced after ${leader_timeout_s} s, waiting topology returned after ${waiting_timeout_s} s"
 

@@ -61,6 +61,9 @@ void clearErrorCommand(Context& c);
 void setErrorCommand(Context& c);
 void topologyHistoryCommand(Context& c);  // history topology <uuid>
 
+// settings_command.cpp: settings, or settings <name> <value>
+void settingsCommand(Context& c);
+
 // dashboard/dashboard_command.cpp
 void dashboardCommand(Context& c);
 

@@ -73,8 +73,12 @@ constexpr Command kCommands[] = {
     {"clear", "", "delete all workers, topologies, messages and history (asks first)", 0, 0,
      clearCommand},
     {"reset", "", "drop all qtopology tables and procedures (asks first)", 0, 0, resetCommand},
-    {"dashboard", "", "serve the web dashboard and qtopology's HTTP API (see README)", 0, 0,
-     dashboardCommand},
+    {"settings", "[<name> <value>]",
+     "list the cluster's timeouts and intervals with value, default, range and meaning; or"
+     " set one",
+     0, 2, settingsCommand},
+    {"dashboard", "", "serve the web dashboard and qtopology's HTTP API (see docs/dashboard.md)", 0,
+     0, dashboardCommand},
 };
 
 constexpr std::string_view kOptions = R"(options:
@@ -84,7 +88,10 @@ constexpr std::string_view kOptions = R"(options:
   --json      print results as JSON, for scripts
   --yes, -y   do not ask before clear and reset
   --help, -h  show help (of a command, when given one)
-dashboard options:
+)";
+
+// Only the commands that have options of their own show them in their help.
+constexpr std::string_view kDashboardOptions = R"(dashboard options:
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080)
   --token TOKEN        the token write actions (and, when exposed, reads) must send in
                        the X-QTopology-Token header (default: $QTOPOLOGY_DASHBOARD_TOKEN,
@@ -116,7 +123,7 @@ void printHelp(std::ostream& out) {
     head.resize(std::max<std::size_t>(head.size() + 1, 34), ' ');
     out << "  " << head << c.summary << "\n";
   }
-  out << "\n" << kOptions << "\nexit codes: 0 ok, 1 error, 2 usage\n";
+  out << "\n" << kOptions << kDashboardOptions << "\nexit codes: 0 ok, 1 error, 2 usage\n";
 }
 
 void printCommandHelp(std::ostream& out, std::string_view name) {
@@ -124,6 +131,7 @@ void printCommandHelp(std::ostream& out, std::string_view name) {
     if (c.name == name) out << "usage: " << usageLine(c) << "\n  " << c.summary << "\n";
   }
   out << "\n" << kOptions;
+  if (name == "dashboard") out << kDashboardOptions;
 }
 
 bool known(std::string_view name) {

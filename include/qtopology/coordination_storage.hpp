@@ -160,6 +160,41 @@ struct StorageProperty {
   std::string value;
 };
 
+// ---------------------------------------------------------------------------
+// Cluster settings: the timeouts and intervals a whole cluster shares through
+// its storage (MySqlCoordinator: rows of qtopology_settings, which Node
+// qtopology-mysql's procedures read too). Whole seconds.
+
+// One known setting. clusterSettingSpecs() is the one list of them: the CLI,
+// the dashboard and docs/worker.md show it.
+struct SettingSpec {
+  std::string_view name;  // e.g. "worker_dead_timeout_s"
+  std::int64_t default_value;
+  std::int64_t min;  // the range setSetting() accepts, both included
+  std::int64_t max;
+  std::string_view meaning;  // one sentence
+};
+
+// Every known setting, in a fixed order. Never throws.
+QTOPOLOGY_EXPORT const std::vector<SettingSpec>& clusterSettingSpecs() noexcept;
+// The setting called `name`, or nullptr.
+QTOPOLOGY_EXPORT const SettingSpec* findSettingSpec(std::string_view name) noexcept;
+// The setting called `name` when `value` is in its range; else throws
+// InvalidArgument (defined below) naming the setting and its range, or, for
+// an unknown name, listing the known ones. What setSetting() checks first.
+QTOPOLOGY_EXPORT const SettingSpec& checkSetting(std::string_view name, std::int64_t value);
+
+// A setting as a storage has it, from getSettings().
+struct ClusterSetting {
+  std::string name;
+  // The value the storage goes by: the stored one, or the default when it
+  // stores none (heartbeat_write_interval_s: capped, see its meaning).
+  std::int64_t value = 0;
+  // What the storage holds, as text; none when it holds nothing and the
+  // default applies.
+  std::optional<std::string> stored;
+};
+
 // What one tick of a worker's loop needs, from CoordinationStorage::heartbeat().
 struct WorkerHeartbeat {
   WorkerState status = WorkerState::alive;  // its own status after the ping
@@ -398,6 +433,15 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
   // dead workers become unassigned. Safe for any worker to call: the outcome
   // depends only on the storage's clock and timeouts.
   virtual void refreshStatuses() = 0;
+
+  // --- cluster settings ------------------------------------------------------
+  // Every setting of clusterSettingSpecs(), in its order.
+  virtual std::vector<ClusterSetting> getSettings() = 0;
+  // Stores one setting for the whole cluster; workers and the storage's own
+  // timeouts follow it from their next read. InvalidArgument, with nothing
+  // written, for a name not in clusterSettingSpecs() or a value outside its
+  // range (checkSetting()). Safe to retry.
+  virtual void setSetting(const std::string& name, std::int64_t value) = 0;
 
   // --- combined calls of the worker loop -------------------------------------
   // Each is one atomic step of the storage (one round trip for a remote

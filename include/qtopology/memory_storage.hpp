@@ -87,6 +87,13 @@ class QTOPOLOGY_EXPORT MemoryStorage : public CoordinationStorage {
 
   void refreshStatuses() override;
 
+  // The options above are the settings: worker_dead_timeout_s and the other
+  // timeouts, heartbeat_write_interval_s, and rebalance_interval_s among the
+  // properties; setSetting() changes them for every later call.
+  // message_claim_retention_s is only kept (a claim here is never retried).
+  std::vector<ClusterSetting> getSettings() override;
+  void setSetting(const std::string& name, std::int64_t value) override;
+
   // Native, each under the one mutex: heartbeat() is O(1) in the number of
   // workers besides the lookup of the leader; applyLeaderActions() validates
   // every action first (NotFoundError, InvalidArgument: nothing written).

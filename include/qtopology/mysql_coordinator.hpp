@@ -89,6 +89,12 @@ class QTOPOLOGY_EXPORT MySqlCoordinator final : public CoordinationStorage {
   // Timeouts come from the qtopology_settings table, so the whole cluster
   // agrees on them.
   void refreshStatuses() override;
+  // The rows of qtopology_settings (qtopology_sp_settings_v27), with the
+  // values the procedures read from them; setSetting writes one row
+  // (qtopology_sp_set_setting_v27). Workers follow a change from their next
+  // getProperties(), the procedures from their next call.
+  std::vector<ClusterSetting> getSettings() override;
+  void setSetting(const std::string& name, std::int64_t value) override;
   // Leadership status -> number of workers.
   std::map<Leadership, int> leadershipStatusCounts();
 

@@ -318,6 +318,8 @@ class MemoryStorage::Impl {
     return std::min(options.heartbeat_write_interval.value_or(cap), cap);
   }
   std::mutex mutex;
+  // Settings with no option of their own (message_claim_retention_s).
+  std::map<std::string, std::int64_t> other_settings;
   std::map<std::string, WorkerStatus> workers;
   std::map<std::string, TopologyInfo> topologies;
   std::map<std::string, std::deque<WorkerStatusHistory>> worker_history;
@@ -389,6 +391,7 @@ std::vector<StorageProperty> MemoryStorage::getProperties() {
   const auto seconds = [](std::chrono::milliseconds d) {
     return std::to_string(std::chrono::duration<double>(d).count());
   };
+  std::lock_guard lock(impl_->mutex);  // setSetting() changes them
   const auto& o = impl_->options;
   std::vector<StorageProperty> out{
       {"type", "MemoryStorage"},
@@ -631,6 +634,82 @@ std::optional<std::string> MemoryStorage::clearTopologyErrorToLastWorker(const s
   impl_->send(*t.worker, consts::leader_messages::start_topology, Json{{"uuid", uuid}},
               kRestartMessageLifetime, at);
   return t.worker;
+}
+
+// --- cluster settings -------------------------------------------------------------
+// The three timeouts and the write interval are the options the storage goes
+// by; rebalance_interval_s is one of the properties, for TopologyWorker; the
+// claim retention is only kept (claims here are gone once taken).
+
+namespace {
+
+constexpr std::string_view kRebalanceInterval = "rebalance_interval_s";
+
+std::int64_t wholeSeconds(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+}
+
+}  // namespace
+
+std::vector<ClusterSetting> MemoryStorage::getSettings() {
+  std::lock_guard lock(impl_->mutex);
+  const auto& o = impl_->options;
+  const auto text = [](std::chrono::milliseconds d) { return std::to_string(wholeSeconds(d)); };
+  std::vector<ClusterSetting> out;
+  for (const auto& spec : clusterSettingSpecs()) {
+    ClusterSetting setting{std::string(spec.name), spec.default_value, std::nullopt};
+    if (spec.name == "worker_dead_timeout_s") {
+      setting.stored = text(o.worker_dead_timeout);
+    } else if (spec.name == "leader_timeout_s") {
+      setting.stored = text(o.leader_timeout);
+    } else if (spec.name == "waiting_timeout_s") {
+      setting.stored = text(o.waiting_timeout);
+    } else if (spec.name == "heartbeat_write_interval_s") {
+      if (o.heartbeat_write_interval) setting.stored = text(*o.heartbeat_write_interval);
+    } else if (spec.name == kRebalanceInterval) {
+      for (const auto& p : o.properties) {
+        if (p.key == kRebalanceInterval) setting.stored = p.value;
+      }
+    } else if (const auto found = impl_->other_settings.find(setting.name);
+               found != impl_->other_settings.end()) {
+      setting.stored = std::to_string(found->second);
+    }
+    if (spec.name == "heartbeat_write_interval_s") {
+      setting.value = wholeSeconds(impl_->heartbeatWriteInterval());
+    } else if (setting.stored) {
+      try {
+        setting.value = std::stoll(*setting.stored);
+      } catch (const std::exception&) {
+        // a property that is no number: TopologyWorker ignores it too
+      }
+    }
+    out.push_back(std::move(setting));
+  }
+  return out;
+}
+
+void MemoryStorage::setSetting(const std::string& name, std::int64_t value) {
+  const auto& spec = checkSetting(name, value);
+  const std::chrono::milliseconds ms = std::chrono::seconds(value);
+  std::lock_guard lock(impl_->mutex);
+  auto& o = impl_->options;
+  if (spec.name == "worker_dead_timeout_s") {
+    o.worker_dead_timeout = ms;
+  } else if (spec.name == "leader_timeout_s") {
+    o.leader_timeout = ms;
+  } else if (spec.name == "waiting_timeout_s") {
+    o.waiting_timeout = ms;
+  } else if (spec.name == "heartbeat_write_interval_s") {
+    o.heartbeat_write_interval = ms;
+  } else if (spec.name == kRebalanceInterval) {
+    auto& properties = o.properties;
+    properties.erase(std::remove_if(properties.begin(), properties.end(),
+                                    [](const auto& p) { return p.key == kRebalanceInterval; }),
+                     properties.end());
+    properties.push_back({std::string(kRebalanceInterval), std::to_string(value)});
+  } else {
+    impl_->other_settings[name] = value;
+  }
 }
 
 void MemoryStorage::refreshStatuses() {

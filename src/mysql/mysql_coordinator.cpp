@@ -417,6 +417,28 @@ std::vector<StorageProperty> MySqlCoordinator::getProperties() {
   return out;
 }
 
+// --- cluster settings -----------------------------------------------------------
+
+std::vector<ClusterSetting> MySqlCoordinator::getSettings() {
+  const std::string op = "getSettings()";
+  auto table = impl_->read("settings_v27", op);
+  const auto name = table.column("name"), stored = table.column("stored"),
+             value = table.column("value");
+  std::vector<ClusterSetting> out;
+  out.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    out.push_back({table.takeText(i, name), static_cast<std::int64_t>(table.number(i, value)),
+                   table.take(i, stored)});
+  }
+  return out;
+}
+
+void MySqlCoordinator::setSetting(const std::string& name, std::int64_t value) {
+  const auto& spec = checkSetting(name, value);
+  impl_->call("set_setting_v27", {std::string(spec.name), value},
+              "setSetting(" + std::string(spec.name) + ")");
+}
+
 // --- messages -----------------------------------------------------------------
 
 std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {

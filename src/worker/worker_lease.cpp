@@ -22,7 +22,8 @@ void WorkerLease::follow(const ClusterSettings& settings) {
     warned_for_ = lease;
     context_.log().warn(
         "worker {}: lease shortened from {} ms to {} ms: the cluster declares a worker dead "
-        "after {} ms, and the lease must end two ticks ({} ms) before that",
+        "after {} ms, and the lease must end two ticks ({} ms) before that (how the settings "
+        "set failover times: docs/worker.md#failover-time)",
         context_.shownName(), options.lease.count(), lease.count(),
         settings.worker_dead_timeout->count(), (2 * options.tick).count());
   } else if (lease == options.lease) {

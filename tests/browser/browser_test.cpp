@@ -125,6 +125,13 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   }
   EXPECT_TRUE(database_shown) << page.at("storage").dump();
   EXPECT_FALSE(page.at("staleBannerShown"));
+  // The cluster's settings: name, value, stored, default, range, meaning.
+  ASSERT_EQ(page.at("settings").size(), clusterSettingSpecs().size());
+  const auto dead = row(page.at("settings"), "worker_dead_timeout_s");
+  EXPECT_EQ(dead.at("cells").at(1), "30");
+  EXPECT_EQ(dead.at("cells").at(3), "30");
+  EXPECT_EQ(dead.at("cells").at(4), "3-86400");
+  EXPECT_THAT(dead.at("buttons"), ::testing::Contains("Set"));
 
   // Details of the hostile topology, and a worker's history.
   EXPECT_EQ(report.at("topologyDetails").at("title"), "Topology " + kHostileUuid);

@@ -73,6 +73,7 @@ async function readOurPage(page) {
       workers: rows("workers-table"),
       topologies: rows("topologies-table"),
       queue: rows("queue-table"),
+      settings: rows("settings-table"),
       storage: [...document.querySelectorAll("#storage-table tr")]
         .map((r) => [r.cells[0].textContent, r.cells[1].textContent]),
       errorBadges: document.querySelectorAll("#topologies-table .badge-error").length,

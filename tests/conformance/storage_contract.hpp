@@ -1103,6 +1103,67 @@ TYPED_TEST_P(StorageContract, PropertiesNameTheStorage) {
   EXPECT_EQ(this->s().getProperties().front().key, "type");
 }
 
+// --- cluster settings ------------------------------------------------------------
+
+TYPED_TEST_P(StorageContract, SettingsListEveryKnownSettingWithItsDefault) {
+  const auto settings = this->s().getSettings();
+  const auto& specs = clusterSettingSpecs();
+  ASSERT_EQ(settings.size(), specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    EXPECT_EQ(settings[i].name, specs[i].name);
+    EXPECT_EQ(settings[i].value, specs[i].default_value) << specs[i].name;
+    if (settings[i].stored) {
+      EXPECT_EQ(*settings[i].stored, std::to_string(specs[i].default_value)) << specs[i].name;
+    }
+  }
+}
+
+TYPED_TEST_P(StorageContract, SetSettingIsStoredAndTheTimeoutsFollowIt) {
+  auto& s = this->s();
+  s.setSetting("leader_timeout_s", 4);
+  s.setSetting("leader_timeout_s", 4);  // a retry changes nothing more
+  s.setSetting("message_claim_retention_s", 300);
+  std::map<std::string, ClusterSetting> by_name;
+  for (auto& setting : s.getSettings()) by_name[setting.name] = setting;
+  EXPECT_EQ(by_name.at("leader_timeout_s").value, 4);
+  EXPECT_EQ(text(by_name.at("leader_timeout_s").stored), "4");
+  EXPECT_EQ(by_name.at("message_claim_retention_s").value, 300);
+  // The write interval's cap follows: half the shorter timeout.
+  EXPECT_EQ(by_name.at("heartbeat_write_interval_s").value, 2);
+  EXPECT_EQ(this->properties().at("leader_timeout_s").substr(0, 1), "4");
+
+  // The storage judges leaders by the new timeout: silent for 6 s, demoted.
+  s.registerWorker("a");
+  ASSERT_TRUE(s.campaign("a"));
+  this->advance(6s);
+  s.refreshStatuses();
+  EXPECT_EQ(this->worker("a").lstatus, Leadership::normal);
+  EXPECT_EQ(this->worker("a").status, WorkerState::alive);
+}
+
+TYPED_TEST_P(StorageContract, BadSettingsAreRefusedAndNothingIsWritten) {
+  auto& s = this->s();
+  const auto before = s.getSettings();
+  EXPECT_EQ(failure([&] { s.setSetting("nope", 5); }),
+            "InvalidArgument: setSetting: unknown setting 'nope' (known: worker_dead_timeout_s, "
+            "leader_timeout_s, waiting_timeout_s, heartbeat_write_interval_s, "
+            "rebalance_interval_s, message_claim_retention_s)");
+  EXPECT_EQ(failure([&] { s.setSetting("db_version", 5); }).substr(0, 42),
+            "InvalidArgument: setSetting: unknown setti");
+  EXPECT_EQ(failure([&] { s.setSetting("leader_timeout_s", 1); }),
+            "InvalidArgument: setSetting(leader_timeout_s): 1 is out of range: 2 to 3600 seconds");
+  EXPECT_EQ(failure([&] { s.setSetting("worker_dead_timeout_s", -30); }),
+            "InvalidArgument: setSetting(worker_dead_timeout_s): -30 is out of range: 3 to "
+            "86400 seconds");
+  EXPECT_NE(failure([&] { s.setSetting("waiting_timeout_s", 86401); }), "no error");
+  const auto after = s.getSettings();
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].value, before[i].value) << after[i].name;
+    EXPECT_EQ(text(after[i].stored), text(before[i].stored)) << after[i].name;
+  }
+}
+
 // --- fencing epochs ------------------------------------------------------------
 
 TYPED_TEST_P(StorageContract, EveryAssignmentGrowsTheEpochWhoeverAssigns) {
@@ -1262,7 +1323,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     LeaderActionsNamingUnknownRowsFailWhole, MalformedLeaderActionsAreRejectedBeforeTheFence,
     OnlyWorkersStillDeadAreUnloaded, RefreshAppliesTheThreeTimeouts,
     OtherTimeoutsAreHonouredEverywhere, PropertiesNameTheStorage,
-    EveryAssignmentGrowsTheEpochWhoeverAssigns, AReportForAnOlderAssignmentChangesNothing,
-    ReportsAndLeaderActionsAreFenced);
+    SettingsListEveryKnownSettingWithItsDefault, SetSettingIsStoredAndTheTimeoutsFollowIt,
+    BadSettingsAreRefusedAndNothingIsWritten, EveryAssignmentGrowsTheEpochWhoeverAssigns,
+    AReportForAnOlderAssignmentChangesNothing, ReportsAndLeaderActionsAreFenced);
 
 }  // namespace qtopology::conformance

@@ -86,6 +86,51 @@ TEST_F(Coordinator, PropertiesDescribeTheStorageWithoutPassword) {
   }
 }
 
+// --- cluster settings -------------------------------------------------------------
+
+// The procedures' defaults for missing rows (qtopology_sp_setting_int, the
+// heartbeat's cap) are the library's table of settings.
+TEST_F(Coordinator, SettingsWithoutRowsReadAsTheLibrarysDefaults) {
+  db.exec("DELETE FROM qtopology_settings WHERE name NOT IN ('db_version', 'leadership_epoch')");
+  const auto settings = storage.getSettings();
+  ASSERT_EQ(settings.size(), clusterSettingSpecs().size());
+  for (std::size_t i = 0; i < settings.size(); ++i) {
+    EXPECT_EQ(settings[i].name, clusterSettingSpecs()[i].name);
+    EXPECT_EQ(settings[i].value, clusterSettingSpecs()[i].default_value) << settings[i].name;
+    EXPECT_FALSE(settings[i].stored.has_value()) << settings[i].name;
+  }
+  // Written as text rows, as the Node package's procedures and ours read them.
+  storage.setSetting("heartbeat_write_interval_s", 0);
+  storage.setSetting("waiting_timeout_s", 12);
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'waiting_timeout_s'"),
+            "12");
+  EXPECT_EQ(storage.getSettings()[3].value, 0);
+  EXPECT_EQ(storage.getSettings()[3].stored, "0");
+}
+
+TEST_F(Coordinator, SettingsShowWhatIsStoredBesideWhatIsUsed) {
+  db.exec("UPDATE qtopology_settings SET value = 'soon' WHERE name = 'waiting_timeout_s'");
+  db.exec("INSERT INTO qtopology_settings VALUES ('heartbeat_write_interval_s', '9')");
+  const auto settings = storage.getSettings();
+  EXPECT_EQ(settings[2].stored, "soon");
+  EXPECT_EQ(settings[2].value, 0);  // what the procedures' CAST makes of it
+  EXPECT_EQ(settings[3].stored, "9");
+  EXPECT_EQ(settings[3].value, 5);  // capped at half the leader timeout
+}
+
+TEST_F(Coordinator, TheSetProcedureRefusesWhatIsNoSetting) {
+  const auto version = db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'");
+  for (const char* call : {"CALL qtopology_sp_set_setting_v27('db_version', 3)",
+                           "CALL qtopology_sp_set_setting_v27('leadership_epoch', 0)",
+                           "CALL qtopology_sp_set_setting_v27('leader_timeout_s', -1)",
+                           "CALL qtopology_sp_set_setting_v27(NULL, 5)"}) {
+    EXPECT_THROW(db.exec(call), sql::SQLException) << call;
+  }
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"), version);
+  EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'leader_timeout_s'"),
+            "10");
+}
+
 // --- reads without parameters: through libmariadb, beside Connector/C++ ---------
 
 TEST_F(Coordinator, ReadsOfEveryRowAgreeWithTheSingleRowReads) {

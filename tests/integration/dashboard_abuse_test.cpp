@@ -46,7 +46,8 @@ const std::vector<std::string> kAllRoutes = {
     "/worker-history",    "/msg-queue-content",    "/storage-info",     "/display-data",
     "/register-topology", "/enable-topology",      "/disable-topology", "/stop-topology",
     "/kill-topology",     "/clear-topology-error", "/delete-worker",    "/shut-down-worker",
-    "/enable-worker",     "/disable-worker",       "/rebalance-leader"};
+    "/enable-worker",     "/disable-worker",       "/rebalance-leader", "/settings",
+    "/set-setting"};
 
 HttpOptions within(std::chrono::milliseconds timeout) {
   HttpOptions options;

@@ -217,6 +217,54 @@ TEST_F(DashboardHttpTest, WorkerActionsQueueTheirMessages) {
   for (const auto& w : storage_->getWorkerStatus()) EXPECT_NE(w.name, "worker-old");
 }
 
+// The cluster's settings: a read, and a set that is a write like the others.
+TEST_F(DashboardHttpTest, SettingsAreReadAndSetAsATokenedWrite) {
+  dashboard();
+  const auto settings = ok("/settings");
+  ASSERT_EQ(settings.size(), clusterSettingSpecs().size());
+  EXPECT_EQ(settings[1].at("name"), "leader_timeout_s");
+  EXPECT_EQ(settings[1].at("value"), 10);
+  EXPECT_EQ(settings[1].at("default"), 10);
+  EXPECT_EQ(settings[1].at("min"), 2);
+  EXPECT_EQ(settings[1].at("meaning"), std::string(clusterSettingSpecs()[1].meaning));
+
+  EXPECT_EQ(ok("/set-setting", {{"name", "leader_timeout_s"}, {"value", 4}}), Json::object());
+  EXPECT_EQ(storage_->getSettings()[1].value, 4);
+
+  const auto rows = [&] {
+    std::string all;
+    for (const auto& s : storage_->getSettings())
+      all += s.name + "=" + s.stored.value_or("-") + ";";
+    return all;
+  };
+  const auto before = rows();
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 1}}), 400,
+              "1 is out of range: 2 to 3600 seconds");
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", "5"}}), 400,
+              "field 'value' must be a whole number of seconds");
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 2.5}}), 400,
+              "whole number");
+  expectError(
+      post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 18446744073709551615u}}), 400,
+      "out of range");
+  expectError(post("/set-setting", {{"name", "db_version"}, {"value", 3}}), 400,
+              "unknown setting 'db_version'");
+  expectError(post("/set-setting", {{"value", 3}}), 400, "missing field 'name'");
+  send_token_ = false;
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 5}}), 403,
+              "X-QTopology-Token");
+  EXPECT_EQ(post("/settings").status, 200);  // a read: no token on loopback
+  EXPECT_EQ(rows(), before);
+}
+
+TEST_F(DashboardHttpTest, ReadOnlyRefusesToSetASetting) {
+  dashboard({"--read-only", "--token", "t"});
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 5}},
+                   {{"X-QTopology-Token", "t"}}),
+              403, "--read-only");
+  EXPECT_EQ(storage_->getSettings()[1].value, 10);
+}
+
 // --- errors -------------------------------------------------------------------
 
 TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {

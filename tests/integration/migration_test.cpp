@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "core/logging.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <thread>
 #include <typeinfo>
 
@@ -175,6 +177,41 @@ TEST(Migration, FailingScriptLeavesVersionAtLastGoodFile) {
   EXPECT_EQ(db.scalar("SELECT value FROM qtopology_settings WHERE name = 'db_version'"),
             std::to_string(latest));
   EXPECT_EQ(db.count("qtopology_settings", "name = 'migration_lock'"), 0);
+}
+
+// A user given README's grant without CREATE ROUTINE: the server's 1044
+// names no privilege, the library's error does, and points to the GRANT.
+TEST(Migration, MissingPrivilegeIsNamedWithReadmesGrant) {
+  TestDatabase db;
+  const std::string user = "qt_nr" + std::to_string(::getpid() % 100000);
+  const std::string password = "No-Routine-Pw1";
+  db.exec("CREATE USER '" + user + "'@'%' IDENTIFIED BY '" + password + "'");
+  db.exec(
+      "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, ALTER ROUTINE, "
+      "EXECUTE ON `" +
+      db.name() + "`.* TO '" + user + "'@'%'");
+  auto options = db.options();
+  options.user = user;
+  options.password = password;
+  try {
+    MySqlCoordinator coordinator(options);
+    ADD_FAILURE() << "migrated without CREATE ROUTINE";
+  } catch (const SchemaError& e) {
+    const std::string text = e.what();
+    EXPECT_NE(text.find("the CREATE ROUTINE privilege"), std::string::npos) << text;
+    EXPECT_NE(text.find("README.md"), std::string::npos) << text;
+    // README's own line, word for word.
+    std::ifstream readme(std::string(QTOPOLOGY_SOURCE_DIR) + "/README.md");
+    std::string grant;
+    for (std::string line; std::getline(readme, line) && grant.empty();) {
+      if (line.rfind("GRANT ", 0) == 0) grant = line.substr(0, line.find(" ON app.*"));
+    }
+    ASSERT_FALSE(grant.empty());
+    EXPECT_NE(text.find(grant + " ON <database>.* TO <user>"), std::string::npos) << text;
+    EXPECT_EQ(text.find(password), std::string::npos) << text;
+    EXPECT_EQ(e.code(), 1044);
+  }
+  db.exec("DROP USER '" + user + "'@'%'");
 }
 
 TEST(Migration, ExpiredLockOfADeadProcessIsTakenOver) {

@@ -215,6 +215,12 @@ class FaultyStorage final : public CoordinationStorage {
   std::vector<StorageProperty> getProperties() override {
     return call("getProperties", [&] { return inner_.getProperties(); });
   }
+  std::vector<ClusterSetting> getSettings() override {
+    return call("getSettings", [&] { return inner_.getSettings(); });
+  }
+  void setSetting(const std::string& name, std::int64_t value) override {
+    call("setSetting", [&] { inner_.setSetting(name, value); });
+  }
   std::vector<StorageMessage> getMessages(const std::string& worker) override {
     return call("getMessages", [&] { return inner_.getMessages(worker); });
   }

@@ -29,6 +29,10 @@ class BasicCallsStorage final : public ComposedCoordinationStorage {
   }
   std::vector<MsgQueueItem> getMsgQueueContent() override { return inner_.getMsgQueueContent(); }
   std::vector<StorageProperty> getProperties() override { return inner_.getProperties(); }
+  std::vector<ClusterSetting> getSettings() override { return inner_.getSettings(); }
+  void setSetting(const std::string& name, std::int64_t value) override {
+    inner_.setSetting(name, value);
+  }
 
   std::vector<StorageMessage> getMessages(const std::string& worker) override {
     return inner_.getMessages(worker);

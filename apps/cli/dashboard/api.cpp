@@ -1,10 +1,12 @@
 #include "api.hpp"
 
 #include <chrono>
+#include <cstdint>
 
 #include <qtopology/bounded_json.hpp>
 
 #include "../output.hpp"
+#include "../settings_view.hpp"
 #include "json_type.hpp"
 #include "topology_config.hpp"
 
@@ -220,6 +222,26 @@ constexpr std::string_view kSetEnabled = consts::leader_messages::set_enabled;
 constexpr std::string_view kSetDisabled = consts::leader_messages::set_disabled;
 constexpr std::string_view kRebalance = consts::leader_messages::rebalance;
 
+// The cluster's settings (ours, not upstream's): the list as the CLI's
+// `settings --json` prints it, and one set, checked against its range.
+Json clusterSettings(TrackedStorage& s, const Json&) {
+  return settingsJson(s.call("getSettings", [](auto& st) { return st.getSettings(); }));
+}
+
+Json setClusterSetting(TrackedStorage& s, const Json& body) {
+  const auto name = requiredText(body, "name");
+  const auto value = body.find("value");
+  if (value == body.end() || !value->is_number_integer()) {
+    throw RequestError(400, "field 'value' must be a whole number of seconds");
+  }
+  // A value beyond int64 arrives as an unsigned number: out of any range.
+  const auto seconds = value->is_number_unsigned() && value->get<std::uint64_t>() > INT64_MAX
+                           ? INT64_MAX
+                           : value->get<std::int64_t>();
+  s.call("setSetting", [&](auto& st) { st.setSetting(name, seconds); });
+  return Json::object();
+}
+
 constexpr ApiRoute kRoutes[] = {
     {"worker-status", false, workerStatus},
     {"topology-status", false, topologyStatus},
@@ -240,6 +262,8 @@ constexpr ApiRoute kRoutes[] = {
     {"enable-worker", true, toWorker<&kSetEnabled>},
     {"disable-worker", true, toWorker<&kSetDisabled>},
     {"rebalance-leader", true, toWorker<&kRebalance>},
+    {"settings", false, clusterSettings},
+    {"set-setting", true, setClusterSetting},
 };
 
 }  // namespace

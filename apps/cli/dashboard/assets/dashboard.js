@@ -282,6 +282,37 @@
         el("tr", {}, el("th", {}, p.key), el("td", {}, p.value))));
   }
 
+  // --- cluster settings -----------------------------------------------------------------
+
+  function settingRow(setting) {
+    const ranged = setting.min !== undefined;
+    const row = el("tr", {},
+      el("td", { className: "name" }, setting.name),
+      el("td", {}, setting.value),
+      el("td", {}, setting.stored === null ? "-" : setting.stored),
+      el("td", {}, ranged ? setting.default : "-"),
+      el("td", {}, ranged ? setting.min + "-" + setting.max : "-"),
+      el("td", {}, setting.meaning || ""),
+      el("td", { className: "actions" },
+        actionButton("Set", () => {
+          const text = window.prompt("New value of " + setting.name + " (whole seconds" +
+            (ranged ? ", " + setting.min + " to " + setting.max : "") + ")", setting.value);
+          if (text === null) return;
+          if (!/^[0-9]+$/.test(text.trim())) {
+            announce(setting.name + ": not a whole number of seconds", "error");
+            return;
+          }
+          const value = Number(text.trim());
+          act("set-setting", { name: setting.name, value }, "set " + setting.name + " to " + value);
+        })));
+    row.dataset.name = setting.name;
+    return row;
+  }
+
+  function renderSettings(settings) {
+    fillTable("settings-table", settings.map(settingRow), "none");
+  }
+
   // --- details ------------------------------------------------------------------------
 
   function table(headers, rows) {
@@ -355,9 +386,9 @@
     const status = await health();
     if (status && status.writes) applyWriteMode(status.writes);
     try {
-      const [topologies, workers, queue, storage] = await Promise.all([
+      const [topologies, workers, queue, storage, settings] = await Promise.all([
         api("topology-status"), api("worker-status"), api("msg-queue-content"),
-        api("storage-info")]);
+        api("storage-info"), api("settings")]);
       topologies.sort((a, b) => a.uuid.localeCompare(b.uuid));
       workers.sort((a, b) => a.name.localeCompare(b.name));
       state.topologies = topologies;
@@ -366,6 +397,7 @@
       renderWorkers(workers);
       renderQueue(queue);
       renderStorage(storage);
+      renderSettings(settings);
       if (state.details && !byId("details-section").hidden) await state.details().catch(() => {});
       state.lastGood = new Date();
       byId("stale-banner").hidden = true;
