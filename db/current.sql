@@ -1103,7 +1103,7 @@ delimiter ;
 -- as worker_heartbeat_v26 caps it; rebalance_interval_s, read by the
 -- library's leader only, 3600 without a row).
 delimiter $$
-CREATE PROCEDURE `qtopology_sp_settings_v26`()
+CREATE PROCEDURE `qtopology_sp_settings_v27`()
 begin
     declare v_dead_s int;
     declare v_leader_s int;
@@ -1173,7 +1173,7 @@ delimiter ;
 -- is not a setting or a value below 0 or NULL; nothing is written then.
 -- Safe to repeat.
 delimiter $$
-CREATE PROCEDURE `qtopology_sp_set_setting_v26`(
+CREATE PROCEDURE `qtopology_sp_set_setting_v27`(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin,
     p_value bigint)
 begin

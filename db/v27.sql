@@ -89,7 +89,7 @@ delimiter ;
 -- One row per setting, in the library's order: name, the stored text (NULL:
 -- no row) and the value the procedures go by, read as they read it
 -- (qtopology_sp_setting_int's defaults; the heartbeat's write interval capped
--- as worker_heartbeat_v27 caps it; rebalance_interval_s, read by the
+-- as worker_heartbeat_v26 caps it; rebalance_interval_s, read by the
 -- library's leader only, 3600 without a row).
 drop procedure if exists qtopology_sp_settings_v27;
 delimiter $$
