@@ -17,8 +17,8 @@
 
 namespace qtopology::detail {
 
-// A text parameter that debug logs leave out, showing `label` instead: a
-// claim or message key, or a text that holds them. Trace logs show it.
+// A text parameter that logs show as `label` unless the logger keeps trace
+// lines: a claim or message key, or a text that holds them.
 struct TraceOnly {
   std::string text;
   const char* label;  // e.g. "claim key"
@@ -134,8 +134,8 @@ class ProcedureRunner {
   // The reads: procedures that take no parameter and change nothing run on
   // the slot's libmariadb session (bulk_read_session.hpp), whose rows cost a
   // fraction of Connector/C++'s. Retried like call(); logged at trace (a
-  // leader reads every loop). Never for a procedure
-  // that writes: its result and its retry would not be those of call().
+  // leader reads every loop). Never for a procedure that writes: its result
+  // and its retry would not be those of call().
   ResultTable read(std::string_view procedure, const std::string& operation);
   // The same, the rows handed to `sink` as they arrive.
   void read(std::string_view procedure, RowSink& sink, const std::string& operation);
