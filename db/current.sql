@@ -143,10 +143,11 @@ begin
 end $$
 delimiter ;
 
--- The leader loop's writes (v24's body): an assignment grows the epoch here
--- too. p_actions and the fencing as v21 describes them; a worker that came
--- back since the leader looked keeps its status, though its running
--- topologies were already unassigned when it was declared dead.
+-- The leader loop's writes (v25's body): an assignment grows the epoch;
+-- p_actions and the fencing as v21 describes them; a worker that came back
+-- since the leader looked keeps its status, though its running topologies
+-- were already unassigned when it was declared dead. The unload of a dead
+-- worker keeps its last_ping: the last heartbeat.
 delimiter $$
 CREATE PROCEDURE `qtopology_sp_apply_leader_actions`(
     p_leader varchar(100) character set utf8mb4 collate utf8mb4_bin,
@@ -244,7 +245,8 @@ begin
 
         -- 1. dead workers: their topologies not in error are unassigned (the
         --    worker column is kept, as a refresh does), then the worker is
-        --    unloaded; history rows carry the new values
+        --    unloaded, its last_ping kept (the last heartbeat, not the unload:
+        --    that is the history row's ts); history rows carry the new values
         set v_done = 0;
         open dead_workers;
         unload: loop
@@ -265,7 +267,7 @@ begin
             where worker = v_name and status <> 'error';
 
             update qtopology_worker
-            set status = 'unloaded', lstatus = 'normal', last_ping = v_now
+            set status = 'unloaded', lstatus = 'normal'
             where name = v_name;
             insert into qtopology_worker_history (ts, name, status, lstatus, pid)
             select v_now, w.name, w.status, w.lstatus, w.pid

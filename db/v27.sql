@@ -162,3 +162,208 @@ end $$
 delimiter ;
 
 -- (end of section: settings)
+
+
+-- ---------------------------------------------------------------------------
+-- Section: last_ping is the last heartbeat (issue 29)
+--
+-- v25's leader unload wrote last_ping = now when it unloaded a dead worker,
+-- so an operator reading the worker's last ping saw the unload instead of
+-- the heartbeat the worker was judged by. qtopology_sp_apply_leader_actions
+-- keeps its signature, result and every other write; the unload now leaves
+-- last_ping alone, and its time is the worker history row it writes.
+-- Nothing judges an unloaded worker by last_ping: refresh_statuses looks at
+-- alive and closing workers only, as Node qtopology's leader does, which
+-- skips dead and unloaded workers; register_worker stamps a fresh ping when
+-- the worker comes back. (A Node leader unloads through its own plain
+-- UPDATE, which still stamps the time: its meaning, unchanged.)
+-- ---------------------------------------------------------------------------
+
+-- The leader loop's writes (v25's body): an assignment grows the epoch;
+-- p_actions and the fencing as v21 describes them; a worker that came back
+-- since the leader looked keeps its status, though its running topologies
+-- were already unassigned when it was declared dead. The unload of a dead
+-- worker keeps its last_ping: the last heartbeat.
+drop procedure if exists qtopology_sp_apply_leader_actions;
+delimiter $$
+create procedure qtopology_sp_apply_leader_actions(
+    p_leader varchar(100) character set utf8mb4 collate utf8mb4_bin,
+    p_actions longtext character set utf8mb4 collate utf8mb4_bin)
+begin
+    declare v_now datetime;
+    declare v_leader_s int;
+    declare v_is_leader int default 0;
+    declare v_done int default 0;
+    declare v_name varchar(100) character set utf8mb4 collate utf8mb4_bin;
+    declare v_missing varchar(100) character set utf8mb4 collate utf8mb4_bin;
+    declare v_msg varchar(128) character set utf8mb4 collate utf8mb4_bin;
+    -- the workers to unload that are still dead, locked in name order
+    declare dead_workers cursor for
+        select w.name
+        from qtopology_worker w
+        join json_table(p_actions, '$.unload_workers[*]'
+                        columns (name varchar(100) character set utf8mb4 collate utf8mb4_bin path '$')) j
+            on w.name = j.name collate utf8mb4_bin
+        where w.status = 'dead'
+        order by w.name
+        for update;
+    declare continue handler for not found set v_done = 1;
+    declare exit handler for sqlexception
+    begin
+        rollback;
+        resignal;
+    end;
+
+    if p_actions is null or json_valid(p_actions) = 0 then
+        signal sqlstate '45400' set message_text = 'leader actions are not valid JSON';
+    end if;
+
+    set transaction isolation level read committed;
+    start transaction;
+    update qtopology_settings
+    set value = cast(value as unsigned) + 1
+    where name = 'leadership_epoch';
+    set v_now = now();
+
+    call qtopology_sp_setting_int('leader_timeout_s', v_leader_s);
+
+    select count(*) into v_is_leader
+    from qtopology_worker
+    where name = p_leader
+        and lstatus = 'leader'
+        and status = 'alive'
+        and last_ping >= v_now - interval v_leader_s second
+    for update;
+
+    if v_is_leader = 0 then
+        -- fenced: not even the epoch write survives
+        rollback;
+    else
+        -- every name must exist before anything is written
+        select n.name into v_missing
+        from (
+            select j.name
+            from json_table(p_actions, '$.unload_workers[*]'
+                            columns (name varchar(100) character set utf8mb4 collate utf8mb4_bin path '$')) j
+            union all
+            select j.name
+            from json_table(p_actions, '$.assignments[*]'
+                            columns (name varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.worker')) j
+            union all
+            select j.name
+            from json_table(p_actions, '$.messages[*]'
+                            columns (name varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.worker')) j
+        ) n
+        where not exists (
+            select 1 from qtopology_worker w where w.name = n.name collate utf8mb4_bin)
+        limit 1;
+        if v_missing is not null then
+            set v_msg = left(concat('worker not found: ', v_missing), 128);
+            signal sqlstate '45404' set message_text = v_msg;
+        end if;
+
+        select u.uuid into v_missing
+        from (
+            select j.uuid
+            from json_table(p_actions, '$.unassign_topologies[*]'
+                            columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$')) j
+            union all
+            select j.uuid
+            from json_table(p_actions, '$.assignments[*]'
+                            columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.uuid')) j
+        ) u
+        where not exists (
+            select 1 from qtopology_topology t where t.uuid = u.uuid collate utf8mb4_bin)
+        limit 1;
+        if v_missing is not null then
+            set v_msg = left(concat('topology not found: ', v_missing), 128);
+            signal sqlstate '45404' set message_text = v_msg;
+        end if;
+
+        -- 1. dead workers: their topologies not in error are unassigned (the
+        --    worker column is kept, as a refresh does), then the worker is
+        --    unloaded, its last_ping kept (the last heartbeat, not the unload:
+        --    that is the history row's ts); history rows carry the new values
+        set v_done = 0;
+        open dead_workers;
+        unload: loop
+            fetch dead_workers into v_name;
+            if v_done = 1 then
+                leave unload;
+            end if;
+
+            insert into qtopology_topology_history
+                (ts, uuid, status, worker, weight, worker_affinity, error, enabled, pid)
+            select v_now, t.uuid, 'unassigned', t.worker, t.weight, t.worker_affinity, t.error,
+                   t.enabled, t.pid
+            from qtopology_topology t
+            where t.worker = v_name and t.status <> 'error'
+            for update;
+            update qtopology_topology
+            set status = 'unassigned', last_ping = v_now
+            where worker = v_name and status <> 'error';
+
+            update qtopology_worker
+            set status = 'unloaded', lstatus = 'normal'
+            where name = v_name;
+            insert into qtopology_worker_history (ts, name, status, lstatus, pid)
+            select v_now, w.name, w.status, w.lstatus, w.pid
+            from qtopology_worker w
+            where w.name = v_name;
+        end loop;
+        close dead_workers;
+
+        -- 2. topologies marked running without a worker: back to unassigned
+        update qtopology_topology t
+        join json_table(p_actions, '$.unassign_topologies[*]'
+                        columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$')) j
+            on t.uuid = j.uuid collate utf8mb4_bin
+        set t.status = 'unassigned', t.error = null, t.last_ping = v_now;
+
+        -- 3. assignments: waiting on their worker until it reports running
+        update qtopology_topology t
+        join json_table(p_actions, '$.assignments[*]'
+                        columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.uuid',
+                                 worker varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.worker')) j
+            on t.uuid = j.uuid collate utf8mb4_bin
+        set t.worker = j.worker, t.status = 'waiting', t.epoch = t.epoch + 1,
+            t.last_ping = v_now;
+
+        -- history of 2 and 3, with the values just written
+        insert into qtopology_topology_history
+            (ts, uuid, status, worker, weight, worker_affinity, error, enabled, pid)
+        select v_now, t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.error,
+               t.enabled, t.pid
+        from qtopology_topology t
+        join (
+            select j.uuid
+            from json_table(p_actions, '$.unassign_topologies[*]'
+                            columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$')) j
+            union all
+            select j.uuid
+            from json_table(p_actions, '$.assignments[*]'
+                            columns (uuid varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.uuid')) j
+        ) changed on t.uuid = changed.uuid collate utf8mb4_bin;
+
+        -- 4. the messages (start_topologies, stop_topologies), whole seconds
+        --    rounded up like send_message; a key already sent is a no-op
+        insert into qtopology_message (worker, cmd, content, created, valid_until, msg_key)
+        select j.worker, j.cmd, j.content, v_now,
+               v_now + interval ceil(j.valid_ms / 1000) second, j.msg_key
+        from json_table(p_actions, '$.messages[*]'
+                        columns (worker varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.worker',
+                                 cmd varchar(100) character set utf8mb4 collate utf8mb4_bin path '$.cmd',
+                                 content mediumtext character set utf8mb4 collate utf8mb4_bin path '$.content',
+                                 valid_ms bigint path '$.valid_ms',
+                                 msg_key varchar(40) character set utf8mb4 collate utf8mb4_bin path '$.msg_key')) j
+        on duplicate key update id = id;
+
+        commit;
+    end if;
+
+    select v_is_leader as applied;
+end $$
+
+delimiter ;
+
+-- (end of section: last ping)

@@ -7,8 +7,11 @@
 namespace qtopology::cli {
 namespace {
 
-// The dashboard's options that take one value: where it goes.
+// The options that take one value (register's, the dashboard's): where it
+// goes.
 std::string* valueOption(CommandLine& line, const std::string& arg) {
+  if (arg == "--format") return &line.format;
+  if (arg == "--validator") return &line.validator;
   if (arg == "--listen") return &line.listen;
   if (arg == "--token") return &line.token;
   if (arg == "--token-file") return &line.token_file;

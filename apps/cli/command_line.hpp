@@ -26,6 +26,9 @@ struct CommandLine {
   bool json = false;
   bool yes = false;
   bool help = false;
+  // register
+  std::string format = "auto";  // --format: auto or raw; the command checks it
+  std::string validator;        // --validator CMD
   // dashboard
   std::string listen = "127.0.0.1:8080";
   std::string token;  // --token; the command falls back to $QTOPOLOGY_DASHBOARD_TOKEN

@@ -44,8 +44,8 @@ constexpr Command kCommands[] = {
     {"list", "", "list topologies with status, worker, weight and affinity", 0, 0, listCommand},
     {"details", "<uuid>", "show one topology, with its configuration", 1, 1, detailsCommand},
     {"register", "<uuid> <file.json>",
-     "add or update a topology from a JSON file (- for stdin), in the command or the"
-     " Node format; new ones start disabled",
+     "add or update a topology from a JSON file (- for stdin): a command or a Node"
+     " topology, or a host's own format with --format raw; new ones start disabled",
      2, 2, registerCommand},
     {"export", "<uuid> <file>", "write a topology's configuration to a file (- for stdout)", 2, 2,
      exportCommand},
@@ -91,6 +91,15 @@ constexpr std::string_view kOptions = R"(options:
 )";
 
 // Only the commands that have options of their own show them in their help.
+constexpr std::string_view kRegisterOptions = R"(register options:
+  --format auto|raw    auto (default): a command topology (general.command) or a Node
+                       one, checked as such; raw: any JSON object, for a host's own
+                       runner (only general.weight and general.worker_affinity checked)
+  --validator CMD      run CMD (split at spaces, no shell, looked up on PATH) with the
+                       config on stdin; it exits 0 to accept, else its message (stderr)
+                       is shown and nothing is registered (at most 30 s)
+)";
+
 constexpr std::string_view kDashboardOptions = R"(dashboard options:
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080)
   --token TOKEN        the token write actions (and, when exposed, reads) must send in
@@ -123,7 +132,7 @@ void printHelp(std::ostream& out) {
     head.resize(std::max<std::size_t>(head.size() + 1, 34), ' ');
     out << "  " << head << c.summary << "\n";
   }
-  out << "\n" << kOptions << kDashboardOptions << "\nexit codes: 0 ok, 1 error, 2 usage\n";
+  out << "\n" << kOptions << kRegisterOptions << kDashboardOptions << "\nexit codes: 0 ok, 1 error, 2 usage\n";
 }
 
 void printCommandHelp(std::ostream& out, std::string_view name) {
@@ -131,6 +140,7 @@ void printCommandHelp(std::ostream& out, std::string_view name) {
     if (c.name == name) out << "usage: " << usageLine(c) << "\n  " << c.summary << "\n";
   }
   out << "\n" << kOptions;
+  if (name == "register") out << kRegisterOptions;
   if (name == "dashboard") out << kDashboardOptions;
 }
 

@@ -96,6 +96,12 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string workerCell(const TopologyStatus& t, bool last_on) {
+  if (!t.worker) return "";
+  if (t.status == TopologyState::waiting || t.status == TopologyState::running) return *t.worker;
+  return last_on ? "last on " + *t.worker : "";
+}
+
 Json toJson(const WorkerStatus& w) {
   return {{"name", w.name},
           {"status", w.status},

@@ -33,6 +33,12 @@ std::string number(double value);
 std::string pidText(const std::optional<int>& pid);  // "" when unknown
 std::string joined(const std::vector<std::string>& items);
 
+// A topology's worker as tables show it: its worker while it is waiting or
+// running there, else "" (the storage keeps the worker a topology last ran
+// on; that is not where it runs). With `last_on`, a topology that is not
+// running says "last on NAME" instead.
+std::string workerCell(const TopologyStatus& t, bool last_on = false);
+
 Json toJson(const WorkerStatus& w);
 Json toJson(const TopologyStatus& t);
 Json toJson(const TopologyInfo& t);

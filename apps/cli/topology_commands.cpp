@@ -1,12 +1,19 @@
 #include <ostream>
 
+#include <qtopology/text.hpp>
+
 #include "commands.hpp"
 #include "output.hpp"
 #include "topology_config.hpp"
 #include "topology_file.hpp"
+#include "topology_validator.hpp"
 
 namespace qtopology::cli {
 namespace {
+
+// Long enough for a validator that loads a schema or asks a service; short
+// enough that a hung one does not hold the operator's prompt.
+constexpr std::chrono::seconds kValidatorTimeout{30};
 
 // enable, disable, stop, kill and delete take one or more uuids, applied in
 // order; the first failure ends the command (the earlier ones stay done).
@@ -26,9 +33,9 @@ void listCommand(Context& c) {
   Table table(
       {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
   for (const auto& t : topologies) {
-    table.add({t.uuid, std::string(toString(t.status)), t.enabled ? "yes" : "no",
-               t.worker.value_or(""), number(t.weight), joined(t.worker_affinity), pidText(t.pid),
-               localTime(t.last_ping), t.error.value_or("")});
+    table.add({t.uuid, std::string(toString(t.status)), t.enabled ? "yes" : "no", workerCell(t),
+               number(t.weight), joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
+               t.error.value_or("")});
   }
   table.print(c.out);
 }
@@ -39,7 +46,7 @@ void detailsCommand(Context& c) {
   Table table({"uuid:", t.uuid});
   table.add({"status:", std::string(toString(t.status))});
   table.add({"enabled:", t.enabled ? "yes" : "no"});
-  table.add({"worker:", t.worker.value_or("")});
+  table.add({"worker:", workerCell(t, true)});
   table.add({"weight:", number(t.weight)});
   table.add({"affinity:", joined(t.worker_affinity)});
   table.add({"pid:", pidText(t.pid)});
@@ -49,14 +56,31 @@ void detailsCommand(Context& c) {
   c.out << "config:\n" << t.config.dump(2) << "\n";
 }
 
+// The checks come first, then the validator, then the one write: a config
+// refused by any of them writes nothing.
 void registerCommand(Context& c) {
   const auto& uuid = c.line.args.at(0);
   const auto& path = c.line.args.at(1);
+  const auto format = apps::registerFormatNamed(c.line.format);
+  if (!format) {
+    throw UsageError(
+        "--format must be auto (a command or a Node topology) or raw (any JSON "
+        "object), not '" +
+        escapeControl(c.line.format) + "'");
+  }
+  const auto validator =
+      c.line.validator.empty() ? std::vector<std::string>() : validatorArgv(c.line.validator);
+  const std::string name = path == "-" ? std::string("<stdin>") : path;
   const Json config = readTopologyFile(path);
   try {
-    apps::validateTopologyConfig(config);
+    apps::validateTopologyConfig(config, *format);
   } catch (const apps::InvalidTopology& e) {
-    throw CommandError((path == "-" ? std::string("<stdin>") : path) + ": " + e.what());
+    throw CommandError(name + ": " + e.what());
+  }
+  if (!validator.empty()) {
+    if (const auto why = runValidator(validator, config.dump(), kValidatorTimeout)) {
+      throw CommandError(name + ": refused by the validator (" + *why + "); nothing registered");
+    }
   }
   c.storage().registerTopology(uuid, config);
   c.done("registered topology " + uuid + " (a new topology starts disabled: enable it to run it)");
@@ -124,7 +148,7 @@ void topologyHistoryCommand(Context& c) {
   Table table({"TIME", "STATUS", "ENABLED", "WORKER", "WEIGHT", "PID", "ERROR"});
   for (const auto& h : history) {
     table.add({localTime(h.ts), std::string(toString(h.status)), h.enabled ? "yes" : "no",
-               h.worker.value_or(""), number(h.weight), pidText(h.pid), h.error.value_or("")});
+               workerCell(h), number(h.weight), pidText(h.pid), h.error.value_or("")});
   }
   table.print(c.out);
 }

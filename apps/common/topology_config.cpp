@@ -1,5 +1,7 @@
 #include "topology_config.hpp"
 
+#include <limits>
+
 #include "json_rules.hpp"
 #include "json_type.hpp"
 
@@ -151,6 +153,52 @@ void validateTopologyConfig(const Json& config) {
         "not a valid Node qtopology topology (nor a command topology: no general.command): " +
         joined(found));
   }
+}
+
+void checkStorageFields(const Json& config) {
+  const auto general = config.find("general");
+  if (general == config.end() || general->is_null()) return;
+  if (!general->is_object()) {
+    throw InvalidTopology("general: must be an object, not " + typeWithArticle(*general));
+  }
+  if (const auto weight = general->find("weight"); weight != general->end()) {
+    // A number that overflowed a double in parsing is refused by the
+    // storage as not finite; here it is the same: not a positive number.
+    if (!weight->is_number() || !(weight->get<double>() > 0) ||
+        weight->get<double>() > std::numeric_limits<double>::max()) {
+      throw InvalidTopology("general.weight: must be a positive number, not " +
+                            (weight->is_number() ? weight->dump() : typeWithArticle(*weight)));
+    }
+  }
+  const auto affinity = general->find("worker_affinity");
+  if (affinity == general->end()) return;
+  if (!affinity->is_array()) {
+    throw InvalidTopology("general.worker_affinity: must be an array of worker names, not " +
+                          typeWithArticle(*affinity));
+  }
+  for (std::size_t i = 0; i < affinity->size(); ++i) {
+    const Json& name = (*affinity)[i];
+    const std::string at = "general.worker_affinity[" + std::to_string(i) + "]: ";
+    if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
+      throw InvalidTopology(
+          at + "must be a non-empty worker name, not " +
+          (name.is_string() ? std::string("an empty string") : typeWithArticle(name)));
+    }
+    if (name.get_ref<const std::string&>().find(',') != std::string::npos) {
+      throw InvalidTopology(at + "a worker name cannot contain ','");
+    }
+  }
+}
+
+std::optional<RegisterFormat> registerFormatNamed(std::string_view name) {
+  if (name == "auto") return RegisterFormat::kAuto;
+  if (name == "raw") return RegisterFormat::kRaw;
+  return std::nullopt;
+}
+
+void validateTopologyConfig(const Json& config, RegisterFormat format) {
+  if (format == RegisterFormat::kRaw) return checkStorageFields(config);
+  validateTopologyConfig(config);
 }
 
 }  // namespace qtopology::apps

@@ -5,13 +5,18 @@
 //   general.restart {max, window_s}.
 // - A Node topology is what Node qtopology runs (spouts, bolts, variables),
 //   checked against the rules of qtopology's topology schema.
+// - A host's own format (register's "raw"): any JSON object, for a host
+//   with a TopologyRunner of its own. Only what the storage reads from
+//   every config is checked: general.weight and general.worker_affinity.
 //
 // Which workers run which format is the operator's choice, through
 // general.worker_affinity.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <qtopology/coordination_storage.hpp>
@@ -36,5 +41,22 @@ std::vector<std::string> commandOf(const Json& config);
 // Checks `config` in its format. Throws InvalidTopology whose text names the
 // format and every bad field by its path ("general.heartbeat: is required").
 void validateTopologyConfig(const Json& config);
+
+// The fields the storage reads from any config, checked by their path:
+// general (when present) an object, general.weight a positive number,
+// general.worker_affinity an array of non-empty worker names without ','.
+// Throws InvalidTopology naming the field and what it holds.
+void checkStorageFields(const Json& config);
+
+// How register checks a config: kAuto as validateTopologyConfig() (a
+// command or a Node topology), kRaw only checkStorageFields() (a host's own
+// format).
+enum class RegisterFormat { kAuto, kRaw };
+
+// "auto" or "raw"; nullopt for anything else.
+std::optional<RegisterFormat> registerFormatNamed(std::string_view name);
+
+// Checks `config` as `format` says. Throws InvalidTopology.
+void validateTopologyConfig(const Json& config, RegisterFormat format);
 
 }  // namespace qtopology::apps

@@ -27,7 +27,7 @@ extern "C" void onSignal(int) {
   if (g_worker) g_worker->requestShutdown();
 }
 
-void setUpLogging(const std::string& name, bool verbose) {
+void setUpLogging(const std::string& name, spdlog::level::level_enum level) {
   // Asynchronous, and dropping the oldest lines when the queue is full: a
   // slow stdout (a pipe to a log shipper that lags) must never hold up the
   // heartbeat, whose lease would run out, nor the runner's thread.
@@ -36,7 +36,7 @@ void setUpLogging(const std::string& name, bool verbose) {
   // One line per event, prefixed with the worker so the logs of a cluster
   // can be read interleaved. The library logs through the same logger.
   logger->set_pattern("%H:%M:%S.%e %-9n %^%-5l%$ %v");
-  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
@@ -60,7 +60,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!options) return 0;
-  setUpLogging(options->worker.name, options->verbose);
+  setUpLogging(options->worker.name, options->trace     ? spdlog::level::trace
+                                     : options->verbose ? spdlog::level::debug
+                                                        : spdlog::level::info);
 
   try {
     std::unique_ptr<TopologyRunner> runner;

@@ -52,7 +52,8 @@ options:
                          Mon DoW", each * N or N-M; DoW 0-6 or sun-sat), act as
                          disabled: leadership and topologies go elsewhere
   --simulate             run no processes: topologies only "run" in the worker
-  --verbose              also log every tick
+  --verbose              also log the storage calls that change something
+  --trace                also log every tick's calls, with their claim keys
   --help                 this text
 
 exit codes: 0 clean shutdown, 1 storage failure or no qtopology-supervisor beside
@@ -156,6 +157,8 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
       o.simulate = true;
     } else if (arg == "--verbose") {
       o.verbose = true;
+    } else if (arg == "--trace") {
+      o.trace = true;
     } else {
       throw UsageError("unknown option '" + arg + "' (see --help)");
     }

@@ -31,7 +31,8 @@ struct CommandLineOptions {
   // --dormant: none, never dormant.
   std::optional<DormancySchedule> dormant;
   bool simulate = false;
-  bool verbose = false;
+  bool verbose = false;  // debug lines
+  bool trace = false;    // trace lines too
 };
 
 using apps::UsageError;

@@ -289,10 +289,10 @@ class MemoryStorage::Impl {
           setStatus(t, ts::unassigned, std::nullopt, at);
         }
       }
+      // last_ping stays the last heartbeat; the history row has the unload.
       auto& w = workers.at(name);
       w.status = ws::unloaded;
       w.lstatus = ls::normal;
-      w.last_ping = at;
       recordWorker(w, at);
     }
     for (const auto& uuid : actions.unassign_topologies) {

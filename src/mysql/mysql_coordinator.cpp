@@ -39,6 +39,10 @@ constexpr std::chrono::milliseconds kShutdownMessageLifetime{60000};
 // (a 20,000-message backlog took minutes). It also bounds the reply's memory.
 constexpr std::int64_t kMessageBatch = 1000;
 
+// Fresh keys as parameters: debug logs leave them out (TraceOnly).
+SqlValue claimKey() { return detail::TraceOnly{randomKey(), "claim key"}; }
+SqlValue messageKey() { return detail::TraceOnly{randomKey(), "message key"}; }
+
 // A status column's text, typed. Text none of the spellings (a peer of a
 // newer release, a hand-edited row) is the storage's error, not the caller's.
 template <typename Parse>
@@ -223,6 +227,11 @@ class MySqlCoordinator::Impl {
                    const std::string& op) {
     return runner.call(procedure, args, op);
   }
+  // A call a worker repeats every tick or every few: logged at trace only.
+  ResultTable routine(std::string_view procedure, const std::vector<SqlValue>& args,
+                      const std::string& op) {
+    return runner.call(procedure, args, op, LogLevel::trace);
+  }
   // A procedure without parameters that only reads (ProcedureRunner::read).
   ResultTable read(std::string_view procedure, const std::string& op) {
     return runner.read(procedure, op);
@@ -293,12 +302,12 @@ class MySqlCoordinator::Impl {
 
   void stop(const std::string& uuid, std::string_view cmd, const char* method) {
     const auto op = checkedOperation(method, "uuid", uuid);
-    call("stop_topology", {uuid, std::string(cmd), randomKey()}, op);
+    call("stop_topology", {uuid, std::string(cmd), messageKey()}, op);
   }
 
   void send(const std::string& worker, const std::string& cmd, const std::string& content,
             std::chrono::milliseconds valid_for, const std::string& op) {
-    call("send_message", {worker, cmd, content, std::int64_t{valid_for.count()}, randomKey()}, op);
+    call("send_message", {worker, cmd, content, std::int64_t{valid_for.count()}, messageKey()}, op);
   }
 
   MySqlOptions options;
@@ -335,7 +344,7 @@ std::vector<TopologyStatus> MySqlCoordinator::getTopologyStatus() {
 
 std::vector<TopologyStatus> MySqlCoordinator::getTopologiesForWorker(const std::string& worker) {
   const auto op = checkedOperation("getTopologiesForWorker", "worker", worker);
-  return topologiesFrom(impl_->call("topologies_for_worker", {worker}, op));
+  return topologiesFrom(impl_->routine("topologies_for_worker", {worker}, op));
 }
 
 TopologyInfo MySqlCoordinator::getTopologyInfo(const std::string& uuid) {
@@ -444,13 +453,13 @@ void MySqlCoordinator::setSetting(const std::string& name, std::int64_t value) {
 std::vector<StorageMessage> MySqlCoordinator::getMessages(const std::string& worker) {
   const auto op = checkedOperation("getMessages", "worker", worker);
   return messagesFrom(
-      impl_->call("take_messages", {worker, randomKey(), std::int64_t{kMessageBatch}}, op), op);
+      impl_->routine("take_messages", {worker, claimKey(), std::int64_t{kMessageBatch}}, op), op);
 }
 
 std::optional<StorageMessage> MySqlCoordinator::getMessage(const std::string& worker) {
   const auto op = checkedOperation("getMessage", "worker", worker);
   auto messages =
-      messagesFrom(impl_->call("take_messages", {worker, randomKey(), std::int64_t{1}}, op), op);
+      messagesFrom(impl_->routine("take_messages", {worker, claimKey(), std::int64_t{1}}, op), op);
   if (messages.empty()) return std::nullopt;
   return std::move(messages.front());
 }
@@ -477,18 +486,18 @@ void MySqlCoordinator::registerWorker(const std::string& name) {
 
 void MySqlCoordinator::pingWorker(const std::string& name) {
   const auto op = checkedOperation("pingWorker", "worker", name);
-  impl_->call("worker_ping", {name}, op);
+  impl_->routine("worker_ping", {name}, op);
 }
 
 void MySqlCoordinator::announceLeaderCandidacy(const std::string& name) {
   const auto op = checkedOperation("announceLeaderCandidacy", "worker", name);
-  impl_->call("announce_leader_candidacy", {name}, op);
+  impl_->routine("announce_leader_candidacy", {name}, op);
 }
 
 bool MySqlCoordinator::checkLeaderCandidacy(const std::string& name) {
   const auto op = checkedOperation("checkLeaderCandidacy", "worker", name);
-  return leadershipColumn(firstText(impl_->call("check_leader_candidacy", {name}, op), "status")) ==
-         Leadership::leader;
+  return leadershipColumn(firstText(impl_->routine("check_leader_candidacy", {name}, op),
+                                    "status")) == Leadership::leader;
 }
 
 void MySqlCoordinator::setWorkerStatus(const std::string& name, WorkerState status) {
@@ -520,7 +529,7 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
   const auto op = checkedOperation("heartbeat", "worker", name);
   // v26's heartbeat, which pings only when due and says whether it did
   // (qtopology_sp_worker_heartbeat is v25's, for workers of that release).
-  auto table = impl_->call("worker_heartbeat_v26", {name, randomKey()}, op);
+  auto table = impl_->routine("worker_heartbeat_v26", {name, claimKey()}, op);
   // The procedure signals an unknown worker; no row would mean it vanished
   // between the ping and the read.
   if (table.empty()) throw NotFoundError(op + ": worker not found: " + name);
@@ -538,7 +547,7 @@ WorkerHeartbeat MySqlCoordinator::heartbeat(const std::string& name) {
 
 bool MySqlCoordinator::campaign(const std::string& name) {
   const auto op = checkedOperation("campaign", "worker", name);
-  return leadershipColumn(firstText(impl_->call("campaign", {name}, op), "status")) ==
+  return leadershipColumn(firstText(impl_->routine("campaign", {name}, op), "status")) ==
          Leadership::leader;
 }
 
@@ -562,12 +571,16 @@ bool MySqlCoordinator::applyLeaderActions(const std::string& leader, const Leade
                   {"unassign_topologies", actions.unassign_topologies},
                   {"assignments", std::move(assignments)},
                   {"messages", std::move(messages)}};
-  return firstText(impl_->call("apply_leader_actions", {leader, body.dump()}, op), "applied") ==
-         "1";
+  return firstText(
+             impl_->call(
+                 "apply_leader_actions",
+                 {leader, SqlValue(detail::TraceOnly{body.dump(), "actions with message keys"})},
+                 op),
+             "applied") == "1";
 }
 
 void MySqlCoordinator::refreshStatuses() {
-  impl_->call("refresh_statuses", {}, "refreshStatuses()");
+  impl_->routine("refresh_statuses", {}, "refreshStatuses()");
 }
 
 std::map<Leadership, int> MySqlCoordinator::leadershipStatusCounts() {
@@ -659,7 +672,7 @@ void MySqlCoordinator::clearTopologyError(const std::string& uuid) {
 std::optional<std::string> MySqlCoordinator::clearTopologyErrorToLastWorker(
     const std::string& uuid) {
   const auto op = checkedOperation("clearTopologyErrorToLastWorker", "uuid", uuid);
-  auto table = impl_->call("clear_topology_error_v27", {uuid, randomKey()}, op);
+  auto table = impl_->call("clear_topology_error_v27", {uuid, messageKey()}, op);
   if (table.empty()) return std::nullopt;
   return table.take(0, table.column("worker"));
 }

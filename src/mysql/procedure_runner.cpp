@@ -26,19 +26,31 @@ std::string callText(std::string_view procedure, std::size_t arg_count) {
   return text;
 }
 
-// Arguments as they appear in debug logs: long texts (configs) are cut.
-std::string describeArgs(const std::vector<SqlValue>& args) {
+// Arguments as they appear in logs: long texts (configs) are cut; keys
+// only when the logger keeps trace lines.
+std::string describeArgs(const std::vector<SqlValue>& args, bool show_keys) {
   constexpr std::size_t kMaxShown = 120;
+  // Enough for a leader's actions of a few dozen messages, keys included.
+  constexpr std::size_t kMaxKeyedShown = 4000;
   std::string out;
+  const auto text = [&](const std::string& s, std::size_t max) {
+    out += '\'';
+    out.append(s, 0, std::min(s.size(), max));
+    if (s.size() > max) out += "...(" + std::to_string(s.size()) + " bytes)";
+    out += '\'';
+  };
   for (const auto& arg : args) {
     if (!out.empty()) out += ", ";
     if (std::holds_alternative<std::monostate>(arg)) {
       out += "NULL";
     } else if (const auto* s = std::get_if<std::string>(&arg)) {
-      out += '\'';
-      out.append(*s, 0, std::min(s->size(), kMaxShown));
-      if (s->size() > kMaxShown) out += "...(" + std::to_string(s->size()) + " bytes)";
-      out += '\'';
+      text(*s, kMaxShown);
+    } else if (const auto* k = std::get_if<TraceOnly>(&arg)) {
+      if (show_keys) {
+        text(k->text, kMaxKeyedShown);
+      } else {
+        out += std::string("<") + k->label + ">";
+      }
     } else if (const auto* i = std::get_if<std::int64_t>(&arg)) {
       out += std::to_string(*i);
     } else {
@@ -56,6 +68,8 @@ void bind(sql::PreparedStatement& statement, const std::vector<SqlValue>& args) 
       statement.setNull(index, sql::DataType::VARCHAR);
     } else if (const auto* s = std::get_if<std::string>(&arg)) {
       statement.setString(index, sql::SQLString(s->data(), s->size()));
+    } else if (const auto* k = std::get_if<TraceOnly>(&arg)) {
+      statement.setString(index, sql::SQLString(k->text.data(), k->text.size()));
     } else if (const auto* n = std::get_if<std::int64_t>(&arg)) {
       statement.setInt64(index, *n);
     } else {
@@ -189,10 +203,10 @@ void ProcedureRunner::tryOnce(const Attempt& attempt) {
 }
 
 ResultTable ProcedureRunner::call(std::string_view procedure, const std::vector<SqlValue>& args,
-                                  const std::string& operation) {
+                                  const std::string& operation, LogLevel level) {
   const std::string text = callText(procedure, args.size());
   ResultTable table;
-  withRetries(procedure, args, operation, [&](ConnectionPool::Lease& lease) {
+  withRetries(procedure, args, operation, level, [&](ConnectionPool::Lease& lease) {
     table = execute(*lease.operator->(), text, args);
   });
   return table;
@@ -202,7 +216,7 @@ ResultTable ProcedureRunner::read(std::string_view procedure, const std::string&
   // No parameter, so nothing is pasted into the text.
   const std::string text = callText(procedure, 0);
   ResultTable table;
-  withRetries(procedure, {}, operation,
+  withRetries(procedure, {}, operation, LogLevel::trace,
               [&](ConnectionPool::Lease& lease) { table = lease->bulk().query(text); });
   return table;
 }
@@ -210,15 +224,21 @@ ResultTable ProcedureRunner::read(std::string_view procedure, const std::string&
 void ProcedureRunner::read(std::string_view procedure, RowSink& sink,
                            const std::string& operation) {
   const std::string text = callText(procedure, 0);
-  withRetries(procedure, {}, operation,
+  withRetries(procedure, {}, operation, LogLevel::trace,
               [&](ConnectionPool::Lease& lease) { lease->bulk().query(text, sink); });
 }
 
 void ProcedureRunner::withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
-                                  const std::string& operation, const Attempt& attempt) {
+                                  const std::string& operation, LogLevel level,
+                                  const Attempt& attempt) {
   auto log = loggerOr(options_.logger);
-  if (log.logger().enabled(LogLevel::debug)) {
-    log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, describeArgs(args));
+  if (log.logger().enabled(level)) {
+    const auto shown = describeArgs(args, log.logger().enabled(LogLevel::trace));
+    if (level == LogLevel::trace) {
+      log.trace("qtopology: CALL qtopology_sp_{}({})", procedure, shown);
+    } else {
+      log.debug("qtopology: CALL qtopology_sp_{}({})", procedure, shown);
+    }
   }
   try {
     policy_.run<ServerFailure>(

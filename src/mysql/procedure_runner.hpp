@@ -10,13 +10,21 @@
 #include <vector>
 
 #include <qtopology/coordination_storage.hpp>
+#include <qtopology/logger.hpp>
 
 #include "connection_pool.hpp"
 #include "retry_policy.hpp"
 
 namespace qtopology::detail {
 
-using SqlValue = std::variant<std::monostate, std::string, std::int64_t, double>;
+// A text parameter that logs show as `label` unless the logger keeps trace
+// lines: a claim or message key, or a text that holds them.
+struct TraceOnly {
+  std::string text;
+  const char* label;  // e.g. "claim key"
+};
+
+using SqlValue = std::variant<std::monostate, std::string, std::int64_t, double, TraceOnly>;
 
 // A result's cells are text, a NULL cell a view whose data() is nullptr.
 // Numbers throw StorageError naming the column when a cell holds anything
@@ -116,14 +124,18 @@ class ProcedureRunner {
   // messages and logs, e.g. "assignTopology(uuid=t1)". Returns the first
   // result set (empty when the procedure returns none). A failed try leaves
   // no session behind inside a transaction: it is rolled back, or closed when
-  // that fails or the session broke.
+  // that fails or the session broke. The CALL is logged at `level`: debug,
+  // or trace for the calls a worker repeats every tick or every few (its
+  // heartbeat, ping, claims and campaign, the leader's refresh), which
+  // would be most of a debug log.
   ResultTable call(std::string_view procedure, const std::vector<SqlValue>& args,
-                   const std::string& operation);
+                   const std::string& operation, LogLevel level = LogLevel::debug);
 
   // The reads: procedures that take no parameter and change nothing run on
   // the slot's libmariadb session (bulk_read_session.hpp), whose rows cost a
-  // fraction of Connector/C++'s. Retried like call(). Never for a procedure
-  // that writes: its result and its retry would not be those of call().
+  // fraction of Connector/C++'s. Retried like call(); logged at trace (a
+  // leader reads every loop). Never for a procedure that writes: its result
+  // and its retry would not be those of call().
   ResultTable read(std::string_view procedure, const std::string& operation);
   // The same, the rows handed to `sink` as they arrive.
   void read(std::string_view procedure, RowSink& sink, const std::string& operation);
@@ -132,7 +144,7 @@ class ProcedureRunner {
   // One try on a leased session; a retry runs it again from the start.
   using Attempt = std::function<void(ConnectionPool::Lease&)>;
   void withRetries(std::string_view procedure, const std::vector<SqlValue>& args,
-                   const std::string& operation, const Attempt& attempt);
+                   const std::string& operation, LogLevel level, const Attempt& attempt);
   void tryOnce(const Attempt& attempt);
 
   ConnectionPool& pool_;

@@ -65,6 +65,21 @@ class BrowserTest : public ::testing::Test {
   std::unique_ptr<MySqlCoordinator> storage_;
 };
 
+// The storage keeps the worker a topology last ran on; the page shows it as
+// that, not as where the topology runs.
+TEST_F(BrowserTest, ATopologyThatIsNotRunningSaysWhereItRanLast) {
+  storage_->assignTopology("reports-nightly", "worker-beta");
+  storage_->setTopologyStatus(
+      {"reports-nightly", std::string("worker-beta"), TopologyState::unassigned, std::nullopt});
+  DashboardProcess dashboard(db_.url());
+  const auto report = drive({"ours", dashboard.pageUrl(), screenshotPath("last-on")});
+  const auto& page = report.at("initial");
+  EXPECT_EQ(row(page.at("topologies"), "reports-nightly").at("cells").at(3), "last on worker-beta");
+  EXPECT_EQ(row(page.at("topologies"), "orders-pipeline").at("cells").at(3), "worker-alpha");
+  EXPECT_EQ(row(page.at("workers"), "worker-beta").at("cells").at(5), "-");
+  EXPECT_EQ(row(page.at("workers"), "worker-alpha").at("cells").at(5), "orders-pipeline");
+}
+
 TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
   DashboardProcess dashboard(db_.url());
   const auto screenshot = screenshotPath("dashboard");

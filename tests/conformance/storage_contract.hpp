@@ -992,6 +992,35 @@ TYPED_TEST_P(StorageContract, MalformedLeaderActionsAreRejectedBeforeTheFence) {
   EXPECT_EQ(this->state(), before);
 }
 
+// An operator reading last_ping sees the last heartbeat, also once the
+// leader unloaded the worker; the unload's time is its history row.
+TYPED_TEST_P(StorageContract, UnloadKeepsTheLastHeartbeat) {
+  auto& s = this->s();
+  s.registerWorker("leader");
+  s.registerWorker("gone");
+  ASSERT_TRUE(s.campaign("leader"));
+  this->advance(40s);  // past the dead-worker timeout
+  s.pingWorker("leader");
+  s.refreshStatuses();
+  ASSERT_EQ(this->worker("gone").status, WorkerState::dead);
+  this->advance(20s);
+  s.pingWorker("leader");
+  const auto last_heartbeat = this->worker("gone").last_ping;
+  LeaderActions unload;
+  unload.unload_workers = {"gone"};
+  ASSERT_TRUE(s.applyLeaderActions("leader", unload));
+  ASSERT_EQ(this->worker("gone").status, WorkerState::unloaded);
+  // Composed of the basic calls, the unload is setWorkerStatus, which
+  // stamps the ping as the Node package's does.
+  if (!TypeParam::kDefaults) {
+    EXPECT_EQ(this->worker("gone").last_ping, last_heartbeat);
+  }
+  const auto history = s.getWorkerHistory("gone");
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history[0].status, WorkerState::unloaded);
+  EXPECT_GE(history[0].ts - last_heartbeat, 20s);  // the unload's time
+}
+
 TYPED_TEST_P(StorageContract, OnlyWorkersStillDeadAreUnloaded) {
   auto& s = this->s();
   s.registerWorker("leader");
@@ -1301,7 +1330,7 @@ TYPED_TEST_P(StorageContract, ReportsAndLeaderActionsAreFenced) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    StorageContract, BadIdentifiersAreRejectedBeforeAnyWrite,
+    StorageContract, UnloadKeepsTheLastHeartbeat, BadIdentifiersAreRejectedBeforeAnyWrite,
     BadArgumentsNameTheCallAndChangeNothing, UnknownWorkerIsNotFoundByEveryCallThatNamesOne,
     UnknownTopologyIsNotFoundByEveryCallThatNamesOne,
     RegisterWorkerInsertsAliveWorkerWithPidAndRevivesIt, PingMovesLastPingAndNothingElse,

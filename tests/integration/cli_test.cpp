@@ -2,9 +2,11 @@
 // exit code (0 ok, 1 error, 2 usage) and one-line error messages.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 
 #include <qtopology/mysql_coordinator.hpp>
@@ -16,6 +18,7 @@ namespace qtopology::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A command topology: the Node format has integer weights only.
 const Json kConfig = {
@@ -242,6 +245,111 @@ TEST_F(CliTopologyTest, RegisterTakesNodeTopologiesCheckedAgainstTheirSchema) {
   EXPECT_EQ(json({"list"}).size(), 1u);  // nothing half-written
 }
 
+// A host's own format: any JSON object with --format raw; only the fields
+// the storage reads are checked.
+TEST_F(CliTopologyTest, RegisterRawTakesAHostsOwnFormat) {
+  const Json own = {{"general", {{"weight", 2}, {"worker_affinity", {"cpp-host"}}}},
+                    {"my_runner", {{"pipeline", {"parse", "score"}}, {"threads", 4}}}};
+  const auto path = file("own.json", own.dump());
+  expectOneLineError(cli({"register", "own", path}), 1,
+                     "not a valid Node qtopology topology (nor a command topology");
+  EXPECT_THAT(ok({"register", "--format", "raw", "own", path}),
+              HasSubstr("registered topology own"));
+  const auto t = json({"details", "own"});
+  EXPECT_EQ(t["config"], own);
+  EXPECT_EQ(t["weight"], 2);
+  EXPECT_EQ(t["worker_affinity"], Json({"cpp-host"}));
+  ok({"register", "--format", "raw", "bare",
+      file("bare.json", R"({"anything": [1, {"x": null}]})")});
+  EXPECT_EQ(json({"details", "bare"})["weight"], 1);
+
+  for (const auto& [config, error] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"general": {"weight": -1}})", "general.weight: must be a positive number, not -1"},
+           {R"({"general": {"weight": "2"}})",
+            "general.weight: must be a positive number, not a string"},
+           {R"({"general": []})", "general: must be an object, not an array"},
+           {R"({"general": {"worker_affinity": "w1"}})",
+            "general.worker_affinity: must be an array of worker names, not a string"},
+           {R"({"general": {"worker_affinity": ["w1", 7]}})",
+            "general.worker_affinity[1]: must be a non-empty worker name, not a number"},
+           {R"({"general": {"worker_affinity": ["a,b"]}})",
+            "general.worker_affinity[0]: a worker name cannot contain ','"}}) {
+    expectOneLineError(cli({"register", "--format", "raw", "bad", "-"}, config), 1,
+                       "<stdin>: " + error);
+  }
+  expectOneLineError(cli({"register", "--format", "raw", "bad", "-"}, "[1]"), 1,
+                     "must be a JSON object, not an array");
+  expectOneLineError(cli({"register", "--format", "yaml", "bad", path}), 2,
+                     "--format must be auto (a command or a Node topology) or raw");
+  EXPECT_EQ(json({"list"}).size(), 2u);  // nothing refused was written
+}
+
+// A validator of the host's: the config on stdin, exit 0 to accept, else its
+// message is shown (one line, escaped, bounded) and nothing is written.
+TEST_F(CliTopologyTest, RegisterRunsTheHostsValidator) {
+  const std::string seen = ::testing::TempDir() + db_.name() + "-seen.json";
+  const std::string env_seen = ::testing::TempDir() + db_.name() + "-env.txt";
+  files_.push_back(seen);
+  files_.push_back(env_seen);
+  const auto validator = file("validator.sh",
+                              "#!/bin/sh\n"
+                              "cat > '" +
+                                  seen +
+                                  "'\n"
+                                  "env > '" +
+                                  env_seen +
+                                  "'\n"
+                                  "grep -q '\"my_runner\"' '" +
+                                  seen +
+                                  "' && exit 0\n"
+                                  "printf 'no my_runner section\\n\\033[31mred\\n' >&2\n"
+                                  "exit 3\n");
+  ASSERT_EQ(::chmod(validator.c_str(), 0700), 0);
+  const Json own = {{"general", {{"weight", 2}}}, {"my_runner", {{"threads", 4}}}};
+  const Environment secrets{{{"QTOPOLOGY_MYSQL_PASSWORD_FILE", "/nonexistent/pw"},
+                             {"MYSQL_PWD", "hunter2"},
+                             {"HOST_TOKEN", "t0k3n"},
+                             {"HOST_SETTING", "kept"}},
+                            {}};
+  const auto accept = run(QTOPOLOGY_CLI,
+                          {"--url", db_.url(), "register", "--format", "raw", "--validator",
+                           validator + " --strict", "own", "-"},
+                          "// a comment\n" + own.dump(), secrets);
+  ASSERT_EQ(accept.exit_code, 0) << accept.err;
+  EXPECT_EQ(Json::parse(readFile(seen)), own);  // plain JSON, comments gone
+  const auto env = readFile(env_seen);
+  EXPECT_THAT(env, HasSubstr("HOST_SETTING=kept"));
+  for (const char* secret :
+       {"QTOPOLOGY_MYSQL", "MYSQL_PWD", "hunter2", "t0k3n", db_.url().c_str()}) {
+    EXPECT_THAT(env, Not(HasSubstr(secret))) << secret;
+  }
+  EXPECT_EQ(json({"details", "own"})["config"], own);
+
+  const auto refused = cli({"register", "--format", "raw", "--validator", validator, "other", "-"},
+                           R"({"general": {"weight": 1}})");
+  expectOneLineError(refused, 1,
+                     "<stdin>: refused by the validator (exit code 3: no my_runner "
+                     "section\\n\\x1b[31mred); nothing registered");
+  // The Node and command checks come first, the validator after them.
+  expectOneLineError(
+      cli({"register", "--validator", validator, "other", "-"}, R"({"my_runner": {}})"), 1,
+      "not a valid Node qtopology topology");
+  const auto flood =
+      file("flood.sh", "#!/bin/sh\nhead -c 100000 /dev/zero | tr '\\0' x >&2\nexit 1\n");
+  ASSERT_EQ(::chmod(flood.c_str(), 0700), 0);
+  const auto flooded =
+      cli({"register", "--format", "raw", "--validator", flood, "other", "-"}, "{}");
+  expectOneLineError(flooded, 1, "exit code 1: xxxx");
+  EXPECT_LT(flooded.err.size(), 700u);
+  expectOneLineError(
+      cli({"register", "--format", "raw", "--validator", "/nonexistent/check", "other", "-"},
+          own.dump()),
+      1, "cannot run the validator /nonexistent/check: No such file");
+  expectOneLineError(cli({"register", "--validator", " ", "other", "-"}, own.dump()), 1,
+                     "--validator names no program");
+  EXPECT_EQ(json({"list"}).size(), 1u);  // nothing refused was written
+}
+
 TEST_F(CliTopologyTest, UnknownUuidIsAnError) {
   for (std::vector<std::string> args : {std::vector<std::string>{"details", "nope"},
                                         {"export", "nope", "-"},
@@ -377,6 +485,58 @@ TEST_F(CliTopologyTest, WorkersShutdownDeleteHistory) {
   EXPECT_THAT(ok({"delete-worker", "w1"}), HasSubstr("deleted worker w1"));
   EXPECT_EQ(json({"workers"}).size(), 0u);
   expectOneLineError(cli({"delete-worker", "w1"}), 1, "not found: w1");
+}
+
+// LAST PING is the worker's last heartbeat, also once the leader unloaded
+// it; the unload is in its history.
+TEST_F(CliTopologyTest, WorkersShowTheLastHeartbeatNotTheUnload) {
+  storage().registerWorker("leader");
+  storage().registerWorker("gone");
+  ASSERT_TRUE(storage().campaign("leader"));
+  db_.exec("UPDATE qtopology_worker SET last_ping = '2024-05-01 12:00:00' WHERE name = 'gone'");
+  storage().refreshStatuses();  // silent since 2024: dead
+  LeaderActions unload;
+  unload.unload_workers = {"gone"};
+  ASSERT_TRUE(storage().applyLeaderActions("leader", unload));
+  const std::time_t seconds =
+      std::stoll(db_.scalar("SELECT UNIX_TIMESTAMP('2024-05-01 12:00:00')"));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char expected[32];
+  std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  for (const auto& w : json({"workers"})) {
+    if (w["name"] != "gone") continue;
+    EXPECT_EQ(w["status"], "unloaded");
+    EXPECT_EQ(w["last_ping"], std::string(expected));
+  }
+  EXPECT_THAT(ok({"workers"}),
+              ::testing::ContainsRegex("gone +unloaded +normal +[0-9]+ +2024-0[45]-"));
+  const auto history = json({"history", "worker", "gone"});
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[0]["status"], "unloaded");
+  EXPECT_GT(history[0]["ts"].get<std::string>(), "2025");  // when it was unloaded: now
+}
+
+// A topology shows a worker only while it is waiting or running there; one
+// that stopped or failed says where it ran last in details.
+TEST_F(CliTopologyTest, ATopologyThatIsNotRunningShowsNoWorker) {
+  registerTopology("t1");
+  registerTopology("t2");
+  storage().registerWorker("w1");
+  storage().assignTopology("t1", "w1");
+  storage().assignTopology("t2", "w1");
+  storage().setTopologyStatus({"t1", std::string("w1"), TopologyState::running, std::nullopt});
+  storage().setTopologyStatus({"t2", std::string("w1"), TopologyState::error, std::string("boom")});
+  const auto table = ok({"list"});
+  EXPECT_THAT(table, ::testing::ContainsRegex("t1 +running +no +w1 +2.5"));
+  EXPECT_THAT(table, ::testing::ContainsRegex("t2 +error +no +- +2.5"));
+  EXPECT_THAT(ok({"details", "t2"}), ::testing::ContainsRegex("worker: +last on w1\n"));
+  EXPECT_THAT(ok({"details", "t1"}), ::testing::ContainsRegex("worker: +w1\n"));
+  storage().setTopologyStatus({"t1", std::string("w1"), TopologyState::unassigned, std::nullopt});
+  EXPECT_THAT(ok({"list"}), ::testing::ContainsRegex("t1 +unassigned +no +- +2.5"));
+  EXPECT_THAT(ok({"history", "topology", "t1"}),
+              ::testing::ContainsRegex("unassigned +no +- +2.5"));
+  EXPECT_EQ(json({"details", "t1"})["worker"], "w1");  // JSON: the stored column, as it is
 }
 
 // --- whole database ----------------------------------------------------------------

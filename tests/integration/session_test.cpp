@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
+#include <mutex>
+#include <regex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <qtopology/mysql_coordinator.hpp>
@@ -114,6 +117,82 @@ TEST(Sessions, PoolSizeBoundsTheServerSessions) {
   std::cout << "[ figures  ] pool_size 3: at most " << most << " server sessions seen\n";
   EXPECT_LE(most, 2 * 3);
   EXPECT_GT(most, 0);
+}
+
+// The lines a logger at `level` keeps, one CALL each.
+class RecordingLogger final : public Logger {
+ public:
+  explicit RecordingLogger(LogLevel level) : level_(level) {}
+  void log(LogLevel level, std::string_view message) noexcept override {
+    std::lock_guard lock(mutex_);
+    if (message.find("CALL ") != std::string_view::npos) lines_.emplace_back(message);
+    static_cast<void>(level);
+  }
+  bool enabled(LogLevel level) const noexcept override { return level >= level_; }
+  std::vector<std::string> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(lines_, {});
+  }
+
+ private:
+  LogLevel level_;
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+bool holdsKey(const std::string& line) {
+  return std::regex_search(line, std::regex("'[0-9a-f]{32}'|msg_key"));
+}
+
+// Debug logs what changes the storage, without the claim and message keys;
+// the calls each tick repeats (heartbeat, ping, claims, campaign, the
+// leader's refresh and reads) and the keys are trace's.
+TEST(Sessions, DebugLogsLeaveOutTickCallsAndKeysTraceHasThem) {
+  TestDatabase db;
+  for (const auto level : {LogLevel::debug, LogLevel::trace}) {
+    SCOPED_TRACE(std::string(toString(level)));
+    auto logger = std::make_shared<RecordingLogger>(level);
+    auto options = db.options();
+    options.logger = logger;
+    MySqlCoordinator storage(options);
+    storage.registerWorker("w1");
+    storage.registerTopology("t1", Json::object());
+    storage.assignTopology("t1", "w1");
+    logger->take();
+    for (int tick = 0; tick < 3; ++tick) {
+      storage.heartbeat("w1");
+      storage.campaign("w1");
+      storage.refreshStatuses();
+      storage.getWorkerStatus();
+      storage.getTopologyStatus();
+      storage.getTopologiesForWorker("w1");
+      storage.pingWorker("w1");
+      storage.getMessages("w1");
+    }
+    const auto ticks = logger->take();
+    storage.stopTopology("t1");
+    storage.sendMessageToWorker("w1", "rebalance", Json::object(), std::chrono::seconds(60));
+    LeaderActions actions;
+    actions.assignments = {{"t1", "w1"}};
+    ASSERT_TRUE(storage.applyLeaderActions("w1", actions));
+    const auto writes = logger->take();
+
+    ASSERT_EQ(writes.size(), 3u);
+    if (level == LogLevel::debug) {
+      EXPECT_TRUE(ticks.empty()) << ticks.front();
+      for (const auto& line : writes) EXPECT_FALSE(holdsKey(line)) << line;
+      EXPECT_NE(writes[0].find("'t1', 'stop_topology', <message key>"), std::string::npos)
+          << writes[0];
+      EXPECT_NE(writes[2].find("'w1', <actions with message keys>"), std::string::npos)
+          << writes[2];
+    } else {
+      EXPECT_EQ(ticks.size(), 3u * 8u);
+      EXPECT_TRUE(std::any_of(ticks.begin(), ticks.end(), [](const std::string& line) {
+        return line.find("worker_heartbeat_v26") != std::string::npos && holdsKey(line);
+      }));
+      for (const auto& line : writes) EXPECT_TRUE(holdsKey(line)) << line;
+    }
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include <qtopology/bounded_json.hpp>
+#include <qtopology/text.hpp>
 
 #include "../output.hpp"
 #include "../settings_view.hpp"
@@ -31,6 +32,12 @@ std::string requiredText(const Json& body, const char* field) {
                                 (it->is_string() ? "an empty one" : apps::typeWithArticle(*it)));
   }
   return it->get<std::string>();
+}
+
+// A short text from the request, quoted, bounded and escaped for an error.
+std::string shownText(const std::string& text) {
+  constexpr std::size_t kShown = 32;
+  return "'" + escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "...'" : "'");
 }
 
 // Upstream's optional "valid_msec" of the worker messages, 60 s by default.
@@ -162,9 +169,23 @@ Json registerTopology(TrackedStorage& s, const Json& body) {
   if (config == body.end() || !config->is_object()) {
     throw RequestError(400, "field 'config' must be the topology's configuration, a JSON object");
   }
+  // As the CLI's register --format: "auto" (the default) or "raw".
+  auto format = apps::RegisterFormat::kAuto;
+  if (const auto it = body.find("format"); it != body.end() && !it->is_null()) {
+    const auto named =
+        it->is_string() ? apps::registerFormatNamed(it->get<std::string>()) : std::nullopt;
+    if (!named) {
+      throw RequestError(400,
+                         "field 'format' must be \"auto\" (a command or a Node topology) or "
+                         "\"raw\" (any JSON object), not " +
+                             (it->is_string() ? shownText(it->get_ref<const std::string&>())
+                                              : apps::typeWithArticle(*it)));
+    }
+    format = *named;
+  }
   // The CLI's register checks the same way, with the same function.
   try {
-    apps::validateTopologyConfig(*config);
+    apps::validateTopologyConfig(*config, format);
   } catch (const apps::InvalidTopology& e) {
     throw RequestError(400, std::string("field 'config': ") + e.what());
   }

@@ -158,6 +158,38 @@ TEST(CommandOf, TellsWhatToDoWithANodeTopology) {
             (std::vector<std::string>{"sh", "-c", "x"}));
 }
 
+std::string rawRefusal(const Json& config) {
+  try {
+    validateTopologyConfig(config, RegisterFormat::kRaw);
+  } catch (const InvalidTopology& e) {
+    return e.what();
+  }
+  return "valid";
+}
+
+// A host's own format: anything, but the two fields the storage reads.
+TEST(RawTopology, AnyObjectPassesButWhatTheStorageReadsIsChecked) {
+  EXPECT_EQ(registerFormatNamed("raw"), RegisterFormat::kRaw);
+  EXPECT_EQ(registerFormatNamed("auto"), RegisterFormat::kAuto);
+  EXPECT_EQ(registerFormatNamed("Raw"), std::nullopt);
+  EXPECT_EQ(rawRefusal(Json::object()), "valid");
+  EXPECT_EQ(rawRefusal({{"general", nullptr}, {"my_runner", {1, 2}}}), "valid");
+  EXPECT_EQ(rawRefusal({{"general", {{"weight", 0.5}, {"worker_affinity", {"a", "b"}}}}}), "valid");
+  EXPECT_EQ(rawRefusal(nodeTopology()), "valid");
+  EXPECT_EQ(rawRefusal({{"general", "x"}}), "general: must be an object, not a string");
+  EXPECT_EQ(rawRefusal({{"general", {{"weight", 0}}}}),
+            "general.weight: must be a positive number, not 0");
+  EXPECT_EQ(rawRefusal({{"general", {{"weight", nullptr}}}}),
+            "general.weight: must be a positive number, not null");
+  EXPECT_EQ(rawRefusal(Json::parse(R"({"general": {"worker_affinity": [["w", 1]]}})")),
+            "general.worker_affinity[0]: must be a non-empty worker name, not an array");
+  EXPECT_EQ(rawRefusal({{"general", {{"worker_affinity", {""}}}}}),
+            "general.worker_affinity[0]: must be a non-empty worker name, not an empty string");
+  // The default format refuses what is neither a command nor a Node topology.
+  EXPECT_THAT(refusal({{"my_runner", Json::object()}}),
+              HasSubstr("not a valid Node qtopology topology"));
+}
+
 TEST(JsonRules, AnyTypeWhenNoneIsGivenAndTheWholeDocumentIsNamed) {
   EXPECT_TRUE(violations(*oneOf({1, "a"}), "a").empty());
   EXPECT_EQ(violations(*ofType({"object"}), Json::array()),

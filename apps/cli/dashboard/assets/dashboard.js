@@ -177,8 +177,19 @@
 
   // --- workers ------------------------------------------------------------------
 
+  // The storage keeps the worker a topology last ran on: it runs there only
+  // while waiting or running.
+  function runsOn(t, name) {
+    return t.worker === name && (t.status === "waiting" || t.status === "running");
+  }
+
+  function workerCell(t) {
+    if (!t.worker) return "-";
+    return runsOn(t, t.worker) ? t.worker : el("span", { className: "muted" }, "last on " + t.worker);
+  }
+
   function workerRow(w) {
-    const topologies = state.topologies.filter((t) => t.worker === w.name).map((t) => t.uuid);
+    const topologies = state.topologies.filter((t) => runsOn(t, w.name)).map((t) => t.uuid);
     const isLeader = w.lstatus === "leader";
     const row = el("tr", { className: w.status === "dead" ? "problem" : "" },
       el("td", { className: "name" }, w.name),
@@ -232,7 +243,7 @@
       el("td", { className: "name" }, t.uuid),
       el("td", {}, badge(t.status, t.status)),
       el("td", {}, t.enabled ? "yes" : "no"),
-      el("td", {}, t.worker || "-"),
+      el("td", {}, workerCell(t)),
       el("td", {}, t.weight),
       el("td", { className: "list" }, t.worker_affinity.length ? t.worker_affinity.join(", ") : "-"),
       el("td", {}, t.pid === null || t.pid === undefined ? "-" : t.pid),
@@ -347,7 +358,7 @@
             table(["Time", "Status", "Enabled", "Worker", "PID", "Error"],
               history.map((h) => el("tr", { className: h.status === "error" ? "problem" : "" },
                 el("td", {}, localTime(h.ts)), el("td", {}, badge(h.status, h.status)),
-                el("td", {}, h.enabled ? "yes" : "no"), el("td", {}, h.worker || "-"),
+                el("td", {}, h.enabled ? "yes" : "no"), el("td", {}, workerCell(h)),
                 el("td", {}, h.pid === null ? "-" : h.pid),
                 el("td", { className: "error-text" }, h.error || "")))))),
       ];
@@ -435,7 +446,8 @@
         return;
       }
       try {
-        await api("register-topology", { uuid, config });
+        const format = byId("register-format").value;
+        await api("register-topology", { uuid, config, format });
       } catch (e) {
         byId("register-error").textContent = e.message;
         byId("register-error").hidden = false;
