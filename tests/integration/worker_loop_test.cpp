@@ -314,15 +314,18 @@ TEST_F(MySqlWorkerLoop, HeartbeatWriteIntervalIsASettingWithACap) {
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
 
-  db.exec("UPDATE qtopology_settings SET value = '2' WHERE name = 'heartbeat_write_interval_s'");
+  // A ping that is not due is backdated at least 2 s less than the
+  // interval: the server's clock may pass a whole second between the two
+  // calls.
+  db.exec("UPDATE qtopology_settings SET value = '3' WHERE name = 'heartbeat_write_interval_s'");
   backdatePing("w1", 1);
   EXPECT_FALSE(storage.heartbeat("w1").wrote);
-  backdatePing("w1", 2);
+  backdatePing("w1", 3);
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
 
   // capped at floor(min(30, 10) / 2) = 5 s
   db.exec("UPDATE qtopology_settings SET value = '3600' WHERE name = 'heartbeat_write_interval_s'");
-  backdatePing("w1", 4);
+  backdatePing("w1", 3);
   EXPECT_FALSE(storage.heartbeat("w1").wrote);
   backdatePing("w1", 5);
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
@@ -339,7 +342,7 @@ TEST_F(MySqlWorkerLoop, HeartbeatWriteIntervalIsASettingWithACap) {
   db.exec("UPDATE qtopology_settings SET value = 'soon' WHERE name = 'heartbeat_write_interval_s'");
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
   db.exec("DELETE FROM qtopology_settings WHERE name = 'heartbeat_write_interval_s'");
-  backdatePing("w1", 4);
+  backdatePing("w1", 3);
   EXPECT_FALSE(storage.heartbeat("w1").wrote);
 }
 
