@@ -131,9 +131,9 @@ std::vector<std::string> commandOf(const Json& config) {
   return argv;
 }
 
-void validateTopologyConfig(const Json& config) {
+void validateTopologyConfig(const Json& config, bool show_values) {
   if (formatOf(config) == TopologyFormat::kCommand) {
-    const auto found = violations(commandGeneral(), config["general"], "general");
+    const auto found = violations(commandGeneral(), config["general"], "general", show_values);
     if (!found.empty()) throw InvalidTopology("not a valid command topology: " + joined(found));
     commandOf(config);  // also refuses an empty program name or argument list
     const Json& restart = config["general"].value("restart", Json::object());
@@ -145,7 +145,7 @@ void validateTopologyConfig(const Json& config) {
     }
     return;
   }
-  const auto found = violations(nodeTopology(), config);
+  const auto found = violations(nodeTopology(), config, "", show_values);
   if (!found.empty()) {
     throw InvalidTopology(
         "not a valid Node qtopology topology (nor a command topology: no general.command): " +

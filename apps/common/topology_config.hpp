@@ -34,7 +34,8 @@ class InvalidTopology : public std::invalid_argument {
 std::vector<std::string> commandOf(const Json& config);
 
 // Checks `config` in its format. Throws InvalidTopology whose text names the
-// format and every bad field by its path ("general.heartbeat: is required").
-void validateTopologyConfig(const Json& config);
+// format and every bad field by its path ("general.heartbeat: is required");
+// a refused string value is shown too unless `show_values` is false.
+void validateTopologyConfig(const Json& config, bool show_values = true);
 
 }  // namespace qtopology::apps

@@ -160,9 +160,10 @@ Json registerTopology(TrackedStorage& s, const Json& body) {
   if (config == body.end() || !config->is_object()) {
     throw RequestError(400, "field 'config' must be the topology's configuration, a JSON object");
   }
-  // The CLI's register checks the same way, with the same function.
+  // The CLI's register checks the same way, with the same function; an
+  // answer names the refused values by their type only.
   try {
-    apps::validateTopologyConfig(*config);
+    apps::validateTopologyConfig(*config, false);
   } catch (const apps::InvalidTopology& e) {
     throw RequestError(400, std::string("field 'config': ") + e.what());
   }
