@@ -161,7 +161,7 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
 TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
   storage_->setWorkerLStatus("worker-alpha", Leadership::normal);
   DashboardProcess dashboard(db_.url(), {"--read-only"});
-  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-read-only")});
+  const auto report = drive({"look", dashboard.pageUrl(), screenshotPath("dashboard-read-only")});
   expectCleanPage(report);
   const auto& page = report.at("page");
   EXPECT_TRUE(page.at("leaderBannerShown"));
@@ -173,7 +173,8 @@ TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
 }
 
 TEST_F(BrowserTest, OurPageAsksForTheTokenWhenTheServerWantsOne) {
-  DashboardProcess dashboard(db_.url(), {"--token", "browser-token"});
+  // A token of the operator's, not in the URL: reads need it too.
+  DashboardProcess dashboard(db_.url(), {"--token", "browser-token-0123456789abcdef"});
   const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-token")});
   const auto& page = report.at("page");
   EXPECT_TRUE(page.at("tokenInputShown"));
@@ -194,7 +195,7 @@ TEST_F(BrowserTest, OurPageSaysWhenItsDataIsStale) {
   const std::string go_file = ::testing::TempDir() + db_.name() + ".go";
   const std::string log_file = ::testing::TempDir() + db_.name() + ".driver.log";
   Child driver(QTOPOLOGY_NODE,
-               {QTOPOLOGY_BROWSER_SCRIPT, "stale", dashboard.baseUrl(),
+               {QTOPOLOGY_BROWSER_SCRIPT, "stale", dashboard.pageUrl(),
                 screenshotPath("dashboard-stale"), go_file},
                log_file, kBrowserEnvironment);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -225,8 +226,9 @@ TEST_F(BrowserTest, OurPageSaysWhenItsDataIsStale) {
   EXPECT_EQ(report.at("after").at("topologies").size(), 4u);
 }
 
+// qtopology's page sends no token: --open-reads.
 TEST_F(BrowserTest, QtopologysOwnPageRendersOurData) {
-  DashboardProcess dashboard(db_.url());
+  DashboardProcess dashboard(db_.url(), {"--open-reads"});
   const auto screenshot = screenshotPath("qtopology-page");
   const auto report = drive({"upstream", dashboard.baseUrl(), screenshot});
   expectCleanPage(report);
