@@ -596,10 +596,11 @@ class Server::Impl {
       return;
     }
     auto anonymous = CounterSlot::take(shared_.anonymous, shared_.anonymous_limit);
-    if (anonymous) {
-      warned_full_ = false;
-    } else {
+    const bool reserved = !anonymous;
+    if (reserved) {
       warnFull();
+    } else {
+      warned_full_ = false;
     }
     beast::tcp_stream stream(std::move(socket));
     std::shared_ptr<Evictable> session;
@@ -615,7 +616,7 @@ class Server::Impl {
       plain_session->start();
       session = std::move(plain_session);
     }
-    if (!anonymous) remember(session);
+    if (reserved) remember(session);
   }
 
   void warnFull() {

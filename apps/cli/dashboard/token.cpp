@@ -79,8 +79,9 @@ void checkTokenStrength(const std::string& token, const std::string& source) {
 
 std::string readTokenFile(const std::string& path) {
   const std::string what = "the token file " + escapeControl(path);
-  // O_NOFOLLOW: a link another user planted must not choose the file.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NOFOLLOW: a link another user planted must not choose the file;
+  // O_NONBLOCK: nor may a FIFO hold the start.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     throw std::runtime_error(what + " cannot be opened: " +
                              (errno == ELOOP ? std::string("it is a symbolic link")
