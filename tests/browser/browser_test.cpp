@@ -173,10 +173,21 @@ TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
 }
 
 TEST_F(BrowserTest, OurPageAsksForTheTokenWhenTheServerWantsOne) {
-  // A token of the operator's, not in the URL: reads need it too.
-  DashboardProcess dashboard(db_.url(), {"--token", "browser-token-0123456789abcdef"});
-  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-token")});
+  // A token of the operator's, not in the URL: reads need it too, so the
+  // page shows nothing of the cluster until it is typed in.
+  const std::string token = "browser-token-0123456789abcdef";
+  DashboardProcess dashboard(db_.url(), {"--token", token});
+  const auto report =
+      drive({"token", dashboard.baseUrl(), screenshotPath("dashboard-token"), token});
+  expectCleanPage(report);
+  const auto& before = report.at("before");
+  EXPECT_TRUE(before.at("tokenInputShown"));
+  EXPECT_EQ(before.at("topologies").size(), 0u);
+  EXPECT_TRUE(before.at("staleBannerShown"));
+  EXPECT_THAT(before.at("staleBanner").get<std::string>(), HasSubstr("wants its token"));
   const auto& page = report.at("page");
+  EXPECT_EQ(page.at("topologies").size(), 4u);
+  EXPECT_FALSE(page.at("staleBannerShown"));
   EXPECT_TRUE(page.at("tokenInputShown"));
   EXPECT_FALSE(page.at("writesRefusedShown"));
   EXPECT_FALSE(page.at("leaderBannerShown"));
