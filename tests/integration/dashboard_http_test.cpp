@@ -578,6 +578,9 @@ TEST_F(DashboardHttpTest, ErrorsNeverRepeatWhatWasSent) {
   }
   EXPECT_THAT(seen, Not(HasSubstr(marker))) << seen;
   EXPECT_THAT(seen, HasSubstr("not found: <uuid>"));
+  // A short value is taken out where it stands, not out of the message's
+  // own words.
+  expectError(post("/topology-info", {{"uuid", "o"}}), 404, "topology not found: <uuid>");
 }
 
 TEST_F(DashboardHttpTest, OpenWritesIsExplicitAndLogged) {

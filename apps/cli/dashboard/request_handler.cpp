@@ -51,14 +51,20 @@ void redact(std::string& message, const std::string& value, const std::string& p
   constexpr std::size_t kRecognised = 16;  // a cut value still starts so
   const auto head = value.substr(0, kRecognised);
   if (head.empty()) return;
-  for (auto at = message.find(head); at != std::string::npos;
-       at = message.find(head, at + placeholder.size())) {
+  std::size_t at = message.find(head);
+  while (at != std::string::npos) {
+    // Inside a word of the message's own ("o" in "topology"): not the value.
+    if (at > 0 && std::isalnum(static_cast<unsigned char>(message[at - 1]))) {
+      at = message.find(head, at + 1);
+      continue;
+    }
     std::size_t length = head.size();
     while (length < value.size() && at + length < message.size() &&
            message[at + length] == value[length]) {
       ++length;
     }
     message.replace(at, length, placeholder);
+    at = message.find(head, at + placeholder.size());
   }
 }
 
