@@ -79,8 +79,11 @@ std::string defaultName() {
 // --env-allow's names: letters, digits and '_', optionally ending in '*'.
 void addAllowedNames(apps::EnvironmentRules& rules, const std::string& list) {
   if (!rules.allowed) rules.allowed.emplace();
+  if (list.empty() || list.back() == ',') {
+    throw UsageError("--env-allow wants variable names (letters, digits, '_', a final '*'), not '" +
+                     escapeControl(list) + "'");
+  }
   std::stringstream names(list);
-  bool any = false;
   for (std::string name; std::getline(names, name, ',');) {
     const auto stem = name.substr(0, name.size() - (!name.empty() && name.back() == '*'));
     const bool word = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](unsigned char c) {
@@ -101,9 +104,7 @@ void addAllowedNames(apps::EnvironmentRules& rules, const std::string& list) {
                        "name it with --pass-env instead");
     }
     rules.allowed->push_back(name);
-    any = true;
   }
-  if (!any) throw UsageError("--env-allow needs at least one variable name");
 }
 
 std::chrono::milliseconds positiveMillis(const std::string& option, const std::string& value) {
