@@ -534,8 +534,10 @@ TEST_F(DashboardHttpTest, WrongTokensWaitLongerEachTime) {
   for (long w : waits) shown += std::to_string(w) + " ";
   std::cout << "[figures] answers to 6 wrong tokens in a row, ms: " << shown << std::endl;
   const std::vector<long> at_least = {0, 100, 200, 400, 800, 1600};
+  // The server counts from its answer to the previous one, the test from
+  // its request: a few ms apart.
   for (std::size_t i = 0; i < waits.size(); ++i) {
-    EXPECT_GE(waits[i], at_least[i]) << i;
+    EXPECT_GE(waits[i], at_least[i] - 25) << i;
     EXPECT_LT(waits[i], at_least[i] + 1500) << i;
   }
   // While a wrong token waits its 3.2 s, the same address gets the page's
