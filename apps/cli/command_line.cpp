@@ -55,6 +55,8 @@ CommandLine parseCommandLine(int argc, char** argv) {
       line.read_only = true;
     } else if (arg == "--open-writes") {
       line.open_writes = true;
+    } else if (arg == "--open-reads") {
+      line.open_reads = true;
     } else if (arg == "--allow-plain-http") {
       line.allow_plain_http = true;
     } else {

@@ -34,6 +34,7 @@ struct CommandLine {
   std::string token;  // --token; the command falls back to $QTOPOLOGY_DASHBOARD_TOKEN
   std::string token_file;
   bool open_writes = false;
+  bool open_reads = false;
   bool read_only = false;
   std::vector<std::string> public_hosts;
   std::string tls_cert;

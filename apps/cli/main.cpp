@@ -102,19 +102,23 @@ constexpr std::string_view kRegisterOptions = R"(register options:
 
 constexpr std::string_view kDashboardOptions = R"(dashboard options:
   --listen HOST:PORT   address to serve on (default 127.0.0.1:8080)
-  --token TOKEN        the token write actions (and, when exposed, reads) must send in
-                       the X-QTopology-Token header (default: $QTOPOLOGY_DASHBOARD_TOKEN,
+  --token TOKEN        the token reads and writes must send in the X-QTopology-Token
+                       header (default: $QTOPOLOGY_DASHBOARD_TOKEN, else --token-file,
                        else a random one, printed in the page's URL and written to
-                       --token-file, default $XDG_RUNTIME_DIR/qtopology-dashboard-PORT.token)
-  --token-file PATH    where to write the token (mode 0600, a new file)
-  --open-writes        no token: any local user may write (loopback only)
+                       --token-file, default $XDG_RUNTIME_DIR/qtopology-dashboard-PORT.token);
+                       at least 128 random bits (32 hex digits, 22 base64url characters);
+                       masked in ps once parsed
+  --token-file PATH    an existing file: the token is read from it (mode 0600, this
+                       user's); else where the token is written (a new file, mode 0600)
+  --open-reads         reads need no token (loopback only, without --public-host)
+  --open-writes        no token: any local user may read and write (loopback only)
   --read-only          refuse every write action
-  --public-host NAME   a name clients use (repeatable); needed beyond loopback, and
-                       makes reads need the token
+  --public-host NAME   a name clients use (repeatable); needed beyond loopback
   --tls-cert FILE, --tls-key FILE
                        serve HTTPS with this PEM certificate chain and key
   --allow-plain-http   allow plain HTTP beyond loopback (the token travels in clear)
-  --max-connections N  open connections served at once (default 128)
+  --max-connections N  open connections served at once (default 128), an eighth of them
+                       kept for requests with the token and for /health and /metrics
   --request-timeout S  seconds a request may take to arrive, headers and body (default 30)
 )";
 
@@ -226,6 +230,7 @@ int main(int argc, char** argv) {
   try {
     const CommandLine line = parseCommandLine(argc, argv);
     apps::hidePasswordsInArguments(argc, argv);
+    apps::hideOptionValues(argc, argv, {"--token"});
     if (line.help || line.command == "help") {
       const std::string topic =
           line.command == "help" ? (line.args.empty() ? "" : line.args[0]) : line.command;

@@ -44,15 +44,16 @@ std::string fieldPath(const std::string& parent, const std::string& field) {
 std::string shown(const std::string& path) { return path.empty() ? "the document" : path; }
 
 // A refused value in an error: a short string escaped and cut, since the text
-// may reach a terminal or a log; anything else only by its type.
-std::string shownValue(const Json& value) {
-  if (!value.is_string()) return apps::typeWithArticle(value);
+// may reach a terminal or a log; anything else, or anything when values are
+// not to be shown, only by its type.
+std::string shownValue(const Json& value, bool show_values) {
+  if (!value.is_string() || !show_values) return apps::typeWithArticle(value);
   constexpr std::size_t kShown = 40;
   const auto& text = value.get_ref<const std::string&>();
   return "\"" + escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "...\"" : "\"");
 }
 
-void check(const JsonRule& rule, const Json& value, const std::string& path,
+void check(const JsonRule& rule, const Json& value, const std::string& path, bool show_values,
            std::vector<std::string>& out) {
   if (!rule.types.empty() &&
       std::none_of(rule.types.begin(), rule.types.end(),
@@ -69,7 +70,7 @@ void check(const JsonRule& rule, const Json& value, const std::string& path,
     std::vector<std::string> names;
     for (const auto& v : rule.allowed_values) names.push_back(v.dump());
     out.push_back(shown(path) + ": must be one of " + joined(names, ", ") + ", not " +
-                  shownValue(value));
+                  shownValue(value, show_values));
     return;
   }
   if (value.is_object()) {
@@ -80,19 +81,21 @@ void check(const JsonRule& rule, const Json& value, const std::string& path,
       const auto field = std::find_if(rule.fields.begin(), rule.fields.end(),
                                       [&](const JsonField& f) { return f.name == name; });
       if (field != rule.fields.end()) {
-        check(*field->rule, field_value, fieldPath(path, name), out);
+        check(*field->rule, field_value, fieldPath(path, name), show_values, out);
       } else if (rule.closed) {
         std::vector<std::string> names;
         for (const auto& f : rule.fields) names.push_back(f.name);
         out.push_back(fieldPath(path, name) + ": is not allowed here (the fields of " +
                       shown(path) + " are " + joined(names, ", ") + ")");
       }
-      if (rule.every_value) check(*rule.every_value, field_value, fieldPath(path, name), out);
+      if (rule.every_value) {
+        check(*rule.every_value, field_value, fieldPath(path, name), show_values, out);
+      }
     }
   }
   if (value.is_array() && rule.items) {
     for (std::size_t i = 0; i < value.size(); ++i) {
-      check(*rule.items, value[i], path + "[" + std::to_string(i) + "]", out);
+      check(*rule.items, value[i], path + "[" + std::to_string(i) + "]", show_values, out);
     }
   }
 }
@@ -137,9 +140,9 @@ JsonRulePtr objectWith(std::vector<JsonField> fields, std::vector<std::string> r
 }
 
 std::vector<std::string> violations(const JsonRule& rule, const Json& value,
-                                    const std::string& path) {
+                                    const std::string& path, bool show_values) {
   std::vector<std::string> out;
-  check(rule, value, path, out);
+  check(rule, value, path, show_values, out);
   return out;
 }
 

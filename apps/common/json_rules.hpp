@@ -47,8 +47,10 @@ JsonRulePtr objectWith(std::vector<JsonField> fields, std::vector<std::string> r
 
 // Every violation, as "PATH: what is wrong", PATH written the way a person
 // finds the field ("general.heartbeat", "bolts[2].inputs[0].source"), the
-// fields of an object in name order. Empty when `value` follows `rule`.
+// fields of an object in name order. Empty when `value` follows `rule`. A
+// refused string is shown (escaped, cut) unless `show_values` is false: then
+// only its type is named, as answers to a network client do.
 std::vector<std::string> violations(const JsonRule& rule, const Json& value,
-                                    const std::string& path = "");
+                                    const std::string& path = "", bool show_values = true);
 
 }  // namespace qtopology::apps

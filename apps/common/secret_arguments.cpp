@@ -31,6 +31,24 @@ void hidePasswordsInArguments(int argc, char** argv) {
   }
 }
 
+void hideOptionValues(int argc, char** argv, std::initializer_list<std::string_view> options) {
+  const auto blank = [](char* text) {
+    for (; *text; ++text) *text = '*';
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view argument = argv[i];
+    if (argument == "--") return;
+    for (const auto option : options) {
+      if (argument == option && i + 1 < argc) {
+        blank(argv[++i]);
+      } else if (argument.size() > option.size() && argument.substr(0, option.size()) == option &&
+                 argument[option.size()] == '=') {
+        blank(argv[i] + option.size() + 1);
+      }
+    }
+  }
+}
+
 void applyPasswordFileVariable(MySqlOptions& options) {
   const char* path = std::getenv("QTOPOLOGY_MYSQL_PASSWORD_FILE");
   if (!path || !*path || !options.password.empty()) return;

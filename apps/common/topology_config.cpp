@@ -133,9 +133,9 @@ std::vector<std::string> commandOf(const Json& config) {
   return argv;
 }
 
-void validateTopologyConfig(const Json& config) {
+void validateTopologyConfig(const Json& config, bool show_values) {
   if (formatOf(config) == TopologyFormat::kCommand) {
-    const auto found = violations(commandGeneral(), config["general"], "general");
+    const auto found = violations(commandGeneral(), config["general"], "general", show_values);
     if (!found.empty()) throw InvalidTopology("not a valid command topology: " + joined(found));
     commandOf(config);  // also refuses an empty program name or argument list
     const Json& restart = config["general"].value("restart", Json::object());
@@ -147,7 +147,7 @@ void validateTopologyConfig(const Json& config) {
     }
     return;
   }
-  const auto found = violations(nodeTopology(), config);
+  const auto found = violations(nodeTopology(), config, "", show_values);
   if (!found.empty()) {
     throw InvalidTopology(
         "not a valid Node qtopology topology (nor a command topology: no general.command): " +
@@ -196,9 +196,9 @@ std::optional<RegisterFormat> registerFormatNamed(std::string_view name) {
   return std::nullopt;
 }
 
-void validateTopologyConfig(const Json& config, RegisterFormat format) {
+void validateTopologyConfig(const Json& config, RegisterFormat format, bool show_values) {
   if (format == RegisterFormat::kRaw) return checkStorageFields(config);
-  validateTopologyConfig(config);
+  validateTopologyConfig(config, show_values);
 }
 
 }  // namespace qtopology::apps

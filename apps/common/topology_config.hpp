@@ -39,8 +39,9 @@ class InvalidTopology : public std::invalid_argument {
 std::vector<std::string> commandOf(const Json& config);
 
 // Checks `config` in its format. Throws InvalidTopology whose text names the
-// format and every bad field by its path ("general.heartbeat: is required").
-void validateTopologyConfig(const Json& config);
+// format and every bad field by its path ("general.heartbeat: is required");
+// a refused string value is shown too unless `show_values` is false.
+void validateTopologyConfig(const Json& config, bool show_values = true);
 
 // The fields the storage reads from any config, checked by their path:
 // general (when present) an object, general.weight a positive number,
@@ -56,7 +57,8 @@ enum class RegisterFormat { kAuto, kRaw };
 // "auto" or "raw"; nullopt for anything else.
 std::optional<RegisterFormat> registerFormatNamed(std::string_view name);
 
-// Checks `config` as `format` says. Throws InvalidTopology.
-void validateTopologyConfig(const Json& config, RegisterFormat format);
+// Checks `config` as `format` says (show_values as above). Throws
+// InvalidTopology.
+void validateTopologyConfig(const Json& config, RegisterFormat format, bool show_values = true);
 
 }  // namespace qtopology::apps

@@ -72,12 +72,12 @@ int main(int argc, char** argv) {
       worker::ProcessRunnerOptions runner_options;
       runner_options.worker = options->worker.name;
       runner_options.grace = options->grace;
-      runner_options.passed_environment = options->passed_environment;
+      runner_options.environment = options->environment;
       runner_options.overrides = options->overrides;
       // Once, at start: a worker that cannot run Node topologies says so
       // now, and refuses each of them with the same text.
-      runner_options.node = worker::findNodeRuntime(
-          {options->node, options->node_modules, options->passed_environment});
+      runner_options.node =
+          worker::findNodeRuntime({options->node, options->node_modules, options->environment});
       if (runner_options.node.available()) {
         spdlog::info("Node topologies run on {} with qtopology {} ({})",
                      escapeControl(runner_options.node.node),

@@ -56,7 +56,7 @@ struct ProbeResult {
 };
 
 ProbeResult runProbe(const std::string& node, const std::string& from,
-                     const std::set<std::string>& passed) {
+                     const apps::EnvironmentRules& environment) {
   ProbeResult result;
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -72,7 +72,7 @@ ProbeResult runProbe(const std::string& node, const std::string& from,
     ChildSpec child;
     child.program = node;
     child.argv = {node, "-e", kProbeScript, from};
-    child.envp = apps::childEnvironment({}, passed);
+    child.envp = apps::childEnvironment({}, environment);
     child.fds = {null_in, out[1], null_out};
     spawned = spawn(child);
   }
@@ -139,7 +139,7 @@ NodeRuntime findNodeRuntime(const NodeRuntimeOptions& options) {
                       "; install Node.js (18 or later) or pass --node PATH";
     return runtime;
   }
-  const auto probe = runProbe(runtime.node, options.node_modules, options.passed_environment);
+  const auto probe = runProbe(runtime.node, options.node_modules, options.environment);
   if (!probe.failure.empty()) {
     runtime.problem = "cannot run Node topologies: " + probe.failure + "; check --node";
     return runtime;

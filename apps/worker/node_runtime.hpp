@@ -6,16 +6,17 @@
 // --node-modules DIR.
 #pragma once
 
-#include <set>
 #include <string>
+
+#include "child_environment.hpp"
 
 namespace qtopology::worker {
 
 struct NodeRuntimeOptions {
   std::string node = "node";  // a path, or a name looked up in PATH
   std::string node_modules;   // empty: resolve from the working directory
-  // What the credential filter lets through to the probe, as to topologies.
-  std::set<std::string> passed_environment;
+  // What the probe gets of the worker's environment, as topologies do.
+  apps::EnvironmentRules environment;
 };
 
 struct NodeRuntime {

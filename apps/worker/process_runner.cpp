@@ -533,7 +533,7 @@ supervision::Spec ProcessRunner::topologySpec(const Stream& stream, const std::s
   spec.node_channel = node_channel;
   spec.program = program;
   spec.argv = std::move(argv);
-  spec.envp = apps::childEnvironment(set, options_.passed_environment);
+  spec.envp = apps::childEnvironment(set, options_.environment);
   spec.config_file = stream.config_file;
   spec.grace_ms = options_.grace.count();
   if (deadline) {

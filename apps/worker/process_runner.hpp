@@ -80,9 +80,8 @@ struct ProcessRunnerOptions {
   // The qtopology-supervisor program. Empty: the one installed beside this
   // process's executable.
   std::string supervisor;
-  // Variables the credential filter would drop that go to topologies anyway
-  // (never QTOPOLOGY_MYSQL_* nor QTOPOLOGY_DASHBOARD_*).
-  std::set<std::string> passed_environment;
+  // What topologies get of the worker's environment (child_environment.hpp).
+  apps::EnvironmentRules environment;
   // Each topology's stderr is logged at most this fast (bytes per second,
   // after a burst); 0: no limit.
   std::size_t log_bytes_per_second = 16 * 1024;

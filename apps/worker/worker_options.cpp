@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include <qtopology/text.hpp>
 
 #include "child_environment.hpp"
 #include "secret_arguments.hpp"
@@ -39,6 +43,13 @@ options:
                          looks like a credential (PASSWORD, TOKEN, SECRET...);
                          repeatable; never QTOPOLOGY_MYSQL_* or
                          QTOPOLOGY_DASHBOARD_*
+  --env-allow NAME[,NAME...]
+                         give topologies only these variables (NAME, or
+                         PREFIX* for all that start so), the --pass-env ones
+                         and PATH HOME USER LOGNAME SHELL LANG LANGUAGE LC_*
+                         TZ TMPDIR NODE_PATH; credentials are still dropped;
+                         repeatable. Without it: every variable but those
+                         that look like credentials
   --node PATH            the node program for Node topologies (default: node in
                          PATH)
   --node-modules DIR     find the qtopology package from DIR rather than from
@@ -64,6 +75,37 @@ std::string defaultName() {
   char host[256] = "worker";
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// --env-allow's names: letters, digits and '_', optionally ending in '*'.
+void addAllowedNames(apps::EnvironmentRules& rules, const std::string& list) {
+  if (!rules.allowed) rules.allowed.emplace();
+  if (list.empty() || list.back() == ',') {
+    throw UsageError("--env-allow wants variable names (letters, digits, '_', a final '*'), not '" +
+                     escapeControl(list) + "'");
+  }
+  std::stringstream names(list);
+  for (std::string name; std::getline(names, name, ',');) {
+    const auto stem = name.substr(0, name.size() - (!name.empty() && name.back() == '*'));
+    const bool word = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_';
+    });
+    if (!word) {
+      throw UsageError(
+          "--env-allow wants variable names (letters, digits, '_', a final '*'), not '" +
+          escapeControl(name) + "'");
+    }
+    if (apps::isCoordinationVariable(stem)) {
+      throw UsageError("--env-allow " + name +
+                       ": the storage's and the dashboard's variables never reach topologies");
+    }
+    if (apps::isSecretVariable(stem)) {
+      throw UsageError("--env-allow " + name +
+                       ": the name looks like a credential, which the allow-list does not pass; "
+                       "name it with --pass-env instead");
+    }
+    rules.allowed->push_back(name);
+  }
 }
 
 std::chrono::milliseconds positiveMillis(const std::string& option, const std::string& value) {
@@ -119,7 +161,9 @@ std::optional<CommandLineOptions> parseWorkerOptions(int argc, char** argv) {
         throw UsageError("--pass-env " + name +
                          ": the storage's and the dashboard's variables never reach topologies");
       }
-      o.passed_environment.insert(name);
+      o.environment.passed.insert(name);
+    } else if (arg == "--env-allow") {
+      addAllowedNames(o.environment, next());
     } else if (arg == "--node") {
       o.node = next();
       if (o.node.empty()) throw UsageError("--node needs a program");

@@ -11,6 +11,7 @@
 #include <qtopology/mysql_options.hpp>
 #include <qtopology/worker.hpp>
 
+#include "child_environment.hpp"
 #include "dormancy_schedule.hpp"
 #include "usage_error.hpp"
 
@@ -21,8 +22,8 @@ struct CommandLineOptions {
   MySqlOptions storage;
   // How long a stopped topology may take after SIGTERM before SIGKILL.
   std::chrono::milliseconds grace{std::chrono::seconds(5)};
-  // Credential-named variables passed on to topologies all the same.
-  std::set<std::string> passed_environment;
+  // What topologies get of the worker's environment: --pass-env, --env-allow.
+  apps::EnvironmentRules environment;
   // Where Node topologies' node and qtopology come from.
   std::string node = "node";
   std::string node_modules;

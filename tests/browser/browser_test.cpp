@@ -183,7 +183,7 @@ TEST_F(BrowserTest, OurPageShowsTheClusterAndItsProblems) {
 TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
   storage_->setWorkerLStatus("worker-alpha", Leadership::normal);
   DashboardProcess dashboard(db_.url(), {"--read-only"});
-  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-read-only")});
+  const auto report = drive({"look", dashboard.pageUrl(), screenshotPath("dashboard-read-only")});
   expectCleanPage(report);
   const auto& page = report.at("page");
   EXPECT_TRUE(page.at("leaderBannerShown"));
@@ -195,9 +195,21 @@ TEST_F(BrowserTest, OurPageMarksAMissingLeaderAndRefusedWrites) {
 }
 
 TEST_F(BrowserTest, OurPageAsksForTheTokenWhenTheServerWantsOne) {
-  DashboardProcess dashboard(db_.url(), {"--token", "browser-token"});
-  const auto report = drive({"look", dashboard.baseUrl(), screenshotPath("dashboard-token")});
+  // A token of the operator's, not in the URL: reads need it too, so the
+  // page shows nothing of the cluster until it is typed in.
+  const std::string token = "browser-token-0123456789abcdef";
+  DashboardProcess dashboard(db_.url(), {"--token", token});
+  const auto report =
+      drive({"token", dashboard.baseUrl(), screenshotPath("dashboard-token"), token});
+  expectCleanPage(report);
+  const auto& before = report.at("before");
+  EXPECT_TRUE(before.at("tokenInputShown"));
+  EXPECT_EQ(before.at("topologies").size(), 0u);
+  EXPECT_TRUE(before.at("staleBannerShown"));
+  EXPECT_THAT(before.at("staleBanner").get<std::string>(), HasSubstr("wants its token"));
   const auto& page = report.at("page");
+  EXPECT_EQ(page.at("topologies").size(), 4u);
+  EXPECT_FALSE(page.at("staleBannerShown"));
   EXPECT_TRUE(page.at("tokenInputShown"));
   EXPECT_FALSE(page.at("writesRefusedShown"));
   EXPECT_FALSE(page.at("leaderBannerShown"));
@@ -216,7 +228,7 @@ TEST_F(BrowserTest, OurPageSaysWhenItsDataIsStale) {
   const std::string go_file = ::testing::TempDir() + db_.name() + ".go";
   const std::string log_file = ::testing::TempDir() + db_.name() + ".driver.log";
   Child driver(QTOPOLOGY_NODE,
-               {QTOPOLOGY_BROWSER_SCRIPT, "stale", dashboard.baseUrl(),
+               {QTOPOLOGY_BROWSER_SCRIPT, "stale", dashboard.pageUrl(),
                 screenshotPath("dashboard-stale"), go_file},
                log_file, kBrowserEnvironment);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -247,8 +259,9 @@ TEST_F(BrowserTest, OurPageSaysWhenItsDataIsStale) {
   EXPECT_EQ(report.at("after").at("topologies").size(), 4u);
 }
 
+// qtopology's page sends no token: --open-reads.
 TEST_F(BrowserTest, QtopologysOwnPageRendersOurData) {
-  DashboardProcess dashboard(db_.url());
+  DashboardProcess dashboard(db_.url(), {"--open-reads"});
   const auto screenshot = screenshotPath("qtopology-page");
   const auto report = drive({"upstream", dashboard.baseUrl(), screenshot});
   expectCleanPage(report);

@@ -5,6 +5,7 @@
 //   node drive_page.js look     BASE_URL SCREENSHOT
 //   node drive_page.js ours     BASE_URL SCREENSHOT
 //   node drive_page.js stale    BASE_URL SCREENSHOT GO_FILE
+//   node drive_page.js token    BASE_URL SCREENSHOT TOKEN
 //   node drive_page.js upstream BASE_URL SCREENSHOT
 //
 // "upstream" loads qtopology's own page from its npm package, served on our
@@ -105,6 +106,26 @@ async function look() {
   const { browser, page, report } = await launch();
   await offline(page, report, false);
   await page.goto(pageUrl("/"));
+  await page.waitForSelector("#topologies-table tbody tr td.name");
+  await page.waitForSelector("#storage-table tr");
+  report.page = await readOurPage(page);
+  await page.screenshot({ path: screenshot, fullPage: true });
+  await browser.close();
+  return report;
+}
+
+// Loads our page without its token, as an operator who chose the token
+// opens it; reports what it shows, types the token in the field, and
+// reports again once the data is there.
+async function token() {
+  const { browser, page, report } = await launch();
+  await offline(page, report, false);
+  await page.goto(pageUrl("/"));
+  await page.waitForSelector("#token-bar", { state: "visible" });
+  await page.waitForSelector("#stale-banner", { state: "visible" });
+  report.before = await readOurPage(page);
+  await page.fill("#token-input", goFile);
+  await page.dispatchEvent("#token-input", "change");
   await page.waitForSelector("#topologies-table tbody tr td.name");
   await page.waitForSelector("#storage-table tr");
   report.page = await readOurPage(page);
@@ -233,7 +254,7 @@ async function upstream() {
   return report;
 }
 
-const modes = { look, ours, stale, upstream };
+const modes = { look, ours, stale, token, upstream };
 modes[mode]().then(
   (report) => { process.stdout.write(JSON.stringify(report) + "\n"); },
   (e) => { process.stderr.write(String(e.stack || e) + "\n"); process.exit(1); });

@@ -11,14 +11,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "cluster_fixture.hpp"
+
+extern char** environ;
 
 namespace qtopology::testing {
 namespace {
@@ -222,6 +226,123 @@ TEST_F(SupervisionTest, TopologiesGetNoCredentials) {
   const auto t = topology("t1");
   ASSERT_TRUE(t.pid.has_value());
   EXPECT_EQ(readFile("/proc/" + std::to_string(parentOf(*t.pid)) + "/environ"), "");
+}
+
+// The names in an `env` listing, sorted.
+std::vector<std::string> variableNames(const std::string& listing) {
+  std::vector<std::string> names;
+  std::istringstream lines(listing);
+  for (std::string line; std::getline(lines, line);) {
+    const auto equals = line.find('=');
+    if (equals != std::string::npos && equals > 0) names.push_back(line.substr(0, equals));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string all;
+  for (const auto& n : names) all += (all.empty() ? "" : " ") + n;
+  return all;
+}
+
+// What the deny-list let through before issue 28: keys, key ids, password
+// files, the database's URL and URLs that carry a password.
+TEST_F(SupervisionTest, TopologiesGetNoKeysPassfilesNorUrlsWithPasswords) {
+  const Environment env{{{"QTOPOLOGY_TEST_RUN", db_.name()},
+                         {"QTOPOLOGY_MYSQL_URL", db_.url()},
+                         {"AWS_ACCESS_KEY_ID", "AKIA-key-id-secret"},
+                         {"STRIPE_API_KEY", "sk-live-secret"},
+                         {"PGPASSFILE", "/home/op/.pgpass-secret"},
+                         {"DATABASE_URL", "postgres://db/app-secret"},
+                         {"CACHE_URL", "redis://app:hunter2-secret@cache/0"},
+                         {"PUBLIC_URL", "https://example.org/"},
+                         {"PLAIN_SETTING", "kept"}},
+                        {}};
+  workers_["w1"] = std::make_unique<Child>(
+      QTOPOLOGY_WORKER,
+      std::vector<std::string>{"--name", "w1", "--leader-loop-ms", "1000", "--lease-ms", "3500"},
+      logOf("w1"), env);
+  runScript("t1", "env > " + path("env.tmp") + "; mv " + path("env.tmp") + " " + path("env") +
+                      "; exec sleep 300");
+  ASSERT_TRUE(eventually(seconds(20), [&] { return !readFile(path("env")).empty(); }))
+      << readFile(logOf("w1"));
+  const std::string seen = readFile(path("env"));
+  EXPECT_EQ(seen.find("-secret"), std::string::npos) << seen;
+  for (const char* name :
+       {"AWS_ACCESS_KEY_ID", "STRIPE_API_KEY", "PGPASSFILE", "DATABASE_URL", "CACHE_URL"}) {
+    EXPECT_THAT(variableNames(seen), ::testing::Not(::testing::Contains(name))) << name;
+  }
+  EXPECT_THAT(seen, HasSubstr("PUBLIC_URL=https://example.org/"));
+  EXPECT_THAT(seen, HasSubstr("PLAIN_SETTING=kept"));
+}
+
+// --env-allow: the topology gets the base set, the named variables and the
+// --pass-env ones, nothing else of the worker's environment.
+TEST_F(SupervisionTest, WithAnAllowListTopologiesGetOnlyTheBaseSetAndTheNamedVariables) {
+  const Environment env{{{"QTOPOLOGY_TEST_RUN", db_.name()},
+                         {"QTOPOLOGY_MYSQL_URL", db_.url()},
+                         {"LANG", "C.UTF-8"},
+                         {"LC_TIME", "C"},
+                         {"TZ", "UTC"},
+                         {"NODE_PATH", "/opt/node_modules"},
+                         {"APP_MODE", "fast"},
+                         {"APP_REGION", "eu"},
+                         {"REPORT_DIR", "/srv/reports"},
+                         {"PASSED_TOKEN", "passed-on-purpose"},
+                         {"PLAIN_SETTING", "not named"},
+                         {"AWS_ACCESS_KEY_ID", "AKIA"}},
+                        {}};
+  workers_["w1"] = std::make_unique<Child>(
+      QTOPOLOGY_WORKER,
+      std::vector<std::string>{"--name", "w1", "--leader-loop-ms", "1000", "--lease-ms", "3500",
+                               "--env-allow", "APP_*,REPORT_DIR", "--env-allow",
+                               "MISSING,QTOPOLOGY_TEST_RUN", "--pass-env", "PASSED_TOKEN"},
+      logOf("w1"), env);
+  runScript("t1", "env > " + path("env.tmp") + "; mv " + path("env.tmp") + " " + path("env") +
+                      "; exec sleep 300");
+  ASSERT_TRUE(eventually(seconds(20), [&] { return !readFile(path("env")).empty(); }))
+      << readFile(logOf("w1"));
+  const std::string seen = readFile(path("env"));
+  // The worker's own environment, less what the test unsets, is wider than
+  // this: the base set that it has, the named ones, the worker's own
+  // QTOPOLOGY_* for the topology; and what sh itself adds (PWD, SHLVL, _).
+  std::vector<std::string> names = variableNames(seen);
+  names.erase(std::remove_if(names.begin(), names.end(),
+                             [](const std::string& n) {
+                               return n == "PWD" || n == "SHLVL" || n == "_" || n == "OLDPWD";
+                             }),
+              names.end());
+  std::vector<std::string> expected = {"APP_MODE",
+                                       "APP_REGION",
+                                       "LANG",
+                                       "LC_TIME",
+                                       "NODE_PATH",
+                                       "PASSED_TOKEN",
+                                       "QTOPOLOGY_CONFIG",
+                                       "QTOPOLOGY_EPOCH",
+                                       "QTOPOLOGY_TEST_RUN",
+                                       "QTOPOLOGY_UUID",
+                                       "QTOPOLOGY_WORKER",
+                                       "REPORT_DIR",
+                                       "TZ"};
+  // The rest of the base set docs/worker.md lists, as far as the test's own
+  // environment has it.
+  const std::set<std::string> base = {"PATH",     "HOME", "USER",   "LOGNAME",   "SHELL",
+                                      "LANGUAGE", "TZ",   "TMPDIR", "NODE_PATH", "LANG"};
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if ((base.count(name) || name.rfind("LC_", 0) == 0) &&
+        std::find(expected.begin(), expected.end(), name) == expected.end()) {
+      expected.push_back(name);
+    }
+  }
+  std::sort(expected.begin(), expected.end());
+  figure("environment with --env-allow APP_*,REPORT_DIR,MISSING,QTOPOLOGY_TEST_RUN", joined(names));
+  EXPECT_EQ(names, expected) << seen;
+  EXPECT_THAT(seen, HasSubstr("APP_MODE=fast"));
+  EXPECT_THAT(seen, HasSubstr("PASSED_TOKEN=passed-on-purpose"));
 }
 
 // Reads a pipe slowly, as a lagging log shipper does: 1 KiB every 100 ms,

@@ -167,6 +167,16 @@ TEST(WorkerCommandLine, BadOptionsExitWithTwo) {
                    "never reach topologies");
   expectUsageError({"--url", "mysql://u@h/db", "--pass-env", "A=B"},
                    "--pass-env needs a variable name, not 'A=B'");
+  expectUsageError(
+      {"--url", "mysql://u@h/db", "--env-allow", "APP_*,A=B"},
+      "--env-allow wants variable names (letters, digits, '_', a final '*'), not 'A=B'");
+  expectUsageError({"--url", "mysql://u@h/db", "--env-allow", "APP,"},
+                   "--env-allow wants variable names");
+  expectUsageError({"--url", "mysql://u@h/db", "--env-allow", "QTOPOLOGY_DASHBOARD_*"},
+                   "--env-allow QTOPOLOGY_DASHBOARD_*: the storage's and the dashboard's");
+  expectUsageError({"--url", "mysql://u@h/db", "--env-allow", "STRIPE_API_KEY"},
+                   "--env-allow STRIPE_API_KEY: the name looks like a credential, which the "
+                   "allow-list does not pass; name it with --pass-env instead");
   const Environment no_url{{}, {"QTOPOLOGY_MYSQL_URL"}};
   const auto r = run(QTOPOLOGY_WORKER, {}, "", no_url);
   EXPECT_EQ(r.exit_code, 2);

@@ -41,7 +41,7 @@ std::vector<std::string> serverErrors(const std::string& log) {
 }
 
 // The whole answer to one GET on loopback (the dashboard closes after it).
-std::string httpGet(int port, const std::string& path) {
+std::string httpGet(int port, const std::string& path, const std::string& token) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -52,7 +52,9 @@ std::string httpGet(int port, const std::string& path) {
   std::string answer;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
     const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        "GET " + path +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-QTopology-Token: " + token +
+        "\r\n\r\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
         static_cast<ssize_t>(request.size())) {
       char buffer[4096];
@@ -130,7 +132,7 @@ TEST_F(FieldScenario, MigrateRunTakeOverAndRead) {
   EXPECT_NE(cli({"list"}).out.find(kWideUuid), std::string::npos);
 
   DashboardProcess dashboard(db_.url(), {"--read-only"});
-  const auto health = httpGet(dashboard.port(), "/health");
+  const auto health = httpGet(dashboard.port(), "/health", dashboard.token());
   EXPECT_EQ(health.substr(0, 12), "HTTP/1.1 200") << health << dashboard.log();
   EXPECT_TRUE(serverErrors(dashboard.log()).empty()) << dashboard.log();
 

@@ -95,7 +95,9 @@ class DashboardAbuseTest : public ::testing::Test {
     EXPECT_EQ(get("/health").status, 200) << name;
   }
 
+  // With the dashboard's token: reads need it on loopback too.
   HttpReply get(const std::string& path, HttpHeaders headers = {}) {
+    headers.emplace_back("X-QTopology-Token", dashboard_->token());
     return httpRequest(dashboard_->port(), "GET", path, headers, "", within(10s));
   }
   HttpReply post(const std::string& path, const std::string& body, bool with_token = true) {
@@ -276,7 +278,9 @@ TEST_F(DashboardAbuseTest, SlowClientsDoNotStopHealthAndAreCutAtTheDeadline) {
     for (const char* path : {"/health", "/metrics"}) {
       ++asked;
       try {
-        if (httpRequest(dashboard_->port(), "GET", path, {}, "", within(5s)).status == 200)
+        if (httpRequest(dashboard_->port(), "GET", path,
+                        {{"X-QTopology-Token", dashboard_->token()}}, "", within(5s))
+                .status == 200)
           ++answered;
       } catch (const std::exception& e) {
         ADD_FAILURE() << path << " while slow clients held connections: " << e.what();
@@ -300,23 +304,24 @@ TEST_F(DashboardAbuseTest, SlowClientsDoNotStopHealthAndAreCutAtTheDeadline) {
   EXPECT_THAT(dashboard_->log(), HasSubstr("not complete within 6000 ms"));
 }
 
+// Of 8 slots, 7 take anonymous connections and 1 is kept for requests with
+// the token and for /health and /metrics.
 TEST_F(DashboardAbuseTest, ConnectionsBeyondTheCapAreRefused) {
   dashboard({"--max-connections", "8"});
   std::vector<std::unique_ptr<RawConnection>> held;
   for (int i = 0; i < 8; ++i) held.push_back(std::make_unique<RawConnection>(dashboard_->port()));
   // The server counts a connection once it accepts it: wait until the cap
-  // shows, bounded.
-  bool refused = false;
+  // shows, bounded. An anonymous request then gets no slot.
   std::string answer;
   ASSERT_TRUE(eventually(10s, [&] {
     RawConnection extra(dashboard_->port());
-    extra.send(requestHead("GET", "/health") + "\r\n");
+    extra.send(requestHead("GET", "/dashboard.js") + "\r\n");
     answer = extra.receive(5s);
-    refused = statusOf(answer) == 503;
-    return refused;
+    return statusOf(answer) == 503;
   })) << answer;
   EXPECT_THAT(answer, HasSubstr("too many connections"));
-  held.clear();
+  // One with the token does, pushing out a connection that said nothing
+  // (once the refused one has gone: it lingers a moment for its answer).
   EXPECT_TRUE(eventually(10s, [&] {
     try {
       return get("/health").status == 200;
@@ -324,7 +329,60 @@ TEST_F(DashboardAbuseTest, ConnectionsBeyondTheCapAreRefused) {
       return false;
     }
   }));
+  held.clear();
+  EXPECT_TRUE(eventually(10s, [&] {
+    try {
+      return httpRequest(dashboard_->port(), "GET", "/", {}, "", within(5s)).status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
   EXPECT_THAT(dashboard_->log(), HasSubstr("connection limit (8) reached"));
+}
+
+// 130 half-sent requests from one local user, more than the 128 slots:
+// /health still answers, from a reserved slot.
+TEST_F(DashboardAbuseTest, HealthAnswersWhileAnonymousHalfRequestsHoldEverySlot) {
+  dashboard();
+  constexpr int kHalfRequests = 130;
+  std::vector<std::unique_ptr<RawConnection>> half;
+  for (int i = 0; i < kHalfRequests; ++i) {
+    half.push_back(std::make_unique<RawConnection>(dashboard_->port()));
+    ASSERT_TRUE(half.back()->send(requestHead("GET", "/topology-status")));
+  }
+  // Until the server has taken them all in, and anonymous ones are refused.
+  std::string refused;
+  ASSERT_TRUE(eventually(10s, [&] {
+    RawConnection extra(dashboard_->port());
+    extra.send(requestHead("GET", "/") + "\r\n");
+    refused = extra.receive(5s);
+    return statusOf(refused) == 503;
+  })) << refused;
+  int answered = 0;
+  std::string statuses;
+  const HttpHeaders monitoring = {{"X-QTopology-Token", dashboard_->token()}};
+  for (int i = 0; i < 10; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto health =
+        httpRequest(dashboard_->port(), "GET", "/health", monitoring, "", within(5s));
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    statuses += std::to_string(health.status) + " (" + std::to_string(ms) + " ms) ";
+    answered += health.status == 200;
+    // The half-requests keep coming, as an attacker's would.
+    half.push_back(std::make_unique<RawConnection>(dashboard_->port()));
+    half.back()->send(requestHead("GET", "/topology-status"));
+    std::this_thread::sleep_for(300ms);
+  }
+  std::cout << "[figures] /health with " << kHalfRequests
+            << "+ anonymous half-requests open: " << statuses << std::endl;
+  EXPECT_EQ(answered, 10) << statuses;
+  // Without the token, /health reaches the handler (a monitoring request
+  // gets a reserved slot) and is told what it lacks.
+  const auto untokened = httpRequest(dashboard_->port(), "GET", "/health", {}, "", within(5s));
+  EXPECT_EQ(untokened.status, 401) << untokened.body;
+  EXPECT_THAT(refused, HasSubstr("too many connections"));
 }
 
 // --- the log -------------------------------------------------------------------
@@ -426,6 +484,46 @@ TEST_F(DashboardAbuseTest, ServesHttpsBeyondLoopbackWithTheToken) {
   // Nor does plain HTTP get an answer from the HTTPS port.
   EXPECT_THROW(httpRequest(dashboard_->port(), "GET", "/health", with_token, "", within(5s)),
                std::runtime_error);
+  EXPECT_TRUE(dashboard_->child().running());
+}
+
+// TLS 1.2 with ECDHE and an AEAD cipher only: what `openssl s_client` can
+// agree on with the dashboard.
+TEST_F(DashboardAbuseTest, TlsOffersOnlyEcdheWithAead) {
+  const TestCertificates certs;
+  dashboard({"--listen", "0.0.0.0:0", "--public-host", "localhost", "--tls-cert",
+             certs.file("server.pem"), "--tls-key", certs.file("server.key")});
+  const auto connect = "127.0.0.1:" + std::to_string(dashboard_->port());
+  const auto handshake = [&](const std::vector<std::string>& cipher) {
+    std::vector<std::string> args = {"s_client", "-connect", connect, "-servername", "localhost"};
+    args.insert(args.end(), cipher.begin(), cipher.end());
+    return run(QTOPOLOGY_OPENSSL, args, "");
+  };
+  std::string figures;
+  for (const char* refused :
+       {"AES128-SHA", "AES256-GCM-SHA384", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+        "ECDHE-RSA-AES256-SHA384", "DHE-RSA-AES128-GCM-SHA256"}) {
+    const auto r = handshake({"-tls1_2", "-cipher", refused});
+    EXPECT_NE(r.exit_code, 0) << refused << "\n" << r.out << r.err;
+    EXPECT_THAT(r.out + r.err, Not(HasSubstr("Cipher is " + std::string(refused)))) << refused;
+    figures += std::string(refused) + ": exit " + std::to_string(r.exit_code) + "; ";
+  }
+  for (const char* accepted : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                               "ECDHE-RSA-CHACHA20-POLY1305"}) {
+    const auto r = handshake({"-tls1_2", "-cipher", accepted});
+    EXPECT_EQ(r.exit_code, 0) << accepted << "\n" << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Cipher is " + std::string(accepted))) << r.out;
+    figures += std::string(accepted) + ": exit " + std::to_string(r.exit_code) + "; ";
+  }
+  // Whatever a client offers first, the dashboard picks an AEAD suite.
+  const auto offered = handshake({"-tls1_2", "-cipher",
+                                  "AES128-SHA:ECDHE-RSA-AES128-SHA:"
+                                  "ECDHE-RSA-AES128-GCM-SHA256"});
+  EXPECT_THAT(offered.out, HasSubstr("Cipher is ECDHE-RSA-AES128-GCM-SHA256")) << offered.out;
+  const auto tls13 = handshake({"-tls1_3"});
+  EXPECT_EQ(tls13.exit_code, 0) << tls13.out << tls13.err;
+  EXPECT_THAT(tls13.out, HasSubstr("TLSv1.3"));
+  std::cout << "[figures] TLS 1.2 suites: " << figures << std::endl;
   EXPECT_TRUE(dashboard_->child().running());
 }
 

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <random>
+#include <thread>
 
 #include <qtopology/mysql_coordinator.hpp>
 
@@ -26,6 +28,10 @@ using ::testing::Not;
 
 using Reply = HttpReply;
 
+// Tokens an operator chose: long enough (128 bits and more).
+const std::string kFixedToken = "fixed-token-0123456789-abcdefghij";
+const std::string kEnvToken = "env-token-0123456789-abcdefghijkl";
+
 class DashboardHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,14 +45,15 @@ class DashboardHttpTest : public ::testing::Test {
     return *dashboard_;
   }
 
-  // The dashboard's generated token goes with every request unless
-  // `headers` carry one or send_token_ is off.
+  // The dashboard's token (generated, or fixed_token_) goes with every
+  // request unless `headers` carry one or send_token_ is off.
   Reply send(const std::string& method, const std::string& path, const std::string& body = "",
              HttpHeaders headers = {}, const std::string& content_type = "application/json") {
     bool token_given = false;
     for (const auto& h : headers) token_given = token_given || h.first == "X-QTopology-Token";
-    if (send_token_ && !token_given && !dashboard_->token().empty()) {
-      headers.emplace_back("X-QTopology-Token", dashboard_->token());
+    const std::string token = fixed_token_.empty() ? dashboard_->token() : fixed_token_;
+    if (send_token_ && !token_given && !token.empty()) {
+      headers.emplace_back("X-QTopology-Token", token);
     }
     if (method != "GET") headers.emplace_back("Content-Type", content_type);
     return httpRequest(dashboard_->port(), method, path, headers, body);
@@ -87,6 +94,7 @@ class DashboardHttpTest : public ::testing::Test {
   std::unique_ptr<MySqlCoordinator> storage_;
   std::unique_ptr<DashboardProcess> dashboard_;
   bool send_token_ = true;
+  std::string fixed_token_;  // sent instead of the generated one when set
 };
 
 // --- reads --------------------------------------------------------------------
@@ -247,20 +255,22 @@ TEST_F(DashboardHttpTest, SettingsAreReadAndSetAsATokenedWrite) {
   expectError(
       post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 18446744073709551615u}}), 400,
       "out of range");
-  expectError(post("/set-setting", {{"name", "db_version"}, {"value", 3}}), 400,
-              "unknown setting 'db_version'");
+  const auto unknown = post("/set-setting", {{"name", "db_version"}, {"value", 3}});
+  expectError(unknown, 400, "unknown setting '<name>'");
+  EXPECT_THAT(unknown.body, Not(HasSubstr("db_version")));  // not echoed
   expectError(post("/set-setting", {{"value", 3}}), 400, "missing field 'name'");
   send_token_ = false;
-  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 5}}), 403,
+  expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 5}}), 401,
               "X-QTopology-Token");
-  EXPECT_EQ(post("/settings").status, 200);  // a read: no token on loopback
+  EXPECT_EQ(post("/settings").status, 401);  // reads need it too, on loopback as well
   EXPECT_EQ(rows(), before);
 }
 
 TEST_F(DashboardHttpTest, ReadOnlyRefusesToSetASetting) {
-  dashboard({"--read-only", "--token", "t"});
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  dashboard({"--read-only", "--token", token});
   expectError(post("/set-setting", {{"name", "leader_timeout_s"}, {"value", 5}},
-                   {{"X-QTopology-Token", "t"}}),
+                   {{"X-QTopology-Token", token}}),
               403, "--read-only");
   EXPECT_EQ(storage_->getSettings()[1].value, 10);
 }
@@ -302,8 +312,9 @@ TEST_F(DashboardHttpTest, BadRequestsGet400AndChangeNothing) {
               "not a valid Node qtopology topology");
   expectError(post("/shut-down-worker", {{"name", "worker-beta"}, {"valid_msec", -5}}), 400,
               "valid_msec");
-  expectError(post("/delete-worker", {{"name", "worker-alpha"}}), 400, "worker-alpha");
-  expectError(post("/clear-topology-error", {{"uuid", "orders-pipeline"}}), 400, "orders-pipeline");
+  // The storage's refusals name the field, not the value sent.
+  expectError(post("/delete-worker", {{"name", "worker-alpha"}}), 400, "<name>");
+  expectError(post("/clear-topology-error", {{"uuid", "orders-pipeline"}}), 400, "<uuid>");
   EXPECT_EQ(topologyRows(), before);
   EXPECT_EQ(storage_->getWorkerStatus().size(), 4u);
 }
@@ -313,56 +324,59 @@ TEST_F(DashboardHttpTest, UnknownNamesGet404) {
   const auto before = topologyRows();
   for (const char* route : {"/topology-info", "/enable-topology", "/disable-topology",
                             "/stop-topology", "/kill-topology", "/clear-topology-error"}) {
-    expectError(post(route, {{"uuid", "no-such-topology"}}), 404, "no-such-topology");
+    expectError(post(route, {{"uuid", "no-such-topology"}}), 404, "not found: <uuid>");
   }
   for (const char* route : {"/shut-down-worker", "/enable-worker", "/disable-worker",
                             "/rebalance-leader", "/delete-worker"}) {
-    expectError(post(route, {{"name", "no-such-worker"}}), 404, "no-such-worker");
+    expectError(post(route, {{"name", "no-such-worker"}}), 404, "not found: <name>");
   }
   EXPECT_EQ(topologyRows(), before);
-  expectError(post("/no-such-call"), 404, "no such API call: /no-such-call");
+  expectError(post("/no-such-call"), 404, "no such API call");
   expectError(send("GET", "/no-such-page"), 404, "no such page");
   // State never changes on GET; PUT and friends are not used.
   expectError(send("GET", "/kill-topology"), 405, "POST");
   expectError(send("GET", "/worker-status"), 405, "POST");
-  expectError(send("PUT", "/kill-topology", "{}"), 405, "PUT");
+  expectError(send("PUT", "/kill-topology", "{}"), 405, "GET, HEAD or POST");
 }
 
 // --- the write rules ------------------------------------------------------------
 
 TEST_F(DashboardHttpTest, TokenGuardsWrites) {
-  dashboard({"--token", "s3cret-token"});
+  dashboard({"--token", kFixedToken});
   const Json body = {{"uuid", "reports-nightly"}};
-  expectError(post("/enable-topology", body), 403, "X-QTopology-Token");
-  expectError(post("/enable-topology", body, {{"X-QTopology-Token", "guess"}}), 403, "wrong token");
+  // Without the right one, reads and writes alike get 401.
+  expectError(post("/enable-topology", body), 401, "X-QTopology-Token");
+  expectError(post("/enable-topology", body, {{"X-QTopology-Token", "guess"}}), 401, "wrong token");
   EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
-  EXPECT_EQ(post("/enable-topology", body, {{"X-QTopology-Token", "s3cret-token"}}).status, 200);
+  EXPECT_EQ(post("/enable-topology", body, {{"X-QTopology-Token", kFixedToken}}).status, 200);
   EXPECT_TRUE(storage_->getTopologyInfo("reports-nightly").enabled);
-  EXPECT_EQ(post("/worker-status").status, 200);                   // reads need no token
+  EXPECT_EQ(post("/worker-status").status, 401);
+  fixed_token_ = kFixedToken;
+  EXPECT_EQ(post("/worker-status").status, 200);
   EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");  // the page shows its field
   // The token never shows in the log.
-  EXPECT_THAT(dashboard_->log(), Not(HasSubstr("s3cret-token")));
+  EXPECT_THAT(dashboard_->log(), Not(HasSubstr(kFixedToken)));
 }
 
 TEST_F(DashboardHttpTest, TokenFromTheEnvironment) {
-  dashboard({}, {{{"QTOPOLOGY_DASHBOARD_TOKEN", "env-token"}}, {}});
-  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 403, "X-QTopology-Token");
+  dashboard({}, {{{"QTOPOLOGY_DASHBOARD_TOKEN", kEnvToken}}, {}});
+  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 401, "X-QTopology-Token");
   EXPECT_EQ(
-      post("/enable-topology", {{"uuid", "reports-nightly"}}, {{"X-QTopology-Token", "env-token"}})
+      post("/enable-topology", {{"uuid", "reports-nightly"}}, {{"X-QTopology-Token", kEnvToken}})
           .status,
       200);
 }
 
 TEST_F(DashboardHttpTest, ReadOnlyRefusesEveryWrite) {
-  dashboard({"--read-only", "--token", "t"});
+  dashboard({"--read-only", "--token", kFixedToken});
+  fixed_token_ = kFixedToken;
   const auto before = topologyRows();
   for (const char* route :
        {"/register-topology", "/enable-topology", "/disable-topology", "/stop-topology",
         "/kill-topology", "/clear-topology-error", "/delete-worker", "/shut-down-worker",
         "/enable-worker", "/disable-worker", "/rebalance-leader"}) {
-    expectError(post(route, {{"uuid", "orders-pipeline"}, {"name", "worker-old"}},
-                     {{"X-QTopology-Token", "t"}}),
-                403, "--read-only");
+    expectError(post(route, {{"uuid", "orders-pipeline"}, {"name", "worker-old"}}), 403,
+                "--read-only");
   }
   EXPECT_EQ(topologyRows(), before);
   EXPECT_EQ(storage_->getWorkerStatus().size(), 4u);
@@ -375,12 +389,18 @@ TEST_F(DashboardHttpTest, ByDefaultWritesNeedTheGeneratedToken) {
   ASSERT_EQ(dashboard_->token().size(), 64u) << dashboard_->log();
   send_token_ = false;
   const Json body = {{"uuid", "reports-nightly"}};
-  expectError(post("/enable-topology", body), 403, "X-QTopology-Token");
-  expectError(post("/enable-topology", body, {{"X-QTopology-Token", std::string(64, '0')}}), 403,
+  expectError(post("/enable-topology", body), 401, "X-QTopology-Token");
+  expectError(post("/enable-topology", body, {{"X-QTopology-Token", std::string(64, '0')}}), 401,
               "wrong token");
   EXPECT_FALSE(storage_->getTopologyInfo("reports-nightly").enabled);
-  EXPECT_EQ(post("/worker-status").status, 200);  // loopback reads need none
-  EXPECT_EQ(send("GET", "/health").json().at("writes"), "token");
+  EXPECT_EQ(post("/worker-status").status, 401);  // loopback reads need it too
+  EXPECT_EQ(post("/worker-status", Json::object(), {{"X-QTopology-Token", dashboard_->token()}})
+                .json()
+                .size(),
+            4u);
+  EXPECT_EQ(
+      send("GET", "/health", "", {{"X-QTopology-Token", dashboard_->token()}}).json().at("writes"),
+      "token");
   // The bearer form, for tools that send only that.
   EXPECT_EQ(
       post("/enable-topology", body, {{"Authorization", "Bearer " + dashboard_->token()}}).status,
@@ -422,6 +442,197 @@ TEST_F(DashboardHttpTest, TokenFileIsNeverWrittenThroughALink) {
   std::remove(link.c_str());
   std::remove(victim.c_str());
   ::rmdir(dir);
+}
+
+// Any local user can reach a loopback port: reads need the token there too,
+// unless --open-reads says otherwise. The page's own files do not.
+TEST_F(DashboardHttpTest, LoopbackReadsNeedTheTokenUnlessOpenReads) {
+  dashboard();
+  send_token_ = false;
+  const auto untokened = post("/topology-info", {{"uuid", "orders-pipeline"}});
+  std::cout << "[figures] untokened loopback read: " << untokened.status << std::endl;
+  expectError(untokened, 401, "reads need the token in the X-QTopology-Token header");
+  EXPECT_THAT(untokened.body, Not(HasSubstr("spouts")));
+  EXPECT_EQ(untokened.header("WWW-Authenticate"), "Bearer");
+  for (const char* path : {"/health", "/metrics"}) {
+    expectError(send("GET", path), 401, "--open-reads");
+  }
+  for (const char* route : {"/worker-status", "/topology-status", "/msg-queue-content",
+                            "/storage-info", "/topology-history", "/worker-history"}) {
+    EXPECT_EQ(post(route, {{"uuid", "orders-pipeline"}, {"name", "worker-alpha"}}).status, 401)
+        << route;
+  }
+  for (const char* file : {"/", "/dashboard.js", "/dashboard.css"}) {
+    EXPECT_EQ(send("GET", file).status, 200) << file;
+  }
+  send_token_ = true;
+  EXPECT_EQ(ok("/topology-info", {{"uuid", "orders-pipeline"}}).at("config").at("spouts").size(),
+            1u);
+
+  // The explicit opt-out: reads without the token, writes still with it.
+  dashboard({"--open-reads"});
+  send_token_ = false;
+  EXPECT_EQ(post("/topology-info", {{"uuid", "orders-pipeline"}}).status, 200);
+  EXPECT_EQ(send("GET", "/health").status, 200);
+  expectError(post("/enable-topology", {{"uuid", "reports-nightly"}}), 403, "X-QTopology-Token");
+  EXPECT_TRUE(eventually(std::chrono::seconds(10), [&] {
+    return dashboard_->log().find("--open-reads: every local user") != std::string::npos;
+  })) << dashboard_->log();
+  // Beyond loopback it would mean nothing: refused.
+  const auto beyond =
+      run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "127.0.0.1:0",
+                          "--open-reads", "--public-host", "ops.example"});
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.err;
+  EXPECT_THAT(beyond.err, HasSubstr("--open-reads is for a dashboard on loopback only"));
+}
+
+TEST_F(DashboardHttpTest, TokensOfFewerThan128BitsAreRefused) {
+  const std::vector<std::string> base = {"--url", db_.url(), "dashboard", "--listen",
+                                         "127.0.0.1:0"};
+  auto with = [&](std::vector<std::string> more) {
+    auto args = base;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  const auto one = run(QTOPOLOGY_CLI, with({"--token", "a"}));
+  std::cout << "[figures] --token a: exit " << one.exit_code << ", " << one.err;
+  EXPECT_EQ(one.exit_code, 2) << one.err;
+  EXPECT_THAT(one.err, HasSubstr("the dashboard token from --token is refused: it has 1 character, "
+                                 "fewer than the 32 needed when all are hex digits"));
+  EXPECT_THAT(one.err, HasSubstr("at least 128 random bits"));
+  const auto hex = run(QTOPOLOGY_CLI, with({"--token", std::string(kFixedToken.size(), '0')}));
+  EXPECT_EQ(hex.exit_code, 2) << hex.err;
+  const auto short_hex = run(QTOPOLOGY_CLI, with({"--token", "0123456789abcdef0123456789abcde"}));
+  EXPECT_EQ(short_hex.exit_code, 2) << short_hex.err;
+  EXPECT_THAT(short_hex.err, HasSubstr("fewer than the 32 needed when all are hex digits"));
+  EXPECT_THAT(short_hex.err, Not(HasSubstr("0123456789abcdef")));  // never the token
+  const auto from_env =
+      run(QTOPOLOGY_CLI, base, "", {{{"QTOPOLOGY_DASHBOARD_TOKEN", "s3cret"}}, {}});
+  EXPECT_EQ(from_env.exit_code, 2) << from_env.err;
+  EXPECT_THAT(from_env.err, HasSubstr("from QTOPOLOGY_DASHBOARD_TOKEN is refused"));
+  // Exactly 32 hex digits and 22 base64url characters are enough.
+  dashboard({"--token", "0123456789abcdef0123456789abcdef"});
+  dashboard({"--token", "abcdefghij-klmnopqrs_t"});
+  fixed_token_ = "abcdefghij-klmnopqrs_t";
+  EXPECT_EQ(send("GET", "/health").status, 200);
+}
+
+// /proc/PID/cmdline is readable by every local user.
+TEST_F(DashboardHttpTest, TokenIsMaskedInTheCommandLine) {
+  dashboard({"--token", kFixedToken});
+  std::string seen = readFile("/proc/" + std::to_string(dashboard_->child().pid()) + "/cmdline");
+  for (char& c : seen) {
+    if (c == '\0') c = ' ';
+  }
+  EXPECT_THAT(seen, Not(HasSubstr(kFixedToken)));
+  EXPECT_THAT(seen, HasSubstr("--token " + std::string(kFixedToken.size(), '*')));
+  fixed_token_ = kFixedToken;
+  EXPECT_EQ(send("GET", "/health").status, 200);  // what it parsed is intact
+  EXPECT_THAT(dashboard_->log(), HasSubstr("--token-file or QTOPOLOGY_DASHBOARD_TOKEN"));
+}
+
+TEST_F(DashboardHttpTest, TokenFromAnExistingFileIsReadAndKept) {
+  char dir[] = "/tmp/qtopology-token-in-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/token";
+  std::ofstream(path) << kFixedToken << "\n";
+  ::chmod(path.c_str(), 0644);
+  const auto open_file = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen",
+                                             "127.0.0.1:0", "--token-file", path});
+  EXPECT_EQ(open_file.exit_code, 1) << open_file.err;
+  EXPECT_THAT(open_file.err, HasSubstr("may be read or written by group or others: chmod 600 it"));
+  ::chmod(path.c_str(), 0600);
+  const auto both = run(QTOPOLOGY_CLI, {"--url", db_.url(), "dashboard", "--listen", "127.0.0.1:0",
+                                        "--token-file", path, "--token", kEnvToken});
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_THAT(both.err, HasSubstr("give one of them"));
+
+  dashboard({"--token-file", path});
+  EXPECT_TRUE(dashboard_->token().empty()) << "a token read from a file is not printed";
+  send_token_ = false;
+  EXPECT_EQ(send("GET", "/health").status, 401);
+  EXPECT_EQ(send("GET", "/health", "", {{"X-QTopology-Token", kFixedToken}}).status, 200);
+  dashboard_->child().signal(SIGTERM);
+  ASSERT_EQ(dashboard_->child().wait(std::chrono::seconds(10)), 0) << dashboard_->log();
+  EXPECT_EQ(readFile(path), kFixedToken + "\n") << "the operator's file stays as it was";
+  std::remove(path.c_str());
+  ::rmdir(dir);
+}
+
+// A wrong token makes the next one from that address wait before it is
+// checked: 100 ms, then twice as long each time. Other requests from the
+// same address are not held back meanwhile.
+TEST_F(DashboardHttpTest, WrongTokensWaitLongerEachTime) {
+  dashboard();
+  send_token_ = false;
+  const auto timed = [&](const std::string& token) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = send("GET", "/health", "", {{"X-QTopology-Token", token}});
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    return std::make_pair(r.status, static_cast<long>(ms));
+  };
+  const std::string wrong(64, 'f');
+  std::vector<long> waits;
+  for (int i = 0; i < 6; ++i) {
+    const auto [status, ms] = timed(wrong);
+    EXPECT_EQ(status, 401);
+    waits.push_back(ms);
+  }
+  std::string shown;
+  for (long w : waits) shown += std::to_string(w) + " ";
+  std::cout << "[figures] answers to 6 wrong tokens in a row, ms: " << shown << std::endl;
+  const std::vector<long> at_least = {0, 100, 200, 400, 800, 1600};
+  // The server counts from its answer to the previous one, the test from
+  // its request: a few ms apart.
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    EXPECT_GE(waits[i], at_least[i] - 25) << i;
+    EXPECT_LT(waits[i], at_least[i] + 1500) << i;
+  }
+  // While a wrong token waits its 3.2 s, the same address gets the page's
+  // files at once (no token, nothing to check), and nothing else stalls.
+  std::thread waiting([&] { EXPECT_EQ(timed(wrong).first, 401); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(send("GET", "/dashboard.js").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  waiting.join();
+  // The right token waits its turn too, then clears the address's record.
+  const auto right = timed(dashboard_->token());
+  EXPECT_EQ(right.first, 200);
+  EXPECT_GE(right.second, 6400 - 100);
+  const auto after = timed(wrong);
+  EXPECT_EQ(after.first, 401);
+  EXPECT_LT(after.second, 1000) << "a success resets the delay";
+  std::cout << "[figures] right token after 7 wrong: " << right.second
+            << " ms; the next wrong one: " << after.second << " ms" << std::endl;
+}
+
+// docs/dashboard.md: an error names the field and its type, never the
+// value sent.
+TEST_F(DashboardHttpTest, ErrorsNeverRepeatWhatWasSent) {
+  dashboard();
+  const std::string marker = "echo-me-4711";
+  Json node_config = {{"general", {{"heartbeat", 1000}}}, {"bolts", Json::array()}};
+  node_config["spouts"] = Json::array({{{"name", "s"}, {"type", marker}, {"working_dir", "."}}});
+  std::string seen;
+  for (const auto& r : {post("/topology-info", {{"uuid", marker + "<b>"}}),
+                        post("/delete-worker", {{"name", marker}}),
+                        post("/clear-topology-error", {{"uuid", marker + std::string(200, 'x')}}),
+                        post("/kill-topology", {{"uuid", Json::array({marker})}}),
+                        post("/register-topology", {{"uuid", "n"}, {"config", node_config}}),
+                        send("GET", "/" + marker), post("/" + marker), send("PUT", "/" + marker),
+                        send("GET", "/worker-status", "", {{"Host", marker + ".example"}}),
+                        send("POST", "/kill-topology", "{\"uuid\": \"" + marker)}) {
+    EXPECT_GE(r.status, 400) << r.body;
+    seen += r.body + "\n";
+  }
+  EXPECT_THAT(seen, Not(HasSubstr(marker))) << seen;
+  EXPECT_THAT(seen, HasSubstr("not found: <uuid>"));
+  // A short value is taken out where it stands, not out of the message's
+  // own words.
+  expectError(post("/topology-info", {{"uuid", "o"}}), 404, "topology not found: <uuid>");
 }
 
 TEST_F(DashboardHttpTest, OpenWritesIsExplicitAndLogged) {
@@ -566,7 +777,7 @@ TEST_F(DashboardHttpTest, HealthReportsStorageSchemaAndLeader) {
 
 TEST_F(DashboardHttpTest, MetricsInPrometheusText) {
   dashboard();
-  expectError(post("/topology-info", {{"uuid", "missing"}}), 404, "missing");
+  expectError(post("/topology-info", {{"uuid", "missing"}}), 404, "<uuid>");
   const auto metrics = send("GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.header("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
@@ -634,7 +845,9 @@ class DashboardPasswordTest : public DashboardHttpTest {
 };
 
 TEST_F(DashboardPasswordTest, NeverInAnyAnswerOrLogLine) {
-  dashboard_ = std::make_unique<DashboardProcess>(url(), std::vector<std::string>{"--token", "t"});
+  dashboard_ =
+      std::make_unique<DashboardProcess>(url(), std::vector<std::string>{"--token", kFixedToken});
+  fixed_token_ = kFixedToken;
   std::string seen;
   const auto call_everything = [&] {
     for (const char* page : {"/", "/dashboard.js", "/health", "/metrics", "/nope"}) {
@@ -646,8 +859,7 @@ TEST_F(DashboardPasswordTest, NeverInAnyAnswerOrLogLine) {
           "/register-topology", "/enable-topology", "/disable-topology", "/stop-topology",
           "/kill-topology", "/clear-topology-error", "/delete-worker", "/shut-down-worker",
           "/enable-worker", "/disable-worker", "/rebalance-leader"}) {
-      seen += post(route, {{"uuid", "no-such"}, {"name", "no-such"}}, {{"X-QTopology-Token", "t"}})
-                  .body;
+      seen += post(route, {{"uuid", "no-such"}, {"name", "no-such"}}).body;
       seen += send("POST", route, "{broken").body;
     }
   };

@@ -22,6 +22,7 @@ namespace qtopology::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Neither a command topology nor a Node one.
 Json hostConfig(const std::string& stage) {
@@ -60,7 +61,8 @@ TEST(HostFormat, RawTopologiesFromTheCliAndTheDashboardReachTheHostsRunner) {
   EXPECT_EQ(reply.status, 400) << reply.body;
   EXPECT_THAT(reply.json().at("error").get<std::string>(),
               HasSubstr("field 'format' must be \"auto\" (a command or a Node topology) or "
-                        "\"raw\" (any JSON object), not 'yaml'"));
+                        "\"raw\" (any JSON object), not a string"));
+  EXPECT_THAT(reply.body, Not(HasSubstr("yaml")));  // what was sent is not echoed
   reply = post(
       "/register-topology",
       {{"uuid", "from-dashboard"}, {"config", {{"general", {{"weight", 0}}}}}, {"format", "raw"}});

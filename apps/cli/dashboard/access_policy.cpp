@@ -38,13 +38,6 @@ bool equalNoCase(const std::string& a, const std::string& b) {
          });
 }
 
-// A Host header is echoed in the refusal: cut and escaped, as it is the
-// client's text.
-std::string shownHost(const std::string& host_header) {
-  constexpr std::size_t kShown = 100;
-  return escapeControl(host_header.substr(0, kShown)) + (host_header.size() > kShown ? "..." : "");
-}
-
 }  // namespace
 
 ListenAddress parseListenAddress(const std::string& text) {
@@ -81,13 +74,13 @@ bool isLoopback(const std::string& host) {
 }
 
 bool AccessPolicy::tokenMatches(const std::string& presented_token) const {
-  return !token_.empty() && equalInConstantTime(presented_token, token_);
+  return !rules_.token.empty() && equalInConstantTime(presented_token, rules_.token);
 }
 
 std::optional<std::string> AccessPolicy::refuseWrite(const std::string& presented_token) const {
-  if (read_only_) return "this dashboard runs with --read-only: write actions are refused";
-  if (token_.empty()) {
-    if (loopback_) return std::nullopt;
+  if (rules_.read_only) return "this dashboard runs with --read-only: write actions are refused";
+  if (rules_.token.empty()) {
+    if (rules_.loopback) return std::nullopt;
     return "write actions are refused: the dashboard listens beyond loopback without a token";
   }
   if (presented_token.empty()) {
@@ -100,11 +93,11 @@ std::optional<std::string> AccessPolicy::refuseWrite(const std::string& presente
 }
 
 std::optional<std::string> AccessPolicy::refuseRead(const std::string& presented_token) const {
-  if (!exposed()) return std::nullopt;
+  if (readsOpen()) return std::nullopt;
   if (presented_token.empty()) {
-    return std::string(
-               "this dashboard is reachable beyond loopback: reads need the token in the ") +
-           kTokenHeader + " header too";
+    return std::string("reads need the token in the ") + kTokenHeader + " header" +
+           (exposed() ? " (this dashboard is reachable beyond loopback)"
+                      : " (on loopback too, unless the dashboard runs with --open-reads)");
   }
   if (!tokenMatches(presented_token)) {
     return std::string("wrong token in the ") + kTokenHeader + " header";
@@ -115,21 +108,22 @@ std::optional<std::string> AccessPolicy::refuseRead(const std::string& presented
 std::optional<std::string> AccessPolicy::refuseHost(const std::string& host_header) const {
   const auto host = hostPart(host_header);
   if (isLoopback(host)) return std::nullopt;
-  for (const auto& name : public_hosts_) {
+  for (const auto& name : rules_.public_hosts) {
     if (equalNoCase(hostPart(name), host)) return std::nullopt;
   }
-  if (public_hosts_.empty() && loopback_) {
-    return "this dashboard listens on loopback and answers only requests for localhost, not for '" +
-           shownHost(host_header) + "'";
+  if (rules_.public_hosts.empty() && rules_.loopback) {
+    return std::string(
+        "this dashboard listens on loopback and answers only requests whose Host header names "
+        "localhost");
   }
-  return "this dashboard answers only requests for localhost and its --public-host names, not "
-         "for '" +
-         shownHost(host_header) + "'";
+  return std::string(
+      "this dashboard answers only requests whose Host header names localhost or one of its "
+      "--public-host names");
 }
 
 std::string AccessPolicy::writeMode() const {
-  if (read_only_ || (token_.empty() && !loopback_)) return "refused";
-  return token_.empty() ? "open" : "token";
+  if (rules_.read_only || (rules_.token.empty() && !rules_.loopback)) return "refused";
+  return rules_.token.empty() ? "open" : "token";
 }
 
 std::string presentedToken(const std::string& token_header, const std::string& authorization) {

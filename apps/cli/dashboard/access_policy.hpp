@@ -23,28 +23,35 @@ bool isLoopback(const std::string& host);
 // too, for scrapers that can send only that.
 inline constexpr const char* kTokenHeader = "X-QTopology-Token";
 
+// How the server was started, as far as access goes.
+struct AccessRules {
+  // The server listens on loopback only.
+  bool loopback = true;
+  // Empty: writes need none (--open-writes; beyond loopback, writes are
+  // refused instead), and neither do reads on loopback.
+  std::string token;
+  bool read_only = false;
+  // --open-reads: on loopback, reads need no token.
+  bool open_reads = false;
+  // The names clients use beyond loopback or through a proxy; when given,
+  // the server counts as exposed even on loopback: reads need the token
+  // whatever --open-reads says.
+  std::vector<std::string> public_hosts;
+};
+
 // What a request may do, given how the server was started. Immutable, so
 // safe to share between threads.
 class AccessPolicy {
  public:
-  // `loopback`: the server listens on loopback only. `token`: empty means
-  // writes need none (--open-writes; beyond loopback, writes are refused
-  // instead). `public_hosts`: the names clients use beyond loopback or
-  // through a proxy; when given, the server counts as exposed even on
-  // loopback, and reads need the token too.
-  AccessPolicy(bool loopback, std::string token, bool read_only,
-               std::vector<std::string> public_hosts = {})
-      : loopback_(loopback),
-        token_(std::move(token)),
-        read_only_(read_only),
-        public_hosts_(std::move(public_hosts)) {}
+  explicit AccessPolicy(AccessRules rules) : rules_(std::move(rules)) {}
 
   // nullopt when a write with this token (empty when none was sent) is
   // allowed; else why not (answered with 403).
   std::optional<std::string> refuseWrite(const std::string& presented_token) const;
 
   // The same for reads of the API, /health and /metrics (the page's own
-  // files are free): only an exposed server asks for the token.
+  // files are free; answered with 401): they need the token unless the
+  // server is on loopback with --open-reads or without any token.
   std::optional<std::string> refuseRead(const std::string& presented_token) const;
 
   // Guards against DNS rebinding: a page of another site whose name
@@ -57,18 +64,18 @@ class AccessPolicy {
   // time).
   bool tokenMatches(const std::string& presented_token) const;
 
-  // Reads need the token: beyond loopback or with --public-host.
-  bool exposed() const { return !loopback_ || !public_hosts_.empty(); }
+  // Beyond loopback or with --public-host: reads need the token always.
+  bool exposed() const { return !rules_.loopback || !rules_.public_hosts.empty(); }
+
+  // Whether reads go without the token.
+  bool readsOpen() const { return !exposed() && (rules_.open_reads || rules_.token.empty()); }
 
   // "open", "token" or "refused": what the page needs to know to offer its
   // buttons.
   std::string writeMode() const;
 
  private:
-  bool loopback_;
-  std::string token_;
-  bool read_only_;
-  std::vector<std::string> public_hosts_;
+  AccessRules rules_;
 };
 
 // The token a request carries: the X-QTopology-Token header, else the

@@ -34,12 +34,6 @@ std::string requiredText(const Json& body, const char* field) {
   return it->get<std::string>();
 }
 
-// A short text from the request, quoted, bounded and escaped for an error.
-std::string shownText(const std::string& text) {
-  constexpr std::size_t kShown = 32;
-  return "'" + escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "...'" : "'");
-}
-
 // Upstream's optional "valid_msec" of the worker messages, 60 s by default.
 milliseconds validity(const Json& body) {
   const auto it = body.find("valid_msec");
@@ -177,15 +171,14 @@ Json registerTopology(TrackedStorage& s, const Json& body) {
     if (!named) {
       throw RequestError(400,
                          "field 'format' must be \"auto\" (a command or a Node topology) or "
-                         "\"raw\" (any JSON object), not " +
-                             (it->is_string() ? shownText(it->get_ref<const std::string&>())
-                                              : apps::typeWithArticle(*it)));
+                         "\"raw\" (any JSON object), not " + apps::typeWithArticle(*it));
     }
     format = *named;
   }
-  // The CLI's register checks the same way, with the same function.
+  // The CLI's register checks the same way, with the same function; an
+  // answer names the refused values by their type only.
   try {
-    apps::validateTopologyConfig(*config, format);
+    apps::validateTopologyConfig(*config, format, false);
   } catch (const apps::InvalidTopology& e) {
     throw RequestError(400, std::string("field 'config': ") + e.what());
   }

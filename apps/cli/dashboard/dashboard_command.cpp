@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,8 +33,10 @@ long wholeNumber(const std::string& option, const std::string& text, long min, l
   return value;
 }
 
-// Checks the combination of options before anything is bound.
-dashboard::ServerSettings settingsFrom(const CommandLine& line) {
+// Checks the combination of options before anything is bound, and finds
+// the token: --token, QTOPOLOGY_DASHBOARD_TOKEN, or an existing
+// --token-file (`token_from_file` then tells so).
+dashboard::ServerSettings settingsFrom(const CommandLine& line, bool& token_from_file) {
   dashboard::ServerSettings settings;
   try {
     settings.listen = dashboard::parseListenAddress(line.listen);
@@ -42,14 +45,39 @@ dashboard::ServerSettings settingsFrom(const CommandLine& line) {
   }
   const bool loopback = dashboard::isLoopback(settings.listen.host);
   settings.token = line.token;
+  std::string source = "--token";
   if (settings.token.empty()) {
-    if (const char* env = std::getenv("QTOPOLOGY_DASHBOARD_TOKEN")) settings.token = env;
+    if (const char* env = std::getenv("QTOPOLOGY_DASHBOARD_TOKEN")) {
+      settings.token = env;
+      source = "QTOPOLOGY_DASHBOARD_TOKEN";
+    }
   }
-  if (line.open_writes && !settings.token.empty()) {
-    throw UsageError("--open-writes and a token (--token, QTOPOLOGY_DASHBOARD_TOKEN) contradict");
+  struct stat info {};
+  token_from_file = !line.token_file.empty() && ::lstat(line.token_file.c_str(), &info) == 0;
+  if (token_from_file && !settings.token.empty()) {
+    throw UsageError("--token-file names an existing file, and " + source +
+                     " gives a token too: give one of them");
+  }
+  if (line.open_writes && (token_from_file || !settings.token.empty())) {
+    throw UsageError(
+        "--open-writes and a token (--token, QTOPOLOGY_DASHBOARD_TOKEN, --token-file) contradict");
   }
   if (line.open_writes && (!loopback || !line.public_hosts.empty())) {
     throw UsageError("--open-writes is for a dashboard on loopback only, without --public-host");
+  }
+  if (line.open_reads && (!loopback || !line.public_hosts.empty())) {
+    throw UsageError(
+        "--open-reads is for a dashboard on loopback only, without --public-host: beyond it "
+        "reads always need the token");
+  }
+  if (token_from_file) {
+    settings.token = dashboard::readTokenFile(line.token_file);  // exit 1 when unusable
+  } else if (!settings.token.empty()) {
+    try {
+      dashboard::checkTokenStrength(settings.token, source);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
   }
   if (line.tls_cert.empty() != line.tls_key.empty()) {
     throw UsageError("HTTPS needs both --tls-cert and --tls-key");
@@ -67,6 +95,7 @@ dashboard::ServerSettings settingsFrom(const CommandLine& line) {
     }
   }
   settings.read_only = line.read_only;
+  settings.open_reads = line.open_reads;
   settings.public_hosts = line.public_hosts;
   settings.tls_cert_file = line.tls_cert;
   settings.tls_key_file = line.tls_key;
@@ -90,7 +119,8 @@ std::string urlHost(const std::string& host) {
 }  // namespace
 
 void dashboardCommand(Context& c) {
-  auto settings = settingsFrom(c.line);
+  bool token_from_file = false;
+  auto settings = settingsFrom(c.line, token_from_file);
 #ifdef M_MMAP_THRESHOLD
   // Request bodies of up to 16 MiB come and go. glibc's default raises its
   // mmap threshold to the size of each large block freed, after which such
@@ -114,8 +144,9 @@ void dashboardCommand(Context& c) {
   auto& storage = c.storage();
   dashboard::Server server(storage, settings, log);
 
+  // A token file the operator made stays; one made here goes at the end.
   std::string token_file;
-  if (generated || !c.line.token_file.empty()) {
+  if (!token_from_file && (generated || !c.line.token_file.empty())) {
     token_file =
         c.line.token_file.empty() ? dashboard::defaultTokenPath(server.port()) : c.line.token_file;
     if (!token_file.empty()) dashboard::writeTokenFile(token_file, settings.token);
@@ -143,6 +174,14 @@ void dashboardCommand(Context& c) {
       "serving database '{}' on {}; write actions: {}", escapeControl(o.database),
       escapeControl(o.unix_socket.empty() ? o.host + ":" + std::to_string(o.port) : o.unix_socket),
       server.writeMode());
+  if (!c.line.token.empty()) {
+    log->warn(
+        "--token: other local users can read a command line until the dashboard masks it; "
+        "--token-file or QTOPOLOGY_DASHBOARD_TOKEN keep the token out of it");
+  }
+  if (c.line.open_reads) {
+    log->warn("--open-reads: every local user may read the cluster's configurations");
+  }
   if (c.line.open_writes && !c.line.read_only) {
     log->warn(
         "--open-writes: every local user may change the cluster (and so run commands on "

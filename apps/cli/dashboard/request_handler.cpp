@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include <qtopology/bounded_json.hpp>
 #include <qtopology/text.hpp>
 #include "api.hpp"
 #include "assets.hpp"
@@ -38,10 +39,54 @@ int statusFor(const std::exception& e) {
   return 500;
 }
 
-// A client's text in an answer or log line: cut and escaped.
+// A client's text in a log line: cut and escaped.
 std::string shown(const std::string& text) {
   constexpr std::size_t kShown = 200;
   return escapeControl(text.substr(0, kShown)) + (text.size() > kShown ? "..." : "");
+}
+
+// Replaces each occurrence of `value` in `message`, or of a part of it that
+// starts as it does (the storage cuts long texts), with `placeholder`.
+void redact(std::string& message, const std::string& value, const std::string& placeholder) {
+  constexpr std::size_t kRecognised = 16;  // a cut value still starts so
+  const auto head = value.substr(0, kRecognised);
+  if (head.empty()) return;
+  std::size_t at = message.find(head);
+  while (at != std::string::npos) {
+    // Inside a word of the message's own ("o" in "topology"): not the value.
+    if (at > 0 && std::isalnum(static_cast<unsigned char>(message[at - 1]))) {
+      at = message.find(head, at + 1);
+      continue;
+    }
+    std::size_t length = head.size();
+    while (length < value.size() && at + length < message.size() &&
+           message[at + length] == value[length]) {
+      ++length;
+    }
+    message.replace(at, length, placeholder);
+    at = message.find(head, at + placeholder.size());
+  }
+}
+
+// An error of the storage names its subject (a uuid, a worker's name) as
+// it was sent; the answer names the field instead ("topology not found:
+// <uuid>"), as docs/dashboard.md promises.
+std::string withoutSentValues(std::string message, const std::string& body) {
+  Json fields;
+  try {
+    fields = parseBoundedJson(body, JsonLimits{64, 100000});
+  } catch (const std::exception&) {
+    return message;
+  }
+  if (!fields.is_object()) return message;
+  for (const auto& [name, value] : fields.items()) {
+    if (!value.is_string()) continue;
+    const auto& text = value.get_ref<const std::string&>();
+    const std::string placeholder = "<" + escapeControl(name.substr(0, 40)) + ">";
+    redact(message, text, placeholder);
+    redact(message, escapeControl(text), placeholder);
+  }
+  return message;
 }
 
 bool isAsset(const std::string& path) {
@@ -92,7 +137,7 @@ bool RequestHandler::mayCarryLargeBody(const std::string& method, const std::str
 
 Reply RequestHandler::handle(const Request& request) {
   if (request.method != "GET" && request.method != "HEAD" && request.method != "POST") {
-    auto reply = errorReply(405, "method " + shown(request.method) + " is not used here");
+    auto reply = errorReply(405, "this method is not used here: GET, HEAD or POST");
     reply.headers.emplace_back("Allow", "GET, HEAD, POST");
     return reply;
   }
@@ -112,7 +157,9 @@ Reply RequestHandler::handle(const Request& request) {
   } catch (const std::exception& e) {
     const int status = statusFor(e);
     if (status >= 500) log_->warn("{} failed: {}", shown(path), escapeControl(e.what()));
-    return errorReply(status, e.what());
+    // The texts of RequestError never hold what was sent; the storage's do.
+    if (dynamic_cast<const RequestError*>(&e)) return errorReply(status, e.what());
+    return errorReply(status, withoutSentValues(e.what(), request.body));
   }
 }
 
@@ -138,16 +185,16 @@ Reply RequestHandler::get(const std::string& path) {
     return reply;
   }
   if (path.size() > 1 && findApiRoute(std::string_view(path).substr(1))) {
-    auto reply = errorReply(405, shown(path) + " is an API call: POST a JSON body");
+    auto reply = errorReply(405, "this path is an API call: POST a JSON body");
     reply.headers.emplace_back("Allow", "POST");
     return reply;
   }
-  return errorReply(404, "no such page: " + shown(path));
+  return errorReply(404, "no such page");
 }
 
 Reply RequestHandler::post(const Request& request, const std::string& path) {
   const auto* route = path.empty() ? nullptr : findApiRoute(std::string_view(path).substr(1));
-  if (!route) return errorReply(404, "no such API call: " + shown(path));
+  if (!route) return errorReply(404, "no such API call");
   if (route->writes) {
     if (auto why = policy_.refuseWrite(request.token)) return errorReply(403, *why);
     if (!sameOrigin(request.origin, request.host)) {

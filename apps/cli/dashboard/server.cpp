@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <openssl/ssl.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,12 +15,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include <qtopology/text.hpp>
 #include "request_handler.hpp"
+#include "token_throttle.hpp"
 
 namespace qtopology::cli::dashboard {
 namespace {
@@ -41,6 +46,18 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 // How often a request waiting to send a large body asks for a slot.
 constexpr std::chrono::milliseconds kSlotPoll{50};
 
+// A connection taken into a reserved slot must show within this time what
+// it is (its header), and be a monitoring request or carry the token.
+constexpr std::chrono::milliseconds kReservedHeaderTime{5000};
+
+// TLS 1.2's suites: forward secrecy (ECDHE) and authenticated encryption
+// (GCM, ChaCha20-Poly1305) only; no static RSA key exchange, no CBC. TLS
+// 1.3's suites are all of that kind already.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // The answer to a connection beyond the cap, written without any state.
 constexpr std::string_view kTooManyConnections =
     "HTTP/1.1 503 Service Unavailable\r\n"
@@ -50,8 +67,19 @@ constexpr std::string_view kTooManyConnections =
     "\r\n"
     "{\"error\":\"too many connections, try again\"}\n";
 
+// A session in a reserved slot, which a newer connection may push out while
+// it has not sent its first header.
+class Evictable {
+ public:
+  virtual ~Evictable() = default;
+  // Closes the connection and gives up its slot, when it is still waiting
+  // for its first header; false otherwise.
+  virtual bool evictIfWaiting() = 0;
+};
+
 // What the sessions share: read-only after construction, but for the
-// counters, which are atomic.
+// counters, which are atomic, the throttle, which locks, and the reserved
+// sessions, which only the I/O thread touches.
 struct Shared {
   RequestHandler handler;
   RequestLimits limits;
@@ -61,18 +89,33 @@ struct Shared {
   std::optional<asio::thread_pool> api_pool;
   std::optional<asio::thread_pool> monitoring_pool;
   std::atomic<std::size_t> connections{0};
+  // Connections not (yet) known to carry the token or to ask for /health
+  // or /metrics: they may hold all slots but the reserved ones.
+  std::atomic<std::size_t> anonymous{0};
+  std::size_t anonymous_limit;
   std::atomic<std::size_t> large_bodies{0};
+  TokenThrottle throttle;
+  std::deque<std::weak_ptr<Evictable>> reserved_sessions;
 
   Shared(CoordinationStorage& storage, const ServerSettings& settings,
          std::shared_ptr<spdlog::logger> logger)
-      : handler(storage,
-                AccessPolicy(isLoopback(settings.listen.host), settings.token, settings.read_only,
-                             settings.public_hosts),
-                settings.expected_schema_version, logger),
+      : handler(storage, AccessPolicy(accessRules(settings)), settings.expected_schema_version,
+                logger),
         limits(settings.limits),
-        log(std::move(logger)) {
+        log(std::move(logger)),
+        anonymous_limit(limits.max_connections - reservedSlots(limits.max_connections)) {
     api_pool.emplace(settings.api_threads);
     monitoring_pool.emplace(1);
+  }
+
+  static AccessRules accessRules(const ServerSettings& settings) {
+    AccessRules rules;
+    rules.loopback = isLoopback(settings.listen.host);
+    rules.token = settings.token;
+    rules.read_only = settings.read_only;
+    rules.open_reads = settings.open_reads;
+    rules.public_hosts = settings.public_hosts;
+    return rules;
   }
 };
 
@@ -120,23 +163,42 @@ std::string headerValue(const http::fields& fields, std::string_view name) {
 
 // One connection, plain (beast::tcp_stream) or TLS (ssl_stream over it). All
 // its steps run on the I/O thread; only the handler runs in a pool.
+//
+// `anonymous_slot` empty: the connection holds a reserved slot, and is
+// served only if its request turns out to be a monitoring one or to carry
+// the token.
 template <typename Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+class Session : public Evictable, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream stream, Shared& shared, CounterSlot slot)
+  Session(Stream stream, Shared& shared, CounterSlot slot,
+          std::optional<CounterSlot> anonymous_slot)
       : stream_(std::move(stream)),
         shared_(shared),
         slot_(std::move(slot)),
-        timer_(stream_.get_executor()) {}
+        anonymous_slot_(std::move(anonymous_slot)),
+        reserved_(!anonymous_slot_),
+        timer_(stream_.get_executor()) {
+    error_code ec;
+    const auto remote = lowest().socket().remote_endpoint(ec);
+    client_ = ec ? std::string("unknown") : throttleKey(remote.address().to_string());
+  }
+
+  bool evictIfWaiting() override {
+    if (!awaiting_first_header_ || evicted_) return false;
+    evicted_ = true;
+    slot_.release();
+    close();
+    return true;
+  }
 
   void start() {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       readHeader();
     } else {
-      lowest().expires_after(shared_.limits.request_deadline);
+      lowest().expires_after(firstHeaderTime());
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](error_code ec) {
-                                if (ec) return self->close();
+                                if (ec || self->evicted_) return self->close();
                                 self->readHeader();
                               });
     }
@@ -145,13 +207,20 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
+  // A reserved slot is held only briefly by a client that says nothing.
+  std::chrono::milliseconds firstHeaderTime() const {
+    return reserved_ && awaiting_first_header_
+               ? std::min(shared_.limits.request_deadline, kReservedHeaderTime)
+               : shared_.limits.request_deadline;
+  }
+
   void readHeader() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(shared_.limits.header_bytes));
     parser_->body_limit(shared_.limits.large_body_bytes);
     // One deadline for the whole request, headers and body: a client
     // trickling bytes cannot keep the connection past it.
-    lowest().expires_after(shared_.limits.request_deadline);
+    lowest().expires_after(firstHeaderTime());
     deadline_ = std::chrono::steady_clock::now() + shared_.limits.request_deadline;
     header_read_ = false;
     http::async_read_header(
@@ -160,17 +229,60 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void onHeader(error_code ec) {
+    if (evicted_) return close();
     if (ec) return onReadError(ec);
     header_read_ = true;
+    awaiting_first_header_ = false;
     const auto& request = parser_->get();
     const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
     if (fields > shared_.limits.header_fields) {
       return refuse(431, "the request has more than " +
                              std::to_string(shared_.limits.header_fields) + " header fields");
     }
-    const std::string method(request.method_string());
+    // A token is checked only when this client's earlier wrong ones allow:
+    // the wait runs on a timer, holding no thread and no other connection.
+    if (!token(request).empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      const auto at = shared_.throttle.admit(client_, now);
+      if (!at) {
+        return refuse(429, "too many wrong tokens from this address; try again later");
+      }
+      if (*at > now) {
+        timer_.expires_at(*at);
+        return timer_.async_wait([self = this->shared_from_this()](error_code e) {
+          if (e || self->evicted_) return self->close();
+          self->checkHeader();
+        });
+      }
+    }
+    checkHeader();
+  }
+
+  void checkHeader() {
+    const auto& request = parser_->get();
+    const std::string presented = token(request);
     const std::string target(request.target());
-    if (shared_.handler.mayCarryLargeBody(method, target, token(request))) {
+    bool proven = RequestHandler::isMonitoring(target);
+    if (!presented.empty()) {
+      if (shared_.handler.policy().tokenMatches(presented)) {
+        shared_.throttle.succeeded(client_);
+        proven = true;
+      } else {
+        shared_.throttle.failed(client_, std::chrono::steady_clock::now());
+      }
+    }
+    // The rest of the request has what is left of the whole request's
+    // deadline (a reserved slot's header had a shorter one).
+    lowest().expires_at(deadline_);
+    if (proven) {
+      anonymous_slot_.reset();
+    } else if (reserved_) {
+      return refuse(503,
+                    "too many connections: only requests with the token and /health and /metrics "
+                    "are served now; try again");
+    }
+    const std::string method(request.method_string());
+    if (shared_.handler.mayCarryLargeBody(method, target, presented)) {
       return waitForLargeSlot();
     }
     readBody(shared_.limits.small_body_bytes);
@@ -226,6 +338,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void onReadError(error_code ec) {
+    if (evicted_ || ec == asio::error::operation_aborted) return close();
     if (ec == http::error::body_limit) {
       // Before the header was complete only the large limit applied.
       const bool large = large_slot_.has_value() || !header_read_;
@@ -315,7 +428,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_.reset();
     large_slot_.reset();
     buffer_ = beast::flat_buffer();
-    auto response = toResponse(errorReply(status, message), 11, false);
+    auto reply = errorReply(status, message);
+    if (status == 429) {
+      reply.headers.emplace_back("Retry-After",
+                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    ThrottleLimits{}.longest_delay)
+                                                    .count()));
+    }
+    auto response = toResponse(std::move(reply), 11, false);
     response->keep_alive(false);
     write(std::move(response), true);
   }
@@ -358,6 +478,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   Stream stream_;
   Shared& shared_;
   CounterSlot slot_;
+  std::optional<CounterSlot> anonymous_slot_;
+  const bool reserved_;
+  bool awaiting_first_header_ = true;
+  bool evicted_ = false;
+  std::string client_;  // throttleKey() of the peer's address
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<CounterSlot> large_slot_;
@@ -382,6 +507,11 @@ class Server::Impl {
       tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
                         ssl::context::single_dh_use);
+      SSL_CTX_set_options(tls_->native_handle(),
+                          SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+      if (SSL_CTX_set_cipher_list(tls_->native_handle(), kTls12Ciphers) != 1) {
+        throw std::runtime_error("this OpenSSL offers none of the dashboard's TLS 1.2 suites");
+      }
       try {
         tls_->use_certificate_chain_file(settings.tls_cert_file);
       } catch (const std::exception& e) {
@@ -448,6 +578,12 @@ class Server::Impl {
 
   void admit(tcp::socket socket) {
     auto slot = CounterSlot::take(shared_.connections, shared_.limits.max_connections);
+    // Full: a connection in a reserved slot that has not said what it is
+    // makes room (the oldest first), so that a monitoring request or one
+    // with the token gets through while anonymous clients hold the rest.
+    if (!slot && evictOldestReserved()) {
+      slot = CounterSlot::take(shared_.connections, shared_.limits.max_connections);
+    }
     if (!slot) {
       // Best effort, never blocking: a fresh socket's send buffer is empty.
       error_code ignored;
@@ -456,22 +592,69 @@ class Server::Impl {
                         ignored);
       socket.shutdown(tcp::socket::shutdown_both, ignored);
       socket.close(ignored);
-      if (!warned_full_)
-        shared_.log->warn("connection limit ({}) reached: refusing connections",
-                          shared_.limits.max_connections);
-      warned_full_ = true;
+      warnFull();
       return;
     }
-    warned_full_ = false;
-    beast::tcp_stream stream(std::move(socket));
-    if (tls_) {
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          beast::ssl_stream<beast::tcp_stream>(std::move(stream), *tls_), shared_, std::move(*slot))
-          ->start();
+    auto anonymous = CounterSlot::take(shared_.anonymous, shared_.anonymous_limit);
+    const bool reserved = !anonymous;
+    if (reserved) {
+      warnFull();
     } else {
-      std::make_shared<Session<beast::tcp_stream>>(std::move(stream), shared_, std::move(*slot))
-          ->start();
+      warned_full_ = false;
     }
+    beast::tcp_stream stream(std::move(socket));
+    std::shared_ptr<Evictable> session;
+    if (tls_) {
+      auto tls_session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          beast::ssl_stream<beast::tcp_stream>(std::move(stream), *tls_), shared_, std::move(*slot),
+          std::move(anonymous));
+      tls_session->start();
+      session = std::move(tls_session);
+    } else {
+      auto plain_session = std::make_shared<Session<beast::tcp_stream>>(
+          std::move(stream), shared_, std::move(*slot), std::move(anonymous));
+      plain_session->start();
+      session = std::move(plain_session);
+    }
+    if (reserved) remember(session);
+  }
+
+  void warnFull() {
+    if (!warned_full_) {
+      shared_.log->warn(
+          "connection limit ({}) reached: anonymous connections are refused, {} slots are kept "
+          "for requests with the token and for /health and /metrics",
+          shared_.limits.max_connections, reservedSlots(shared_.limits.max_connections));
+    }
+    warned_full_ = true;
+  }
+
+  void remember(const std::shared_ptr<Evictable>& session) {
+    auto& sessions = shared_.reserved_sessions;
+    // Bounded: gone sessions are dropped once they outnumber the slots.
+    if (sessions.size() >= 2 * shared_.limits.max_connections) {
+      sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                    [](const auto& weak) { return weak.expired(); }),
+                     sessions.end());
+    }
+    sessions.push_back(session);
+  }
+
+  bool evictOldestReserved() {
+    auto& sessions = shared_.reserved_sessions;
+    for (auto it = sessions.begin(); it != sessions.end();) {
+      const auto session = it->lock();
+      if (!session) {
+        it = sessions.erase(it);
+        continue;
+      }
+      if (session->evictIfWaiting()) {
+        sessions.erase(it);
+        return true;
+      }
+      ++it;
+    }
+    return false;
   }
 
   // Destroyed after the I/O context: the sessions its handlers still hold

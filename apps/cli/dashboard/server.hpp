@@ -3,6 +3,7 @@
 // time whatever the client does.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -37,15 +38,25 @@ struct RequestLimits {
   // a kept-alive connection) to its last: headers and body. Also bounds
   // writing the answer and a TLS handshake.
   std::chrono::milliseconds request_deadline{30000};
-  // Connections beyond this are answered 503 and closed at once.
+  // Connections beyond this are answered 503 and closed at once. Of these,
+  // reservedSlots() are kept for requests with the token and for /health
+  // and /metrics.
   std::size_t max_connections = 128;
 };
+
+// The connection slots anonymous clients cannot take: an eighth of
+// `max_connections`, at least one (none when there is only one).
+constexpr std::size_t reservedSlots(std::size_t max_connections) {
+  return max_connections <= 1 ? 0 : std::max<std::size_t>(1, max_connections / 8);
+}
 
 struct ServerSettings {
   ListenAddress listen;
   // Empty: writes need no token (--open-writes, loopback only).
   std::string token;
   bool read_only = false;
+  // --open-reads: reads on loopback need no token (see AccessRules).
+  bool open_reads = false;
   // --public-host names (see AccessPolicy).
   std::vector<std::string> public_hosts;
   // PEM files; both empty: plain HTTP.

@@ -30,7 +30,9 @@ class TokenFileTest : public ::testing::Test {
     dir_ = dir;
   }
   void TearDown() override {
-    for (const char* f : {"t", "target", "link", "dir/x"}) std::remove((dir_ + "/" + f).c_str());
+    for (const char* f : {"t", "target", "link", "dir/x", "in"}) {
+      std::remove((dir_ + "/" + f).c_str());
+    }
     ::rmdir((dir_ + "/dir").c_str());
     ::rmdir(dir_.c_str());
   }
@@ -77,6 +79,65 @@ TEST_F(TokenFileTest, NeverThroughALinkNorOverADirectory) {
   EXPECT_EQ(contents(target), "keep");
   ASSERT_EQ(::mkdir((dir_ + "/dir").c_str(), 0700), 0);
   EXPECT_THROW(writeTokenFile(dir_ + "/dir", "abc"), std::runtime_error);
+}
+
+// 128 bits: 32 hex digits, or 22 characters of a wider alphabet.
+TEST(DashboardToken, ShortTokensAreRefused) {
+  EXPECT_NO_THROW(checkTokenStrength(generateToken(), "--token"));
+  EXPECT_NO_THROW(checkTokenStrength("0123456789abcdef0123456789abcdef", "--token"));
+  EXPECT_NO_THROW(checkTokenStrength("Q2hhbmdlIHRoaXMgdG9rZW4", "--token"));  // 23 base64url
+  EXPECT_NO_THROW(checkTokenStrength("abcdefghij-klmnopqrs_t", "--token"));   // 22
+  const auto refused = [](const std::string& token) {
+    try {
+      checkTokenStrength(token, "--token");
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_THAT(refused("a"),
+              HasSubstr("it has 1 character, fewer than the 32 needed when all are hex digits"));
+  EXPECT_THAT(refused("z"), HasSubstr("it has 1 character, fewer than the 22 needed;"));
+  EXPECT_THAT(refused("s3cret-token"), HasSubstr("fewer than the 22 needed"));
+  EXPECT_THAT(refused("abcdefghij-klmnopqrs_"), HasSubstr("21 characters"));
+  // All hex: 4 bits a character, so 32 are needed.
+  EXPECT_THAT(refused("0123456789abcdef0123456789abcde"),
+              HasSubstr("31 characters, fewer than the 32 needed when all are hex digits"));
+  EXPECT_THAT(refused(std::string(40, 'a')), HasSubstr("fewer than 8 different characters"));
+  EXPECT_THAT(refused("abcdefghij klmnopqrstuvwxyz"), HasSubstr("a space"));
+  EXPECT_THAT(refused(std::string(1025, 'x') + "abcdefgh"), HasSubstr("longer than 1024"));
+  // Where it came from is named; the token is not.
+  EXPECT_THAT(refused("s3cret-token"), HasSubstr("from --token"));
+  EXPECT_THAT(refused("s3cret-token"), ::testing::Not(HasSubstr("s3cret")));
+}
+
+TEST_F(TokenFileTest, ReadOnlyFromAPrivateFileOfThisUser) {
+  const auto path = dir_ + "/in";
+  const std::string token = generateToken();
+  std::ofstream(path) << token << "\nsecond line ignored\n";
+  ::chmod(path.c_str(), 0600);
+  EXPECT_EQ(readTokenFile(path), token);
+  ::chmod(path.c_str(), 0640);
+  try {
+    readTokenFile(path);
+    FAIL() << "read a file its group may read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("group or others: chmod 600 it"));
+  }
+  ::chmod(path.c_str(), 0600);
+  std::ofstream(path) << "short\n";
+  EXPECT_THROW(readTokenFile(path), std::runtime_error);
+  std::ofstream(path) << "";
+  EXPECT_THROW(readTokenFile(path), std::runtime_error);
+  const auto link = dir_ + "/link";
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  try {
+    readTokenFile(link);
+    FAIL() << "read through a link";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("symbolic link"));
+  }
+  EXPECT_THROW(readTokenFile(dir_ + "/missing"), std::runtime_error);
 }
 
 TEST(DashboardToken, DefaultPathIsInTheRuntimeDirectory) {

@@ -396,6 +396,8 @@
   async function load() {
     const status = await health();
     if (status && status.writes) applyWriteMode(status.writes);
+    // Refused (401): reads need a token this page does not have.
+    else if (status && status.error) byId("token-bar").hidden = false;
     try {
       const [topologies, workers, queue, storage, settings] = await Promise.all([
         api("topology-status"), api("worker-status"), api("msg-queue-content"),
@@ -417,7 +419,10 @@
     } catch (e) {
       const since = state.lastGood ? "showing data from " + localTime(state.lastGood)
         : "no data yet";
-      const why = e.status === 503 ? "the database is unreachable" : "the data cannot be read";
+      const why = e.status === 503 ? "the database is unreachable"
+        : e.status === 401 || e.status === 429 ? "the dashboard wants its token"
+          : "the data cannot be read";
+      if (e.status === 401) byId("token-bar").hidden = false;
       showBanner("stale-banner", "Stale: " + why + " (" + e.message + "); " + since +
         ". Retrying every " + REFRESH_MS / 1000 + " s.", "error");
       byId("content").classList.add("stale");
@@ -460,6 +465,8 @@
   }
 
   byId("refresh-button").addEventListener("click", () => refresh());
+  // A token typed in is tried at once.
+  byId("token-input").addEventListener("change", () => refresh());
   byId("details-close").addEventListener("click", () => {
     byId("details-section").hidden = true;
     state.details = null;
