@@ -24,9 +24,7 @@ constexpr std::chrono::seconds kSettle{4};
 class IdleRunner final : public qtopology::TopologyRunner {
  public:
   void setExitCallback(ExitCallback) override {}
-  std::optional<int> start(const std::string&, const qtopology::Json&) override {
-    return std::nullopt;
-  }
+  std::optional<int> start(const qtopology::StartRequest&) override { return std::nullopt; }
   void stop(const std::string&) override {}
   void kill(const std::string&) override {}
 };

@@ -814,27 +814,57 @@ delimiter ;
 delimiter $$
 CREATE PROCEDURE `qtopology_sp_refresh_statuses`()
 begin
+    declare v_now datetime;
+    declare v_dead_s int;
+    declare v_leader_s int;
+    declare v_waiting_s int;
+    declare v_retention_s int;
+    declare v_due int default 0;
     declare exit handler for sqlexception
     begin
         rollback;
         resignal;
     end;
 
-    -- under the epoch lock: demoting leaders must not interleave with an election
-    set transaction isolation level read committed;
-    start transaction;
-    update qtopology_settings
-    set value = cast(value as unsigned) + 1
-    where name = 'leadership_epoch';
+    set v_now = now();
+    call qtopology_sp_setting_int('worker_dead_timeout_s', v_dead_s);
+    call qtopology_sp_setting_int('leader_timeout_s', v_leader_s);
+    call qtopology_sp_setting_int('waiting_timeout_s', v_waiting_s);
+    call qtopology_sp_setting_int('message_claim_retention_s', v_retention_s);
+    -- the predicates of disable_defunct_workers, disable_defunct_leaders,
+    -- unassign_waiting_topologies and purge_stale_messages, in that order
+    select exists (select 1 from qtopology_worker
+                   where status in ('alive', 'closing')
+                       and last_ping < v_now - interval v_dead_s second)
+        or exists (select 1 from qtopology_worker
+                   where lstatus in ('leader', 'candidate')
+                       and (status <> 'alive' or last_ping < v_now - interval v_leader_s second))
+        or exists (select 1 from qtopology_topology t
+                   where (t.status = 'waiting' and t.last_ping < v_now - interval v_waiting_s second)
+                       or (t.status = 'running' and exists (
+                               select 1 from qtopology_worker w
+                               where w.name = t.worker and w.status = 'dead')))
+        or exists (select 1 from qtopology_message
+                   where (claimed_by is null and valid_until < v_now)
+                       or (claimed_by is not null
+                           and claimed_at < v_now - interval v_retention_s second))
+    into v_due;
+    if v_due then
+        -- v24's body: under the epoch lock, as demoting leaders must not
+        -- interleave with an election
+        set transaction isolation level read committed;
+        start transaction;
+        update qtopology_settings
+        set value = cast(value as unsigned) + 1
+        where name = 'leadership_epoch';
 
-    -- order matters: workers found dead lose leadership and topologies in
-    -- this same pass
-    call qtopology_sp_disable_defunct_workers();
-    call qtopology_sp_disable_defunct_leaders();
-    call qtopology_sp_unassign_waiting_topologies();
-    call qtopology_sp_purge_messages();
+        call qtopology_sp_disable_defunct_workers();
+        call qtopology_sp_disable_defunct_leaders();
+        call qtopology_sp_unassign_waiting_topologies();
+        call qtopology_sp_purge_messages();
 
-    commit;
+        commit;
+    end if;
 end $$
 delimiter ;
 
@@ -1672,14 +1702,6 @@ begin
 end $$
 delimiter ;
 
--- One tick of a worker, writing only when it must. The same reads as v25's
--- heartbeat, with the worker's last_ping and the write interval in the one
--- non-locking read, and the ping's UPDATE only after it, when due. A retry
--- after a lost reply may write where the first attempt did not, never the
--- other way round: `wrote` = 0 is only ever returned by a call that wrote
--- nothing.
---
--- Result: as qtopology_sp_worker_heartbeat, with column `wrote` (1/0).
 delimiter $$
 CREATE PROCEDURE `qtopology_sp_worker_heartbeat_v26`(
     p_name varchar(100) character set utf8mb4 collate utf8mb4_bin,
@@ -1729,11 +1751,11 @@ begin
     end if;
 
     -- Due: the ping is the interval old (whole seconds, as the column keeps
-    -- them), or in the future (the server's clock stepped back); leaders and
-    -- candidates ping every call, as their timeout is the short one; a
-    -- waiting message is a write anyway.
+    -- them), or in the future (the server's clock stepped back); a candidate
+    -- pings every call while its election runs; a waiting message is a write
+    -- anyway.
     if v_pending
-        or v_lstatus in ('leader', 'candidate')
+        or v_lstatus = 'candidate'
         or v_last_ping is null
         or v_last_ping <= v_now - interval v_interval_s second
         or v_last_ping > v_now then

@@ -453,8 +453,8 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
   // a disabled worker stays disabled), take its messages, and report its own
   // status and the leader's liveness. NotFoundError when the worker is not
   // registered. The ping may be skipped while the last one is recent (see
-  // WorkerHeartbeat::wrote); a leader's or candidate's, and one with a
-  // message taken, never is.
+  // WorkerHeartbeat::wrote); a candidate's, and one with a message taken,
+  // never is.
   virtual WorkerHeartbeat heartbeat(const std::string& name) = 0;
   // announceLeaderCandidacy + checkLeaderCandidacy: true when the worker is
   // (now) the one leader.

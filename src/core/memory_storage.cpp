@@ -726,9 +726,8 @@ WorkerHeartbeat MemoryStorage::heartbeat(const std::string& name) {
   auto& self = impl_->worker(op, name);
   WorkerHeartbeat beat;
   beat.messages = impl_->take(name, kHeartbeatMessageBatch);
-  // When due, as MySqlCoordinator's heartbeat decides it (see db/v26.sql).
-  beat.wrote = !beat.messages.empty() || self.lstatus == ls::leader ||
-               self.lstatus == ls::candidate || self.last_ping > at ||
+  // When due, as MySqlCoordinator's heartbeat decides it (see db/v27.sql).
+  beat.wrote = !beat.messages.empty() || self.lstatus == ls::candidate || self.last_ping > at ||
                at - self.last_ping >= impl_->heartbeatWriteInterval();
   if (beat.wrote) self.last_ping = at;
   beat.status = self.status;

@@ -346,15 +346,23 @@ TEST_F(MySqlWorkerLoop, HeartbeatWriteIntervalIsASettingWithACap) {
   EXPECT_FALSE(storage.heartbeat("w1").wrote);
 }
 
-// A leader and a candidate are judged against leader_timeout_s: they ping on
-// every call. A waiting message writes at once too (its claim commits).
-TEST_F(MySqlWorkerLoop, LeadersCandidatesAndMessagesWriteAtOnce) {
+// A candidate pings on every call while its election runs, and a waiting
+// message writes at once (its claim commits). A leader writes when due like
+// everyone: the interval is at most half of leader_timeout_s, so it stays
+// the live leader for its peers.
+TEST_F(MySqlWorkerLoop, CandidatesAndMessagesWriteAtOnceALeaderWhenDue) {
   storage.registerWorker("w1");
   storage.registerWorker("w2");
   ASSERT_TRUE(storage.campaign("w1"));
   backdatePing("w1", 1);
+  EXPECT_FALSE(storage.heartbeat("w1").wrote);
+  backdatePing("w1", 5);
   EXPECT_TRUE(storage.heartbeat("w1").wrote);
   EXPECT_EQ(storage.getWorkerStatus().at(0).lstatus, Leadership::leader);
+  backdatePing("w1", 4);
+  const auto peer = storage.heartbeat("w2");
+  EXPECT_EQ(peer.leader, "w1");
+  EXPECT_TRUE(peer.leader_alive);
 
   db.exec("UPDATE qtopology_worker SET lstatus = 'candidate' WHERE name = 'w2'");
   backdatePing("w2", 1);
@@ -368,6 +376,51 @@ TEST_F(MySqlWorkerLoop, LeadersCandidatesAndMessagesWriteAtOnce) {
   const auto beat = storage.heartbeat("w2");
   EXPECT_TRUE(beat.wrote);
   EXPECT_EQ(beat.messages.size(), 1u);
+}
+
+// An idle leader loop: refresh_statuses finds nothing dead, late or expired
+// and commits nothing, not even the epoch lock's update; each of its four
+// steps still runs once something is due.
+TEST_F(MySqlWorkerLoop, ARefreshWithNothingDueWritesNothing) {
+  storage.registerWorker("w1");
+  storage.registerWorker("w2");
+  ASSERT_TRUE(storage.campaign("w1"));
+  const auto epoch = [&] {
+    return db.scalar("SELECT value FROM qtopology_settings WHERE name = 'leadership_epoch'");
+  };
+  RawSession session(db.options());
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  const auto idle_epoch = epoch();
+  const auto before = session.counters(kWriteCounters);
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  for (const auto& [name, value] : delta(before, session.counters(kWriteCounters))) {
+    EXPECT_EQ(value, 0) << name << " changed on a refresh with nothing due";
+  }
+  EXPECT_EQ(epoch(), idle_epoch);
+
+  const auto status = [&](const std::string& query) { return db.scalar(query); };
+  backdatePing("w2", 31);
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  EXPECT_EQ(status("SELECT status FROM qtopology_worker WHERE name = 'w2'"), "dead");
+  EXPECT_NE(epoch(), idle_epoch);
+
+  backdatePing("w1", 11);
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  EXPECT_EQ(status("SELECT lstatus FROM qtopology_worker WHERE name = 'w1'"), "normal");
+
+  storage.registerTopology("t1", Json{{"general", {{"weight", 1}}}});
+  db.exec(
+      "UPDATE qtopology_topology SET status = 'waiting', worker = 'w1', "
+      "last_ping = NOW() - INTERVAL 31 SECOND WHERE uuid = 't1'");
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  EXPECT_EQ(status("SELECT status FROM qtopology_topology WHERE uuid = 't1'"), "unassigned");
+
+  db.exec(
+      "INSERT INTO qtopology_message (worker, cmd, content, created, valid_until) "
+      "VALUES ('w1', 'rebalance', '{}', NOW() - INTERVAL 2 SECOND, "
+      "NOW() - INTERVAL 1 SECOND)");
+  session.run("CALL qtopology_sp_refresh_statuses()");
+  EXPECT_EQ(status("SELECT COUNT(*) FROM qtopology_message"), "0");
 }
 
 // Both heartbeats take at most 1,000 messages a call, oldest first, as

@@ -62,7 +62,7 @@ TEST(LeaseWatchdog, OnTheSteadyClockRenewalsHoldTheLeaseAndSilenceEndsIt) {
 // silent partition, client timeouts retried) past the lease still ends the
 // worker's topologies in time, from the watchdog's thread, and only once.
 TEST(TopologyWorker, LeaseWatchdogKillsWhileAHeartbeatHangs) {
-  Cluster c;
+  Cluster c({}, 30s, kEveryHeartbeatWrites);  // the lease runs from the last tick
   c.add("w1");
   c.topology("a");
   c.rounds(3);

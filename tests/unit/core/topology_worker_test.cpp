@@ -148,7 +148,7 @@ TEST(TopologyWorker, ResumedWorkerFoundDeadStopsEverythingAndRegistersAgain) {
 }
 
 TEST(TopologyWorker, LeaseLapseKillsTopologiesBeforeTheWorkerCouldBeDeclaredDead) {
-  Cluster c;
+  Cluster c({}, 30s, kEveryHeartbeatWrites);  // the lease runs from the last tick
   c.add("w1");
   c.topology("a");
   c.rounds(3);
@@ -320,7 +320,7 @@ TEST(TopologyWorker, MessageSentInTheSecondTheWorkerStartedCounts) {
 }
 
 TEST(TopologyWorker, ShutdownStopsEverythingAndNeverCampaigns) {
-  Cluster c;
+  Cluster c({}, 30s, kEveryHeartbeatWrites);  // the leader's timeout runs from the last tick
   c.add("w1");
   c.add("w2");
   for (auto uuid : {"a", "b"}) c.topology(uuid);
@@ -419,7 +419,7 @@ TEST(TopologyWorker, RunningTopologyWithoutWorkerIsRepaired) {
 }
 
 TEST(TopologyWorker, NonLeaderTicksNeverReadTheWorkerTable) {
-  Cluster c;
+  Cluster c({}, 30s, kEveryHeartbeatWrites);  // the leader's timeout runs from the last tick
   c.add("w1");
   c.add("w2");
   c.rounds(2);

@@ -140,14 +140,20 @@ class TestStorage : public MemoryStorage {
   std::function<void()> after_refresh;
 };
 
+// A heartbeat_write_interval for tests that count the lease or the leader's
+// timeout from the last tick: every heartbeat writes the ping, as v25 did.
+constexpr std::chrono::milliseconds kEveryHeartbeatWrites{0};
+
 struct Cluster {
   explicit Cluster(std::vector<StorageProperty> properties = {},
-                   std::chrono::milliseconds worker_dead_timeout = 30s)
+                   std::chrono::milliseconds worker_dead_timeout = 30s,
+                   std::optional<std::chrono::milliseconds> heartbeat_write_interval = {})
       : storage([&] {
           MemoryStorageOptions o;
           o.clock = [this] { return clock.system(); };
           o.properties = std::move(properties);
           o.worker_dead_timeout = worker_dead_timeout;
+          o.heartbeat_write_interval = heartbeat_write_interval;
           return o;
         }()) {}
 

@@ -13,10 +13,12 @@ using ts = TopologyState;
 
 constexpr const char* kShortened = "lease shortened";
 
-// One worker running "a", its log kept.
+// One worker running "a", its log kept. Every heartbeat writes, so the lease
+// runs from the last tick (RunsFromTheLastHeartbeatThatWrote covers the
+// write interval).
 struct LeaseCluster : Cluster {
   explicit LeaseCluster(std::chrono::milliseconds worker_dead_timeout = 30s)
-      : Cluster({}, worker_dead_timeout) {
+      : Cluster({}, worker_dead_timeout, kEveryHeartbeatWrites) {
     logger = lineLogger(lines);
     add("w1");
     topology("a");
@@ -102,9 +104,8 @@ TEST(WorkerLease, RunsFromWhenTheHeartbeatWasSentNotFromItsReply) {
   EXPECT_EQ(runner.lease_deadlines.size(), renewals + 1);  // none while cut off
 }
 
-// w1 leads (a leader pings on every heartbeat); w2, a normal worker, runs
-// "a", and the storage writes its ping only every 5 s (half of min(30 s,
-// 10 s)).
+// w1 leads; w2 runs "a", and the storage writes its ping only every 5 s
+// (half of min(30 s, 10 s)).
 struct TwoWorkerCluster : Cluster {
   explicit TwoWorkerCluster(std::function<void(WorkerOptions&)> adjust_w2 = nullptr) {
     add("w1");
