@@ -26,9 +26,11 @@ void listCommand(Context& c) {
   Table table(
       {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
   for (const auto& t : topologies) {
-    table.add({t.uuid, std::string(toString(t.status)), t.enabled ? "yes" : "no",
-               t.worker.value_or(""), number(t.weight), joined(t.worker_affinity), pidText(t.pid),
-               localTime(t.last_ping), t.error.value_or("")});
+    // An invalid row (another writer's) says why in place of its error.
+    table.add({t.uuid, t.invalid ? "invalid" : std::string(toString(t.status)),
+               t.enabled ? "yes" : "no", t.worker.value_or(""), number(t.weight),
+               joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
+               t.invalid ? "invalid row: " + *t.invalid : t.error.value_or("")});
   }
   table.print(c.out);
 }
