@@ -47,6 +47,7 @@ void detailsCommand(Context& c) {
   table.add({"pid:", pidText(t.pid)});
   table.add({"last ping:", localTime(t.last_ping)});
   table.add({"error:", t.error.value_or("")});
+  if (t.invalid) table.add({"invalid:", *t.invalid});
   table.print(c.out);
   c.out << "config:\n" << t.config.dump(2) << "\n";
 }
