@@ -1541,7 +1541,9 @@ delimiter $$
 CREATE PROCEDURE `qtopology_sp_topologies`()
 begin
     select t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.enabled,
-           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch
+           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch,
+           case when t.enabled = 1 and t.status = 'unassigned' then t.config end
+               as pending_config
     from qtopology_topology t
     order by t.id;
 end $$

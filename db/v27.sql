@@ -541,3 +541,30 @@ end $$
 delimiter ;
 
 -- (end of section: idle leader)
+
+
+-- ---------------------------------------------------------------------------
+-- Section: a leader's read that shows bad rows (issue 28)
+--
+-- Another writer (the Node package, plain SQL) can leave a topology row whose
+-- config does not parse or is no JSON object. The library flags such a row
+-- and its leader does not place it; to judge it, it needs the config of the
+-- rows it would place, and only those: enabled and unassigned, so normally a
+-- few new ones per loop. Column `pending_config` holds it; NULL for every
+-- other row. The rest of the result is v22's, in table order.
+-- ---------------------------------------------------------------------------
+
+drop procedure if exists qtopology_sp_topologies;
+delimiter $$
+create procedure qtopology_sp_topologies()
+begin
+    select t.uuid, t.status, t.worker, t.weight, t.worker_affinity, t.enabled,
+           unix_timestamp(t.last_ping) as last_ping_unix, t.error, t.pid, t.epoch,
+           case when t.enabled = 1 and t.status = 'unassigned' then t.config end
+               as pending_config
+    from qtopology_topology t
+    order by t.id;
+end $$
+delimiter ;
+
+-- (end of section: bad rows)

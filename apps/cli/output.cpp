@@ -45,6 +45,19 @@ void fillTopology(Json& j, const TopologyStatus& t) {
   j["worker_affinity"] = t.worker_affinity;
   j["pid"] = optional(t.pid);
   j["error"] = optional(t.error);
+  j["invalid"] = nullptr;
+  if (!t.invalid) return;
+  // Another writer's row may hold anything, bytes JSON cannot carry too:
+  // its texts go out escaped.
+  const auto escaped = [](const std::optional<std::string>& text) {
+    return text ? Json(escapeControl(*text)) : Json(nullptr);
+  };
+  j["uuid"] = escapeControl(t.uuid);
+  j["worker"] = escaped(t.worker);
+  j["worker_affinity"] = Json::array();
+  for (const auto& name : t.worker_affinity) j["worker_affinity"].push_back(escapeControl(name));
+  j["error"] = escaped(t.error);
+  j["invalid"] = escapeControl(*t.invalid);
 }
 
 }  // namespace

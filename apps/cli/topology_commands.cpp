@@ -33,9 +33,11 @@ void listCommand(Context& c) {
   Table table(
       {"UUID", "STATUS", "ENABLED", "WORKER", "WEIGHT", "AFFINITY", "PID", "LAST PING", "ERROR"});
   for (const auto& t : topologies) {
-    table.add({t.uuid, std::string(toString(t.status)), t.enabled ? "yes" : "no", workerCell(t),
-               number(t.weight), joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
-               t.error.value_or("")});
+    // An invalid row (another writer's) says why in place of its error.
+    table.add({t.uuid, t.invalid ? "invalid" : std::string(toString(t.status)),
+               t.enabled ? "yes" : "no", workerCell(t), number(t.weight),
+               joined(t.worker_affinity), pidText(t.pid), localTime(t.last_ping),
+               t.invalid ? "invalid row: " + *t.invalid : t.error.value_or("")});
   }
   table.print(c.out);
 }
@@ -52,6 +54,7 @@ void detailsCommand(Context& c) {
   table.add({"pid:", pidText(t.pid)});
   table.add({"last ping:", localTime(t.last_ping)});
   table.add({"error:", t.error.value_or("")});
+  if (t.invalid) table.add({"invalid:", *t.invalid});
   table.print(c.out);
   c.out << "config:\n" << t.config.dump(2) << "\n";
 }

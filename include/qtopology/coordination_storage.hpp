@@ -123,6 +123,15 @@ struct TopologyStatus {
   // and reports made with an older one are ignored (reportTopologyStatus).
   // 0 before the first assignment, and in history rows.
   std::int64_t epoch = 0;
+  // Set when the stored row fails the checks this library's writes make
+  // (another writer's row: a Node peer, plain SQL): what is wrong, any of
+  // the row's own text in it masked (control characters and invalid bytes
+  // as '?'). A field that could not be read keeps its default above, and
+  // the other texts are as stored, so show such a record escaped
+  // (escapeControl) and act on it no further. Reads list such a row this
+  // way instead of failing. The leader neither places, moves nor unassigns
+  // it, and a worker starts none.
+  std::optional<std::string> invalid;
 };
 
 struct TopologyInfo : TopologyStatus {
@@ -348,6 +357,12 @@ class QTOPOLOGY_EXPORT CoordinationStorage {
 
   // --- reads ---------------------------------------------------------------
   virtual std::vector<WorkerStatus> getWorkerStatus() = 0;
+  // The topology reads never fail because of what one row holds: a row that
+  // fails validation comes with TopologyStatus::invalid set, beside the
+  // good ones. getTopologyStatus checks the config, too, of the rows a
+  // leader would place (enabled and unassigned): it must parse and be a
+  // JSON object. getTopologyInfo fails with StorageError when the config
+  // does not parse, as then there is nothing to return.
   virtual std::vector<TopologyStatus> getTopologyStatus() = 0;
   virtual std::vector<TopologyStatus> getTopologiesForWorker(const std::string& worker) = 0;
   virtual TopologyInfo getTopologyInfo(const std::string& uuid) = 0;

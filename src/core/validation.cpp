@@ -1,6 +1,7 @@
 #include "validation.hpp"
 
 #include <cmath>
+#include <cstdio>
 
 namespace qtopology::detail {
 namespace {
@@ -58,30 +59,48 @@ std::optional<std::size_t> utf8Length(std::string_view s) {
   return count;
 }
 
-std::string printable(std::string_view s) {
-  constexpr std::size_t kShown = 40;
-  std::string out = "'";
-  for (char c : s.substr(0, kShown)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
+}  // namespace
+
+std::string quotedMasked(std::string_view s) { return "'" + masked(s, 40) + "'"; }
+
+std::string masked(std::string_view s, std::size_t max_bytes) {
+  const auto shown = s.substr(0, max_bytes);
+  std::string out;
+  for (std::size_t i = 0; i < shown.size();) {
+    const auto length = utf8SequenceLength(shown, i);
+    const auto u = static_cast<unsigned char>(shown[i]);
+    // C1 controls (U+0080-U+009F) act on terminals as C0 ones do.
+    const bool control =
+        length == 1 ? (u < 0x20 || u == 0x7F)
+                    : length == 2 && u == 0xC2 && static_cast<unsigned char>(shown[i + 1]) < 0xA0;
+    if (length == 0 || control) {
       out += '?';
+      i += length == 0 ? 1 : length;
     } else {
-      out += c;
+      out.append(shown, i, length);
+      i += length;
     }
   }
-  if (s.size() > kShown) out += "...";
-  return out + "'";
+  if (s.size() > max_bytes) out += "...";
+  return out;
+}
+
+namespace {
+
+std::optional<std::string> textProblem(std::string_view what, std::string_view value,
+                                       std::size_t max_chars) {
+  const auto length = utf8Length(value);
+  if (!length) return std::string(what) + " is not valid UTF-8";
+  if (*length > max_chars) {
+    return std::string(what) + " is " + std::to_string(*length) + " characters long; at most " +
+           std::to_string(max_chars) + " are allowed";
+  }
+  return std::nullopt;
 }
 
 void checkText(std::string_view operation, std::string_view what, std::string_view value,
                std::size_t max_chars) {
-  const auto length = utf8Length(value);
-  if (!length) reject(operation, std::string(what) + " is not valid UTF-8");
-  if (*length > max_chars) {
-    reject(operation, std::string(what) + " is " + std::to_string(*length) +
-                          " characters long; at most " + std::to_string(max_chars) +
-                          " are allowed");
-  }
+  if (auto problem = textProblem(what, value, max_chars)) reject(operation, *problem);
 }
 
 }  // namespace
@@ -120,16 +139,42 @@ std::string fitErrorText(std::string_view text) {
   return out;
 }
 
-void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value) {
-  if (value.empty()) reject(operation, std::string(what) + " is empty");
-  checkText(operation, what, value, kMaxIdentifier);
+std::optional<std::string> identifierProblem(std::string_view what, const std::string& value) {
+  if (value.empty()) return std::string(what) + " is empty";
+  if (auto problem = textProblem(what, value, kMaxIdentifier)) return problem;
   for (char c : value) {
     const auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7F) {
-      reject(operation,
-             std::string(what) + " " + printable(value) + " contains a control character");
+      return std::string(what) + " " + quotedMasked(value) + " contains a control character";
     }
   }
+  return std::nullopt;
+}
+
+void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value) {
+  if (auto problem = identifierProblem(what, value)) reject(operation, *problem);
+}
+
+std::optional<std::string> topologyRowProblem(const TopologyStatus& t) {
+  if (auto problem = identifierProblem("uuid", t.uuid)) return problem;
+  if (t.worker) {
+    if (auto problem = identifierProblem("worker", *t.worker)) return problem;
+  }
+  if (toString(t.status).empty()) {
+    return "unknown topology status " + std::to_string(static_cast<long long>(t.status));
+  }
+  if (!std::isfinite(t.weight) || t.weight <= 0) {
+    char weight[32];
+    std::snprintf(weight, sizeof weight, "%g", t.weight);
+    return std::string("weight must be a positive number, not ") + weight;
+  }
+  for (const auto& name : t.worker_affinity) {
+    if (auto problem = identifierProblem("worker in worker_affinity", name)) return problem;
+    if (name.find(',') != std::string::npos) {
+      return std::string("worker names in worker_affinity cannot contain ','");
+    }
+  }
+  return std::nullopt;
 }
 
 // A typed status can still hold a value outside its enumerators (a cast

@@ -17,6 +17,12 @@ namespace qtopology::detail {
 // utf8mb4 columns reject.
 std::size_t utf8SequenceLength(std::string_view s, std::size_t i);
 
+// Text from outside as error texts show it: cut to `max_bytes` ("..."
+// marks the cut), every control character (C0, DEL, C1) and invalid byte as
+// '?'. quotedMasked: 40 bytes, in single quotes.
+std::string masked(std::string_view s, std::size_t max_bytes);
+std::string quotedMasked(std::string_view s);
+
 // "assignTopology(uuid=t1)": names the call in errors and logs. The subject
 // is shown cut and with control characters masked, since it may be the very
 // input being rejected.
@@ -30,6 +36,15 @@ std::string checkedOperation(std::string_view method, std::string_view key,
 // Worker names and topology uuids: 1-100 characters of valid UTF-8, no
 // control characters. `what` is "worker" or "uuid".
 void checkIdentifier(std::string_view operation, std::string_view what, const std::string& value);
+// The same check without throwing: what checkIdentifier would say after the
+// operation's name, or nullopt.
+std::optional<std::string> identifierProblem(std::string_view what, const std::string& value);
+
+// What is wrong with a topology row a storage read, or nullopt: its uuid,
+// worker and affinity names as checkIdentifier sees them, its weight
+// (positive, finite) and its status (one of the enumerators). The row's text
+// appears as quotedMasked() shows it.
+std::optional<std::string> topologyRowProblem(const TopologyStatus& t);
 
 void checkWorkerStatus(std::string_view operation, WorkerState status);
 void checkLeadershipStatus(std::string_view operation, Leadership lstatus);

@@ -43,8 +43,10 @@ constexpr std::int64_t kMessageBatch = 1000;
 SqlValue claimKey() { return detail::TraceOnly{randomKey(), "claim key"}; }
 SqlValue messageKey() { return detail::TraceOnly{randomKey(), "message key"}; }
 
-// A status column's text, typed. Text none of the spellings (a peer of a
-// newer release, a hand-edited row) is the storage's error, not the caller's.
+// A worker status column's text, typed. Text none of the spellings (a peer
+// of a newer release, a hand-edited row) is the storage's error, not the
+// caller's. (A topology row's status is read by TopologyReader, which flags
+// the row instead.)
 template <typename Parse>
 auto statusColumn(Parse parse, std::string_view text, std::string_view column) {
   try {
@@ -60,9 +62,6 @@ WorkerState workerStateColumn(std::string_view text) {
 // Older peers wrote '' for normal.
 Leadership leadershipColumn(std::string_view text) {
   return statusColumn(parseLeadership, text, "lstatus");
-}
-TopologyState topologyStateColumn(std::string_view text) {
-  return statusColumn(parseTopologyState, text, "status");
 }
 
 // A column holds up to 16 MiB: room for more values than a request body may
@@ -117,12 +116,22 @@ class TopologyReader : ColumnIndex {
         enabled_(index("enabled")),
         time_(index(time_column)),
         affinity_(index("worker_affinity")),
-        epoch_(optionalIndex("epoch")) {}
+        epoch_(optionalIndex("epoch")),
+        pending_config_(optionalIndex("pending_config")) {}
 
+  // A row that fails validation is filled as far as it reads, with
+  // `invalid` saying why: one bad row written by another writer must not
+  // make the whole read fail (the leader's loop reads every row).
   template <typename Cell>
   void fill(TopologyStatus& t, const Cell& cell) const {
     t.uuid = cell(uuid_);
-    t.status = topologyStateColumn(cell(status_));
+    std::optional<std::string> problem;
+    const std::string_view status = cell(status_);
+    try {
+      t.status = parseTopologyState(status);
+    } catch (const InvalidArgument&) {
+      problem = "status " + detail::quotedMasked(status) + " is not a topology status";
+    }
     t.worker = detail::optTextCell(cell(worker_));
     t.error = detail::optTextCell(cell(error_));
     t.pid = detail::optIntCell(cell(pid_), name(pid_));
@@ -131,11 +140,31 @@ class TopologyReader : ColumnIndex {
     t.last_ping = detail::timeCell(cell(time_), name(time_));
     t.worker_affinity = detail::splitAffinity(cell(affinity_));
     t.epoch = epoch_ ? static_cast<std::int64_t>(detail::numberCell(cell(*epoch_), "epoch")) : 0;
+    if (!problem) problem = detail::topologyRowProblem(t);
+    // The procedure sends the config only of rows a leader would place.
+    if (!problem && pending_config_ && t.enabled && t.status == TopologyState::unassigned) {
+      problem = configProblem(cell(*pending_config_));
+    }
+    t.invalid = std::move(problem);
   }
 
  private:
+  // As getTopologyInfo would read it, and a JSON object.
+  static std::optional<std::string> configProblem(std::string_view text) {
+    if (!text.data()) return std::string("config is NULL");
+    try {
+      const auto config = parseBoundedJson(text, kStoredJsonLimits, true);
+      if (!config.is_object()) {
+        return std::string("config is ") + config.type_name() + ", not a JSON object";
+      }
+    } catch (const JsonInputError& e) {
+      return "config does not parse: " + detail::masked(e.what(), 200);
+    }
+    return std::nullopt;
+  }
+
   const std::size_t uuid_, status_, worker_, error_, pid_, weight_, enabled_, time_, affinity_;
-  const std::optional<std::size_t> epoch_;
+  const std::optional<std::size_t> epoch_, pending_config_;
 };
 
 // Worker rows of the status and history results; `time_column` is the one

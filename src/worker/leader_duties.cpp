@@ -46,7 +46,8 @@ void LeaderDuties::loop() {
   storage.refreshStatuses();
   const auto workers = storage.getWorkerStatus();
   if (!stillLeader(workers)) return;
-  const auto topologies = storage.getTopologyStatus();
+  auto topologies = storage.getTopologyStatus();
+  invalid_rows_.takeOut(topologies, context_.log(), context_.shownName());
   const auto interval = rebalanceInterval();
   const bool rebalance = rebalance_requested_ || context_.now() >= next_rebalance_;
   const auto actions = planLeaderActions(workers, topologies, rebalance);

@@ -1,10 +1,12 @@
 // The leader's side of one worker: campaigning when the seat is free, and,
 // while it holds the seat, every leader_loop: refreshStatuses(), the plan of
-// leader_plan over what it read, written fenced by applyLeaderActions().
+// leader_plan over what it read (less the invalid rows), written fenced by
+// applyLeaderActions().
 #pragma once
 
 #include <chrono>
 
+#include "invalid_rows.hpp"
 #include "worker_context.hpp"
 
 namespace qtopology::detail {
@@ -37,6 +39,7 @@ class LeaderDuties {
   bool rebalance_requested_ = false;
   SteadyTime next_loop_{};
   SteadyTime next_rebalance_{};
+  InvalidRows invalid_rows_;  // left out of every plan
 };
 
 }  // namespace qtopology::detail

@@ -41,6 +41,11 @@ bool LocalTopologies::start(const std::string& uuid) {
     log.warn("worker {}: not starting {}: it no longer exists", shown, escapeControl(uuid));
     return false;
   }
+  if (info.invalid) {
+    log.warn("worker {}: not starting {}: its row is invalid ({})", shown, escapeControl(uuid),
+             escapeControl(*info.invalid));
+    return false;
+  }
   if (info.worker != name || info.status != ts::waiting) {
     log.info("worker {}: not starting {}: it is {} on {}", shown, escapeControl(uuid), info.status,
              escapeControl(info.worker.value_or("no worker")));
@@ -220,6 +225,7 @@ void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
   std::map<std::string, const TopologyStatus*> by_uuid;
   for (const auto& t : assigned) by_uuid[t.uuid] = &t;
   for (const auto& t : assigned) {
+    if (t.invalid) continue;  // another writer's row: not ours to correct
     if (t.status == ts::running && !running_.count(t.uuid) && !reports_.pendingFor(t.uuid)) {
       context_.log().warn("worker {}: {} is recorded as running here but is not; unassigning it",
                           context_.shownName(), escapeControl(t.uuid));
@@ -231,6 +237,9 @@ void LocalTopologies::reconcile(const std::vector<TopologyStatus>& assigned) {
   for (const auto& [uuid, t] : running_) {
     if (t.stopping) continue;
     const auto found = by_uuid.find(uuid);
+    // Its row went bad while it runs here: it says nothing we can act on,
+    // and no leader places it elsewhere meanwhile.
+    if (found != by_uuid.end() && found->second->invalid) continue;
     if (found == by_uuid.end() ||
         (found->second->status != ts::running && found->second->status != ts::waiting)) {
       taken.push_back(uuid);

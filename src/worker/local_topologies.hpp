@@ -36,7 +36,8 @@ class LocalTopologies {
   // Against the storage's view of this worker's topologies: a topology
   // taken from this worker is killed, one recorded as running here that
   // does not is handed back, a lost "running" report is written again, and
-  // one assigned here again since it started is started again.
+  // one assigned here again since it started is started again. Invalid
+  // rows (TopologyStatus::invalid) change nothing.
   void reconcile(const std::vector<TopologyStatus>& assigned);
 
   bool empty() const { return running_.empty(); }

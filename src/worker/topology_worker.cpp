@@ -364,7 +364,7 @@ class TopologyWorker::Impl {
   bool returnWaiting() {
     return context.guarded("returning waiting topologies", [&] {
       for (const auto& t : storage().getTopologiesForWorker(name())) {
-        if (t.status == TopologyState::waiting) {
+        if (t.status == TopologyState::waiting && !t.invalid) {
           reports.report(t.uuid, TopologyState::unassigned, std::nullopt, t.epoch);
         }
       }

@@ -11,6 +11,10 @@
 //   static constexpr std::chrono::seconds kClockSlack;  // how far real time
 //                                         // may move the storage's clock
 //                                         // during a test (0: only advance)
+//   bool writeForeign(const ForeignTopology&);  // a row as another writer
+//                                         // leaves it (plain SQL); false
+//                                         // when the storage has no other
+//                                         // writer that could
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,18 @@
 #include <qtopology/coordination_storage.hpp>
 
 namespace qtopology::conformance {
+
+// A topology row as another writer (plain SQL, a Node peer) may leave it:
+// every field as text, none of them checked.
+struct ForeignTopology {
+  std::string uuid;
+  std::string status = "unassigned";
+  std::string config = "{}";
+  std::string worker_affinity;
+  double weight = 1.0;
+  bool enabled = true;
+  std::string worker;  // "" for none
+};
 
 struct Timeouts {
   std::chrono::seconds worker_dead{30};

@@ -20,6 +20,8 @@ class MemoryHarness {
   virtual CoordinationStorage& storage() { return storage_; }
   void advance(std::chrono::seconds by) { now_ += by; }
   TimePoint now() { return now_; }
+  // Every write is checked: no writer can leave such a row here.
+  bool writeForeign(const ForeignTopology&) { return false; }
 
  private:
   MemoryStorageOptions options(const Timeouts& timeouts) {

@@ -1329,6 +1329,88 @@ TYPED_TEST_P(StorageContract, ReportsAndLeaderActionsAreFenced) {
   EXPECT_EQ(this->state(), before);
 }
 
+// --- rows another writer left --------------------------------------------------
+
+// Rows no write of the library makes, as plain SQL or a Node peer leaves them:
+// a listing yields each flagged (TopologyStatus::invalid, saying why with no
+// raw control character), beside the good rows as always. A storage no other
+// writer reaches refuses the same values at its writes instead.
+TYPED_TEST_P(StorageContract, ListingsFlagBadRowsBesideTheGoodOnes) {
+  auto& s = this->s();
+  s.registerWorker("w1");
+  s.registerTopology("good-1", Json::object());
+  s.registerTopology("good-2", Json::object());
+  s.enableTopology("good-2");
+  s.assignTopology("good-2", "w1");
+  const auto row = [](std::string uuid, std::string status, std::string config,
+                      std::string affinity = "", double weight = 1, std::string worker = "") {
+    ForeignTopology t;
+    t.uuid = std::move(uuid);
+    t.status = std::move(status);
+    t.config = std::move(config);
+    t.worker_affinity = std::move(affinity);
+    t.weight = weight;
+    t.worker = std::move(worker);
+    return t;
+  };
+  const std::vector<std::pair<ForeignTopology, std::string>> bad = {
+      {row("bad\x01uuid", "unassigned", "{}"), "uuid 'bad?uuid' contains a control character"},
+      {row("bad-status", "paused\x1b", "{}"), "status 'paused?' is not a topology status"},
+      {row("bad-config", "unassigned", "{not json"), "config does not parse: "},
+      {row("array-config", "unassigned", "[1, 2]"), "config is array, not a JSON object"},
+      {row("bad-affinity", "unassigned", "{}", "w1,evil\x1b[2J"),
+       "worker in worker_affinity 'evil?[2J' contains a control character"},
+      {row("bad-weight", "unassigned", "{}", "", -2), "weight must be a positive number, not -2"},
+      {row("bad-worker", "running", "{}", "", 1, "w\nforged"),
+       "worker 'w?forged' contains a control character"},
+  };
+  bool written = false;
+  for (const auto& [foreign, why] : bad) written = this->harness_->writeForeign(foreign);
+  if (!written) {
+    // Through the calls, the same values are refused.
+    EXPECT_THROW(s.registerTopology("bad\x01uuid", Json::object()), InvalidArgument);
+    EXPECT_THROW(s.registerTopology("array-config", Json::array({1, 2})), InvalidArgument);
+    EXPECT_THROW(s.registerTopology("bad-affinity",
+                                    {{"general", {{"worker_affinity", {"w1", "evil\x1b[2J"}}}}}),
+                 InvalidArgument);
+    EXPECT_THROW(s.registerTopology("bad-weight", {{"general", {{"weight", -2}}}}),
+                 InvalidArgument);
+    EXPECT_THROW(s.assignTopology("good-1", "w\nforged"), InvalidArgument);
+    const auto listed = s.getTopologyStatus();
+    EXPECT_EQ(listed.size(), 2u);
+    for (const auto& t : listed) EXPECT_FALSE(t.invalid) << t.uuid << ": " << *t.invalid;
+    return;
+  }
+  // The config is judged where a leader would place the row: enabled and
+  // unassigned. A disabled one is listed as it is.
+  this->harness_->writeForeign(row("off-bad-config", "unassigned", "{not json"));
+  std::map<std::string, TopologyStatus> listed;
+  for (auto& t : s.getTopologyStatus()) listed[t.uuid] = t;
+  ASSERT_EQ(listed.size(), 3 + bad.size());
+  EXPECT_FALSE(listed.at("good-1").invalid);
+  EXPECT_FALSE(listed.at("good-2").invalid);
+  EXPECT_EQ(listed.at("good-2").worker, "w1");
+  EXPECT_EQ(listed.at("good-2").status, TopologyState::waiting);
+  for (const auto& [foreign, why] : bad) {
+    const auto& t = listed.at(foreign.uuid);
+    ASSERT_TRUE(t.invalid) << foreign.uuid;
+    EXPECT_NE(t.invalid->find(why), std::string::npos) << *t.invalid;
+    for (unsigned char c : *t.invalid) EXPECT_TRUE(c >= 0x20 && c != 0x7F) << *t.invalid;
+  }
+  EXPECT_EQ(listed.at("bad-worker").worker, "w\nforged");  // the row as stored
+  EXPECT_EQ(listed.at("bad-affinity").worker_affinity,
+            (std::vector<std::string>{"w1", "evil\x1b[2J"}));
+  // The other reads still answer; one of a bad row flags it too, except
+  // where its config, what it returns, does not parse.
+  EXPECT_EQ(s.getTopologiesForWorker("w1").size(), 1u);
+  EXPECT_TRUE(this->topology("bad-status").invalid);
+  EXPECT_FALSE(this->topology("good-2").invalid);
+  EXPECT_THROW(this->topology("bad-config"), StorageError);
+  // An operator can delete them (those whose uuid the calls accept).
+  s.deleteTopology("bad-status");
+  EXPECT_EQ(s.getTopologyStatus().size(), 2 + bad.size());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StorageContract, UnloadKeepsTheLastHeartbeat, BadIdentifiersAreRejectedBeforeAnyWrite,
     BadArgumentsNameTheCallAndChangeNothing, UnknownWorkerIsNotFoundByEveryCallThatNamesOne,
@@ -1354,6 +1436,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     OtherTimeoutsAreHonouredEverywhere, PropertiesNameTheStorage,
     SettingsListEveryKnownSettingWithItsDefault, SetSettingIsStoredAndTheTimeoutsFollowIt,
     BadSettingsAreRefusedAndNothingIsWritten, EveryAssignmentGrowsTheEpochWhoeverAssigns,
-    AReportForAnOlderAssignmentChangesNothing, ReportsAndLeaderActionsAreFenced);
+    AReportForAnOlderAssignmentChangesNothing, ReportsAndLeaderActionsAreFenced, ListingsFlagBadRowsBesideTheGoodOnes);
 
 }  // namespace qtopology::conformance

@@ -755,6 +755,48 @@ TEST_F(DashboardHttpTest, PageIsSelfContainedAndRendersValuesAsText) {
   EXPECT_THAT(list.body, HasSubstr(kHostileUuid));
 }
 
+// Rows another writer left that fail validation: listed, marked invalid with
+// the reason, every text escaped; the rest of the answer as always. The CLI's
+// listing shows them too, in both forms.
+TEST_F(DashboardHttpTest, InvalidRowsAreListedEscapedAndMarked) {
+  db_.exec(
+      "INSERT INTO qtopology_topology (uuid, config, status, worker, weight, worker_affinity, "
+      "last_ping, error, enabled, pid) VALUES "
+      "(CONCAT('evil', CHAR(27), ']0;owned', CHAR(7), CHAR(1)), '{}', 'unassigned', NULL, 1, '', "
+      "NOW(), NULL, 1, NULL), "
+      "('bad-status', '{}', CONCAT('x', CHAR(27), '[2J'), CONCAT('w', CHAR(10), 'x'), 1, '', "
+      "NOW(), CONCAT('e', CHAR(13)), 1, NULL)");
+  dashboard();
+  const auto r = post("/topology-status");
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (unsigned char c : r.body) ASSERT_TRUE(c >= 0x20 || c == '\n') << r.body;
+  EXPECT_THAT(r.body, Not(HasSubstr("\\u001b")));  // no control character even JSON-escaped
+  std::map<std::string, Json> by_uuid;
+  for (const auto& t : r.json()) by_uuid[t.at("uuid")] = t;
+  ASSERT_EQ(by_uuid.size(), 6u);
+  const auto& evil = by_uuid.at("evil\\x1b]0;owned\\x07\\x01");
+  EXPECT_THAT(evil.at("invalid").get<std::string>(), HasSubstr("contains a control character"));
+  const auto& status = by_uuid.at("bad-status");
+  EXPECT_EQ(status.at("invalid"), "status 'x?[2J' is not a topology status");
+  EXPECT_EQ(status.at("worker"), "w\\nx");
+  EXPECT_EQ(status.at("error"), "e\\r");
+  EXPECT_TRUE(by_uuid.at("orders-pipeline").at("invalid").is_null());
+  EXPECT_EQ(by_uuid.at(kHostileUuid).at("enabled"), false);  // a valid row: verbatim
+  const auto metrics = send("GET", "/metrics");
+  EXPECT_THAT(metrics.body, HasSubstr("qtopology_topologies_invalid 2"));
+
+  const auto listed = run(QTOPOLOGY_CLI, {"--url", db_.url(), "list"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("evil\\x1b]0;owned\\x07\\x01"));
+  EXPECT_THAT(listed.out, HasSubstr("invalid row: status 'x?[2J' is not a topology status"));
+  const auto json = run(QTOPOLOGY_CLI, {"--url", db_.url(), "list", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  for (const auto* out : {&listed.out, &json.out}) {
+    for (unsigned char c : *out) ASSERT_TRUE(c >= 0x20 || c == '\n') << *out;
+  }
+  EXPECT_THAT(json.out, HasSubstr("\"invalid\": \"status 'x?[2J' is not a topology status\""));
+}
+
 // --- health and metrics -----------------------------------------------------------
 
 TEST_F(DashboardHttpTest, HealthReportsStorageSchemaAndLeader) {

@@ -2,14 +2,16 @@
 // Interop peer: drives the Node package qtopology-mysql 2.2.1 against a
 // database that the C++ library (or its SQL scripts) also uses.
 //
-//   node node_peer.js --host H --port P --user U --password W --database D --mode create|use
-//   node node_peer.js --url mysql://user:pass@host:port/db --mode use
+//   node node_peer.js --host H --port P --user U --password W --database D --mode MODE
+//   node node_peer.js --url mysql://user:pass@host:port/db --mode MODE
 //
 // create: the Node package builds the schema itself (version 17) on an empty
 //         database and writes sample rows through its own API.
 // use:    on a database our scripts brought to a newer version: init must apply
 //         nothing; then registration, election, messages and topologies must
 //         all work from the Node side.
+// bad-rows: on such a database, topology rows that fail this library's
+//         checks, written through the Node package's own calls.
 // Prints one JSON line; exits non-zero on any failure.
 "use strict";
 
@@ -40,9 +42,9 @@ function parseArgs(argv) {
             throw new Error("unknown option --" + key);
         }
     }
-    if (!opts.database || !["create", "use"].includes(opts.mode)) {
+    if (!opts.database || !["create", "use", "bad-rows"].includes(opts.mode)) {
         throw new Error("usage: node_peer.js --host H --port P --user U --password W " +
-            "--database D --mode create|use");
+            "--database D --mode create|use|bad-rows");
     }
     return opts;
 }
@@ -162,6 +164,28 @@ async function useMode(storage, opts) {
     };
 }
 
+// bad-rows: topology rows the Node package writes without a check that this
+// library's writes make: a uuid with control characters, an affinity name
+// with an escape sequence, a negative weight, a status of its own. Each is
+// enabled, for a leader to consider.
+async function badRowsMode(storage) {
+    const rows = [
+        ["node\u0001bad\u001b[2J", { general: {}, spouts: [], bolts: [] }],
+        ["node-bad-affinity", { general: { worker_affinity: ["w\u001b]0;owned\u0007"] } }],
+        ["node-bad-weight", { general: { weight: -3 } }],
+        ["node-bad-status", { general: {} }],
+    ];
+    for (const [uuid, config] of rows) {
+        await call(storage, "registerTopology", uuid, config);
+        await call(storage, "enableTopology", uuid);
+    }
+    await call(storage, "setTopologyStatus", "node-bad-status", null, "paused", null);
+    const listed = await call(storage, "getTopologyStatus");
+    check(rows.every(([uuid]) => listed.some(t => t.uuid === uuid)),
+        "the Node package reads back every row it wrote");
+    return { mode: "bad-rows", written: rows.map(([uuid]) => uuid) };
+}
+
 async function main() {
     const opts = parseArgs(process.argv.slice(2));
     qtopology.logger().setLevel("none");
@@ -170,7 +194,8 @@ async function main() {
         port: opts.port, retries: 1, user: opts.user
     });
     try {
-        const summary = opts.mode === "create" ? await createMode(storage) : await useMode(storage, opts);
+        const modes = { create: createMode, use: useMode, "bad-rows": badRowsMode };
+        const summary = await modes[opts.mode](storage, opts);
         console.log(JSON.stringify({ ok: true, ...summary }));
     } finally {
         await new Promise(resolve => storage.close(() => resolve()));

@@ -59,6 +59,24 @@ Json orNull(const std::optional<T>& value) {
 }
 
 Json topologyFields(const TopologyStatus& t) {
+  if (t.invalid) {
+    // Another writer's row: its text may hold anything (control characters,
+    // bytes JSON cannot carry), so every text goes out escaped.
+    const auto escaped = [](const std::optional<std::string>& text) {
+      return text ? Json(escapeControl(*text)) : Json(nullptr);
+    };
+    Json affinity = Json::array();
+    for (const auto& name : t.worker_affinity) affinity.push_back(escapeControl(name));
+    return {{"uuid", escapeControl(t.uuid)},
+            {"status", t.status},
+            {"worker", escaped(t.worker)},
+            {"weight", t.weight},
+            {"worker_affinity", std::move(affinity)},
+            {"enabled", t.enabled},
+            {"error", escaped(t.error)},
+            {"pid", orNull(t.pid)},
+            {"invalid", escapeControl(*t.invalid)}};
+  }
   return {{"uuid", t.uuid},
           {"status", t.status},
           {"worker", orNull(t.worker)},
@@ -66,7 +84,8 @@ Json topologyFields(const TopologyStatus& t) {
           {"worker_affinity", t.worker_affinity},
           {"enabled", t.enabled},
           {"error", orNull(t.error)},
-          {"pid", orNull(t.pid)}};
+          {"pid", orNull(t.pid)},
+          {"invalid", nullptr}};
 }
 
 Json workerStatus(TrackedStorage& s, const Json&) {

@@ -80,8 +80,13 @@ void storageGauges(TrackedStorage& storage, Exposition& out) {
   }
 
   auto per_topology_status = zeroed(kTopologyStatuses);
-  int enabled = 0;
+  int enabled = 0, invalid = 0;
   for (const auto& t : topologies) {
+    // An invalid row's status may be one it could not read: not counted.
+    if (t.invalid) {
+      ++invalid;
+      continue;
+    }
     ++per_topology_status[std::string(toString(t.status))];
     enabled += t.enabled ? 1 : 0;
   }
@@ -91,6 +96,9 @@ void storageGauges(TrackedStorage& storage, Exposition& out) {
   }
   out.family("qtopology_topologies_enabled", "gauge", "Enabled topologies.");
   out.sample("qtopology_topologies_enabled", enabled);
+  out.family("qtopology_topologies_invalid", "gauge",
+             "Topology rows that fail validation, which no leader places.");
+  out.sample("qtopology_topologies_invalid", invalid);
 
   const auto* leader = findLeader(workers);
   out.family("qtopology_leader_present", "gauge", "1 when an alive worker is the leader.");

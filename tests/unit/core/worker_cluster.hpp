@@ -131,6 +131,19 @@ class TestStorage : public MemoryStorage {
     MemoryStorage::refreshStatuses();
     if (after_refresh) after_refresh();
   }
+  // The storage's rows, then foreign_rows.
+  std::vector<TopologyStatus> getTopologyStatus() override {
+    auto rows = MemoryStorage::getTopologyStatus();
+    rows.insert(rows.end(), foreign_rows.begin(), foreign_rows.end());
+    return rows;
+  }
+  std::vector<TopologyStatus> getTopologiesForWorker(const std::string& worker) override {
+    auto rows = MemoryStorage::getTopologiesForWorker(worker);
+    for (const auto& t : foreign_rows) {
+      if (t.worker == worker) rows.push_back(t);
+    }
+    return rows;
+  }
 
   std::set<std::string> offline;  // their heartbeats and registrations fail
   std::optional<std::string> dead_timeout_property;
@@ -138,6 +151,10 @@ class TestStorage : public MemoryStorage {
   std::function<void(const std::string& name)> after_heartbeat;   // before the reply
   int worker_table_reads = 0;
   std::function<void()> after_refresh;
+  // Rows another writer left, which MemoryStorage's checked writes cannot
+  // make: listed as a shared storage lists them, flagged or (a storage that
+  // does not check) not.
+  std::vector<TopologyStatus> foreign_rows;
 };
 
 // A heartbeat_write_interval for tests that count the lease or the leader's

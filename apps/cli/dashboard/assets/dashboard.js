@@ -238,7 +238,26 @@
 
   // --- topologies -----------------------------------------------------------------
 
+  // A row another writer left that fails validation: the leader does not
+  // place it, and the calls that name it would be refused. The server sends
+  // its texts escaped; it is shown, to be fixed or deleted (docs/dashboard.md).
+  function invalidTopologyRow(t) {
+    const row = el("tr", { className: "problem" },
+      el("td", { className: "name" }, t.uuid),
+      el("td", {}, badge("invalid", "error")),
+      el("td", {}, t.enabled ? "yes" : "no"),
+      el("td", {}, t.worker || "-"),
+      el("td", {}, t.weight),
+      el("td", { className: "list" }, t.worker_affinity.length ? t.worker_affinity.join(", ") : "-"),
+      el("td", {}, t.pid === null || t.pid === undefined ? "-" : t.pid),
+      el("td", { className: "error-text" }, "invalid row: " + t.invalid),
+      el("td", { className: "actions" }, "-"));
+    row.dataset.uuid = t.uuid;
+    return row;
+  }
+
   function topologyRow(t) {
+    if (t.invalid) return invalidTopologyRow(t);
     const row = el("tr", { className: t.status === "error" ? "problem" : "" },
       el("td", { className: "name" }, t.uuid),
       el("td", {}, badge(t.status, t.status)),
@@ -271,10 +290,12 @@
 
   function renderTopologies(topologies) {
     fillTable("topologies-table", topologies.map(topologyRow), "no topologies");
-    const running = topologies.filter((t) => t.status === "running").length;
-    const errors = topologies.filter((t) => t.status === "error").length;
+    const valid = topologies.filter((t) => !t.invalid);
+    const running = valid.filter((t) => t.status === "running").length;
+    const errors = valid.filter((t) => t.status === "error").length;
+    const invalid = topologies.length - valid.length;
     byId("topologies-summary").textContent = running + " running of " + topologies.length +
-      (errors ? ", " + errors + " in error" : "");
+      (errors ? ", " + errors + " in error" : "") + (invalid ? ", " + invalid + " invalid" : "");
   }
 
   // --- queue and storage --------------------------------------------------------------
