@@ -138,7 +138,7 @@ TEST_F(FailoverTest, TunedSettingsShortenFailoverAsTheFormulaSays) {
   EXPECT_NE(log.find("docs/worker.md#failover-time"), std::string::npos) << log;
 }
 
-// The defaults take over a minute, so this one runs on request
+// The defaults take about 35 s, so this one runs on request
 // (--gtest_also_run_disabled_tests), for the figures of docs/worker.md.
 TEST_F(FailoverTest, DISABLED_DefaultSettingsFailoverAsTheFormulaSays) {
   const Settings defaults{30, 10, 30};
