@@ -44,21 +44,13 @@ class MySqlHarness {
   // Plain SQL, as an operator or a script would write it; the text as hex,
   // so that any byte reaches the row.
   bool writeForeign(const ForeignTopology& t) {
-    const auto text = [](const std::string& value) {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      std::string hex;
-      for (unsigned char c : value) {
-        hex += kHex[c >> 4];
-        hex += kHex[c & 0xF];
-      }
-      return "convert(x'" + hex + "' using utf8mb4)";
-    };
     db_.exec(
         "INSERT INTO qtopology_topology (uuid, config, status, worker, weight, worker_affinity, "
         "last_ping, error, enabled, pid) VALUES (" +
-        text(t.uuid) + ", " + text(t.config) + ", " + text(t.status) + ", " +
-        (t.worker.empty() ? std::string("NULL") : text(t.worker)) + ", " +
-        std::to_string(t.weight) + ", " + text(t.worker_affinity) + ", NOW(), NULL, " +
+        testing::sqlBytes(t.uuid) + ", " + testing::sqlBytes(t.config) + ", " +
+        testing::sqlBytes(t.status) + ", " +
+        (t.worker.empty() ? std::string("NULL") : testing::sqlBytes(t.worker)) + ", " +
+        std::to_string(t.weight) + ", " + testing::sqlBytes(t.worker_affinity) + ", NOW(), NULL, " +
         (t.enabled ? "1" : "0") + ", NULL)");
     return true;
   }

@@ -17,6 +17,7 @@ namespace qtopology {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::sqlBytes;
 using testing::TestDatabase;
 
 // Every line the worker logs.
@@ -42,17 +43,6 @@ class Lines final : public Logger {
   std::vector<std::string> lines_;
 };
 
-// "convert(x'...' using utf8mb4)": any bytes into a text column.
-std::string sqlText(const std::string& value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string hex;
-  for (unsigned char c : value) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 0xF];
-  }
-  return "convert(x'" + hex + "' using utf8mb4)";
-}
-
 class BadRowsOnMySql : public ::testing::Test {
  protected:
   // A row as plain SQL leaves it: enabled, unassigned unless `status` says.
@@ -62,8 +52,8 @@ class BadRowsOnMySql : public ::testing::Test {
     db_.exec(
         "INSERT INTO qtopology_topology (uuid, config, status, worker, weight, worker_affinity, "
         "last_ping, error, enabled, pid) VALUES (" +
-        sqlText(uuid) + ", " + sqlText(config) + ", " + sqlText(status) + ", NULL, " +
-        std::to_string(weight) + ", " + sqlText(affinity) + ", NOW(), NULL, 1, NULL)");
+        sqlBytes(uuid) + ", " + sqlBytes(config) + ", " + sqlBytes(status) + ", NULL, " +
+        std::to_string(weight) + ", " + sqlBytes(affinity) + ", NOW(), NULL, 1, NULL)");
   }
 
   // The worker ticks once a second of its clock, and leads every second:

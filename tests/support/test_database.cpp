@@ -172,4 +172,14 @@ void TestDatabase::runScript(const detail::EmbeddedScript& script) {
                        detail::loggerOr(nullptr));
 }
 
+std::string sqlBytes(const std::string& value) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string hex;
+  for (unsigned char c : value) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 0xF];
+  }
+  return "convert(x'" + hex + "' using utf8mb4)";
+}
+
 }  // namespace qtopology::testing

@@ -27,6 +27,10 @@ long long freshUpgradeCount();
 // database, for arranging and inspecting state behind the library's back.
 std::unique_ptr<sql::Connection> connectRaw(const MySqlOptions& options);
 
+// "convert(x'...' using utf8mb4)": a SQL text literal of any bytes, for rows
+// written as another writer would (control characters, invalid UTF-8).
+std::string sqlBytes(const std::string& value);
+
 class TestDatabase {
  public:
   // The name is derived from the running gtest test, plus a random suffix.
