@@ -319,8 +319,8 @@ TEST_F(CliTopologyTest, RegisterRunsTheHostsValidator) {
   EXPECT_EQ(Json::parse(readFile(seen)), own);  // plain JSON, comments gone
   const auto env = readFile(env_seen);
   EXPECT_THAT(env, HasSubstr("HOST_SETTING=kept"));
-  for (const char* secret :
-       {"QTOPOLOGY_MYSQL", "MYSQL_PWD", "hunter2", "t0k3n", db_.url().c_str()}) {
+  for (const std::string& secret :
+       std::vector<std::string>{"QTOPOLOGY_MYSQL", "MYSQL_PWD", "hunter2", "t0k3n", db_.url()}) {
     EXPECT_THAT(env, Not(HasSubstr(secret))) << secret;
   }
   EXPECT_EQ(json({"details", "own"})["config"], own);
