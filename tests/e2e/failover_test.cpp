@@ -62,12 +62,22 @@ class FailoverTest : public ClusterFixture {
   // each; the leader SIGKILLed. Returns {new leader, running again} in
   // seconds after the kill.
   std::pair<double, double> measure(const Settings& s) {
+    for (const char* name : {"worker-1", "worker-2", "worker-3"}) {
+      startWorker(name, {"--leader-loop-ms", "5000", "--lease-ms", "20000"});
+    }
+    // The topologies only once all three workers are in, so that the leader
+    // places one on each, its own included (on a loaded machine a worker may
+    // register after the leader's first placement).
+    EXPECT_TRUE(eventually(seconds(60), [&] {
+      const auto ws = workers();
+      return leaders().size() == 1 && ws.size() == 3 &&
+             std::all_of(ws.begin(), ws.end(),
+                         [](const auto& w) { return w.second.status == WorkerState::alive; });
+    })) << "three workers and a leader";
+    if (HasFailure()) return {0, 0};
     for (const char* uuid : {"f1", "f2", "f3"}) {
       storage_->registerTopology(uuid, {{"general", {{"command", {"sleep", "600"}}}}});
       storage_->enableTopology(uuid);
-    }
-    for (const char* name : {"worker-1", "worker-2", "worker-3"}) {
-      startWorker(name, {"--leader-loop-ms", "5000", "--lease-ms", "20000"});
     }
     const auto allRunningOnAlive = [&](const std::string& except) {
       const auto ws = workers();
