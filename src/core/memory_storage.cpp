@@ -649,21 +649,25 @@ std::int64_t wholeSeconds(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::seconds>(d).count();
 }
 
+// The timeout options that are settings of the same name, or nullptr.
+std::chrono::milliseconds* timeoutOption(MemoryStorageOptions& o, std::string_view name) {
+  if (name == "worker_dead_timeout_s") return &o.worker_dead_timeout;
+  if (name == "leader_timeout_s") return &o.leader_timeout;
+  if (name == "waiting_timeout_s") return &o.waiting_timeout;
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<ClusterSetting> MemoryStorage::getSettings() {
   std::lock_guard lock(impl_->mutex);
-  const auto& o = impl_->options;
+  auto& o = impl_->options;
   const auto text = [](std::chrono::milliseconds d) { return std::to_string(wholeSeconds(d)); };
   std::vector<ClusterSetting> out;
   for (const auto& spec : clusterSettingSpecs()) {
     ClusterSetting setting{std::string(spec.name), spec.default_value, std::nullopt};
-    if (spec.name == "worker_dead_timeout_s") {
-      setting.stored = text(o.worker_dead_timeout);
-    } else if (spec.name == "leader_timeout_s") {
-      setting.stored = text(o.leader_timeout);
-    } else if (spec.name == "waiting_timeout_s") {
-      setting.stored = text(o.waiting_timeout);
+    if (const auto* timeout = timeoutOption(o, spec.name)) {
+      setting.stored = text(*timeout);
     } else if (spec.name == "heartbeat_write_interval_s") {
       if (o.heartbeat_write_interval) setting.stored = text(*o.heartbeat_write_interval);
     } else if (spec.name == kRebalanceInterval) {
@@ -693,12 +697,8 @@ void MemoryStorage::setSetting(const std::string& name, std::int64_t value) {
   const std::chrono::milliseconds ms = std::chrono::seconds(value);
   std::lock_guard lock(impl_->mutex);
   auto& o = impl_->options;
-  if (spec.name == "worker_dead_timeout_s") {
-    o.worker_dead_timeout = ms;
-  } else if (spec.name == "leader_timeout_s") {
-    o.leader_timeout = ms;
-  } else if (spec.name == "waiting_timeout_s") {
-    o.waiting_timeout = ms;
+  if (auto* timeout = timeoutOption(o, spec.name)) {
+    *timeout = ms;
   } else if (spec.name == "heartbeat_write_interval_s") {
     o.heartbeat_write_interval = ms;
   } else if (spec.name == kRebalanceInterval) {
